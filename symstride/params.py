@@ -1,0 +1,216 @@
+"""Parsing and validation of layer parameters.
+
+Every public entry point turns user parameters into one immutable :class:`ConvSpec` here, so
+that the rest of the library works with normalised per-axis tuples and never re-validates.
+
+Per-axis parameters accept an int (broadcast to every axis) or a sequence with one entry per
+axis; the number of spatial axes is the length of the longest sequence.  Padding also accepts
+per-axis ``(left, right)`` pairs for asymmetric padding.
+
+>>> spec = ConvSpec.create(kernel=3, stride=(2, 1), padding=((0, 1), 1))
+>>> spec.kernel, spec.stride, spec.padding
+((3, 3), (2, 1), ((0, 1), (1, 1)))
+>>> ConvSpec.create(kernel=0, stride=2)
+Traceback (most recent call last):
+    ...
+ValueError: kernel must be a positive integer on every axis, got 0 (axis 0)
+"""
+
+from __future__ import annotations
+
+import numbers
+import operator
+from dataclasses import dataclass
+from math import prod
+from typing import Any, Sequence
+
+__all__ = ["ConvSpec", "MAX_TAPS", "MAX_ELEMENTS", "per_axis", "normalize_padding", "as_int"]
+
+#: The largest number of kernel taps (per channel pair) symstride accepts.
+MAX_TAPS = 10**7
+#: The largest number of elements (weights, input samples) symstride will construct at once.
+MAX_ELEMENTS = 10**9
+
+_UNSET: Any = object()
+
+
+def as_int(value: Any, name: str) -> int:
+    """``value`` as an int, refusing bools, floats and strings (no silent truncation)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r} of type {type(value).__name__}")
+    return operator.index(value)
+
+
+def _axis_values(value: Any, name: str) -> tuple:
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be an int or a sequence of ints, got the string {value!r}")
+    if isinstance(value, Sequence) or hasattr(value, "__iter__") and not isinstance(value, numbers.Number):
+        items = tuple(value)
+        if not items:
+            raise ValueError(f"{name} must name at least one axis, got an empty sequence")
+        return items
+    return (value,)
+
+
+def per_axis(value: Any, name: str, ndim: int, *, minimum: int) -> tuple[int, ...]:
+    """Normalise an int-or-sequence parameter to ``ndim`` ints, each ``>= minimum``."""
+    items = _axis_values(value, name)
+    if len(items) == 1:
+        items = items * ndim
+    if len(items) != ndim:
+        raise ValueError(
+            f"{name} has {len(items)} entries but the layer has {ndim} spatial axes; "
+            "per-axis lists must all have the same length (a single int broadcasts)"
+        )
+    out = []
+    for axis, item in enumerate(items):
+        v = as_int(item, f"{name} (axis {axis})")
+        if v < minimum:
+            rule = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+            raise ValueError(f"{name} must be {rule} on every axis, got {v} (axis {axis})")
+        out.append(v)
+    return tuple(out)
+
+
+def normalize_padding(value: Any, ndim: int) -> tuple[tuple[int, int], ...]:
+    """Normalise padding: an int, a per-axis sequence of ints, or per-axis ``(left, right)`` pairs."""
+    items = _axis_values(value, "padding")
+    if len(items) == 1:
+        items = items * ndim
+    if len(items) != ndim:
+        raise ValueError(
+            f"padding has {len(items)} entries but the layer has {ndim} spatial axes; "
+            "per-axis lists must all have the same length (a single int broadcasts)"
+        )
+    pairs = []
+    for axis, item in enumerate(items):
+        if isinstance(item, numbers.Integral) and not isinstance(item, bool):
+            left = right = as_int(item, f"padding (axis {axis})")
+        else:
+            pair = _axis_values(item, f"padding (axis {axis})")
+            if len(pair) != 2:
+                raise ValueError(
+                    f"padding on axis {axis} must be an int or a (left, right) pair, got {item!r}"
+                )
+            left = as_int(pair[0], f"padding left (axis {axis})")
+            right = as_int(pair[1], f"padding right (axis {axis})")
+        for side, v in (("left", left), ("right", right)):
+            if v < 0:
+                raise ValueError(f"padding must be non-negative, got {v} ({side}, axis {axis})")
+        pairs.append((left, right))
+    return tuple(pairs)
+
+
+def _ndim_of(*values: Any) -> int:
+    ndim = 1
+    for v in values:
+        if isinstance(v, (str, bytes)):
+            continue
+        if isinstance(v, Sequence) or (hasattr(v, "__iter__") and not isinstance(v, numbers.Number)):
+            ndim = max(ndim, len(tuple(v)))
+    return ndim
+
+
+@dataclass(frozen=True)
+class ConvSpec:
+    """A convolution layer's hyper-parameters, normalised per spatial axis.
+
+    Attributes follow PyTorch: ``kernel``, ``stride`` and ``dilation`` are per-axis tuples,
+    ``padding`` per-axis ``(left, right)`` pairs, weights have shape
+    ``(out_channels, in_channels // groups, *kernel)``.
+    """
+
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    padding: tuple[tuple[int, int], ...]
+    in_channels: int = 1
+    out_channels: int = 1
+    groups: int = 1
+
+    @classmethod
+    def create(
+        cls,
+        kernel: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        in_channels: Any = 1,
+        out_channels: Any = 1,
+        groups: Any = 1,
+        *,
+        ndim: int | None = None,
+    ) -> "ConvSpec":
+        """Validate and normalise; the number of axes is the longest per-axis list (or ``ndim``)."""
+        if ndim is None:
+            ndim = _ndim_of(kernel, stride, dilation)
+            pad_items = _axis_values(padding, "padding")
+            if len(pad_items) > 1 or not isinstance(pad_items[0], numbers.Integral):
+                ndim = max(ndim, len(pad_items))
+        k = per_axis(kernel, "kernel", ndim, minimum=1)
+        s = per_axis(stride, "stride", ndim, minimum=1)
+        d = per_axis(dilation, "dilation", ndim, minimum=1)
+        p = normalize_padding(padding, ndim)
+        cin = as_int(in_channels, "in_channels")
+        cout = as_int(out_channels, "out_channels")
+        g = as_int(groups, "groups")
+        for name, v in (("in_channels", cin), ("out_channels", cout), ("groups", g)):
+            if v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v}")
+        for name, v in (("in_channels", cin), ("out_channels", cout)):
+            if v % g:
+                raise ValueError(f"groups={g} must divide {name}={v}")
+        taps = prod(k)
+        if taps > MAX_TAPS:
+            raise ValueError(
+                f"kernel {k} has {taps} taps per channel pair; symstride accepts at most {MAX_TAPS}"
+            )
+        weights = cout * (cin // g) * taps
+        if weights > MAX_ELEMENTS:
+            raise ValueError(
+                f"the layer has {weights} weights (out_channels*in_channels/groups*taps); "
+                f"symstride accepts at most {MAX_ELEMENTS}"
+            )
+        return cls(k, s, d, p, cin, cout, g)
+
+    @property
+    def ndim(self) -> int:
+        """Number of spatial axes."""
+        return len(self.kernel)
+
+    @property
+    def weight_shape(self) -> tuple[int, ...]:
+        """PyTorch weight shape ``(C_out, C_in/groups, *kernel)``."""
+        return (self.out_channels, self.in_channels // self.groups, *self.kernel)
+
+    @property
+    def taps(self) -> int:
+        """Taps per channel pair, ``prod(kernel)``."""
+        return prod(self.kernel)
+
+    def replace(self, **changes: Any) -> "ConvSpec":
+        """A new validated spec with some parameters changed."""
+        fields = dict(
+            kernel=self.kernel, stride=self.stride, padding=self.padding, dilation=self.dilation,
+            in_channels=self.in_channels, out_channels=self.out_channels, groups=self.groups,
+        )
+        fields.update(changes)
+        return ConvSpec.create(**fields, ndim=self.ndim)
+
+    def describe(self) -> str:
+        """A one-line summary, e.g. ``kernel 3, stride 2, padding 1, dilation 1, 1→1 channels``."""
+
+        def fmt(values: tuple) -> str:
+            if len(set(values)) == 1:
+                return str(values[0])
+            return "×".join(str(v) for v in values)
+
+        pads = [f"{l}" if l == r else f"{l}:{r}" for l, r in self.padding]
+        pad = pads[0] if len(set(pads)) == 1 else "×".join(pads)
+        text = (
+            f"{self.ndim}-D, kernel {fmt(self.kernel)}, stride {fmt(self.stride)}, padding {pad}, "
+            f"dilation {fmt(self.dilation)}, {self.in_channels}→{self.out_channels} channels"
+        )
+        if self.groups > 1:
+            text += f", groups {self.groups}"
+        return text
