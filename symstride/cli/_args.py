@@ -1,0 +1,37 @@
+"""Argument types shared by the subcommands: per-axis integer lists and padding pairs.
+
+>>> axis_ints("3,2")
+(3, 2)
+>>> padding_arg("0:1,2")
+((0, 1), 2)
+"""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["axis_ints", "padding_arg"]
+
+
+def _int(text: str, what: str) -> int:
+    text = text.strip()
+    if not text or not (text.isdigit() or (text[0] in "+-" and text[1:].isdigit())):
+        raise argparse.ArgumentTypeError(f"{what} must be an integer or a comma-separated list of integers, got {text!r}")
+    return int(text)
+
+
+def axis_ints(text: str) -> tuple[int, ...]:
+    """``"3"`` or ``"3,2"``: one integer per spatial axis (validation of ranges is the library's)."""
+    return tuple(_int(part, "value") for part in text.split(","))
+
+
+def padding_arg(text: str) -> tuple:
+    """``"1"``, ``"1,2"`` or with asymmetric pairs ``"0:1,1"`` (left:right per axis)."""
+    out = []
+    for part in text.split(","):
+        if ":" in part:
+            left, _, right = part.partition(":")
+            out.append((_int(left, "padding"), _int(right, "padding")))
+        else:
+            out.append(_int(part, "padding"))
+    return tuple(out)
