@@ -43,6 +43,12 @@ __all__ = [
     "prepared_shape",
     "weight_gather_index",
     "structural_zeros",
+    "TransposedAxis",
+    "transposed_output_length",
+    "transposed_output_shape",
+    "transposed_tap_map",
+    "transposed_geometry",
+    "transposed_weight_gather_index",
 ]
 
 #: Space-to-depth channel orders: PyTorch's ``pixel_unshuffle`` (channel-major) and
@@ -184,6 +190,24 @@ def prepared_shape(spec: ConvSpec, size: Sequence[int] | int) -> tuple[int, ...]
     return tuple(n + k - 1 for n, k in zip(output_shape(spec, size), equivalent_kernel(spec)))
 
 
+def _tap_arrays(spec, taps: Sequence[Tap] | None, *, flip: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(m, r, j)`` as ``(ndim, T)`` arrays: from ``taps``, or for every tap by Euclidean division.
+
+    The default is vectorised over the whole kernel grid: ``δ·m = s·q + r`` and ``j = q``, or
+    ``j = k' − 1 − q`` with ``flip`` (the transposed layer's cross-correlation offsets).
+    """
+    if taps is None:
+        grid = np.indices(spec.kernel).reshape(spec.ndim, -1)
+        reach = np.asarray(spec.dilation)[:, None] * grid
+        stride = np.asarray(spec.stride)[:, None]
+        q = reach // stride
+        if flip:
+            q = np.asarray(equivalent_kernel(spec))[:, None] - 1 - q
+        return grid, reach % stride, q
+    arrays = (np.array([t[i] for t in taps], dtype=np.int64).reshape(-1, spec.ndim).T for i in range(3))
+    return tuple(arrays)
+
+
 def weight_gather_index(
     spec: ConvSpec, layout: str = "pytorch", taps: Sequence[Tap] | None = None
 ) -> np.ndarray:
@@ -200,15 +224,7 @@ def weight_gather_index(
     cin_g = spec.in_channels // spec.groups
     cout = spec.out_channels
     index = np.full((cout, cin_g * n_phases, *kq), -1, dtype=np.int64)
-    if taps is None:  # vectorised Euclidean division over the whole kernel grid
-        grid = np.indices(spec.kernel).reshape(spec.ndim, -1)
-        reach = np.asarray(spec.dilation)[:, None] * grid
-        stride = np.asarray(spec.stride)[:, None]
-        m_arr, j_arr, r_arr = grid, reach // stride, reach % stride
-    else:
-        m_arr = np.array([t.tap for t in taps], dtype=np.int64).reshape(-1, spec.ndim).T
-        r_arr = np.array([t.phase for t in taps], dtype=np.int64).reshape(-1, spec.ndim).T
-        j_arr = np.array([t.offset for t in taps], dtype=np.int64).reshape(-1, spec.ndim).T
+    m_arr, r_arr, j_arr = _tap_arrays(spec, taps)
     flat = np.ravel_multi_index(tuple(r_arr), spec.stride) if m_arr.size else np.zeros(0, dtype=np.int64)
     w_index = np.arange(prod(spec.weight_shape), dtype=np.int64).reshape(spec.weight_shape)
     for c in range(cin_g):
@@ -220,3 +236,110 @@ def weight_gather_index(
 def structural_zeros(spec: ConvSpec) -> int:
     """Structural zeros per (input, output) channel pair: ``P·Π k' − Π k``."""
     return phase_count(spec) * prod(equivalent_kernel(spec)) - spec.taps
+
+
+# -- transposed convolution (fractional stride) -------------------------------------------------
+#
+# y[o, t] = Σ w[c, o, m]·x[c, n] over s·n + δ·m = t + p_left.  Write t + p_left = s·a + r and
+# δ·m = s·q + r (Euclidean division): output phase r receives exactly the taps with δ·m ≡ r
+# (mod s), and output block a reads x[a − q] — a true convolution, flipped into
+# cross-correlation form by the offset j = k' − 1 − q.
+
+
+def transposed_output_length(
+    n: int, kernel: int, stride: int, padding: tuple[int, int], output_padding: int, dilation: int
+) -> int:
+    """``(N − 1)·s − p_l − p_r + δ(k − 1) + output_padding + 1``, or a ValueError when it is not positive."""
+    out = (n - 1) * stride + dilation * (kernel - 1) + 1 + output_padding - padding[0] - padding[1]
+    if out < 1:
+        raise ValueError(
+            f"the transposed layer has no output: (N−1)·s + δ(k−1) + 1 + output_padding − p_l − p_r = "
+            f"({n}−1)·{stride} + {dilation}·({kernel}−1) + 1 + {output_padding} − {padding[0]} − {padding[1]} "
+            f"= {out} must be at least 1 (the padding crops more than the layer produces)"
+        )
+    return out
+
+
+def transposed_output_shape(spec, size: Sequence[int] | int) -> tuple[int, ...]:
+    """Spatial output shape of a :class:`~symstride.params.ConvTransposeSpec` on an input of ``size``."""
+    size = input_size(spec, size)
+    return tuple(
+        transposed_output_length(n, k, s, p, op, d)
+        for n, k, s, p, op, d in zip(size, spec.kernel, spec.stride, spec.padding, spec.output_padding, spec.dilation)
+    )
+
+
+def transposed_tap_map(spec) -> list[Tap]:
+    """Every tap with the output phase ``r`` it feeds and its offset ``j`` in the equivalent kernel.
+
+    ``δ·m = s·(k' − 1 − j) + r``: phase ``r`` of the output (``t + p_left = s·a + r``) and the
+    cross-correlation offset ``j`` of the flipped, unit-stride phase filter.
+
+    >>> from symstride.params import ConvTransposeSpec
+    >>> [(t.tap, t.phase, t.offset) for t in transposed_tap_map(ConvTransposeSpec.create(kernel=3, stride=2))]
+    [((0,), (0,), (1,)), ((1,), (1,), (1,)), ((2,), (0,), (0,))]
+    """
+    kq = equivalent_kernel(spec)
+    taps = []
+    for m in itertools.product(*map(range, spec.kernel)):
+        r, q = split_tap(m, spec.stride, spec.dilation)
+        taps.append(Tap(m, r, tuple(k - 1 - qq for k, qq in zip(kq, q))))
+    return taps
+
+
+class TransposedAxis(NamedTuple):
+    """How one axis of a transposed layer runs as unit-stride convolution + depth-to-space + crop.
+
+    The prepared input is ``x`` padded by ``pad`` (``(left, right)``; a negative side trims);
+    the unit-stride convolution yields ``coarse`` blocks of ``s`` samples; depth-to-space makes
+    ``s·coarse`` samples, of which ``output`` samples starting at ``crop`` are kept.  Block
+    ``a`` holds ``t + p_left = s·(a + start) + r`` — the first ``start = ⌊p_left/s⌋`` blocks
+    would be cropped entirely, so they are never computed.
+    """
+
+    output: int
+    start: int
+    coarse: int
+    crop: int
+    pad: tuple[int, int]
+
+
+def transposed_geometry(spec, size: Sequence[int] | int) -> tuple[TransposedAxis, ...]:
+    """Per axis: output size, skipped blocks, computed blocks, crop and input padding (signed).
+
+    >>> from symstride.params import ConvTransposeSpec
+    >>> transposed_geometry(ConvTransposeSpec.create(kernel=3, stride=2, padding=1, output_padding=1), 4)
+    (TransposedAxis(output=8, start=0, coarse=5, crop=1, pad=(1, 1)),)
+    """
+    size = input_size(spec, size)
+    out = []
+    for n, n_out, s, (pl, _), kq in zip(size, transposed_output_shape(spec, size), spec.stride, spec.padding, equivalent_kernel(spec)):
+        start, crop = divmod(pl, s)
+        coarse = -(-(pl + n_out) // s) - start
+        left = kq - 1 - start
+        out.append(TransposedAxis(n_out, start, coarse, crop, (left, coarse + kq - 1 - left - n)))
+    return tuple(out)
+
+
+def transposed_weight_gather_index(spec, layout: str = "pytorch", taps: Sequence[Tap] | None = None) -> np.ndarray:
+    """Gather index of the equivalent bank: ``W'.flat = w.flat[index]``, −1 for structural zeros.
+
+    ``W'`` has shape ``(C_out·P, C_in/groups, *k')`` and
+    ``W'[chan(o, φ(r)), c_local, j] = w[g·C_in/groups + c_local, o_local, m]`` for every tap
+    ``(m, r, j)`` of ``taps`` (default :func:`transposed_tap_map`), ``g`` the group of ``o``.
+    The output channel order is ``layout``'s; with ``layout="tf"`` that is a grouped
+    convolution only when ``groups == 1``.
+    """
+    check_layout(layout)
+    kq = equivalent_kernel(spec)
+    n_phases = phase_count(spec)
+    cin_g, cout_g = spec.in_channels // spec.groups, spec.out_channels // spec.groups
+    index = np.full((spec.out_channels * n_phases, cin_g, *kq), -1, dtype=np.int64)
+    m_arr, r_arr, j_arr = _tap_arrays(spec, taps, flip=True)
+    flat = np.ravel_multi_index(tuple(r_arr), spec.stride) if m_arr.size else np.zeros(0, dtype=np.int64)
+    w_index = np.arange(prod(spec.weight_shape), dtype=np.int64).reshape(spec.weight_shape)
+    for o in range(spec.out_channels):
+        g, o_local = divmod(o, cout_g)
+        ch = o * n_phases + flat if layout == "pytorch" else flat * spec.out_channels + o
+        index[(ch, slice(None), *j_arr)] = w_index[(slice(g * cin_g, (g + 1) * cin_g), o_local, *m_arr)].T
+    return index

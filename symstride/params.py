@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from math import prod
 from typing import Any, Sequence
 
-__all__ = ["ConvSpec", "MAX_TAPS", "MAX_ELEMENTS", "per_axis", "normalize_padding", "as_int"]
+__all__ = ["ConvSpec", "ConvTransposeSpec", "MAX_TAPS", "MAX_ELEMENTS", "per_axis", "normalize_padding", "as_int"]
 
 #: The largest number of kernel taps (per channel pair) symstride accepts.
 MAX_TAPS = 10**7
@@ -214,3 +214,107 @@ class ConvSpec:
         if self.groups > 1:
             text += f", groups {self.groups}"
         return text
+
+
+@dataclass(frozen=True)
+class ConvTransposeSpec:
+    """A transposed convolution's hyper-parameters, normalised per spatial axis (PyTorch semantics).
+
+    Fields as in :class:`ConvSpec` plus ``output_padding`` (per axis, samples added at the right
+    end of the output); weights have PyTorch's transposed shape
+    ``(in_channels, out_channels // groups, *kernel)``.  ``padding`` also accepts per-axis
+    ``(left, right)`` pairs: the output is cropped by ``left`` and ``right`` samples (PyTorch
+    only has the symmetric case).
+
+    >>> ConvTransposeSpec.create(kernel=3, stride=2, padding=1, output_padding=1).weight_shape
+    (1, 1, 3)
+    >>> ConvTransposeSpec.create(kernel=3, stride=2, output_padding=2)
+    Traceback (most recent call last):
+        ...
+    ValueError: output_padding must be smaller than either stride or dilation (PyTorch's rule), got output_padding 2 with stride 2 and dilation 1 (axis 0)
+    """
+
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    padding: tuple[tuple[int, int], ...]
+    output_padding: tuple[int, ...]
+    in_channels: int = 1
+    out_channels: int = 1
+    groups: int = 1
+
+    @classmethod
+    def create(
+        cls,
+        kernel: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        output_padding: Any = 0,
+        dilation: Any = 1,
+        in_channels: Any = 1,
+        out_channels: Any = 1,
+        groups: Any = 1,
+        *,
+        ndim: int | None = None,
+    ) -> "ConvTransposeSpec":
+        """Validate and normalise; ``output_padding`` must be smaller than stride or dilation per axis."""
+        if ndim is None:
+            ndim = _ndim_of(kernel, stride, dilation, output_padding)
+            pad_items = _axis_values(padding, "padding")
+            if len(pad_items) > 1 or not isinstance(pad_items[0], numbers.Integral):
+                ndim = max(ndim, len(pad_items))
+        # The shared fields validate exactly as for a convolution (the weight count is the same).
+        base = ConvSpec.create(kernel, stride, padding, dilation, in_channels, out_channels, groups, ndim=ndim)
+        op = per_axis(output_padding, "output_padding", ndim, minimum=0)
+        for axis, (o, s, d) in enumerate(zip(op, base.stride, base.dilation)):
+            if not (o < s or o < d):
+                raise ValueError(
+                    f"output_padding must be smaller than either stride or dilation (PyTorch's rule), "
+                    f"got output_padding {o} with stride {s} and dilation {d} (axis {axis})"
+                )
+        return cls(base.kernel, base.stride, base.dilation, base.padding, op,
+                   base.in_channels, base.out_channels, base.groups)
+
+    @property
+    def ndim(self) -> int:
+        """Number of spatial axes."""
+        return len(self.kernel)
+
+    @property
+    def weight_shape(self) -> tuple[int, ...]:
+        """PyTorch's transposed weight shape ``(C_in, C_out/groups, *kernel)``."""
+        return (self.in_channels, self.out_channels // self.groups, *self.kernel)
+
+    @property
+    def taps(self) -> int:
+        """Taps per channel pair, ``prod(kernel)``."""
+        return prod(self.kernel)
+
+    @property
+    def adjoint(self) -> ConvSpec:
+        """The convolution this layer is the adjoint of: same weights, channels swapped.
+
+        PyTorch's ``conv_transpose`` is the gradient of ``conv`` with respect to its input, so
+        the adjoint convolution maps ``out_channels`` to ``in_channels`` with the same kernel,
+        stride, padding, dilation and groups, and reads the weight tensor unchanged.
+        """
+        return ConvSpec(self.kernel, self.stride, self.dilation, self.padding,
+                        self.out_channels, self.in_channels, self.groups)
+
+    def replace(self, **changes: Any) -> "ConvTransposeSpec":
+        """A new validated spec with some parameters changed."""
+        fields = dict(
+            kernel=self.kernel, stride=self.stride, padding=self.padding, output_padding=self.output_padding,
+            dilation=self.dilation, in_channels=self.in_channels, out_channels=self.out_channels, groups=self.groups,
+        )
+        fields.update(changes)
+        return ConvTransposeSpec.create(**fields, ndim=self.ndim)
+
+    def describe(self) -> str:
+        """A one-line summary, e.g. ``transposed 1-D, kernel 3, stride 2, padding 1, output padding 1, …``."""
+        text = ConvSpec(self.kernel, self.stride, self.dilation, self.padding,
+                        self.in_channels, self.out_channels, self.groups).describe()
+        ops = self.output_padding
+        head, _, tail = text.partition(", dilation")
+        op = str(ops[0]) if len(set(ops)) == 1 else "×".join(map(str, ops))
+        return f"transposed {head}, output padding {op}, dilation{tail}"
