@@ -29,9 +29,11 @@ import sympy as sp
 from .errors import SymstrideError
 from .indexing import (
     LAYOUTS,
+    channel_index,
     check_layout,
     equivalent_kernel,
     phase_count,
+    phase_index,
     phases,
     structural_zeros,
     tap_map,
@@ -41,7 +43,7 @@ from .operators import Conv
 from .params import ConvSpec
 from .verify import VerifyReport, verify_subsampling, verify_taps
 
-__all__ = ["Equivalence", "destride", "default_size"]
+__all__ = ["PhaseEquivalence", "Equivalence", "destride", "default_size"]
 
 
 def default_size(spec: ConvSpec) -> tuple[int, ...]:
@@ -52,18 +54,16 @@ def default_size(spec: ConvSpec) -> tuple[int, ...]:
     )
 
 
-class Equivalence:
-    """A strided layer and its unit-stride equivalent over ``P = Π s`` phase channels.
+class PhaseEquivalence:
+    """What every phase equivalence shares: a layer, its phases and its unit-stride filter bank.
 
-    Attributes: ``layer`` (the strided :class:`Conv`), ``layout``, ``kernel`` (``k'``),
-    ``phases`` (``P``), ``in_channels`` (``C_in·P``), ``out_channels``, ``groups``, ``taps``
-    (the tap map), ``filters`` (``W'`` as a SymPy array), ``formula`` (its entry formula),
-    ``structural_zeros`` (per channel pair).
+    Subclasses set ``layer``, ``spec``, ``layout``, ``kernel`` (``k'``), ``phases`` (``P``),
+    ``in_channels``, ``out_channels``, ``groups``, ``taps`` and ``structural_zeros`` (through
+    :meth:`_setup`) and define ``weight_index``, ``channel_expr``, ``formula_lhs`` and
+    ``formula``; the filter bank as SymPy array and the formula's printing are shared.
     """
 
-    def __init__(self, layer: Conv, layout: str = "pytorch") -> None:
-        if not isinstance(layer, Conv):
-            raise TypeError(f"destride expects a symstride Conv layer, got {type(layer).__name__}")
+    def _setup(self, layer: Any, layout: str, *, channels: str) -> None:
         self.layer = layer
         self.spec = layer.spec
         self.layout = check_layout(layout)
@@ -71,20 +71,17 @@ class Equivalence:
             raise SymstrideError(
                 f"layout='tf' orders channels phase-major (φ(r)·C + c), which splits each of the "
                 f"groups={layer.groups} channel groups across phases, so no grouped unit-stride convolution "
-                "reads them; use layout='pytorch' for grouped layers"
+                f"{channels} them; use layout='pytorch' for grouped layers"
             )
         self.kernel = equivalent_kernel(self.spec)
         self.phases = phase_count(self.spec)
-        self.in_channels = self.spec.in_channels * self.phases
-        self.out_channels = self.spec.out_channels
         self.groups = self.spec.groups
-        self.taps = tuple(tap_map(self.spec))
         self.structural_zeros = structural_zeros(self.spec)
 
     # -- structure ----------------------------------------------------------------------------
     @property
     def weight_shape(self) -> tuple[int, ...]:
-        """Shape of ``W'``: ``(C_out, C_in/groups·P, *k')``."""
+        """Shape of ``W'``: ``(out_channels, in_channels/groups, *k')``."""
         return (self.out_channels, self.in_channels // self.groups, *self.kernel)
 
     @property
@@ -97,11 +94,6 @@ class Equivalence:
         """Phases that carry at least one weight (the others can be dropped)."""
         used = {t.phase for t in self.taps}
         return [r for r in self.phase_vectors if r in used]
-
-    @cached_property
-    def weight_index(self) -> np.ndarray:
-        """Gather index: ``W'.flat = w.flat[weight_index]``, −1 at structural zeros."""
-        return weight_gather_index(self.spec, self.layout)
 
     @cached_property
     def filters(self) -> sp.ImmutableDenseNDimArray:
@@ -133,6 +125,60 @@ class Equivalence:
             expr = expr * s + r
         return expr
 
+    @property
+    def equation(self) -> sp.Eq:
+        """``W'[...] = formula`` as a SymPy equation."""
+        return sp.Eq(self.formula_lhs, self.formula, evaluate=False)
+
+    def formula_text(self) -> str:
+        """The entry formula as one line of plain text."""
+        f = self.formula
+        if isinstance(f, sp.Piecewise):
+            (entry, cond), _ = f.args
+            return f"{sp.sstr(self.formula_lhs)} = {sp.sstr(entry)} if {sp.sstr(cond)} else 0"
+        return f"{sp.sstr(self.formula_lhs)} = {sp.sstr(f)}"
+
+    def formula_latex(self) -> str:
+        """The entry formula as LaTeX (through the template ``formula.tex``)."""
+        from .render import render_template
+
+        f = self.formula
+        if isinstance(f, sp.Piecewise):
+            (entry, cond), _ = f.args
+        else:
+            entry, cond = f, None
+        return render_template("formula.tex", lhs=self.formula_lhs, entry=entry, condition=cond).strip()
+
+
+class Equivalence(PhaseEquivalence):
+    """A strided layer and its unit-stride equivalent over ``P = Π s`` phase channels.
+
+    Attributes: ``layer`` (the strided :class:`Conv`), ``layout``, ``kernel`` (``k'``),
+    ``phases`` (``P``), ``in_channels`` (``C_in·P``), ``out_channels``, ``groups``, ``taps``
+    (the tap map), ``filters`` (``W'`` as a SymPy array), ``formula`` (its entry formula),
+    ``structural_zeros`` (per channel pair).
+    """
+
+    def __init__(self, layer: Conv, layout: str = "pytorch") -> None:
+        if not isinstance(layer, Conv):
+            raise TypeError(f"destride expects a symstride Conv layer, got {type(layer).__name__}")
+        self._setup(layer, layout, channels="reads")
+        self.in_channels = self.spec.in_channels * self.phases
+        self.out_channels = self.spec.out_channels
+        self.taps = tuple(tap_map(self.spec))
+
+    # -- structure ----------------------------------------------------------------------------
+    @cached_property
+    def weight_index(self) -> np.ndarray:
+        """Gather index: ``W'.flat = w.flat[weight_index]``, −1 at structural zeros."""
+        return weight_gather_index(self.spec, self.layout)
+
+    def phase_filter_index(self, phase: tuple[int, ...], o: int = 0, c: int = 0) -> np.ndarray:
+        """The gather index of the phase-``r`` filter that output ``o`` applies to input channel ``c``."""
+        cin_g = self.spec.in_channels // self.groups
+        return self.weight_index[o, channel_index(c, phase_index(phase, self.spec.stride), cin_g, self.phases, self.layout)]
+
+    # -- the entry formula ----------------------------------------------------------------------
     @cached_property
     def channel_expr(self) -> sp.Expr:
         """The equivalent (group-local) channel of input channel ``c`` and phase ``r``."""
@@ -169,30 +215,6 @@ class Equivalence:
         if not conditions:
             return entry
         return sp.Piecewise((entry, sp.And(*conditions)), (sp.S.Zero, True))
-
-    @property
-    def equation(self) -> sp.Eq:
-        """``W'[...] = formula`` as a SymPy equation."""
-        return sp.Eq(self.formula_lhs, self.formula, evaluate=False)
-
-    def formula_text(self) -> str:
-        """The entry formula as one line of plain text."""
-        f = self.formula
-        if isinstance(f, sp.Piecewise):
-            (entry, cond), _ = f.args
-            return f"{sp.sstr(self.formula_lhs)} = {sp.sstr(entry)} if {sp.sstr(cond)} else 0"
-        return f"{sp.sstr(self.formula_lhs)} = {sp.sstr(f)}"
-
-    def formula_latex(self) -> str:
-        """The entry formula as LaTeX (through the template ``formula.tex``)."""
-        from .render import render_template
-
-        f = self.formula
-        if isinstance(f, sp.Piecewise):
-            (entry, cond), _ = f.args
-        else:
-            entry, cond = f, None
-        return render_template("formula.tex", lhs=self.formula_lhs, entry=entry, condition=cond).strip()
 
     # -- checks ---------------------------------------------------------------------------------
     def verify(self, size: Any = None) -> VerifyReport:

@@ -111,6 +111,15 @@ def _ndim_of(*values: Any) -> int:
     return ndim
 
 
+def _infer_ndim(padding: Any, *values: Any) -> int:
+    """The number of spatial axes: the longest per-axis list among ``values`` and ``padding``."""
+    ndim = _ndim_of(*values)
+    pad_items = _axis_values(padding, "padding")
+    if len(pad_items) > 1 or not isinstance(pad_items[0], numbers.Integral):
+        ndim = max(ndim, len(pad_items))
+    return ndim
+
+
 @dataclass(frozen=True)
 class ConvSpec:
     """A convolution layer's hyper-parameters, normalised per spatial axis.
@@ -143,10 +152,7 @@ class ConvSpec:
     ) -> "ConvSpec":
         """Validate and normalise; the number of axes is the longest per-axis list (or ``ndim``)."""
         if ndim is None:
-            ndim = _ndim_of(kernel, stride, dilation)
-            pad_items = _axis_values(padding, "padding")
-            if len(pad_items) > 1 or not isinstance(pad_items[0], numbers.Integral):
-                ndim = max(ndim, len(pad_items))
+            ndim = _infer_ndim(padding, kernel, stride, dilation)
         k = per_axis(kernel, "kernel", ndim, minimum=1)
         s = per_axis(stride, "stride", ndim, minimum=1)
         d = per_axis(dilation, "dilation", ndim, minimum=1)
@@ -259,10 +265,7 @@ class ConvTransposeSpec:
     ) -> "ConvTransposeSpec":
         """Validate and normalise; ``output_padding`` must be smaller than stride or dilation per axis."""
         if ndim is None:
-            ndim = _ndim_of(kernel, stride, dilation, output_padding)
-            pad_items = _axis_values(padding, "padding")
-            if len(pad_items) > 1 or not isinstance(pad_items[0], numbers.Integral):
-                ndim = max(ndim, len(pad_items))
+            ndim = _infer_ndim(padding, kernel, stride, dilation, output_padding)
         # The shared fields validate exactly as for a convolution (the weight count is the same).
         base = ConvSpec.create(kernel, stride, padding, dilation, in_channels, out_channels, groups, ndim=ndim)
         op = per_axis(output_padding, "output_padding", ndim, minimum=0)

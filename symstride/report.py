@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .indexing import LAYOUTS, channel_index, phase_index
+from .indexing import LAYOUTS
 
 if TYPE_CHECKING:  # pragma: no cover
     from .equivalence import Equivalence
@@ -42,16 +42,14 @@ def tap_label(eq: "Equivalence", tap) -> str:
 
 def filter_bank_text(eq: "Equivalence", o: int = 0, c: int = 0) -> str:
     """The phase filters of one (output, input) channel pair, one block per phase, zeros shown as 0."""
-    spec = eq.spec
-    index = eq.weight_index
-    taps_by_flat = {}
-    for t in itertools.product(*map(range, spec.kernel)):
-        taps_by_flat[int(np.ravel_multi_index((o, c, *t), spec.weight_shape))] = t
+    shape = eq.spec.weight_shape
+
+    def label(i: int) -> str:
+        return tap_label(eq, tuple(int(v) for v in np.unravel_index(int(i), shape)[2:])) if i >= 0 else "0"
+
     lines = []
     for r in eq.phase_vectors:
-        ch = channel_index(c, phase_index(r, spec.stride), spec.in_channels // spec.groups, eq.phases, eq.layout)
-        bank = index[o, ch]
-        labels = np.vectorize(lambda i: tap_label(eq, taps_by_flat[int(i)]) if i >= 0 else "0", otypes=[object])(bank)
+        labels = np.vectorize(label, otypes=[object])(eq.phase_filter_index(r, o, c))
         width = max(len(s) for s in labels.reshape(-1))
         head = f"phase r={_vec(r)} │ "
         pad = " " * (len(head) - 2) + "│ "

@@ -107,15 +107,17 @@ def _fmt(index: Iterable[int]) -> str:
     return ", ".join(map(str, index))
 
 
-def _check_channels(spec: ConvSpec, layout: str) -> Mismatch | None:
-    """Each equivalent group must read exactly its original group's channels, in every phase."""
-    n_phases = phase_count(spec)
-    g = spec.groups
-    cin_g = spec.in_channels // g
+def _check_channels(channels: int, g: int, n_phases: int, layout: str) -> Mismatch | None:
+    """Each equivalent group must hold exactly its original group's ``channels``, in every phase.
+
+    For Theorem 2 these are the input channels the equivalent layer reads; for a transposed
+    layer the output channels it produces (before depth-to-space).
+    """
+    cin_g = channels // g
     seen = {}
-    for new in range(spec.in_channels * n_phases):
-        c, flat = channel_decode(new, spec.in_channels, n_phases, layout)
-        if not (0 <= c < spec.in_channels and 0 <= flat < n_phases) or (c, flat) in seen:
+    for new in range(channels * n_phases):
+        c, flat = channel_decode(new, channels, n_phases, layout)
+        if not (0 <= c < channels and 0 <= flat < n_phases) or (c, flat) in seen:
             return Mismatch(f"equivalent channel {new} does not decode to a unique (channel, phase) pair")
         seen[c, flat] = new
         if c // cin_g != new // (cin_g * n_phases):
@@ -218,6 +220,30 @@ def _strided_reads(spec: ConvSpec, size: tuple[int, ...], n_out: tuple[int, ...]
     return reads
 
 
+def _claimed_taps(spec: Any, taps: Sequence[Tap], kq: Sequence[int]) -> list[tuple[tuple[int, ...], ...]] | Mismatch:
+    """The claimed ``(m, r, j)`` entries as int tuples, or the first one that cannot be a bank entry.
+
+    A phase or offset out of range, or two taps in one slot of the bank, is a mismatch; a
+    malformed entry (wrong length, tap outside the kernel) is bad input.
+    """
+    slots: dict[tuple, tuple[int, ...]] = {}
+    entries = []
+    for t in taps:
+        m, r, j = (tuple(int(v) for v in part) for part in t)
+        if not (len(m) == len(r) == len(j) == spec.ndim):
+            raise ValueError(f"tap {list(m)}: tap, phase and offset must each have {spec.ndim} entries")
+        if not all(0 <= mm < k for mm, k in zip(m, spec.kernel)):
+            raise ValueError(f"tap {list(m)} is outside the kernel {spec.kernel}")
+        for name, vec, bound in (("phase", r, spec.stride), ("offset", j, kq)):
+            if not all(0 <= v < b for v, b in zip(vec, bound)):
+                return Mismatch(f"tap [{_fmt(m)}]: {name} {list(vec)} is outside [0, {_shape(bound)})", tap=m)
+        if (r, j) in slots:
+            return Mismatch(f"tap [{_fmt(m)}]: phase {list(r)} offset {list(j)} already holds tap [{_fmt(slots[r, j])}]", tap=m)
+        slots[r, j] = m
+        entries.append((m, r, j))
+    return entries
+
+
 def verify_taps(
     spec: ConvSpec,
     taps: Sequence[Tap],
@@ -242,25 +268,11 @@ def verify_taps(
     if len(kq) != spec.ndim or any(k < 1 for k in kq):
         raise ValueError(f"equivalent kernel {tuple(kq)} must have {spec.ndim} positive entries")
 
-    def fail(reason: str, tap: tuple[int, ...] | None = None) -> VerifyReport:
-        return VerifyReport(identity, False, size, n_out, 0, 0, Mismatch(reason, tap=tap))
-
-    slots: dict[tuple, tuple[int, ...]] = {}
+    entries = _claimed_taps(spec, taps, kq)
+    if isinstance(entries, Mismatch):
+        return VerifyReport(identity, False, size, n_out, 0, 0, entries)
     claimed: dict[tuple[int, ...], list] = {}
-    for t in taps:
-        m, r, j = (tuple(int(v) for v in part) for part in t)
-        if not (len(m) == len(r) == len(j) == spec.ndim):
-            raise ValueError(f"tap {list(m)}: tap, phase and offset must each have {spec.ndim} entries")
-        if not all(0 <= mm < k for mm, k in zip(m, spec.kernel)):
-            raise ValueError(f"tap {list(m)} is outside the kernel {spec.kernel}")
-        for name, vec, bound in (("phase", r, spec.stride), ("offset", j, kq)):
-            if not all(0 <= v < b for v, b in zip(vec, bound)):
-                return fail(f"tap [{_fmt(m)}]: {name} {list(vec)} is outside [0, {_shape(bound)})", m)
-        if (r, j) in slots:
-            return fail(
-                f"tap [{_fmt(m)}]: phase {list(r)} offset {list(j)} already holds tap [{_fmt(slots[r, j])}]", m
-            )
-        slots[r, j] = m
+    for m, r, j in entries:
         axes = []
         for jj, rr, s, (pl, _), n, no, k in zip(j, r, spec.stride, spec.padding, size, n_out, kq):
             coarse = np.arange(no) + jj
@@ -268,7 +280,7 @@ def verify_taps(
             pos, live = _axis_reads(padded - pl, n)
             axes.append((pos, live & (padded < s * (no + k - 1))))
         claimed.setdefault(m, []).append(axes)
-    channel_problem = _check_channels(spec, layout)
+    channel_problem = _check_channels(spec.in_channels, spec.groups, phase_count(spec), layout)
     if channel_problem is not None:
         return VerifyReport(identity, False, size, n_out, 0, 0, channel_problem)
     notes = (f"channels: {spec.in_channels}·{phase_count(spec)} equivalent inputs decode uniquely; groups={spec.groups} preserved",)
