@@ -125,6 +125,23 @@ class PhaseEquivalence:
             expr = expr * s + r
         return expr
 
+    def _entry_formula(self, reaches: list[sp.Expr], weight_of: Any) -> sp.Expr:
+        """``weight_of(m)`` with ``m = reach/δ`` per axis where that is a tap, else 0 (a Piecewise).
+
+        ``reaches`` are the per-axis expressions of ``δ·m`` in the phase and offset symbols.
+        """
+        taps, conditions = [], []
+        for reach, k, s, d, kq in zip(reaches, self.spec.kernel, self.spec.stride, self.spec.dilation, self.kernel):
+            taps.append(reach / d if d > 1 else reach)
+            if d > 1:
+                conditions.append(sp.Eq(sp.Mod(reach, d), 0))
+            if s * (kq - 1) + s - 1 > d * (k - 1):  # some (r, j) in range overshoot the kernel
+                conditions.append(reach <= d * (k - 1))
+        entry = weight_of(taps)
+        if not conditions:
+            return entry
+        return sp.Piecewise((entry, sp.And(*conditions)), (sp.S.Zero, True))
+
     @property
     def equation(self) -> sp.Eq:
         """``W'[...] = formula`` as a SymPy equation."""
@@ -201,20 +218,8 @@ class Equivalence(PhaseEquivalence):
     def formula(self) -> sp.Expr:
         """The entry of ``W'``: ``w[o, c, (s·j + r)/δ]`` where that is a tap, else 0 (a Piecewise)."""
         (o,), (c,) = self.index_symbols["o"], self.index_symbols["c"]
-        taps, conditions = [], []
-        for r, j, k, s, d, kq in zip(
-            self.index_symbols["r"], self.index_symbols["j"], self.spec.kernel, self.spec.stride, self.spec.dilation, self.kernel
-        ):
-            reach = s * j + r
-            taps.append(reach / d if d > 1 else reach)
-            if d > 1:
-                conditions.append(sp.Eq(sp.Mod(reach, d), 0))
-            if s * (kq - 1) + s - 1 > d * (k - 1):  # some (r, j) in range overshoot the kernel
-                conditions.append(reach <= d * (k - 1))
-        entry = self.layer.weight(o, c, taps)
-        if not conditions:
-            return entry
-        return sp.Piecewise((entry, sp.And(*conditions)), (sp.S.Zero, True))
+        reaches = [s * j + r for r, j, s in zip(self.index_symbols["r"], self.index_symbols["j"], self.spec.stride)]
+        return self._entry_formula(reaches, lambda taps: self.layer.weight(o, c, taps))
 
     # -- checks ---------------------------------------------------------------------------------
     def verify(self, size: Any = None) -> VerifyReport:
@@ -259,10 +264,20 @@ class Equivalence(PhaseEquivalence):
         return render_template("equivalence_inline.tex", eq=self).strip()
 
 
-def destride(layer: Conv, *, layout: str = "pytorch") -> Equivalence:
-    """The unit-stride equivalent of a strided layer (Theorem 2).
+def destride(layer: Conv | Any, *, layout: str = "pytorch") -> PhaseEquivalence:
+    """The unit-stride equivalent of a strided layer (Theorem 2), or of a transposed layer.
 
-    ``layout`` orders the phase channels: ``"pytorch"`` (``pixel_unshuffle``, channel-major
-    ``c·P + φ(r)``) or ``"tf"`` (TensorFlow/ONNX ``SpaceToDepth``, phase-major ``φ(r)·C + c``).
+    For a :class:`~symstride.operators.Conv`: an :class:`Equivalence`, the layer over the
+    phases of its input.  For a :class:`~symstride.transposed.ConvTranspose`: a
+    :class:`~symstride.transposed.TransposedEquivalence`, a unit-stride layer producing the
+    phases of the output, then depth-to-space.  ``layout`` orders the phase channels:
+    ``"pytorch"`` (``pixel_unshuffle``/``pixel_shuffle``, channel-major ``c·P + φ(r)``) or
+    ``"tf"`` (TensorFlow/ONNX ``SpaceToDepth``/``DepthToSpace``, phase-major ``φ(r)·C + c``).
     """
+    from .transposed import ConvTranspose, TransposedEquivalence
+
+    if isinstance(layer, ConvTranspose):
+        return TransposedEquivalence(layer, layout)
+    if not isinstance(layer, Conv):
+        raise TypeError(f"destride expects a symstride Conv layer or a ConvTranspose layer, got {type(layer).__name__}")
     return Equivalence(layer, layout)

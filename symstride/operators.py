@@ -29,7 +29,7 @@ import sympy as sp
 from .indexing import check_layout, channel_index, input_size, output_shape, phase_index
 from .params import ConvSpec, as_int, per_axis
 
-__all__ = ["Conv", "Subsample", "D", "SpaceToDepth", "MAX_MATRIX_ENTRIES"]
+__all__ = ["Layer", "Conv", "Subsample", "D", "SpaceToDepth", "MAX_MATRIX_ENTRIES"]
 
 #: Explicit SymPy matrices are for small concrete sizes; larger ones are refused.
 MAX_MATRIX_ENTRIES = 250_000
@@ -47,7 +47,102 @@ def _fmt_axes(values: Sequence[int]) -> str:
     return str(values[0]) if len(set(values)) == 1 else "(" + ", ".join(map(str, values)) + ")"
 
 
-class Conv:
+class Layer:
+    """What every layer with symbolic weights shares: its validated ``spec`` and weight symbols.
+
+    Subclasses (:class:`Conv`, :class:`~symstride.transposed.ConvTranspose`) set ``spec`` and
+    ``name`` through :meth:`_set`.  Weight symbols follow the spec's PyTorch weight shape:
+    ``name[a, b, *tap]`` with ``(a, b)`` its first two axes, or ``name[*tap]`` when both are 1.
+    """
+
+    def _set(self, spec: Any, name: str) -> None:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"name must be an identifier such as 'w', got {name!r}")
+        self.spec = spec
+        self.name = name
+
+    # -- parameters -------------------------------------------------------------------------
+    kernel = property(lambda self: self.spec.kernel, doc="Kernel size per axis.")
+    stride = property(lambda self: self.spec.stride, doc="Stride per axis.")
+    dilation = property(lambda self: self.spec.dilation, doc="Dilation per axis.")
+    padding = property(lambda self: self.spec.padding, doc="(left, right) padding per axis.")
+    in_channels = property(lambda self: self.spec.in_channels, doc="Input channels.")
+    out_channels = property(lambda self: self.spec.out_channels, doc="Output channels.")
+    groups = property(lambda self: self.spec.groups, doc="Channel groups.")
+    ndim = property(lambda self: self.spec.ndim, doc="Number of spatial axes.")
+
+    # -- symbols ----------------------------------------------------------------------------
+    @cached_property
+    def base(self) -> sp.IndexedBase:
+        """The weight's ``IndexedBase``."""
+        return sp.IndexedBase(self.name)
+
+    @property
+    def channel_indexed(self) -> bool:
+        """Whether weight symbols carry channel indices (not for a one-channel-to-one layer)."""
+        return self.spec.weight_shape[:2] != (1, 1)
+
+    def weight(self, a: Any, b: Any, tap: Sequence[Any]) -> sp.Indexed:
+        """The symbol ``w[a, b, *tap]`` (``w[*tap]`` for a one-channel layer); indices may be symbolic.
+
+        ``(a, b)`` index the weight tensor's first two axes: ``(o, c)`` for a convolution,
+        ``(c, o)`` for a transposed convolution (PyTorch's layouts).
+        """
+        idx = (a, b, *tap) if self.channel_indexed else tuple(tap)
+        return self.base[idx]
+
+    @property
+    def weights(self) -> list[sp.Indexed]:
+        """Every weight symbol, in PyTorch's row-major weight order."""
+        shape = self.spec.weight_shape
+        return [self.weight(a, b, m) for a, b, *m in itertools.product(*map(range, shape))]
+
+    @cached_property
+    def weight_array(self) -> sp.ImmutableDenseNDimArray:
+        """The weights as a SymPy array of the spec's weight shape."""
+        return sp.ImmutableDenseNDimArray(self.weights, self.spec.weight_shape)
+
+    def _tensor(self, size: tuple[int, ...], n_out: tuple[int, ...], terms: Any, what: str) -> sp.Matrix:
+        """The layer's matrix, rows ``(o, *t)`` and columns ``(c, *n)`` row-major, summing the
+        ``(o, t, c, n, weight)`` terms (a lazy iterable, consumed after the size check)."""
+        rows, cols = self.spec.out_channels * prod(n_out), self.spec.in_channels * prod(size)
+        _check_matrix_size(rows, cols, what)
+        entries: dict[tuple[int, int], sp.Expr] = {}
+        for o, t, c, n, weight in terms:
+            key = (o * prod(n_out) + _ravel(t, n_out), c * prod(size) + _ravel(n, size))
+            entries[key] = entries.get(key, 0) + weight
+        return sp.Matrix(sp.SparseMatrix(rows, cols, entries))
+
+    # -- display ----------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        s = self.spec
+        parts = [f"kernel={_fmt_axes(s.kernel)}", f"stride={_fmt_axes(s.stride)}"]
+        if any(p != (0, 0) for p in s.padding):
+            pads = [p[0] if p[0] == p[1] else p for p in s.padding]
+            parts.append(f"padding={pads[0] if len(set(pads)) == 1 else tuple(pads)}")
+        if any(getattr(s, "output_padding", ())):
+            parts.append(f"output_padding={_fmt_axes(s.output_padding)}")
+        if any(d != 1 for d in s.dilation):
+            parts.append(f"dilation={_fmt_axes(s.dilation)}")
+        if s.ndim > 1 and len(set(s.kernel)) == 1 and len(set(s.stride)) == 1:
+            parts.append(f"ndim={s.ndim}")
+        if s.in_channels != 1 or s.out_channels != 1:
+            parts += [f"in_channels={s.in_channels}", f"out_channels={s.out_channels}"]
+        if s.groups != 1:
+            parts.append(f"groups={s.groups}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and (self.spec, self.name) == (other.spec, other.name)
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.spec, self.name))
+
+    def _repr_latex_(self) -> str:
+        return f"$\\displaystyle {self._latex(None)}$"
+
+
+class Conv(Layer):
     """A convolution layer (cross-correlation, PyTorch semantics) with symbolic weights.
 
     ``Conv(kernel, stride=1, padding=0, dilation=1, in_channels=1, out_channels=1, groups=1)``;
@@ -71,56 +166,16 @@ class Conv:
             spec = kernel
         else:
             spec = ConvSpec.create(kernel, stride, padding, dilation, in_channels, out_channels, groups)
-        if not isinstance(name, str) or not name.isidentifier():
-            raise ValueError(f"name must be an identifier such as 'w', got {name!r}")
-        self.spec = spec
-        self.name = name
+        self._set(spec, name)
 
     @classmethod
     def from_spec(cls, spec: ConvSpec, *, name: str = "w") -> "Conv":
         """The layer of a validated :class:`ConvSpec`."""
         return cls(spec, name=name)
 
-    # -- parameters -------------------------------------------------------------------------
-    kernel = property(lambda self: self.spec.kernel, doc="Kernel size per axis.")
-    stride = property(lambda self: self.spec.stride, doc="Stride per axis.")
-    dilation = property(lambda self: self.spec.dilation, doc="Dilation per axis.")
-    padding = property(lambda self: self.spec.padding, doc="(left, right) padding per axis.")
-    in_channels = property(lambda self: self.spec.in_channels, doc="Input channels.")
-    out_channels = property(lambda self: self.spec.out_channels, doc="Output channels.")
-    groups = property(lambda self: self.spec.groups, doc="Channel groups.")
-    ndim = property(lambda self: self.spec.ndim, doc="Number of spatial axes.")
-
     def unit_stride(self) -> "Conv":
         """The same layer with stride 1 on every axis (same weight symbols)."""
         return Conv(self.spec.replace(stride=1), name=self.name)
-
-    # -- symbols ----------------------------------------------------------------------------
-    @cached_property
-    def base(self) -> sp.IndexedBase:
-        """The weight's ``IndexedBase``."""
-        return sp.IndexedBase(self.name)
-
-    @property
-    def channel_indexed(self) -> bool:
-        """Whether weight symbols carry channel indices (not for a one-channel-to-one layer)."""
-        return not (self.out_channels == 1 and self.in_channels // self.groups == 1)
-
-    def weight(self, o: Any, c: Any, tap: Sequence[Any]) -> sp.Indexed:
-        """The symbol ``w[o, c, *tap]`` (``w[*tap]`` for a one-channel layer); indices may be symbolic."""
-        idx = (o, c, *tap) if self.channel_indexed else tuple(tap)
-        return self.base[idx]
-
-    @property
-    def weights(self) -> list[sp.Indexed]:
-        """Every weight symbol, in PyTorch's row-major weight order."""
-        shape = self.spec.weight_shape
-        return [self.weight(o, c, m) for o, c, *m in itertools.product(*map(range, shape))]
-
-    @cached_property
-    def weight_array(self) -> sp.ImmutableDenseNDimArray:
-        """The weights as a SymPy array of shape ``(C_out, C_in/groups, *kernel)``."""
-        return sp.ImmutableDenseNDimArray(self.weights, self.spec.weight_shape)
 
     # -- convolution tensor -----------------------------------------------------------------
     def output_shape(self, size: Any) -> tuple[int, ...]:
@@ -135,56 +190,29 @@ class Conv:
         spec = self.spec
         size = input_size(spec, size)
         n_out = output_shape(spec, size)
-        rows, cols = spec.out_channels * prod(n_out), spec.in_channels * prod(size)
-        _check_matrix_size(rows, cols, "convolution")
         cin_g, cout_g = spec.in_channels // spec.groups, spec.out_channels // spec.groups
-        entries: dict[tuple[int, int], sp.Expr] = {}
-        for o in range(spec.out_channels):
-            group = o // cout_g
-            for i_flat, i in enumerate(itertools.product(*map(range, n_out))):
-                row = o * prod(n_out) + i_flat
-                for c_local in range(cin_g):
-                    c = group * cin_g + c_local
-                    for m in itertools.product(*map(range, spec.kernel)):
-                        pos = [
-                            s * ii + d * mm - p[0]
-                            for ii, mm, s, d, p in zip(i, m, spec.stride, spec.dilation, spec.padding)
-                        ]
-                        if all(0 <= q < n for q, n in zip(pos, size)):
-                            col = c * prod(size) + _ravel(pos, size)
-                            entries[row, col] = entries.get((row, col), 0) + self.weight(o, c_local, m)
-        return sp.Matrix(sp.SparseMatrix(rows, cols, entries))
+
+        def terms():
+            for o in range(spec.out_channels):
+                group = o // cout_g
+                for i in itertools.product(*map(range, n_out)):
+                    for c_local in range(cin_g):
+                        c = group * cin_g + c_local
+                        for m in itertools.product(*map(range, spec.kernel)):
+                            pos = [
+                                s * ii + d * mm - p[0]
+                                for ii, mm, s, d, p in zip(i, m, spec.stride, spec.dilation, spec.padding)
+                            ]
+                            if all(0 <= q < n for q, n in zip(pos, size)):
+                                yield o, i, c, pos, self.weight(o, c_local, m)
+
+        return self._tensor(size, n_out, terms(), "convolution")
 
     # -- display ----------------------------------------------------------------------------
-    def __repr__(self) -> str:
-        s = self.spec
-        parts = [f"kernel={_fmt_axes(s.kernel)}", f"stride={_fmt_axes(s.stride)}"]
-        if any(p != (0, 0) for p in s.padding):
-            pads = [p[0] if p[0] == p[1] else p for p in s.padding]
-            parts.append(f"padding={pads[0] if len(set(pads)) == 1 else tuple(pads)}")
-        if any(d != 1 for d in s.dilation):
-            parts.append(f"dilation={_fmt_axes(s.dilation)}")
-        if s.ndim > 1 and len(set(s.kernel)) == 1 and len(set(s.stride)) == 1:
-            parts.append(f"ndim={s.ndim}")
-        if s.in_channels != 1 or s.out_channels != 1:
-            parts += [f"in_channels={s.in_channels}", f"out_channels={s.out_channels}"]
-        if s.groups != 1:
-            parts.append(f"groups={s.groups}")
-        return f"Conv({', '.join(parts)})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Conv) and (self.spec, self.name) == (other.spec, other.name)
-
-    def __hash__(self) -> int:
-        return hash((Conv, self.spec, self.name))
-
     def _latex(self, printer: Any) -> str:
         from .render import render_template
 
         return render_template("operator_conv.tex", spec=self.spec, name=self.name).strip()
-
-    def _repr_latex_(self) -> str:
-        return f"$\\displaystyle {self._latex(None)}$"
 
 
 def _ravel(index: Sequence[int], shape: Sequence[int]) -> int:

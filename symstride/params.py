@@ -272,6 +272,9 @@ class ConvTransposeSpec:
         ndim: int | None = None,
     ) -> "ConvTransposeSpec":
         """Validate and normalise; ``output_padding`` must be smaller than stride or dilation per axis."""
+        kernel, stride, padding, output_padding, dilation = (
+            _materialize(v) for v in (kernel, stride, padding, output_padding, dilation)
+        )
         if ndim is None:
             ndim = _infer_ndim(padding, kernel, stride, dilation, output_padding)
         # The shared fields validate exactly as for a convolution (the weight count is the same).

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from symstride import Conv, SymstrideError, destride, destride_input
 from symstride.indexing import Tap, equivalent_kernel, weight_gather_index
 from symstride.verify import verify_taps
+from tests.tap_twins import corrupt_one_tap
 
 w = sp.IndexedBase("w")
 TOL = 1e-10  # float64 agreement with PyTorch
@@ -137,20 +138,10 @@ def test_corrupted_maps_rejected_exactly_when_pytorch_disagrees(config, data):
     """The failing twin: move one tap; verify must say not exact iff the numbers disagree."""
     layer, size, layout = config
     eq = destride(layer, layout=layout)
-    taps = list(eq.taps)
-    victim = data.draw(st.integers(0, len(taps) - 1))
-    t = taps[victim]
-    kind = data.draw(st.sampled_from(["offset", "phase", "missing"]))
-    axis = data.draw(st.integers(0, layer.ndim - 1))
-    if kind == "missing":
-        del taps[victim]
-    else:
-        vec = list(getattr(t, kind))
-        bound = (eq.kernel if kind == "offset" else layer.stride)[axis]
-        if bound == 1:
-            return
-        vec[axis] = (vec[axis] + data.draw(st.integers(1, bound - 1))) % bound
-        taps[victim] = t._replace(**{kind: tuple(vec)})
+    twin = corrupt_one_tap(data, eq.taps, eq.kernel, layer.stride)
+    if twin is None:
+        return
+    taps, t = twin
     report = verify_taps(layer.spec, taps, size, kernel=eq.kernel, layout=layout)
     slots = [(u.phase, u.offset) for u in taps]
     if len(set(slots)) < len(slots):

@@ -20,49 +20,15 @@ from symstride.reference import (
     destride_transposed_weights,
     pad_or_trim,
 )
-
-TOL = 1e-10
-
-
-def torch_conv_transpose(x, w, **kw):
-    fn = getattr(torch.nn.functional, f"conv_transpose{x.ndim - 2}d")
-    return fn(torch.from_numpy(x), torch.from_numpy(w), **kw).numpy()
-
-
-@st.composite
-def configs(draw, max_ndim=3):
-    """A random transposed layer PyTorch accepts: asymmetric strides, dilation, groups, output padding."""
-    d = draw(st.integers(1, max_ndim))
-    axis = lambda lo, hi: tuple(draw(st.lists(st.integers(lo, hi), min_size=d, max_size=d)))
-    kernel, stride, dilation = axis(1, 4), axis(1, 3), axis(1, 3)
-    padding = axis(0, 3)
-    output_padding = tuple(draw(st.integers(0, max(s, dl) - 1)) for s, dl in zip(stride, dilation))
-    groups = draw(st.integers(1, 2))
-    cin, cout = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
-    size = axis(1, 4 if d < 3 else 3)
-    spec = ConvTransposeSpec.create(kernel, stride, padding, output_padding, dilation, cin, cout, groups)
-    full = [(n - 1) * s + dl * (k - 1) + 1 + op for n, s, dl, k, op in zip(size, stride, dilation, kernel, output_padding)]
-    size = tuple(n + max(0, -(-(2 * p + 1 - f) // s)) for n, p, f, s in zip(size, padding, full, stride))  # output ≥ 1
-    return spec, size, draw(st.integers(0, 2**31 - 1))
-
-
-def _data(spec, size, seed, batch=2):
-    rng = np.random.default_rng(seed)
-    return rng.standard_normal((batch, spec.in_channels, *size)), rng.standard_normal(spec.weight_shape)
-
-
-def _params(spec):
-    return dict(stride=spec.stride, padding=tuple(l for l, _ in spec.padding), output_padding=spec.output_padding,
-                dilation=spec.dilation)
-
+from tests.transposed_cases import TOL, configs, data, params, torch_conv_transpose
 
 @settings(max_examples=80, deadline=None)
 @given(configs())
 def test_conv_transpose_matches_torch(case):
     spec, size, seed = case
-    x, w = _data(spec, size, seed)
-    expected = torch_conv_transpose(x, w, groups=spec.groups, **_params(spec))
-    got = conv_transpose(x, w, groups=spec.groups, **_params(spec))
+    x, w = data(spec, size, seed)
+    expected = torch_conv_transpose(x, w, groups=spec.groups, **params(spec))
+    got = conv_transpose(x, w, groups=spec.groups, **params(spec))
     assert got.shape == expected.shape == (2, spec.out_channels, *transposed_output_shape(spec, size))
     np.testing.assert_allclose(got, expected, rtol=0, atol=TOL)
 
@@ -74,8 +40,8 @@ def test_decomposition_matches_torch(case, layout):
     spec, size, seed = case
     if layout == "tf" and spec.groups > 1:
         spec = spec.replace(groups=1)
-    x, w = _data(spec, size, seed)
-    p = _params(spec)
+    x, w = data(spec, size, seed)
+    p = params(spec)
     expected = torch_conv_transpose(x, w, groups=spec.groups, **p)
     bank = destride_transposed_weights(w, spec.stride, spec.dilation, layout, groups=spec.groups)
     z = conv(destride_transposed_input(x, spec.kernel, **p), bank, groups=spec.groups)
@@ -88,8 +54,8 @@ def test_decomposition_matches_torch(case, layout):
 def test_asymmetric_padding_is_a_crop_of_the_unpadded_output(case, left, right):
     spec, size, seed = case
     spec = spec.replace(padding=0)
-    x, w = _data(spec, size, seed)
-    p = _params(spec)
+    x, w = data(spec, size, seed)
+    p = params(spec)
     full = torch_conv_transpose(x, w, groups=spec.groups, **p)
     if full.shape[2] - left - right < 1:
         return

@@ -1,0 +1,261 @@
+"""Fractional stride: a transposed convolution is a unit-stride convolution plus depth-to-space.
+
+A transposed convolution with stride ``s`` (PyTorch's ``conv_transpose``) scatters every input
+sample through the kernel: ``y[o, t] = Σ w[c, o, m]·x[c, n]`` over ``s·n + δ·m = t + p_left``.
+Split the output by phase, ``t + p_left = s·a + r`` (``0 ≤ r < s``), and the taps by Euclidean
+division, ``δ·m = s·q + r'``: output phase ``r`` receives exactly the taps with ``δ·m ≡ r
+(mod s)``, and its block ``a`` reads ``x[a − q]`` — an ordinary unit-stride convolution of the
+input with the sub-kernel of those taps.  Flipped into cross-correlation form (offset
+``j = k' − 1 − q``) the ``P = Π s`` phase filters are one unit-stride layer with ``C_out·P``
+output channels; depth-to-space (``pixel_shuffle``) interleaves them and a crop by
+``p_left mod s`` gives the transposed layer's output — sub-pixel convolution, exactly.
+
+The transposed layer is also the adjoint of the strided convolution with the same weight
+tensor (Theorem 2's layer): ``⟨Conv_s x, y⟩ = ⟨x, ConvT_s y⟩``, checked by
+:meth:`TransposedEquivalence.verify_adjoint`.
+
+>>> from symstride import destride
+>>> eq = destride(ConvTranspose(kernel=3, stride=2, padding=1, output_padding=1))
+>>> eq.kernel, eq.phases, eq.out_channels
+((2,), 2, 2)
+>>> eq.filters                       # phase 0 gets taps 0 and 2 (flipped), phase 1 tap 1
+[[[w[2], w[0]]], [[0, w[1]]]]
+>>> eq.verify(size=9).exact, eq.verify_adjoint(size=9).exact
+(True, True)
+"""
+
+from __future__ import annotations
+
+import itertools
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from .equivalence import PhaseEquivalence
+from .indexing import (
+    LAYOUTS,
+    TransposedAxis,
+    channel_index,
+    input_size,
+    phase_index,
+    transposed_geometry,
+    transposed_output_shape,
+    transposed_tap_map,
+    transposed_weight_gather_index,
+)
+from .operators import Conv, Layer
+from .params import ConvTransposeSpec
+from .verify import VerifyReport, verify_adjoint, verify_transposed_taps
+
+__all__ = ["ConvTranspose", "TransposedEquivalence", "default_transposed_size"]
+
+
+class ConvTranspose(Layer):
+    """A transposed convolution layer (PyTorch's ``ConvTranspose``) with symbolic weights.
+
+    ``ConvTranspose(kernel, stride=1, padding=0, output_padding=0, dilation=1, in_channels=1,
+    out_channels=1, groups=1)``; weights ``w[c, o, *m]`` of shape ``(C_in, C_out/groups, *k)``.
+
+    >>> ConvTranspose(kernel=3, stride=2).matrix(2)
+    Matrix([
+    [w[0],    0],
+    [w[1],    0],
+    [w[2], w[0]],
+    [   0, w[1]],
+    [   0, w[2]]])
+    """
+
+    def __init__(
+        self,
+        kernel: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        output_padding: Any = 0,
+        dilation: Any = 1,
+        in_channels: Any = 1,
+        out_channels: Any = 1,
+        groups: Any = 1,
+        *,
+        name: str = "w",
+    ) -> None:
+        if isinstance(kernel, ConvTransposeSpec):
+            spec = kernel
+        else:
+            spec = ConvTransposeSpec.create(
+                kernel, stride, padding, output_padding, dilation, in_channels, out_channels, groups
+            )
+        self._set(spec, name)
+
+    output_padding = property(lambda self: self.spec.output_padding, doc="Output padding per axis.")
+
+    def adjoint(self) -> Conv:
+        """The strided convolution this layer is the adjoint of (same weight symbols)."""
+        return Conv(self.spec.adjoint, name=self.name)
+
+    # -- the transposed convolution tensor ----------------------------------------------------
+    def output_shape(self, size: Any) -> tuple[int, ...]:
+        """Spatial output shape on an input of spatial shape ``size``."""
+        return transposed_output_shape(self.spec, size)
+
+    def matrix(self, size: Any) -> sp.Matrix:
+        """The layer's tensor as a matrix, rows ``(o, *t)``, columns ``(c, *n)``, row-major.
+
+        Built from the definition (a scatter: input ``n`` adds ``w[c, o, m]·x[c, n]`` at
+        ``t = s·n + δ·m − p_left`` when that is an output), independently of :class:`Conv`.
+        """
+        spec = self.spec
+        size = input_size(spec, size)
+        n_out = transposed_output_shape(spec, size)
+        cin_g, cout_g = spec.in_channels // spec.groups, spec.out_channels // spec.groups
+
+        def terms():
+            for c in range(spec.in_channels):
+                group = c // cin_g
+                for n in itertools.product(*map(range, size)):
+                    for o_local, m in itertools.product(range(cout_g), itertools.product(*map(range, spec.kernel))):
+                        t = [s * nn + d * mm - p[0] for nn, mm, s, d, p in zip(n, m, spec.stride, spec.dilation, spec.padding)]
+                        if all(0 <= tt < no for tt, no in zip(t, n_out)):
+                            yield group * cout_g + o_local, t, c, n, self.weight(c, o_local, m)
+
+        return self._tensor(size, n_out, terms(), "transposed convolution")
+
+    def _latex(self, printer: Any) -> str:
+        from .render import render_template
+
+        return render_template("operator_conv_transpose.tex", spec=self.spec, name=self.name).strip()
+
+
+def default_transposed_size(spec: ConvTransposeSpec) -> tuple[int, ...]:
+    """A small input size whose output exercises both crops and the interior on every axis."""
+    sizes = []
+    for k, s, d, (pl, pr), op in zip(spec.kernel, spec.stride, spec.dilation, spec.padding, spec.output_padding):
+        smallest = max(1, -(-(pl + pr - d * (k - 1) - op) // s) + 1)  # the least N with an output
+        sizes.append(smallest + (d * (k - 1)) // s + 3)
+    return tuple(sizes)
+
+
+class TransposedEquivalence(PhaseEquivalence):
+    """A transposed layer and its sub-pixel equivalent: ``P = Π s`` unit-stride phase filters.
+
+    Attributes as :class:`~symstride.equivalence.Equivalence`: ``layer`` (the
+    :class:`ConvTranspose`), ``layout``, ``kernel`` (``k'``), ``phases`` (``P``),
+    ``in_channels`` (``C_in``), ``out_channels`` (``C_out·P``, before depth-to-space),
+    ``groups``, ``taps`` (tap ``m`` → output phase ``r``, offset ``j``), ``filters``
+    (``W'`` of shape ``(C_out·P, C_in/groups, *k')`` in terms of ``w``), ``formula``,
+    ``structural_zeros``.
+    """
+
+    def __init__(self, layer: ConvTranspose, layout: str = "pytorch") -> None:
+        if not isinstance(layer, ConvTranspose):
+            raise TypeError(f"expected a symstride ConvTranspose layer, got {type(layer).__name__}")
+        self._setup(layer, layout, channels="produces")
+        self.in_channels = self.spec.in_channels
+        self.out_channels = self.spec.out_channels * self.phases
+        self.taps = tuple(transposed_tap_map(self.spec))
+
+    # -- structure ----------------------------------------------------------------------------
+    @cached_property
+    def weight_index(self) -> np.ndarray:
+        """Gather index: ``W'.flat = w.flat[weight_index]``, −1 at structural zeros."""
+        return transposed_weight_gather_index(self.spec, self.layout)
+
+    def phase_filter_index(self, phase: tuple[int, ...], o: int = 0, c: int = 0) -> np.ndarray:
+        """The gather index of the filter producing phase ``r`` of output ``o`` from input channel ``c``."""
+        new = channel_index(o, phase_index(phase, self.spec.stride), self.spec.out_channels, self.phases, self.layout)
+        return self.weight_index[new, c]
+
+    def geometry(self, size: Any = None) -> tuple[TransposedAxis, ...]:
+        """Per axis: output size, skipped and computed blocks, crop and input padding for ``size``."""
+        return transposed_geometry(self.spec, default_transposed_size(self.spec) if size is None else size)
+
+    # -- the entry formula ----------------------------------------------------------------------
+    @cached_property
+    def channel_expr(self) -> sp.Expr:
+        """The equivalent output channel of output channel ``o`` and phase ``r``."""
+        (o,) = self.index_symbols["o"]
+        if not self.layer.channel_indexed:
+            return self.phase_expr
+        if self.layout == "pytorch":
+            return o * self.phases + self.phase_expr
+        return self.phase_expr * self.spec.out_channels + o
+
+    @cached_property
+    def formula_lhs(self) -> sp.Indexed:
+        """``W'[chan(o, φ(r)), c, j]`` (``W'[φ(r), j]`` for a one-channel layer)."""
+        (c,) = self.index_symbols["c"]
+        idx = (self.channel_expr, c) if self.layer.channel_indexed else (self.channel_expr,)
+        return sp.IndexedBase("W'")[(*idx, *self.index_symbols["j"])]
+
+    @cached_property
+    def formula(self) -> sp.Expr:
+        """``w[c, o, (s·(k'−1−j) + r)/δ]`` where that is a tap, else 0 (a Piecewise).
+
+        With groups the weight's first index is the global input channel of ``o``'s group,
+        its second ``o`` within the group.
+        """
+        (o,), (c,) = self.index_symbols["o"], self.index_symbols["c"]
+        reaches = [s * (kq - 1 - j) + r for r, j, s, kq in zip(self.index_symbols["r"], self.index_symbols["j"], self.spec.stride, self.kernel)]
+        if self.groups == 1:
+            return self._entry_formula(reaches, lambda taps: self.layer.weight(c, o, taps))
+        cout_g, cin_g = self.spec.out_channels // self.groups, self.spec.in_channels // self.groups
+        group = sp.floor(o / cout_g)
+        return self._entry_formula(reaches, lambda taps: self.layer.weight(group * cin_g + c, o - group * cout_g, taps))
+
+    # -- checks ---------------------------------------------------------------------------------
+    def verify(self, size: Any = None) -> VerifyReport:
+        """Decide the sub-pixel identity exactly on an input of spatial ``size`` (default small)."""
+        size = default_transposed_size(self.spec) if size is None else size
+        return verify_transposed_taps(self.spec, self.taps, size, kernel=self.kernel, layout=self.layout)
+
+    def verify_adjoint(self, size: Any = None, *, method: str = "auto") -> VerifyReport:
+        """Decide ``⟨Conv_s x, y⟩ = ⟨x, ConvT_s y⟩`` exactly (see :func:`~symstride.verify.verify_adjoint`)."""
+        size = default_transposed_size(self.spec) if size is None else size
+        return verify_adjoint(self.spec, size, method=method)
+
+    # -- export and display -----------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        """The equivalence as the JSON document of ``symstride derive --transposed --format json``."""
+        spec = self.spec
+        return {
+            "transposed": True,
+            "kernel": list(spec.kernel),
+            "stride": list(spec.stride),
+            "dilation": list(spec.dilation),
+            "padding": [list(p) for p in spec.padding],
+            "output_padding": list(spec.output_padding),
+            "in_channels": spec.in_channels,
+            "out_channels": spec.out_channels,
+            "groups": self.groups,
+            "layout": self.layout,
+            "channel_order": LAYOUTS[self.layout] + "; depth-to-space inverts it",
+            "phases": self.phases,
+            "equivalent_kernel": list(self.kernel),
+            "equivalent_out_channels": self.out_channels,
+            "taps_meaning": (
+                "W'[chan(o, φ(phase)), c, *offset] = w[c, o, *tap]: output t with t + p_left = s·a + phase "
+                "receives w[c, o, tap]·x[c, a − delay], delay = k' − 1 − offset"
+            ),
+            "taps": [
+                {"tap": list(t.tap), "phase": list(t.phase), "offset": list(t.offset),
+                 "delay": [k - 1 - j for k, j in zip(self.kernel, t.offset)]}
+                for t in self.taps
+            ],
+            "input_left_padding": [k - 1 - p // s for k, (p, _), s in zip(self.kernel, spec.padding, spec.stride)],
+            "skipped_blocks": [p // s for (p, _), s in zip(spec.padding, spec.stride)],
+            "crop_start": [p % s for (p, _), s in zip(spec.padding, spec.stride)],
+            "structural_zeros": self.structural_zeros,
+            "live_phases": [list(r) for r in self.live_phases],
+            "formula": {"latex": self.formula_latex(), "text": self.formula_text()},
+        }
+
+    def __repr__(self) -> str:
+        from .report import transposed_text
+
+        return transposed_text(self)
+
+    def _repr_latex_(self) -> str:
+        from .render import render_template
+
+        return render_template("equivalence_transposed_inline.tex", eq=self).strip()
