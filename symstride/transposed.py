@@ -178,8 +178,8 @@ class TransposedEquivalence(PhaseEquivalence):
         if not self.layer.channel_indexed:
             return self.phase_expr
         if self.layout == "pytorch":
-            return o * self.phases + self.phase_expr
-        return self.phase_expr * self.spec.out_channels + o
+            return sp.Add(self.phases * o, *self._phase_terms(), evaluate=False)
+        return sp.Add(*(self.spec.out_channels * t for t in self._phase_terms()), o, evaluate=False)
 
     @cached_property
     def formula_lhs(self) -> sp.Indexed:
@@ -196,7 +196,10 @@ class TransposedEquivalence(PhaseEquivalence):
         its second ``o`` within the group.
         """
         (o,), (c,) = self.index_symbols["o"], self.index_symbols["c"]
-        reaches = [s * (kq - 1 - j) + r for r, j, s, kq in zip(self.index_symbols["r"], self.index_symbols["j"], self.spec.stride, self.kernel)]
+        reaches = []
+        for r, j, s, kq in zip(self.index_symbols["r"], self.index_symbols["j"], self.spec.stride, self.kernel):
+            delay = sp.Add(kq - 1, -j, evaluate=False) if kq > 1 else -j  # q = k' − 1 − j
+            reaches.append(sp.Add(sp.Mul(s, delay, evaluate=False) if s > 1 else delay, r, evaluate=False))
         if self.groups == 1:
             return self._entry_formula(reaches, lambda taps: self.layer.weight(c, o, taps))
         cout_g, cin_g = self.spec.out_channels // self.groups, self.spec.in_channels // self.groups

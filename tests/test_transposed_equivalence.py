@@ -288,7 +288,7 @@ def test_report_reads_like_a_report():
         "phase r=0 │ w[2]  w[0]", "phase r=1 │ 0     w[1]",
         "m=1          → output phase r=1        j=1",
         "crop        after depth-to-space keep N_out samples from p mod s = 1",
-        "formula  W'[r, j] = w[-2*j + r + 2] if 2*j - r >= 0 else 0",
+        "formula  W'[r, j] = w[2*(1 - j) + r] if 2*(1 - j) + r <= 2 else 0",
     ]:
         assert fragment in text, fragment
     assert repr(eq.layer) == "ConvTranspose(kernel=3, stride=2, padding=1, output_padding=1)"
@@ -300,7 +300,8 @@ def test_latex_golden_and_compiles(tmp_path):
     assert eq._repr_latex_() == (
         r"$\displaystyle \operatorname{ConvT}_{s=2}^{k=3,\,p=1,\,o=1}(x;\, w) = \operatorname{crop}\Big("
         r"\operatorname{D2S}_{2}\big(\operatorname{Conv}_{1}(\tilde x;\, W')\big)\Big),\quad "
-        r"{W'}_{r,j} = \begin{cases} {w}_{2 + r - 2 j} & \text{if } - r + 2 j \geq 0 \\ 0 & \text{otherwise} \end{cases},"
+        r"{W'}_{r,j} = \begin{cases} {w}_{2 \left(1 - j\right) + r} & \text{if } 2 \left(1 - j\right) + r \leq 2 \\ 0 & "
+        r"\text{otherwise} \end{cases},"
         r"\quad k' = 2,\ P = 2$"
     )
     body = "\n\n".join(destride(layer)._repr_latex_() for layer in (
