@@ -1,8 +1,10 @@
 """``symstride derive``: the unit-stride equivalent of one strided layer.
 
 K, S, D, P take an int or a comma-separated list per axis (the number of axes is the longest
-list; ints broadcast); padding also takes ``left:right`` pairs.  Output formats are the
-writers in :data:`FORMATS`.
+list; ints broadcast); padding also takes ``left:right`` pairs.  With ``--transposed`` the layer
+is a transposed convolution (``--output-padding OP`` as in PyTorch) and the equivalent is a
+unit-stride convolution producing its output phases, then depth-to-space.  Output formats are
+the writers in :data:`FORMATS`; each works for both kinds of equivalence.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from ..equivalence import Equivalence, destride
 from ..indexing import LAYOUTS
 from ..operators import Conv
 from ..report import json_text
+from ..transposed import ConvTranspose
+from . import UsageError
 from ._args import axis_ints, padding_arg
 
 __all__ = ["FORMATS", "add_parser", "run"]
@@ -38,8 +42,11 @@ FORMATS: dict[str, Callable[[Equivalence, argparse.Namespace], str]] = {
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "derive",
-        help="derive the unit-stride equivalent of a strided convolution",
-        description="Derive the unit-stride equivalent of a strided convolution (Theorem 2).",
+        help="derive the unit-stride equivalent of a strided (or transposed) convolution",
+        description=(
+            "Derive the unit-stride equivalent of a strided convolution (Theorem 2), or with --transposed "
+            "of a transposed convolution: a unit-stride convolution producing the output phases, then depth-to-space."
+        ),
     )
     p.add_argument("--kernel", type=axis_ints, default=(3,), metavar="K", help="kernel size, int or per-axis list (default 3)")
     p.add_argument("--stride", type=axis_ints, default=(2,), metavar="S", help="stride (default 2)")
@@ -48,6 +55,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--in-channels", type=int, default=1, metavar="C", help="input channels (default 1)")
     p.add_argument("--out-channels", type=int, default=1, metavar="C", help="output channels (default 1)")
     p.add_argument("--groups", type=int, default=1, metavar="G", help="channel groups (default 1)")
+    p.add_argument("--transposed", action="store_true", help="the layer is a transposed convolution (PyTorch ConvTranspose)")
+    p.add_argument("--output-padding", type=axis_ints, default=None, metavar="OP",
+                   help="output padding of a transposed layer, int or per-axis list (default 0; needs --transposed)")
     p.add_argument("--layout", choices=sorted(LAYOUTS), default="pytorch", help="phase-channel order (default pytorch)")
     p.add_argument("--format", choices=list(FORMATS), default="text", help="output format (default text)")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
@@ -56,6 +66,15 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def build(args: argparse.Namespace) -> Equivalence:
     """The equivalence the arguments describe (validation is the library's)."""
+    if args.transposed:
+        layer = ConvTranspose(
+            kernel=args.kernel, stride=args.stride, padding=args.padding,
+            output_padding=(0,) if args.output_padding is None else args.output_padding, dilation=args.dilation,
+            in_channels=args.in_channels, out_channels=args.out_channels, groups=args.groups,
+        )
+        return destride(layer, layout=args.layout)
+    if args.output_padding is not None:
+        raise UsageError("--output-padding applies only to a transposed layer; add --transposed")
     layer = Conv(
         kernel=args.kernel, stride=args.stride, padding=args.padding, dilation=args.dilation,
         in_channels=args.in_channels, out_channels=args.out_channels, groups=args.groups,
