@@ -49,6 +49,7 @@ __all__ = [
     "transposed_tap_map",
     "transposed_geometry",
     "transposed_weight_gather_index",
+    "transposed_bank_gather_index",
 ]
 
 #: Space-to-depth channel orders: PyTorch's ``pixel_unshuffle`` (channel-major) and
@@ -331,15 +332,32 @@ def transposed_weight_gather_index(spec, layout: str = "pytorch", taps: Sequence
     convolution only when ``groups == 1``.
     """
     check_layout(layout)
-    kq = equivalent_kernel(spec)
-    n_phases = phase_count(spec)
-    cin_g, cout_g = spec.in_channels // spec.groups, spec.out_channels // spec.groups
-    index = np.full((spec.out_channels * n_phases, cin_g, *kq), -1, dtype=np.int64)
     m_arr, r_arr, j_arr = _tap_arrays(spec, taps, flip=True)
     flat = np.ravel_multi_index(tuple(r_arr), spec.stride) if m_arr.size else np.zeros(0, dtype=np.int64)
+    zero = np.zeros_like(flat)
+    return transposed_bank_gather_index(spec, m_arr, zero, flat, j_arr, 1, phase_count(spec), equivalent_kernel(spec), layout)
+
+
+def transposed_bank_gather_index(
+    spec, m: np.ndarray, q: np.ndarray, r: np.ndarray, j: np.ndarray,
+    in_phases: int, out_phases: int, kernel: Sequence[int], layout: str = "pytorch",
+) -> np.ndarray:
+    """Gather index of a transposed layer's bank between phase representations.
+
+    Entry ``e`` says: weight tap ``m[:, e]`` joins input phase ``q[e]`` (flat, of ``in_phases``)
+    to output phase ``r[e]`` (flat, of ``out_phases``) at offset ``j[:, e]``, for every
+    channel pair of a group: ``W'[chan(o, r), chan(c_local, q), j] = w[g·C_in/groups + c_local,
+    o_local, m]``.  ``W'`` has shape ``(C_out·out_phases, C_in/groups·in_phases, *kernel)``; −1
+    marks structural zeros.  The single layer has one input phase; a decoder's later layers
+    read the phases of an upsampled feature map (:mod:`symstride.decoder`).
+    """
+    cin_g, cout_g = spec.in_channels // spec.groups, spec.out_channels // spec.groups
+    index = np.full((spec.out_channels * out_phases, cin_g * in_phases, *kernel), -1, dtype=np.int64)
     w_index = np.arange(prod(spec.weight_shape), dtype=np.int64).reshape(spec.weight_shape)
+    c_local = np.arange(cin_g)[:, None]
+    cols = channel_index(c_local, q[None, :], cin_g, in_phases, layout)
     for o in range(spec.out_channels):
         g, o_local = divmod(o, cout_g)
-        ch = o * n_phases + flat if layout == "pytorch" else flat * spec.out_channels + o
-        index[(ch, slice(None), *j_arr)] = w_index[(slice(g * cin_g, (g + 1) * cin_g), o_local, *m_arr)].T
+        rows = channel_index(o, r, spec.out_channels, out_phases, layout)[None, :]
+        index[(rows, cols, *(jj[None, :] for jj in j))] = w_index[(g * cin_g + c_local, o_local, *(mm[None, :] for mm in m))]
     return index

@@ -18,9 +18,10 @@ from .indexing import LAYOUTS
 
 if TYPE_CHECKING:  # pragma: no cover
     from .equivalence import Equivalence
+    from .decoder import DecoderEquivalent
     from .transposed import TransposedEquivalence
 
-__all__ = ["equivalence_text", "transposed_text", "filter_bank_text", "tap_label", "json_text"]
+__all__ = ["equivalence_text", "transposed_text", "decoder_text", "filter_bank_text", "tap_label", "json_text"]
 
 #: Longest tap map / filter bank a text report lists in full.
 MAX_LISTED = 64
@@ -129,6 +130,35 @@ def transposed_text(eq: "TransposedEquivalence") -> str:
     ]
     lines += _bank_and_taps(eq, "tap map  w[c, o, m] → W'[chan(o, φ(r)), c, j]   with δ·m = s·(k' − 1 − j) + r",
                             lambda t: f"  m={_vec(t.tap):<10} → output phase r={_vec(t.phase):<8} j={_vec(t.offset)}")
+    return "\n".join(lines)
+
+
+def decoder_text(eq: "DecoderEquivalent") -> str:
+    """The decoder at its input resolution: one row per transposed layer, then the masks and why."""
+    spec = eq.spec
+    n_params = sum(prod(st.layer.conv.weight_shape) for st in eq.stages)
+    n_bank = sum(st.sharing * prod(st.layer.conv.weight_shape) for st in eq.stages)
+    lines = [
+        f"Decoder: {len(eq.stages)} transposed layers as unit-stride convolutions at the input resolution, "
+        f"one depth-to-space by {_axes(eq.block)} at the output",
+        f"  input {spec.input.channels}×{_axes(spec.input.size)} → output {spec.output.channels}×{_axes(spec.output.size)}; "
+        f"layout {eq.layout}; masks {eq.masks}",
+        f"  weights: {n_params} original, {n_bank} non-zero entries in the equivalent banks (each weight appears Π R times)",
+        "",
+        "  layer  phases R→B      channels        kernel   pad (left:right)  mask   sharing",
+    ]
+    for st in eq.stages:
+        pads = ",".join(f"{l}:{r}" for l, r in st.pad)
+        mask = ",".join("yes" if m else "no" for m in st.masked)
+        lines.append(
+            f"  {st.layer.path:<6} {_axes(st.in_phases) + '→' + _axes(st.out_phases):<15} "
+            f"{str(st.in_channels) + '→' + str(st.out_channels):<15} {_axes(st.kernel):<8} {pads:<17} {mask:<6} ×{st.sharing}"
+        )
+    lines += ["", "boundaries (junk = samples of the last block past the end of the feature map)"]
+    for st in eq.stages[1:]:
+        lines += [f"  before layer {st.layer.path}: {why}" for why in st.mask_reasons]
+    if len(eq.stages) < 2:
+        lines.append("  a single transposed layer reads only the network input: no masks")
     return "\n".join(lines)
 
 
