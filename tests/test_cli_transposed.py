@@ -8,6 +8,7 @@ import pytest
 from symstride.cli import main
 from symstride.reference import conv, destride_transposed_input, destride_transposed_output
 from tests.transposed_cases import TOL, torch_conv_transpose
+from tests.transposed_cases import single_thread_torch  # noqa: F401 (autouse fixture)
 
 KEYS = {"transposed", "kernel", "stride", "dilation", "padding", "output_padding", "layout", "phases", "equivalent_kernel",
         "equivalent_out_channels", "taps", "crop_start", "input_left_padding", "structural_zeros", "formula"}

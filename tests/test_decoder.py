@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symstride.decoder import BatchNorm, TransposedLayer, destride_decoder, forward, parse, random_parameters
+from tests.transposed_cases import TOL, examples
+from tests.transposed_cases import single_thread_torch  # noqa: F401 (autouse fixture)
 
-TOL = 1e-10
 ACT = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid, "silu": torch.nn.SiLU}
 
 
@@ -129,7 +130,7 @@ def decoders(draw):
     return {"input": {"channels": 2, "size": size}, "layers": layers}
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40))
 @given(decoders(), st.sampled_from(["pytorch", "tf"]))
 def test_random_decoders(doc, layout):
     """Masked as needed: exact (verified and against torch).  Unmasked: verify's verdict matches the

@@ -16,7 +16,8 @@ from symstride.render import render_template
 from symstride.transposed import ConvTranspose, TransposedEquivalence, default_transposed_size
 from symstride.verify import verify_adjoint, verify_transposed_taps
 from tests.tap_twins import corrupt_one_tap
-from tests.transposed_cases import TOL, configs, data, params, torch_conv_transpose
+from tests.transposed_cases import TOL, configs, data, examples, params, torch_conv_transpose
+from tests.transposed_cases import single_thread_torch  # noqa: F401 (autouse fixture)
 
 w = sp.IndexedBase("w")
 
@@ -127,7 +128,7 @@ def _numeric_agrees(spec, size, taps, kernel, layout):
     return float(np.abs(got - torch_conv_transpose(x, wt, groups=spec.groups, **params(spec))).max()) < TOL
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60))
 @given(configs(), st.sampled_from(["pytorch", "tf"]))
 def test_verify_is_exact_and_agrees_with_pytorch(case, layout):
     spec, size, _ = case
@@ -138,7 +139,7 @@ def test_verify_is_exact_and_agrees_with_pytorch(case, layout):
     assert _numeric_agrees(spec, size, eq.taps, eq.kernel, layout)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80))
 @given(configs(max_ndim=2), st.data())
 def test_wrong_phase_assignment_rejected_exactly_when_pytorch_disagrees(case, draw):
     """The failing twin: move one tap to another phase or offset, or drop it."""
@@ -245,7 +246,7 @@ def test_matrix_matches_torch():
     np.testing.assert_allclose(m @ x.reshape(-1), expected.reshape(-1), rtol=0, atol=TOL)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40))
 @given(configs(max_ndim=2))
 def test_adjoint_exact_both_methods(case):
     spec, size, _ = case

@@ -20,9 +20,11 @@ from symstride.reference import (
     destride_transposed_weights,
     pad_or_trim,
 )
-from tests.transposed_cases import TOL, configs, data, params, torch_conv_transpose
+from tests.transposed_cases import TOL, configs, data, examples, params, torch_conv_transpose
+from tests.transposed_cases import single_thread_torch  # noqa: F401 (autouse fixture)
 
-@settings(max_examples=80, deadline=None)
+
+@settings(max_examples=examples(80))
 @given(configs())
 def test_conv_transpose_matches_torch(case):
     spec, size, seed = case
@@ -33,7 +35,7 @@ def test_conv_transpose_matches_torch(case):
     np.testing.assert_allclose(got, expected, rtol=0, atol=TOL)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80))
 @given(configs(), st.sampled_from(["pytorch", "tf"]))
 def test_decomposition_matches_torch(case, layout):
     """unit-stride conv with C_out·P channels → depth-to-space → crop equals conv_transpose."""
@@ -49,7 +51,7 @@ def test_decomposition_matches_torch(case, layout):
     np.testing.assert_allclose(got, expected, rtol=0, atol=TOL)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40))
 @given(configs(max_ndim=2), st.integers(0, 3), st.integers(0, 3))
 def test_asymmetric_padding_is_a_crop_of_the_unpadded_output(case, left, right):
     spec, size, seed = case

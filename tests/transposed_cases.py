@@ -1,12 +1,32 @@
 """Shared cases for the transposed-convolution tests: random layers PyTorch accepts, data, the oracle."""
 
+import os
+
 import numpy as np
+import pytest
 import torch
 from hypothesis import strategies as st
 
 from symstride.params import ConvTransposeSpec
 
 TOL = 1e-10
+
+_SCALE = 10 if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else 1
+
+
+def examples(n: int) -> int:
+    """``max_examples`` for a Hypothesis test, ten times more under the ``thorough`` profile."""
+    return n * _SCALE
+
+
+@pytest.fixture(autouse=True, scope="module")
+def single_thread_torch():
+    """Tiny tensors: torch's intra-op thread pool only adds cost on a busy 2-core machine.
+    Import it into a test module to use it there; restored after the module."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def torch_conv_transpose(x, w, **kw):
