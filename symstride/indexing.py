@@ -195,18 +195,25 @@ def weight_gather_index(
     defaults to :func:`tap_map`; passing another map builds the bank that map claims.
     """
     check_layout(layout)
-    taps = tap_map(spec) if taps is None else taps
     kq = equivalent_kernel(spec)
     n_phases = phase_count(spec)
     cin_g = spec.in_channels // spec.groups
     cout = spec.out_channels
     index = np.full((cout, cin_g * n_phases, *kq), -1, dtype=np.int64)
+    if taps is None:  # vectorised Euclidean division over the whole kernel grid
+        grid = np.indices(spec.kernel).reshape(spec.ndim, -1)
+        reach = np.asarray(spec.dilation)[:, None] * grid
+        stride = np.asarray(spec.stride)[:, None]
+        m_arr, j_arr, r_arr = grid, reach // stride, reach % stride
+    else:
+        m_arr = np.array([t.tap for t in taps], dtype=np.int64).reshape(-1, spec.ndim).T
+        r_arr = np.array([t.phase for t in taps], dtype=np.int64).reshape(-1, spec.ndim).T
+        j_arr = np.array([t.offset for t in taps], dtype=np.int64).reshape(-1, spec.ndim).T
+    flat = np.ravel_multi_index(tuple(r_arr), spec.stride) if m_arr.size else np.zeros(0, dtype=np.int64)
     w_index = np.arange(prod(spec.weight_shape), dtype=np.int64).reshape(spec.weight_shape)
-    for t in taps:
-        flat = phase_index(t.phase, spec.stride)
-        for c in range(cin_g):
-            ch = channel_index(c, flat, cin_g, n_phases, layout)
-            index[(slice(None), ch, *t.offset)] = w_index[(slice(None), c, *t.tap)]
+    for c in range(cin_g):
+        ch = c * n_phases + flat if layout == "pytorch" else flat * cin_g + c
+        index[(slice(None), ch, *j_arr)] = w_index[(slice(None), c, *m_arr)].reshape(cout, -1)
     return index
 
 

@@ -1,0 +1,43 @@
+"""symstride: striding in convolutional networks, derived, proved, checked and exported.
+
+A convolution with stride ``s`` equals a unit-stride convolution followed by subsampling
+(Theorem 1), and a unit-stride convolution with smaller kernels over ``Π s`` times more input
+channels — the space-to-depth phases of its input (Theorem 2).
+
+>>> from symstride import Conv, destride
+>>> eq = destride(Conv(kernel=3, stride=2, padding=1))
+>>> eq.kernel, eq.in_channels, eq.structural_zeros
+((2,), 2, 1)
+>>> eq.verify(size=10).exact
+True
+
+PyTorch integration lives in :mod:`symstride.torch`, imported only when asked for.
+"""
+
+from .errors import SymstrideError
+from .equivalence import Equivalence, destride
+from .operators import Conv, D, SpaceToDepth, Subsample
+from .params import ConvSpec
+from .reference import conv, depth_to_space, destride_input, destride_weights, space_to_depth
+from .verify import VerifyReport, verify_subsampling, verify_taps
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SymstrideError",
+    "Conv",
+    "ConvSpec",
+    "D",
+    "Equivalence",
+    "SpaceToDepth",
+    "Subsample",
+    "VerifyReport",
+    "conv",
+    "depth_to_space",
+    "destride",
+    "destride_input",
+    "destride_weights",
+    "space_to_depth",
+    "verify_subsampling",
+    "verify_taps",
+]

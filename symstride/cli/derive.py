@@ -1,0 +1,74 @@
+"""``symstride derive``: the unit-stride equivalent of one strided layer.
+
+K, S, D, P take an int or a comma-separated list per axis (the number of axes is the longest
+list; ints broadcast); padding also takes ``left:right`` pairs.  Output formats are the
+writers in :data:`FORMATS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable
+
+from ..equivalence import Equivalence, destride
+from ..indexing import LAYOUTS
+from ..operators import Conv
+from ..report import json_text
+from ._args import axis_ints, padding_arg
+
+__all__ = ["FORMATS", "add_parser", "run"]
+
+
+def _text(eq: Equivalence, args: argparse.Namespace) -> str:
+    return repr(eq) + "\n"
+
+
+def _json(eq: Equivalence, args: argparse.Namespace) -> str:
+    return json_text(eq.to_json())
+
+
+#: Output formats: name → writer(equivalence, args) returning the text to print.
+FORMATS: dict[str, Callable[[Equivalence, argparse.Namespace], str]] = {
+    "text": _text,
+    "json": _json,
+}
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "derive",
+        help="derive the unit-stride equivalent of a strided convolution",
+        description="Derive the unit-stride equivalent of a strided convolution (Theorem 2).",
+    )
+    p.add_argument("--kernel", type=axis_ints, default=(3,), metavar="K", help="kernel size, int or per-axis list (default 3)")
+    p.add_argument("--stride", type=axis_ints, default=(2,), metavar="S", help="stride (default 2)")
+    p.add_argument("--dilation", type=axis_ints, default=(1,), metavar="D", help="dilation (default 1)")
+    p.add_argument("--padding", type=padding_arg, default=(0,), metavar="P", help="padding: int, per-axis list, or left:right pairs (default 0)")
+    p.add_argument("--in-channels", type=int, default=1, metavar="C", help="input channels (default 1)")
+    p.add_argument("--out-channels", type=int, default=1, metavar="C", help="output channels (default 1)")
+    p.add_argument("--groups", type=int, default=1, metavar="G", help="channel groups (default 1)")
+    p.add_argument("--layout", choices=sorted(LAYOUTS), default="pytorch", help="phase-channel order (default pytorch)")
+    p.add_argument("--format", choices=list(FORMATS), default="text", help="output format (default text)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    return p
+
+
+def build(args: argparse.Namespace) -> Equivalence:
+    """The equivalence the arguments describe (validation is the library's)."""
+    layer = Conv(
+        kernel=args.kernel, stride=args.stride, padding=args.padding, dilation=args.dilation,
+        in_channels=args.in_channels, out_channels=args.out_channels, groups=args.groups,
+    )
+    return destride(layer, layout=args.layout)
+
+
+def run(args: argparse.Namespace) -> int:
+    eq = build(args)
+    text = FORMATS[args.format](eq, args)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -1,0 +1,246 @@
+"""Theorem 2: one strided layer is one unit-stride layer on the phases of its input.
+
+``destride(layer)`` builds the equivalence for a :class:`~symstride.operators.Conv`: the tap
+map ``m ↦ (r, j)`` with ``δ·m = s·j + r``, the equivalent filter bank ``W'`` in terms of the
+original weight symbols (with its structural zeros), the entry formula of ``W'``, and exact
+verification on concrete sizes.
+
+>>> from symstride import Conv, destride
+>>> eq = destride(Conv(kernel=3, stride=2))
+>>> eq.kernel, eq.phases, eq.in_channels
+((2,), 2, 2)
+>>> eq.filters
+[[[w[0], w[2]], [w[1], 0]]]
+>>> eq.formula
+Piecewise((w[2*j + r], 2*j + r <= 2), (0, True))
+>>> eq.verify(size=9).exact
+True
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from math import prod
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from .errors import SymstrideError
+from .indexing import (
+    LAYOUTS,
+    check_layout,
+    equivalent_kernel,
+    phase_count,
+    phases,
+    structural_zeros,
+    tap_map,
+    weight_gather_index,
+)
+from .operators import Conv
+from .params import ConvSpec
+from .verify import VerifyReport, verify_subsampling, verify_taps
+
+__all__ = ["Equivalence", "destride", "default_size"]
+
+
+def default_size(spec: ConvSpec) -> tuple[int, ...]:
+    """A small input size that exercises both boundaries and the interior on every axis."""
+    return tuple(
+        max(d * (k - 1) + 1 - pl - pr, 1) + 3 * s + 1
+        for k, s, d, (pl, pr) in zip(spec.kernel, spec.stride, spec.dilation, spec.padding)
+    )
+
+
+class Equivalence:
+    """A strided layer and its unit-stride equivalent over ``P = Π s`` phase channels.
+
+    Attributes: ``layer`` (the strided :class:`Conv`), ``layout``, ``kernel`` (``k'``),
+    ``phases`` (``P``), ``in_channels`` (``C_in·P``), ``out_channels``, ``groups``, ``taps``
+    (the tap map), ``filters`` (``W'`` as a SymPy array), ``formula`` (its entry formula),
+    ``structural_zeros`` (per channel pair).
+    """
+
+    def __init__(self, layer: Conv, layout: str = "pytorch") -> None:
+        if not isinstance(layer, Conv):
+            raise TypeError(f"destride expects a symstride Conv layer, got {type(layer).__name__}")
+        self.layer = layer
+        self.spec = layer.spec
+        self.layout = check_layout(layout)
+        if layout == "tf" and layer.groups > 1:
+            raise SymstrideError(
+                f"layout='tf' orders channels phase-major (φ(r)·C + c), which splits each of the "
+                f"groups={layer.groups} channel groups across phases, so no grouped unit-stride convolution "
+                "reads them; use layout='pytorch' for grouped layers"
+            )
+        self.kernel = equivalent_kernel(self.spec)
+        self.phases = phase_count(self.spec)
+        self.in_channels = self.spec.in_channels * self.phases
+        self.out_channels = self.spec.out_channels
+        self.groups = self.spec.groups
+        self.taps = tuple(tap_map(self.spec))
+        self.structural_zeros = structural_zeros(self.spec)
+
+    # -- structure ----------------------------------------------------------------------------
+    @property
+    def weight_shape(self) -> tuple[int, ...]:
+        """Shape of ``W'``: ``(C_out, C_in/groups·P, *k')``."""
+        return (self.out_channels, self.in_channels // self.groups, *self.kernel)
+
+    @property
+    def phase_vectors(self) -> list[tuple[int, ...]]:
+        """Every phase ``r``, in the order of φ."""
+        return list(phases(self.spec.stride))
+
+    @property
+    def live_phases(self) -> list[tuple[int, ...]]:
+        """Phases that carry at least one weight (the others can be dropped)."""
+        used = {t.phase for t in self.taps}
+        return [r for r in self.phase_vectors if r in used]
+
+    @cached_property
+    def weight_index(self) -> np.ndarray:
+        """Gather index: ``W'.flat = w.flat[weight_index]``, −1 at structural zeros."""
+        return weight_gather_index(self.spec, self.layout)
+
+    @cached_property
+    def filters(self) -> sp.ImmutableDenseNDimArray:
+        """``W'`` as a SymPy array in terms of the original weight symbols."""
+        weights = self.layer.weights
+        entries = [weights[i] if i >= 0 else sp.S.Zero for i in self.weight_index.reshape(-1)]
+        return sp.ImmutableDenseNDimArray(entries, self.weight_shape)
+
+    # -- the entry formula ----------------------------------------------------------------------
+    @cached_property
+    def index_symbols(self) -> dict[str, tuple[sp.Symbol, ...]]:
+        """The symbols of the formula: ``o``, ``c``, phases ``r`` and offsets ``j`` per axis."""
+        nd = self.spec.ndim
+        names = ("r", "j") if nd == 1 else None
+        r = (sp.Symbol("r", integer=True, nonnegative=True),) if names else tuple(
+            sp.Symbol(f"r_{a + 1}", integer=True, nonnegative=True) for a in range(nd)
+        )
+        j = (sp.Symbol("j", integer=True, nonnegative=True),) if names else tuple(
+            sp.Symbol(f"j_{a + 1}", integer=True, nonnegative=True) for a in range(nd)
+        )
+        o, c = sp.symbols("o c", integer=True, nonnegative=True)
+        return {"o": (o,), "c": (c,), "r": r, "j": j}
+
+    @cached_property
+    def phase_expr(self) -> sp.Expr:
+        """φ(r) as an expression in the phase symbols (row-major)."""
+        expr = sp.S.Zero
+        for r, s in zip(self.index_symbols["r"], self.spec.stride):
+            expr = expr * s + r
+        return expr
+
+    @cached_property
+    def channel_expr(self) -> sp.Expr:
+        """The equivalent (group-local) channel of input channel ``c`` and phase ``r``."""
+        (c,) = self.index_symbols["c"]
+        if not self.layer.channel_indexed:
+            return self.phase_expr
+        cin_g = self.spec.in_channels // self.groups
+        if self.layout == "pytorch":
+            return c * self.phases + self.phase_expr
+        return self.phase_expr * cin_g + c
+
+    @cached_property
+    def formula_lhs(self) -> sp.Indexed:
+        """``W'[o, chan(c, φ(r)), j]`` (``W'[φ(r), j]`` for a one-channel layer)."""
+        (o,) = self.index_symbols["o"]
+        idx = (o, self.channel_expr) if self.layer.channel_indexed else (self.channel_expr,)
+        return sp.IndexedBase("W'")[(*idx, *self.index_symbols["j"])]
+
+    @cached_property
+    def formula(self) -> sp.Expr:
+        """The entry of ``W'``: ``w[o, c, (s·j + r)/δ]`` where that is a tap, else 0 (a Piecewise)."""
+        (o,), (c,) = self.index_symbols["o"], self.index_symbols["c"]
+        taps, conditions = [], []
+        for r, j, k, s, d, kq in zip(
+            self.index_symbols["r"], self.index_symbols["j"], self.spec.kernel, self.spec.stride, self.spec.dilation, self.kernel
+        ):
+            reach = s * j + r
+            taps.append(reach / d if d > 1 else reach)
+            if d > 1:
+                conditions.append(sp.Eq(sp.Mod(reach, d), 0))
+            if s * (kq - 1) + s - 1 > d * (k - 1):  # some (r, j) in range overshoot the kernel
+                conditions.append(reach <= d * (k - 1))
+        entry = self.layer.weight(o, c, taps)
+        if not conditions:
+            return entry
+        return sp.Piecewise((entry, sp.And(*conditions)), (sp.S.Zero, True))
+
+    @property
+    def equation(self) -> sp.Eq:
+        """``W'[...] = formula`` as a SymPy equation."""
+        return sp.Eq(self.formula_lhs, self.formula, evaluate=False)
+
+    def formula_text(self) -> str:
+        """The entry formula as one line of plain text."""
+        f = self.formula
+        if isinstance(f, sp.Piecewise):
+            (entry, cond), _ = f.args
+            return f"{sp.sstr(self.formula_lhs)} = {sp.sstr(entry)} if {sp.sstr(cond)} else 0"
+        return f"{sp.sstr(self.formula_lhs)} = {sp.sstr(f)}"
+
+    def formula_latex(self) -> str:
+        """The entry formula as LaTeX (through the template ``formula.tex``)."""
+        from .render import render_template
+
+        f = self.formula
+        if isinstance(f, sp.Piecewise):
+            (entry, cond), _ = f.args
+        else:
+            entry, cond = f, None
+        return render_template("formula.tex", lhs=self.formula_lhs, entry=entry, condition=cond).strip()
+
+    # -- checks ---------------------------------------------------------------------------------
+    def verify(self, size: Any = None) -> VerifyReport:
+        """Decide Theorem 2 exactly on an input of spatial ``size`` (default: :func:`default_size`)."""
+        size = default_size(self.spec) if size is None else size
+        return verify_taps(self.spec, self.taps, size, kernel=self.kernel, layout=self.layout)
+
+    def verify_subsampling(self, size: Any = None) -> VerifyReport:
+        """Decide Theorem 1 (stride = subsampling after the unit-stride layer) exactly."""
+        size = default_size(self.spec) if size is None else size
+        return verify_subsampling(self.spec, size)
+
+    # -- export and display -----------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        """The equivalence as the JSON document of ``symstride derive --format json``."""
+        return {
+            "kernel": list(self.spec.kernel),
+            "stride": list(self.spec.stride),
+            "dilation": list(self.spec.dilation),
+            "padding": [list(p) for p in self.spec.padding],
+            "in_channels": self.spec.in_channels,
+            "out_channels": self.spec.out_channels,
+            "groups": self.groups,
+            "layout": self.layout,
+            "channel_order": LAYOUTS[self.layout],
+            "phases": self.phases,
+            "equivalent_kernel": list(self.kernel),
+            "equivalent_in_channels": self.in_channels,
+            "taps": [{"tap": list(t.tap), "phase": list(t.phase), "offset": list(t.offset)} for t in self.taps],
+            "structural_zeros": self.structural_zeros,
+            "formula": {"latex": self.formula_latex(), "text": self.formula_text()},
+        }
+
+    def __repr__(self) -> str:
+        from .report import equivalence_text
+
+        return equivalence_text(self)
+
+    def _repr_latex_(self) -> str:
+        from .render import render_template
+
+        return render_template("equivalence_inline.tex", eq=self).strip()
+
+
+def destride(layer: Conv, *, layout: str = "pytorch") -> Equivalence:
+    """The unit-stride equivalent of a strided layer (Theorem 2).
+
+    ``layout`` orders the phase channels: ``"pytorch"`` (``pixel_unshuffle``, channel-major
+    ``c·P + φ(r)``) or ``"tf"`` (TensorFlow/ONNX ``SpaceToDepth``, phase-major ``φ(r)·C + c``).
+    """
+    return Equivalence(layer, layout)
