@@ -36,7 +36,7 @@ from ..indexing import output_shape
 from ..params import ConvSpec
 from .phases import PhaseBasis
 
-__all__ = ["Boundary", "overhang_reads", "decide"]
+__all__ = ["Boundary", "overhang_reads", "decide", "zero_overhang_after"]
 
 
 def overhang_reads(spec: ConvSpec, basis: PhaseBasis) -> tuple[bool, ...]:
@@ -99,3 +99,27 @@ def decide(path: str, kind: str, spec: ConvSpec, basis: PhaseBasis, overhang_zer
                   f"{sizes} is not divisible by {phases}")
     needed = any(reads) and not is_fill
     return Boundary(path, kind, needed, pads_right, divisible, reads, is_fill, fill, reason)
+
+
+def zero_overhang_after(op, zero_before: bool) -> bool:
+    """Whether the overhang of ``op``'s output is known to hold zeros (``zero_before``: of its input).
+
+    True when there is no overhang; otherwise only activations with ``f(0) = 0`` keep zeros
+    zero.  Convolutions, pooling and batch-norm write arbitrary values there; a residual
+    sum is zero where both branches are.
+    """
+    from .equivalent import PhaseActivation, PhaseResidual
+    from .pointwise import ACTIVATIONS
+
+    if isinstance(op, PhaseActivation):
+        return not op.basis.has_overhang or (zero_before and ACTIVATIONS[op.name].zero_preserving)
+    if isinstance(op, PhaseResidual):
+        branch = True
+        for ops in (op.body, op.shortcut):
+            z = zero_before
+            for inner in ops:
+                z = zero_overhang_after(inner, z)
+            branch = branch and z
+        return branch or not op.output.has_overhang
+    basis = getattr(op, "output", None) or op.basis
+    return not basis.has_overhang

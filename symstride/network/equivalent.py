@@ -38,6 +38,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from math import prod
 from typing import Any, Mapping, Sequence, Union
 
@@ -46,7 +47,7 @@ import numpy as np
 from ..errors import SymstrideError
 from ..indexing import output_shape
 from ..reference import conv, pad, space_to_depth
-from .boundary import Boundary, decide
+from .boundary import Boundary, decide, zero_overhang_after
 from .phases import AxisMap, PhaseBasis, PhaseTap, axis_map, mask_keep, phase_padding, phase_taps, tied_weight_index
 from .pointwise import ACTIVATIONS, batchnorm
 from .pooling import inside_counts
@@ -121,7 +122,8 @@ class InputStage:
 class TiedConv:
     """A unit-stride convolution with a tied filter bank gathered from the original weight.
 
-    ``weight_index`` (shape ``(C_out·R^d, C_in/groups·B^d, *K')``) holds, for each entry of
+    ``taps`` is the phase tap map ``(φ(q), m) ↦ (φ(r), j)``; ``weight_index`` (shape
+    ``(C_out·R^d, C_in/groups·B^d, *K')``, built from it) holds, for each entry of
     ``W'``, the flat index into the original weight ``(C_out, C_in/groups, *k)`` or −1 for a
     structural zero; ``bias_index[o·R^d + φ(q)] = o``.  Average pooling uses the same form
     with a ``fixed_weight`` instead of a parameter, and, for ``count_include_pad=False``, a
@@ -134,7 +136,7 @@ class TiedConv:
     output: PhaseBasis
     axes: tuple[AxisMap, ...]
     weight_shape: tuple[int, ...]
-    weight_index: np.ndarray
+    taps: tuple[PhaseTap, ...]
     bias_index: np.ndarray | None
     groups: int
     padding: tuple[tuple[int, int], ...]  #: phase-domain zero padding (negative crops)
@@ -146,6 +148,15 @@ class TiedConv:
     @property
     def label(self) -> str:
         return f"layer {self.path} ({self.source})"
+
+    @cached_property
+    def weight_index(self) -> np.ndarray:
+        """The whole gather index (computed on first use; large for deep networks)."""
+        return self.weight_index_rows()
+
+    def weight_index_rows(self, rows: slice | None = None) -> np.ndarray:
+        """A block of output channels of the gather index, built from :attr:`taps`."""
+        return tied_weight_index(self.weight_shape, self.axes, self.taps, rows)
 
     def original_weight(self, params: Mapping[str, Any]) -> np.ndarray:
         if self.fixed_weight is not None:
@@ -329,12 +340,12 @@ def _windowed(layer: Conv | Pool, spec, basis: PhaseBasis, zero_overhang: bool, 
     n_out = out.count
     if isinstance(layer, Conv):
         bias = np.repeat(np.arange(channels), n_out) if layer.bias else None
-        return TiedConv(layer.path, "conv", basis, out, maps, spec.weight_shape, tied_weight_index(spec.weight_shape, maps),
+        return TiedConv(layer.path, "conv", basis, out, maps, spec.weight_shape, tuple(phase_taps(maps)),
                         bias, spec.groups, padding, boundary, mask)
     exact_mean = layer.count_include_pad or not any(l for l, _ in spec.padding)
     weight = np.full(spec.weight_shape, 1.0 / spec.taps if exact_mean else 1.0)
     divisor = None if exact_mean else _divisor(spec, basis, out)
-    return TiedConv(layer.path, "avgpool", basis, out, maps, spec.weight_shape, tied_weight_index(spec.weight_shape, maps),
+    return TiedConv(layer.path, "avgpool", basis, out, maps, spec.weight_shape, tuple(phase_taps(maps)),
                     None, spec.groups, padding, boundary, mask, weight, divisor)
 
 
@@ -369,19 +380,17 @@ def _build(layers: Sequence[Layer], basis: PhaseBasis, zero_overhang: bool, afte
             if isinstance(layer, Conv) and layer.path == prepad:
                 spec = spec.replace(padding=0)
             op = _windowed(layer, spec, basis, zero_overhang, r)
-            basis, zero_overhang = op.output, not op.output.has_overhang
         elif isinstance(layer, Activation):
             op = PhaseActivation(layer.path, layer.name, layer.options, basis)
-            zero_overhang = zero_overhang and ACTIVATIONS[layer.name].zero_preserving or not basis.has_overhang
         elif isinstance(layer, BatchNorm):
             op = PhaseBatchNorm(layer.path, basis, np.repeat(np.arange(basis.channels), basis.count), layer.eps)
-            zero_overhang = not basis.has_overhang
         else:
-            body, out, z_body = _build(layer.body, basis, zero_overhang, r, prepad)
-            shortcut, out_s, z_short = _build(layer.shortcut, basis, zero_overhang, r, prepad) if layer.shortcut else ((), basis, zero_overhang)
+            body, out, _ = _build(layer.body, basis, zero_overhang, r, prepad)
+            shortcut, out_s, _ = _build(layer.shortcut, basis, zero_overhang, r, prepad) if layer.shortcut else ((), basis, zero_overhang)
             assert out == out_s, "residual branches in different phase bases"
             op = PhaseResidual(layer.path, basis, out, body, shortcut)
-            basis, zero_overhang = out, z_body and z_short
+        zero_overhang = zero_overhang_after(op, zero_overhang)
+        basis = getattr(op, "output", basis)
         ops.append(op)
     return tuple(ops), basis, zero_overhang
 

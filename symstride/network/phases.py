@@ -98,22 +98,39 @@ def phase_taps(maps: Sequence[AxisMap]) -> list[PhaseTap]:
     return taps
 
 
-def tied_weight_index(weight_shape: Sequence[int], maps: Sequence[AxisMap], taps: Sequence[PhaseTap] | None = None) -> np.ndarray:
+def tied_weight_index(
+    weight_shape: Sequence[int], maps: Sequence[AxisMap], taps: Sequence[PhaseTap] | None = None, rows: slice | None = None
+) -> np.ndarray:
     """Gather index of the tied bank: ``W'.flat = w.flat[index]``, −1 for structural zeros.
 
-    ``W'`` has shape ``(C_out·R^d, C_in/groups·B^d, *K')``; ``taps`` defaults to
-    :func:`phase_taps` (passing another list builds the bank that list claims).
+    ``W'`` has shape ``(C_out·R^d, C_in/groups·B^d, *K')``; ``rows`` restricts it to a block of
+    output channels (the whole bank can be large).  ``taps`` defaults to :func:`phase_taps`
+    (passing another list builds the bank that list claims).
+
+    >>> m = axis_map(kernel=3, stride=2, dilation=1, pad_left=0, out_phases=1)
+    >>> tied_weight_index((1, 1, 3), [m]).tolist()     # phase 0: [w0, w2], phase 1: [w1, 0]
+    [[[0, 2], [1, -1]]]
     """
     c_out, cin_g = weight_shape[:2]
     n_out, n_in = prod(m.out_phases for m in maps), prod(m.in_phases for m in maps)
     k_eq = tuple(m.kernel_eq for m in maps)
-    index = np.full((c_out * n_out, cin_g * n_in, *k_eq), -1, dtype=np.int64)
+    start, stop, _ = (rows or slice(None)).indices(c_out * n_out)
+    index = np.full((max(0, stop - start), cin_g * n_in, *k_eq), -1, dtype=np.int64)
+    taps = phase_taps(maps) if taps is None else taps
+    if not len(taps) or stop <= start:
+        return index
+    q = np.array([t.out_phase for t in taps])
+    r = np.array([t.in_phase for t in taps])
+    m_arr = np.array([t.tap for t in taps]).T
+    j_arr = np.array([t.offset for t in taps]).T
     w_index = np.arange(prod(weight_shape), dtype=np.int64).reshape(tuple(weight_shape))
-    rows = np.arange(c_out) * n_out
-    for t in taps if taps is not None else phase_taps(maps):
-        for c in range(cin_g):
-            ch = channel_index(c, t.in_phase, cin_g, n_in)
-            index[(rows + t.out_phase, ch, *t.offset)] = w_index[(slice(None), c, *t.tap)]
+    o = np.arange(c_out)[:, None]
+    row = o * n_out + q[None, :] - start  # (C_out, taps)
+    inside = (row >= 0) & (row < stop - start)
+    o_sel, t_sel = np.nonzero(inside)
+    for c in range(cin_g):
+        ch = channel_index(c, r[t_sel], cin_g, n_in)
+        index[(row[o_sel, t_sel], ch, *j_arr[:, t_sel])] = w_index[(o_sel, c, *m_arr[:, t_sel])]
     return index
 
 
