@@ -18,7 +18,7 @@ is no overhang.  A layer without right padding never reads past ``N``:
 ``s·(N_out − 1) + δ·(k − 1) − p_left ≤ N + p_right − 1``.
 
 >>> from symstride.params import ConvSpec
->>> from .phases import PhaseBasis
+>>> from .phases import PhaseBasis, mask_keep
 >>> spec = ConvSpec.create(kernel=3, stride=2, padding=1)
 >>> overhang_reads(spec, PhaseBasis.of(1, (9,), (4,)))   # N = 9 in 4 phases: positions 9..11 past the end
 (True,)
@@ -34,7 +34,7 @@ import numpy as np
 
 from ..indexing import output_shape
 from ..params import ConvSpec
-from .phases import PhaseBasis
+from .phases import PhaseBasis, mask_keep
 
 __all__ = ["Boundary", "overhang_reads", "decide", "zero_overhang_after"]
 
@@ -104,8 +104,8 @@ def decide(path: str, kind: str, spec: ConvSpec, basis: PhaseBasis, overhang_zer
 def zero_overhang_after(op, zero_before: bool) -> bool:
     """Whether the overhang of ``op``'s output is known to hold zeros (``zero_before``: of its input).
 
-    True when there is no overhang; otherwise only activations with ``f(0) = 0`` keep zeros
-    zero.  Convolutions, pooling and batch-norm write arbitrary values there; a residual
+    True when there is no overhang or the operation's guard zeroes it; otherwise only
+    activations with ``f(0) = 0`` keep zeros zero.  Convolutions, pooling and batch-norm write arbitrary values there; a residual
     sum is zero where both branches are.
     """
     from .equivalent import PhaseActivation, PhaseResidual
@@ -121,5 +121,9 @@ def zero_overhang_after(op, zero_before: bool) -> bool:
                 z = zero_overhang_after(inner, z)
             branch = branch and z
         return branch or not op.output.has_overhang
+    guard = getattr(op, "guard", None)
+    if guard is not None:  # max pooling zeroes its own overhang
+        inside = mask_keep(op.output.size, op.output.phases, op.output.length)
+        return guard.fill == 0.0 and guard.keep.shape == inside.shape and not bool((guard.keep & ~inside).any())
     basis = getattr(op, "output", None) or op.basis
     return not basis.has_overhang

@@ -190,7 +190,13 @@ class TiedConv:
 class TiedMaxPool:
     """Max pooling in the phase domain: for output phase ``φ(q)`` of channel ``c``,
     ``max over taps (φ(r), j)`` of the ``−∞``-padded input channel ``c·B^d + φ(r)`` at offset ``j``,
-    computed as window maxima per input phase and then a maximum across phases."""
+    computed as window maxima per input phase and then a maximum across phases.
+
+    Outputs past the end of the feature map may read nothing but padding and come out ``−∞``;
+    a later convolution multiplies them by structural zeros, and ``0·(−∞)`` is NaN in floating
+    point.  The ``guard`` (a mask on the output, fill 0) sets that overhang to 0; it never
+    touches a true output, so exactness does not depend on it.
+    """
 
     path: str
     inputs: PhaseBasis
@@ -201,6 +207,7 @@ class TiedMaxPool:
     pad_value: float
     boundary: Boundary
     mask: Mask | None
+    guard: Mask | None = None  #: zeroes the output's overhang (see the class docstring)
     source: str = field(default="maxpool")
 
     @property
@@ -221,7 +228,8 @@ class TiedMaxPool:
             for j in offsets:  # window maximum within phase r
                 np.maximum(window, zp[(slice(None), slice(None), r, *(slice(jj, jj + a) for jj, a in zip(j, length)))], out=window)
             np.maximum(out[:, :, q], window, out=out[:, :, q])  # maximum across phases
-        return out.reshape(z.shape[0], -1, *length)
+        out = out.reshape(z.shape[0], -1, *length)
+        return self.guard.apply(out) if self.guard is not None else out
 
 
 @dataclass(frozen=True, eq=False)
@@ -336,7 +344,8 @@ def _windowed(layer: Conv | Pool, spec, basis: PhaseBasis, zero_overhang: bool, 
     boundary = decide(layer.path, layer.kind, spec, basis, zero_overhang, fill)
     mask = Mask(mask_keep(basis.size, basis.phases, basis.length), fill) if boundary.needed else None
     if isinstance(layer, Pool) and layer.mode == "max":
-        return TiedMaxPool(layer.path, basis, out, maps, tuple(phase_taps(maps)), padding, -np.inf, boundary, mask)
+        guard = Mask(mask_keep(out.size, out.phases, out.length), 0.0) if out.has_overhang else None
+        return TiedMaxPool(layer.path, basis, out, maps, tuple(phase_taps(maps)), padding, -np.inf, boundary, mask, guard)
     n_out = out.count
     if isinstance(layer, Conv):
         bias = np.repeat(np.arange(channels), n_out) if layer.bias else None

@@ -53,7 +53,7 @@ from .equivalent import (
     TiedConv,
     TiedMaxPool,
 )
-from .phases import PhaseBasis
+from .phases import PhaseBasis, mask_keep
 from .spec import Activation, BatchNorm, Conv, Layer, Pool, Residual, total_stride
 
 __all__ = ["Check", "NetworkVerification", "verify_network"]
@@ -246,6 +246,9 @@ def _windowed(layer: Conv | Pool, spec, op, basis: PhaseBasis, zero_overhang: bo
     if is_max:
         if op.pad_value != -np.inf:
             return fail(f"max pooling must pad with −∞ in the phase domain, got {op.pad_value}")
+        if op.guard is not None and (op.guard.keep.shape != (op.output.count, *op.output.length) or not np.all(
+                op.guard.keep | ~mask_keep(op.output.size, op.output.phases, op.output.length))):
+            return fail("the guard on the output blanks a sample of the true feature map")
         claimed = {(t.out_phase, tuple(t.tap), t.in_phase, tuple(t.offset)) for t in op.taps}
         by_qm = {}
         for q, m, r, j in claimed:
@@ -273,7 +276,7 @@ def _windowed(layer: Conv | Pool, spec, op, basis: PhaseBasis, zero_overhang: bo
         want_bias = np.repeat(np.arange(spec.out_channels), op.output.count) if layer.bias else None
         if (want_bias is None) != (op.bias_index is None) or (want_bias is not None and not np.array_equal(want_bias, op.bias_index)):
             mismatch = mismatch or Mismatch("the bias is not b'[o·R^d + φ(q)] = b[o]")
-        else:
+        elif layer.bias:
             notes.append("bias b'[o·R^d + φ(q)] = b[o]")
     elif not is_max:
         mismatch = mismatch or _avg_weights(layer, spec, op, basis)
@@ -282,7 +285,7 @@ def _windowed(layer: Conv | Pool, spec, op, basis: PhaseBasis, zero_overhang: bo
         if not mask_used and mismatch is None:
             superfluous.append(layer.path)
     report = VerifyReport(identity, mismatch is None, basis.size, n_out, len(claimed), compared, mismatch, tuple(notes))
-    detail = (f"{len(claimed)} phase taps, {compared} tap reads compared" + (f"; {'; '.join(notes)}" if notes else "")
+    detail = (f"{len(claimed)} (output phase, tap) ↦ (input phase, offset) entries, {compared} reads compared" + (f"; {'; '.join(notes)}" if notes else "")
               if mismatch is None else str(mismatch))
     checks.append(Check(layer.path, layer.kind, "multi-rate tap map", mismatch is None, detail, report))
 
