@@ -8,14 +8,13 @@ writers in :data:`FORMATS`.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Callable
 
 from ..equivalence import Equivalence, destride
 from ..indexing import LAYOUTS
 from ..operators import Conv
 from ..report import json_text
-from ._args import axis_ints, padding_arg
+from ._args import axis_ints, padding_arg, write_output
 
 __all__ = ["FORMATS", "add_parser", "run"]
 
@@ -66,9 +65,5 @@ def build(args: argparse.Namespace) -> Equivalence:
 def run(args: argparse.Namespace) -> int:
     eq = build(args)
     text = FORMATS[args.format](eq, args)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    else:
-        sys.stdout.write(text)
+    write_output(text, args.output)
     return 0

@@ -9,12 +9,12 @@ every link of the exact check.  Formats are the writers in :data:`FORMATS`.  Exi
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Callable
 
 from ..network.strided import Network
 from ..network.summary import Summary, summarize
 from ..report import json_text
+from ._args import write_output
 
 __all__ = ["FORMATS", "add_parser", "run"]
 
@@ -54,9 +54,5 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     summary = summarize(Network.from_spec(args.spec), check=args.check, seed=args.seed)
     text = FORMATS[args.format](summary, args)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    else:
-        sys.stdout.write(text)
+    write_output(text, args.output)
     return 1 if args.check and not summary.verification.exact else 0

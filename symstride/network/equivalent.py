@@ -51,7 +51,7 @@ from .boundary import Boundary, decide, zero_overhang_after
 from .phases import AxisMap, PhaseBasis, PhaseTap, axis_map, mask_keep, phase_padding, phase_taps, tied_weight_index
 from .pointwise import ACTIVATIONS, batchnorm
 from .pooling import inside_counts
-from .spec import Activation, BatchNorm, Conv, Layer, Pool, Residual, layer_stride
+from .spec import Activation, BatchNorm, Conv, Layer, Pool, layer_stride, walk
 from .strided import input_array, parameter
 
 __all__ = [
@@ -285,15 +285,6 @@ def _run(ops: Sequence[PhaseOp], z: np.ndarray, params: Mapping[str, Any]) -> np
     return z
 
 
-def walk_ops(ops: Sequence[PhaseOp]):
-    """Every operation, depth first."""
-    for op in ops:
-        yield op
-        if isinstance(op, PhaseResidual):
-            yield from walk_ops(op.body)
-            yield from walk_ops(op.shortcut)
-
-
 @dataclass(frozen=True, eq=False)
 class EquivalentNetwork:
     """The non-strided network with tied filters equivalent to ``network``."""
@@ -309,7 +300,7 @@ class EquivalentNetwork:
     @property
     def windowed(self) -> list[TiedConv | TiedMaxPool]:
         """The operations that read windows (convolutions and pooling), depth first."""
-        return [op for op in walk_ops(self.ops) if isinstance(op, (TiedConv, TiedMaxPool))]
+        return [op for op in walk(self.ops) if isinstance(op, (TiedConv, TiedMaxPool))]
 
     @property
     def boundaries(self) -> list[Boundary]:
@@ -424,8 +415,6 @@ def destride(network) -> EquivalentNetwork:
     from the far side of the true feature map, which in the phase domain lie in other phases
     and at positions that depend on ``N``; it is not a per-phase operation.
     """
-    from .spec import walk
-
     spec = network.spec
     first = _first_padding_mode(spec.layers)
     for layer in walk(spec.layers):

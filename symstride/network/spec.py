@@ -176,11 +176,12 @@ def total_stride(layers: Sequence[Layer], ndim: int) -> tuple[int, ...]:
     return tuple(out)
 
 
-def walk(layers: Sequence[Layer]):
-    """Every layer, depth first (residual blocks before their body and shortcut)."""
+def walk(layers: Sequence):
+    """Every layer, depth first (residual blocks before their body and shortcut); also walks
+    the operations of an equivalent network, whose residual blocks have the same two branches."""
     for layer in layers:
         yield layer
-        if isinstance(layer, Residual):
+        if isinstance(getattr(layer, "body", None), tuple):
             yield from walk(layer.body)
             yield from walk(layer.shortcut)
 
