@@ -101,6 +101,13 @@ def normalize_padding(value: Any, ndim: int) -> tuple[tuple[int, int], ...]:
     return tuple(pairs)
 
 
+def _materialize(value: Any) -> Any:
+    """Read a one-shot iterable (generator, iterator) once, into a tuple."""
+    if isinstance(value, (str, bytes, numbers.Number)) or not hasattr(value, "__iter__"):
+        return value
+    return tuple(_materialize(v) for v in value)
+
+
 def _ndim_of(*values: Any) -> int:
     ndim = 1
     for v in values:
@@ -142,6 +149,7 @@ class ConvSpec:
         ndim: int | None = None,
     ) -> "ConvSpec":
         """Validate and normalise; the number of axes is the longest per-axis list (or ``ndim``)."""
+        kernel, stride, padding, dilation = (_materialize(v) for v in (kernel, stride, padding, dilation))
         if ndim is None:
             ndim = _ndim_of(kernel, stride, dilation)
             pad_items = _axis_values(padding, "padding")
