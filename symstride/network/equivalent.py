@@ -48,7 +48,7 @@ from ..errors import SymstrideError
 from ..indexing import output_shape
 from ..reference import conv, pad, space_to_depth
 from .boundary import Boundary, decide, zero_overhang_after
-from .phases import AxisMap, PhaseBasis, PhaseTap, axis_map, mask_keep, phase_padding, phase_taps, tied_weight_index
+from .phases import AxisMap, PhaseBasis, PhaseTap, TapArrays, axis_map, mask_keep, phase_padding, phase_taps, tied_weight_index
 from .pointwise import ACTIVATIONS, batchnorm
 from .pooling import inside_counts
 from .spec import Activation, BatchNorm, Conv, Layer, Pool, layer_stride, walk
@@ -340,12 +340,12 @@ def _windowed(layer: Conv | Pool, spec, basis: PhaseBasis, zero_overhang: bool, 
     n_out = out.count
     if isinstance(layer, Conv):
         bias = np.repeat(np.arange(channels), n_out) if layer.bias else None
-        return TiedConv(layer.path, "conv", basis, out, maps, spec.weight_shape, tuple(phase_taps(maps)),
+        return TiedConv(layer.path, "conv", basis, out, maps, spec.weight_shape, TapArrays(phase_taps(maps)),
                         bias, spec.groups, padding, boundary, mask)
     exact_mean = layer.count_include_pad or not any(l for l, _ in spec.padding)
     weight = np.full(spec.weight_shape, 1.0 / spec.taps if exact_mean else 1.0)
     divisor = None if exact_mean else _divisor(spec, basis, out)
-    return TiedConv(layer.path, "avgpool", basis, out, maps, spec.weight_shape, tuple(phase_taps(maps)),
+    return TiedConv(layer.path, "avgpool", basis, out, maps, spec.weight_shape, TapArrays(phase_taps(maps)),
                     None, spec.groups, padding, boundary, mask, weight, divisor)
 
 

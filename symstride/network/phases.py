@@ -39,6 +39,8 @@ __all__ = [
     "phase_length",
     "phase_taps",
     "tied_weight_index",
+    "tap_arrays",
+    "TapArrays",
     "phase_padding",
     "mask_keep",
 ]
@@ -98,6 +100,28 @@ def phase_taps(maps: Sequence[AxisMap]) -> list[PhaseTap]:
     return taps
 
 
+def tap_arrays(taps: Sequence[PhaseTap]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(φ(q), φ(r), m, j)`` of every tap as integer arrays (``m`` and ``j`` one row per axis)."""
+    if isinstance(taps, TapArrays):
+        return taps.arrays
+    q = np.array([t.out_phase for t in taps], dtype=np.int64)
+    r = np.array([t.in_phase for t in taps], dtype=np.int64)
+    m = np.array([t.tap for t in taps], dtype=np.int64).reshape(len(q), -1).T
+    j = np.array([t.offset for t in taps], dtype=np.int64).reshape(len(q), -1).T
+    return q, r, m, j
+
+
+class TapArrays(tuple):
+    """A tuple of :class:`PhaseTap` that keeps its integer arrays (built once, reused per block)."""
+
+    @property
+    def arrays(self):
+        cached = self.__dict__.get("_arrays")
+        if cached is None:
+            cached = self.__dict__["_arrays"] = tap_arrays(tuple(self))
+        return cached
+
+
 def tied_weight_index(
     weight_shape: Sequence[int], maps: Sequence[AxisMap], taps: Sequence[PhaseTap] | None = None, rows: slice | None = None
 ) -> np.ndarray:
@@ -116,13 +140,9 @@ def tied_weight_index(
     k_eq = tuple(m.kernel_eq for m in maps)
     start, stop, _ = (rows or slice(None)).indices(c_out * n_out)
     index = np.full((max(0, stop - start), cin_g * n_in, *k_eq), -1, dtype=np.int64)
-    taps = phase_taps(maps) if taps is None else taps
-    if not len(taps) or stop <= start:
+    q, r, m_arr, j_arr = tap_arrays(phase_taps(maps) if taps is None else taps)
+    if not q.size or stop <= start:
         return index
-    q = np.array([t.out_phase for t in taps])
-    r = np.array([t.in_phase for t in taps])
-    m_arr = np.array([t.tap for t in taps]).T
-    j_arr = np.array([t.offset for t in taps]).T
     w_index = np.arange(prod(weight_shape), dtype=np.int64).reshape(tuple(weight_shape))
     o = np.arange(c_out)[:, None]
     row = o * n_out + q[None, :] - start  # (C_out, taps)

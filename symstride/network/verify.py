@@ -128,33 +128,42 @@ def _axes_grid(per_axis: Sequence[np.ndarray]) -> np.ndarray:
 def _claimed_taps(op: TiedConv, spec) -> tuple[set, str | None]:
     """Decode the gather index: the set of ``(φ(q), m, φ(r), j)`` it claims, or the first fault."""
     n_out, n_in = op.output.count, op.inputs.count
-    c_out, cin_g = op.weight_shape[:2]
+    c_out, cin_g, *kernel = op.weight_shape
+    k_eq = tuple(m.kernel_eq for m in op.axes)
+    taps, cells = prod(kernel), prod(k_eq)
     rows_total = c_out * n_out
-    per_row = max(1, BLOCK // max(1, cin_g * n_in * prod(m.kernel_eq for m in op.axes)))
-    claimed: set = set()
-    seen = np.zeros((prod(op.weight_shape), n_out), dtype=np.int64)
+    per_row = max(1, BLOCK // max(1, cin_g * n_in * cells))
+    keys = []
+    seen = np.zeros(prod(op.weight_shape) * n_out, dtype=np.int64)
     for start in range(0, rows_total, per_row):
         block = op.weight_index_rows(slice(start, min(rows_total, start + per_row)))
-        row, ch, *j = np.nonzero(block >= 0)
-        v = block[(row, ch, *j)]
+        flat = block.reshape(block.shape[0], block.shape[1], cells)
+        row, ch, j = np.nonzero(flat >= 0)
+        v = flat[row, ch, j]
         row = row + start
-        o, c, *m = np.unravel_index(v, op.weight_shape)
+        o, rest = np.divmod(v, cin_g * taps)
+        c, m = np.divmod(rest, taps)
         q, r = row % n_out, ch % n_in
         bad = (row // n_out != o) | (ch // n_in != c)
         if bad.any():
             i = int(np.argmax(bad))
-            return claimed, (f"entry W'[{row[i]}, {ch[i]}, {', '.join(str(int(x[i])) for x in j)}] holds "
-                             f"w[{o[i]}, {c[i]}, {', '.join(str(int(x[i])) for x in m)}], but output channel {row[i]} is "
-                             f"channel {row[i] // n_out} phase {q[i]} and input channel {ch[i]} is channel {ch[i] // n_in} phase {r[i]}")
-        np.add.at(seen, (v, q), 1)
-        keys = np.stack([q, *m, r, *j], axis=1)
-        claimed.update(map(tuple, np.unique(keys, axis=0).tolist()))
+            jj = ", ".join(map(str, np.unravel_index(int(j[i]), k_eq)))
+            mm = ", ".join(map(str, np.unravel_index(int(m[i]), kernel)))
+            return set(), (f"entry W'[{row[i]}, {ch[i]}, {jj}] holds w[{o[i]}, {c[i]}, {mm}], but output channel {row[i]} is "
+                           f"channel {row[i] // n_out} phase {q[i]} and input channel {ch[i]} is channel {ch[i] // n_in} phase {r[i]}")
+        seen += np.bincount(v * n_out + q, minlength=seen.size)
+        keys.append(np.unique(((q * taps + m) * n_in + r) * cells + j))
     if (seen != 1).any():
-        v, q = (int(x[0]) for x in np.nonzero(seen != 1))
+        v, q = divmod(int(np.argmax(seen != 1)), n_out)
         idx = ", ".join(map(str, np.unravel_index(v, op.weight_shape)))
-        return claimed, f"weight w[{idx}] appears {int(seen[v, q])} times for output phase {q}; it must appear exactly once"
-    d = len(op.axes)
-    return {(t[0], tuple(t[1:1 + d]), t[1 + d], tuple(t[2 + d:])) for t in claimed}, None
+        return set(), f"weight w[{idx}] appears {int(seen[v * n_out + q])} times for output phase {q}; it must appear exactly once"
+    claimed = set()
+    for key in np.unique(np.concatenate(keys)) if keys else ():
+        rest, j = divmod(int(key), cells)
+        rest, r = divmod(rest, n_in)
+        q, m = divmod(rest, taps)
+        claimed.add((q, tuple(int(x) for x in np.unravel_index(m, kernel)), r, tuple(int(x) for x in np.unravel_index(j, k_eq))))
+    return claimed, None
 
 
 def _check_reads(label: str, spec, op, claimed, zero_overhang: bool, fill: float):
