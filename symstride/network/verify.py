@@ -20,11 +20,9 @@ The equivalent network is exact when every link of this chain holds:
 5. **output** — one phase (``R = 1``) and no overhang, so the final tensor *is* the output.
 
 >>> from .strided import Network
->>> net = Network.from_spec({"input": {"channels": 1, "size": [9]},
-...     "layers": [{"type": "conv", "out_channels": 2, "kernel": 3, "stride": 2, "padding": 1},
-...                {"type": "relu"},
-...                {"type": "conv", "out_channels": 1, "kernel": 3, "stride": 2, "padding": 1}]})
->>> eq = net.destride()
+>>> conv = dict(type="conv", kernel=3, stride=2, padding=1)
+>>> layers = [dict(conv, out_channels=2), dict(type="relu"), dict(conv, out_channels=1)]
+>>> eq = Network.from_spec(dict(input=dict(channels=1, size=[9]), layers=layers)).destride()
 >>> verify_network(eq).exact
 True
 >>> from dataclasses import replace
