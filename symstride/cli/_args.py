@@ -9,8 +9,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-__all__ = ["axis_ints", "padding_arg"]
+__all__ = ["axis_ints", "padding_arg", "write_output"]
 
 
 def _int(text: str, what: str) -> int:
@@ -35,3 +36,12 @@ def padding_arg(text: str) -> tuple:
         else:
             out.append(_int(part, "padding"))
     return tuple(out)
+
+
+def write_output(text: str, path: str | None) -> None:
+    """Write a subcommand's result to ``path`` (``-o FILE``), or to standard output when None."""
+    if path:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)

@@ -10,7 +10,6 @@ the writers in :data:`FORMATS`; each works for both kinds of equivalence.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Callable
 
 from ..equivalence import Equivalence, destride
@@ -19,7 +18,7 @@ from ..operators import Conv
 from ..report import json_text
 from ..transposed import ConvTranspose
 from . import UsageError
-from ._args import axis_ints, padding_arg
+from ._args import axis_ints, padding_arg, write_output
 
 __all__ = ["FORMATS", "add_parser", "run"]
 
@@ -85,9 +84,5 @@ def build(args: argparse.Namespace) -> Equivalence:
 def run(args: argparse.Namespace) -> int:
     eq = build(args)
     text = FORMATS[args.format](eq, args)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    else:
-        sys.stdout.write(text)
+    write_output(text, args.output)
     return 0
