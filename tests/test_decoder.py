@@ -8,10 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symstride.decoder import BatchNorm, TransposedLayer, destride_decoder, forward, parse, random_parameters
+from symstride.network.pointwise import ACTIVATIONS
 from tests.transposed_cases import TOL, examples
 from tests.transposed_cases import single_thread_torch  # noqa: F401 (autouse fixture)
 
-ACT = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid, "silu": torch.nn.SiLU}
+ACT = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid, "silu": torch.nn.SiLU,
+       "leaky_relu": torch.nn.LeakyReLU, "elu": torch.nn.ELU}  # options passed positionally
 
 
 def torch_model(spec, params):
@@ -25,12 +27,9 @@ def torch_model(spec, params):
                                c.output_padding, c.groups, layer.bias, c.dilation, dtype=torch.float64))
         elif isinstance(layer, BatchNorm):
             modules.append(getattr(torch.nn, f"BatchNorm{spec.ndim}d")(layer.in_shape.channels, eps=layer.eps, dtype=torch.float64))
-        elif layer.name == "leaky_relu":
-            modules.append(torch.nn.LeakyReLU(dict(layer.options)["negative_slope"]))
-        elif layer.name == "elu":
-            modules.append(torch.nn.ELU(dict(layer.options)["alpha"]))
         else:
-            modules.append(ACT[layer.name]())
+            options = {**ACTIVATIONS[layer.name].defaults, **dict(layer.options)}
+            modules.append(ACT[layer.name](*options.values()))
     model = torch.nn.Sequential(*modules).eval()
     state = {k: torch.from_numpy(v) for k, v in params.items()}
     state.update({k: v for k, v in model.state_dict().items() if k.endswith("num_batches_tracked")})
@@ -98,19 +97,37 @@ def test_1d_decoders_with_groups_and_masks_exact(doc, auto, masks):
 def test_no_leak_reason():
     eq = destride_decoder(NO_LEAK_1D)
     assert eq.stages[1].mask_reasons == (
-        "axis 0: junk sample 11 reaches only outputs ≥ 22 of the next layer (block 2): no mask needed",)
+        "axis 0: junk sample 11 reaches no output of the next layer that the network's output depends on "
+        "(block 2): no mask needed",)
 
 
 def test_missing_mask_is_named_and_wrong():
     """The failing twin: without the mask layer 2 reads the junk sample 9 into a real output."""
     spec, params, x, expected = check_against_torch(DECODER_1D)
     eq = destride_decoder(spec)
-    assert eq.stages[1].mask_reasons == ("axis 0: junk sample 9 (N = 9, block 2) reaches output 25 < 26 of the next layer through tap 0: mask",)
+    assert eq.stages[1].mask_reasons == ("axis 0: junk sample 9 (N = 9, block 2) reaches output 25 of the next layer through tap 0: mask",)
     never = destride_decoder(spec, masks="never")
     report = never.verify()[1]
     assert not report.exact and report.mismatch.reason.startswith("tap [0] at output y[0, 0, 25]: the transposed layer has nothing")
     assert "w[0, 0, 0]·x[0, 0, 9]" in report.mismatch.reason  # x[9] is past the end of the 9-sample feature map
     assert np.abs(never.forward(params, x) - expected).max() > 1e-3
+
+
+def test_junk_read_only_into_outputs_nothing_later_reads_needs_no_mask():
+    """Layer 2 reads the junk sample 3 into its output 3, but layer 4 (k=1, padding 1) keeps only
+    outputs 1 and 2 of it: the network's output does not depend on output 3, so no mask."""
+    doc = {"input": {"channels": 1, "size": [2]}, "layers": [
+        {"type": "conv_transpose", "out_channels": 1, "kernel": 1, "stride": 2}, {"type": "tanh"},
+        {"type": "conv_transpose", "out_channels": 1, "kernel": 2}, {"type": "tanh"},
+        {"type": "conv_transpose", "out_channels": 1, "kernel": 1, "padding": 1}]}
+    spec, params, x, expected = check_against_torch(doc)
+    eq = destride_decoder(spec)
+    assert [st.masked for st in eq.stages] == [(False,), (False,), (False,)]
+    assert eq.relevant[1][0].tolist() == [False, True, True, False]
+    assert "junk sample 3 reaches no output of the next layer that the network's output depends on" in eq.stages[1].mask_reasons[0]
+    reports = eq.verify()
+    assert all(r.exact for r in reports) and "not compared (2 per axis)" in str(reports[1])
+    np.testing.assert_allclose(eq.forward(params, x), expected, rtol=0, atol=TOL)
 
 
 @st.composite
@@ -177,21 +194,28 @@ def test_report_and_json():
     "doc, error, message",
     [
         ({"input": {"channels": 1, "size": [4]}, "layers": [{"type": "upsample"}]}, ValueError,
-         "layer 0 (upsample): unknown layer type 'upsample'; expected one of 'conv_transpose', 'batchnorm', 'relu'"),
+         "layer 0 (upsample): 'upsample' is an unknown layer type; a decoder holds 'conv_transpose', 'batchnorm', 'relu'"),
+        ({"input": {"channels": 1, "size": [4]}, "layers": [{"type": "maxpool", "kernel": 2}]}, ValueError,
+         "layer 0 (maxpool): 'maxpool' is a strided layer (see symstride.network); a decoder holds 'conv_transpose'"),
         ({"input": {"channels": 1, "size": [4]}, "layers": [{"type": "conv_transpose", "kernel": 3}]}, ValueError,
-         "layer 0 (conv_transpose): missing required key 'out_channels'"),
+         "layer 0 (conv_transpose): a conv_transpose layer needs 'out_channels'"),
         ({"input": {"channels": 1, "size": [4]}, "layers": [{"type": "conv_transpose", "out_channels": 1, "kernel": 3,
                                                              "stride": 2, "output_padding": 2}]}, ValueError,
          "layer 0 (conv_transpose): output_padding must be smaller than either stride or dilation"),
         ({"input": {"channels": 1, "size": [1]}, "layers": [{"type": "conv_transpose", "out_channels": 1, "kernel": 1,
                                                              "padding": 1}]}, ValueError,
          "layer 0 (conv_transpose): the transposed layer has no output"),
+        ({"input": {"channels": 1, "size": [4]}, "layers": [{"type": "conv_transpose", "out_channels": 1, "kernel": 3,
+                                                             "padding_mode": "reflect"}]}, ValueError,
+         "layer 0 (conv_transpose): unknown key 'padding_mode' for a conv_transpose layer; allowed keys: bias, dilation"),
         ({"input": {"channels": 1, "size": [4]}, "layers": [{"type": "relu", "inplace": True}]}, ValueError,
-         "layer 0 (relu): unknown keys ['inplace']"),
+         "layer 0 (relu): unknown key 'inplace' for a relu layer"),
         ({"input": {"channels": 1, "size": [4]}, "layers": [{"type": "conv_transpose", "out_channels": 1, "kernel": 3, "bias": 1}]},
          TypeError, "layer 0 (conv_transpose): bias must be true or false, got 1"),
+        ({"input": {"channels": 1, "size": [4]}, "layers": [{"type": "tanh"}]}, ValueError,
+         "a decoder needs at least one conv_transpose layer"),
         ({"input": {"channels": 0, "size": [4]}, "layers": []}, ValueError, "input channels must be a positive integer, got 0"),
-        ({"layers": []}, ValueError, "a decoder spec is a mapping with 'input'"),
+        ({"layers": []}, ValueError, "the decoder spec needs 'input'"),
     ],
 )
 def test_spec_errors(doc, error, message):
@@ -203,12 +227,12 @@ def test_spec_errors(doc, error, message):
 def test_parameter_and_policy_errors():
     spec = parse(DECODER_1D)
     params = random_parameters(spec)
-    with pytest.raises(ValueError, match=r"layer 2 \(conv_transpose\): missing parameter '2.weight' of shape \(4, 2, 5\)"):
+    with pytest.raises(ValueError, match=r"layer 2 \(conv_transpose\): missing parameter '2.weight' of shape \[4, 2, 5\]"):
         forward(spec, {k: v for k, v in params.items() if k != "2.weight"}, np.zeros((1, 2, 5)))
     bad = dict(params, **{"0.bias": np.zeros(3)})
-    with pytest.raises(ValueError, match=r"layer 0 \(conv_transpose\): parameter '0.bias' has shape \(3,\), expected \(4,\)"):
+    with pytest.raises(ValueError, match=r"layer 0 \(conv_transpose\): parameter '0.bias' has shape \[3\], expected \[4\]"):
         destride_decoder(spec).forward(bad, np.zeros((1, 2, 5)))
-    with pytest.raises(ValueError, match=r"x must have shape \(batch, 2, 5\), got \(1, 2, 6\)"):
+    with pytest.raises(ValueError, match=r"the input must have shape \(batch, 2, 5\), got \[1, 2, 6\]"):
         forward(spec, params, np.zeros((1, 2, 6)))
     with pytest.raises(ValueError, match="unknown mask policy 'sometimes'"):
         destride_decoder(spec, masks="sometimes")

@@ -44,6 +44,7 @@ __all__ = [
     "NetworkSpec",
     "LAYER_TYPES",
     "parse",
+    "parse_input",
     "layer_stride",
     "walk",
 ]
@@ -339,15 +340,17 @@ def _residual(d: Mapping, path: str, shape: Shape) -> Residual:
     return Residual(path, shape, body_out, body, shortcut)
 
 
-def parse(spec_or_path: Any) -> NetworkSpec:
-    """Validate a network spec (a dict, or the path of a JSON file) into a :class:`NetworkSpec`."""
-    data = _load(spec_or_path)
+def parse_input(data: Mapping, what: str = "network") -> Shape:
+    """The top level of a spec: only ``input`` and ``layers``; returns the input's shape.
+
+    Shared by :func:`parse` and the decoder spec (:func:`symstride.decoder.parse`).
+    """
     unknown = sorted(set(data) - {"input", "layers"})
     if unknown:
-        raise ValueError(f"unknown top-level key {unknown[0]!r} in the network spec; expected 'input' and 'layers'")
+        raise ValueError(f"unknown top-level key {unknown[0]!r} in the {what} spec; expected 'input' and 'layers'")
     for key in ("input", "layers"):
         if key not in data:
-            raise ValueError(f"the network spec needs {key!r}")
+            raise ValueError(f"the {what} spec needs {key!r}")
     inp = data["input"]
     if not isinstance(inp, Mapping) or set(inp) != {"channels", "size"}:
         raise ValueError('input must be an object {"channels": C, "size": [N1, ...]}')
@@ -357,8 +360,13 @@ def parse(spec_or_path: Any) -> NetworkSpec:
     size = inp["size"]
     if not isinstance(size, Sequence) or isinstance(size, (str, bytes)) or not 1 <= len(size) <= 3:
         raise ValueError(f"input size must be a list of 1 to 3 spatial sizes, got {size!r}")
-    size = per_axis(size, "input size", len(size), minimum=1)
-    shape = Shape(channels, size)
+    return Shape(channels, per_axis(size, "input size", len(size), minimum=1))
+
+
+def parse(spec_or_path: Any) -> NetworkSpec:
+    """Validate a network spec (a dict, or the path of a JSON file) into a :class:`NetworkSpec`."""
+    data = _load(spec_or_path)
+    shape = parse_input(data)
     layers, _ = _layers(data["layers"], "", shape, "layers")
     if not layers:
         raise ValueError("the network needs at least one layer")
