@@ -76,6 +76,7 @@ __all__ = [
     "Stage",
     "DecoderEquivalent",
     "destride_decoder",
+    "MASK_POLICIES",
 ]
 
 #: Layer types a decoder spec may use: transposed convolutions and the network spec's pointwise maps.
