@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from math import prod
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy as sp
@@ -40,6 +40,9 @@ from .indexing import (
 from .operators import Conv
 from .params import ConvSpec
 from .verify import VerifyReport, verify_subsampling, verify_taps
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .derivation import Derivation
 
 __all__ = ["Equivalence", "destride", "default_size"]
 
@@ -204,6 +207,16 @@ class Equivalence:
         """Decide Theorem 1 (stride = subsampling after the unit-stride layer) exactly."""
         size = default_size(self.spec) if size is None else size
         return verify_subsampling(self.spec, size)
+
+    @cached_property
+    def derivation(self) -> "Derivation":
+        """The derivation of this equivalence: Theorem 2 step by step with the layer's numbers.
+
+        ``eq.derivation.check()`` checks every step; ``eq.derivation.latex()`` renders it.
+        """
+        from .polyphase import polyphase_derivation
+
+        return polyphase_derivation(self)
 
     # -- export and display -----------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:

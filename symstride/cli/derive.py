@@ -15,6 +15,7 @@ from ..equivalence import Equivalence, destride
 from ..indexing import LAYOUTS
 from ..operators import Conv
 from ..report import json_text
+from . import UsageError
 from ._args import axis_ints, padding_arg
 
 __all__ = ["FORMATS", "add_parser", "run"]
@@ -28,10 +29,17 @@ def _json(eq: Equivalence, args: argparse.Namespace) -> str:
     return json_text(eq.to_json())
 
 
+def _latex(eq: Equivalence, args: argparse.Namespace) -> str:
+    """The checked derivation: a standalone document, or with ``--fragment`` just its body."""
+    derivation = eq.derivation
+    return derivation.latex() if args.fragment else derivation.document()
+
+
 #: Output formats: name → writer(equivalence, args) returning the text to print.
 FORMATS: dict[str, Callable[[Equivalence, argparse.Namespace], str]] = {
     "text": _text,
     "json": _json,
+    "latex": _latex,
 }
 
 
@@ -50,7 +58,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--groups", type=int, default=1, metavar="G", help="channel groups (default 1)")
     p.add_argument("--layout", choices=sorted(LAYOUTS), default="pytorch", help="phase-channel order (default pytorch)")
     p.add_argument("--format", choices=list(FORMATS), default="text", help="output format (default text)")
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument("--fragment", action="store_true", help="with --format latex: only the body, for pasting into a paper")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output (FILE.pdf compiles the LaTeX with pdflatex)")
     return p
 
 
@@ -64,9 +73,18 @@ def build(args: argparse.Namespace) -> Equivalence:
 
 
 def run(args: argparse.Namespace) -> int:
+    pdf = bool(args.output) and args.output.lower().endswith(".pdf")
+    if args.fragment and args.format != "latex":
+        raise UsageError(f"--fragment applies to --format latex, not --format {args.format}")
+    if pdf and (args.format != "latex" or args.fragment):
+        raise UsageError("-o FILE.pdf needs --format latex without --fragment (a PDF is a whole document)")
     eq = build(args)
     text = FORMATS[args.format](eq, args)
-    if args.output:
+    if pdf:
+        from ..pdf import compile_pdf
+
+        compile_pdf(text, args.output)
+    elif args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
             fh.write(text)
     else:
