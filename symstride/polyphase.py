@@ -1,9 +1,9 @@
 """Theorem 2 as a derivation: a strided convolution is a unit-stride convolution on phases.
 
-One builder writes the chain for a concrete layer (numbers substituted, what
+One builder writes the chain for a concrete layer (numbers substituted: what
 ``destride(layer).derivation`` returns) and for symbolic stride ``s``, kernel ``k``, dilation
-``δ`` and padding ``p`` (the proof of :func:`symstride.prove`); the lines are the same, only
-the parameters differ::
+``δ`` and padding ``p`` (the proof ``symstride.prove("polyphase")``); the lines are the same,
+only the parameters differ::
 
     y[n] = Σ_m w[m] x̃[s n + δ m]                                   definition
          = u[s n]                                                   stride as subsampling
@@ -19,221 +19,41 @@ derived by :func:`symstride.rules.reindex_bounds`, never typed in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from math import prod
 from typing import TYPE_CHECKING, Any, Sequence
 
-import numpy as np
 import sympy as sp
 
 from .derivation import Derivation, Grid, Step, instance_oracle
-from .indexing import equivalent_kernel, output_length
-from .printing import Display, Iverson, Notation, Operator
-from .rules import Bijection, IndexSet, Partition, SideCondition, add, ceil_div, mul, reindex_bounds
-from .terms import Definition, random_values
+from .indexing import equivalent_kernel
+from .printing import Display
+from .rules import Bijection, IndexSet, Partition, SideCondition, add, mul, reindex_bounds
+from .signals import LayerSignals, join, nested_sum, vec
+from .terms import INDEX, Definition
 
 if TYPE_CHECKING:  # pragma: no cover
     from .equivalence import Equivalence
     from .params import ConvSpec
 
-__all__ = ["polyphase_derivation", "nested_sum"]
-
-_INT = {"integer": True, "nonnegative": True}
+__all__ = ["polyphase_derivation", "polyphase_proof", "polyphase_steps", "phase_definitions"]
 
 
-def nested_sum(body: Any, limits: Sequence[tuple]) -> Any:
-    """``Σ_{limits[0]} Σ_{limits[1]} … body``, outermost first; a limit may carry a condition.
-
-    Each limit is ``(var, lo, hi)`` or ``(var, lo, hi, condition)``; a condition becomes an
-    Iverson bracket ``[condition]·…`` on the summand, printed under the sum sign.
-    """
-    for limit in reversed(limits):
-        var, lo, hi = limit[:3]
-        if len(limit) > 3 and limit[3] is not None and limit[3] != sp.true:
-            body = sp.Mul(Iverson(limit[3]), body, evaluate=False)
-        body = sp.Sum(body, (var, lo, hi))
-    return body
-
-
-def _names(base: str, ndim: int) -> tuple[sp.Symbol, ...]:
-    if ndim == 1:
-        return (sp.Symbol(base, **_INT),)
-    return tuple(sp.Symbol(f"{base}_{a + 1}", **_INT) for a in range(ndim))
-
-
-@dataclass
-class _Axis:
-    """One spatial axis: parameters (ints or symbols), its input size symbol and index symbols."""
-
-    s: Any
-    k: Any
-    d: Any
-    pl: Any
-    pr: Any
-    N: sp.Symbol
-    n: sp.Symbol
-    m: sp.Symbol
-    r: sp.Symbol
-    j: sp.Symbol
-    q: sp.Symbol
-    t: sp.Symbol
-    a: sp.Symbol
-
-    @property
-    def split(self) -> bool:
-        """Whether this axis has phases (stride ≠ 1 or symbolic)."""
-        return not (isinstance(self.s, int) and self.s == 1)
-
-    @property
-    def rv(self) -> Any:
-        """The phase of this axis in the lines: the symbol r, or 0 when the stride is 1."""
-        return self.r if self.split else sp.S.Zero
-
-    @property
-    def padded(self) -> Any:
-        return self.N + self.pl + self.pr
-
-    @property
-    def unit_length(self) -> Any:
-        return self.padded - self.d * (self.k - 1)
-
-    @property
-    def out_length(self) -> Any:
-        return sp.floor((self.padded - self.d * (self.k - 1) - 1) / self.s) + 1
-
-    @property
-    def kq(self) -> Any:
-        return sp.floor(self.d * (self.k - 1) / self.s) + 1
-
-    @property
-    def has_padding(self) -> bool:
-        return not (self.pl == 0 and self.pr == 0)
-
-
-class _Chain:
-    """Everything the polyphase chain needs: axes, channel structure, signals and notation."""
-
-    def __init__(self, axes: list[_Axis], cin: int, cout: int, groups: int, layout: str, channel_indexed: bool) -> None:
-        self.axes = axes
-        self.nd = len(axes)
-        self.cin, self.cout, self.groups, self.layout = cin, cout, groups, layout
-        self.cin_g = cin // groups
-        self.channels = channel_indexed
-        self.o = sp.Symbol("o", **_INT)
-        self.c = sp.Symbol("c", **_INT)
-        self.cp = sp.Symbol("c'", **_INT)
-        self.P = prod(ax.s for ax in axes) if all(isinstance(ax.s, int) for ax in axes) else sp.Mul(*(ax.s for ax in axes))
-        self.padded = any(ax.has_padding for ax in axes)
-        self.x, self.w = sp.IndexedBase("x"), sp.IndexedBase("w")
-        self.xt = sp.IndexedBase("xtilde") if self.padded else self.x
-        self.u, self.xr = sp.IndexedBase("u"), sp.IndexedBase("xphase")
-        self.W, self.z = sp.IndexedBase("W'"), sp.IndexedBase("z")
-        self.y = sp.IndexedBase("y")
-
-    # -- channel bookkeeping ------------------------------------------------------------------
-    def input_channel(self, o: Any, c: Any) -> Any:
-        """The global input channel read by output channel ``o`` through local channel ``c``."""
-        if self.groups == 1:
-            return c
-        return add(mul(sp.floor(o / (self.cout // self.groups)), self.cin_g), c)
-
-    def phi(self, r: Sequence[Any]) -> Any:
-        """Row-major flattening φ(r) = ((r_1 s_2 + r_2) s_3 + r_3)…, written out."""
-        terms = []
-        for a, (ax, ra) in enumerate(zip(self.axes, r)):
-            weight = prod(bx.s for bx in self.axes[a + 1 :]) if all(isinstance(bx.s, int) for bx in self.axes[a + 1 :]) else sp.Mul(*(bx.s for bx in self.axes[a + 1 :]))
-            terms.append(mul(weight, ra))
-        return add(*terms)
-
-    def phase_channel(self, c: Any, r: Sequence[Any]) -> Any:
-        """c·P + φ(r) (PyTorch) or φ(r)·C + c (TensorFlow)."""
-        if not self.channels:
-            return self.phi(r)
-        if self.layout == "pytorch":
-            return add(mul(c, self.P), self.phi(r))
-        return add(mul(self.phi(r), self.cin_g), c)
-
-    def decode(self, flat: Any) -> tuple[Any, list[Any]]:
-        """Inverse of :meth:`phase_channel`: (c, r) from a channel index expression."""
-        if not self.channels:
-            c, rest = sp.S.Zero, flat
-        elif self.layout == "pytorch":
-            c, rest = sp.floor(flat / self.P), sp.Mod(flat, self.P)
-        else:
-            c, rest = sp.Mod(flat, self.cin_g), sp.floor(flat / self.cin_g)
-        r = []
-        for a in range(self.nd):
-            below = sp.Mul(*(bx.s for bx in self.axes[a + 1 :]))
-            r.append(sp.Mod(sp.floor(rest / below), self.axes[a].s))
-        return c, r
-
-    # -- indexed helpers ----------------------------------------------------------------------
-    def W_in(self, o: Any, c: Any, taps: Sequence[Any]) -> sp.Indexed:
-        return self.w[(o, c, *taps)] if self.channels else self.w[tuple(taps)]
-
-    def X(self, c: Any, pos: Sequence[Any], base: sp.IndexedBase | None = None) -> sp.Indexed:
-        base = base if base is not None else self.xt
-        return base[(c, *pos)] if self.channels else base[tuple(pos)]
-
-    def Y(self, o: Any, n: Sequence[Any], base: sp.IndexedBase) -> sp.Indexed:
-        return base[(o, *n)] if self.channels else base[tuple(n)]
-
-    def phase_signal(self, r: Sequence[Any], c: Any, pos: Sequence[Any]) -> sp.Indexed:
-        idx = (*r, c, *pos) if self.channels else (*r, *pos)
-        return self.xr[idx]
-
-    def channel_limits(self) -> list[tuple]:
-        return [(self.c, 0, self.cin_g - 1)] if self.channels and self.cin_g > 1 else []
-
-    def c_value(self) -> Any:
-        return self.c if self.channels and self.cin_g > 1 else sp.S.Zero
-
-    def notation(self) -> Notation:
-        lead = {"x": 0, "xtilde": 0, "u": 0, "y": 0, "z": 0, "xphase": self.nd}
-        names = {"xphase": r"\tilde{x}" if self.padded else "x", "xtilde": r"\tilde{x}"}
-        text_names = {"xphase": "x̃" if self.padded else "x", "xtilde": "x̃"}
-        return Notation(lead, names, text_names)
-
-
-def _definitions(ch: _Chain, formula_lhs: sp.Indexed, formula: Any, r_syms: Sequence[sp.Symbol], j_syms: Sequence[sp.Symbol]) -> list[Definition]:
+def phase_definitions(ch: LayerSignals, formula_lhs: sp.Indexed, formula: Any) -> list[Definition]:
+    """The phase signals ``x̃_r``, the equivalent filter bank ``W'`` (its entry formula) and ``z``."""
     axes = ch.axes
     o, c = ch.o, ch.c
-    q = [ax.q for ax in axes]
-    defs = []
     chan = [(c, 0, ch.cin - 1)] if ch.channels else []
-    defs.append(Definition(ch.X(c, q, ch.x), None, tuple(chan + [(ax.q, 0, ax.N - 1) for ax in axes]), note="the input"))
-    wdom = [(o, 0, ch.cout - 1), (c, 0, ch.cin_g - 1)] if ch.channels else []
-    m = [ax.m for ax in axes]
-    defs.append(Definition(ch.W_in(o, c, m), None, tuple(wdom + [(ax.m, 0, ax.k - 1) for ax in axes]), note="the weights"))
-    if ch.padded:
-        inside = sp.And(
-            *(c for ax in axes if ax.has_padding
-              for c in (sp.Le(ax.pl, ax.q, evaluate=False), sp.Le(ax.q, add(ax.N, ax.pl, -1), evaluate=False))),
-            evaluate=False,
-        )
-        body = sp.Piecewise((ch.X(c, [add(ax.q, -ax.pl) for ax in axes], ch.x), inside), (0, True))
-        defs.append(Definition(ch.X(c, q), body, tuple(chan + [(ax.q, 0, ax.padded - 1) for ax in axes]), note="the zero-padded input"))
-    # the unit-stride convolution u = Conv_1(x̃; w)
-    t = [ax.t for ax in axes]
-    reads = [add(ax.t, mul(ax.d, ax.m)) for ax in axes]
-    body = nested_sum(
-        mul(ch.W_in(o, c, m), ch.X(ch.input_channel(o, c), reads)),
-        ch.channel_limits() + [(ax.m, 0, ax.k - 1) for ax in axes],
-    )
-    if ch.channels and ch.cin_g == 1:
-        body = body.xreplace({c: 0})
-    odom = [(o, 0, ch.cout - 1)] if ch.channels else []
-    defs.append(Definition(ch.Y(o, t, ch.u), body, tuple(odom + [(ax.t, 0, ax.unit_length - 1) for ax in axes]), note="the unit-stride convolution"))
+    r_syms, j_syms = [ax.r for ax in axes], [ax.j for ax in axes]
+    defs = []
     # phases of the padded input, trimmed or zero-extended to s(N_out + k' − 1)
-    r = [ax.r for ax in axes]
+    r = r_syms
     a = [ax.a for ax in axes]
     src = [add(mul(ax.s, ax.a), ax.r) for ax in axes]
-    fits = sp.And(*(sp.Le(add(mul(ax.s, ax.a), ax.r), add(ax.N, ax.pl, ax.pr, -1), evaluate=False) for ax in axes), evaluate=False)
+    fits = sp.And(*(sp.Le(add(mul(ax.s, ax.a), ax.r), add(ax.padded_written, -1), evaluate=False) for ax in axes), evaluate=False)
     body = sp.Piecewise((ch.X(c, src), fits), (0, True))
     pdom = [(ax.r, 0, ax.s - 1) for ax in axes] + chan + [(ax.a, 0, ax.out_length + ax.kq - 2) for ax in axes]
     defs.append(Definition(ch.phase_signal(r, c, a), body, tuple(pdom), note="the phase signal (zero past the end of the input)"))
     # the equivalent filter bank: W'[o, c·P + φ(r), j]
-    placeholders = sp.symbols("i0:8", integer=True)
+    placeholders = INDEX
     lead = 2 if ch.channels else 0
     inverse: dict = {}
     if ch.channels:
@@ -261,50 +81,32 @@ def _definitions(ch: _Chain, formula_lhs: sp.Indexed, formula: Any, r_syms: Sequ
     return defs
 
 
-def _lines(ch: _Chain, r_syms: Sequence[sp.Symbol], j_syms: Sequence[sp.Symbol]) -> tuple[sp.Indexed, list[Step]]:
+def polyphase_steps(ch: LayerSignals) -> tuple[sp.Indexed, list[Step]]:
+    """The left-hand side and the seven lines of the chain (see the module docstring)."""
     axes, nd = ch.axes, ch.nd
     o, c = ch.o, ch.c
     cv = ch.c_value()
     n = [ax.n for ax in axes]
     m = [ax.m for ax in axes]
     r = [ax.rv for ax in axes]
-    lhs = ch.Y(o, n, ch.y)
+    j_syms = [ax.j for ax in axes]
     clim = ch.channel_limits()
     cg = ch.input_channel(o, cv)
 
-    # (0) the definition of the strided convolution
-    reads0 = [add(mul(ax.s, ax.n), mul(ax.d, ax.m)) for ax in axes]
-    term0 = mul(ch.W_in(o, cv, m), ch.X(cg, reads0))
-    e0 = nested_sum(term0, clim + [(ax.m, 0, ax.k - 1) for ax in axes])
+    lhs, term0 = ch.strided_term()
+    steps = [ch.definition_step(), ch.subsampling_step()]
     s_vec = tuple(ax.s for ax in axes)
-    why0 = ["the strided convolution (cross-correlation) with stride ", _vec(s_vec)]
-    if ch.padded:
-        why0 += [" on ", sp.Symbol("xtilde"), ", the zero-padded input"]
-    steps = [Step(e0, "definition", tuple(why0))]
-
-    # (1) stride as subsampling
-    e1 = ch.Y(o, [mul(ax.s, ax.n) for ax in axes], ch.u)
-    size_ok = [
-        SideCondition(
-            sp.Eq(ax.out_length, ceil_div(ax.unit_length, ax.s)),
-            "the strided output is as long as the subsampled unit-stride output" + (f" (axis {i + 1})" if nd > 1 else ""),
-        )
-        for i, ax in enumerate(axes)
-    ]
-    y_, u_ = sp.symbols("y u")
-    why1 = (sp.Eq(y_, sp.Mul(Operator("D", _sub(s_vec)), u_, evaluate=False), evaluate=False), " where u is the unit-stride convolution")
-    steps.append(Step(e1, "stride-as-subsampling", why1, tuple(size_ok)))
 
     # (2) split every sum over m by the residue of δm mod s
     split = [(ax.r, 0, ax.s - 1) for ax in axes if ax.split]
-    mlims = [(ax.m, 0, ax.k - 1, sp.Eq(sp.Mod(mul(ax.d, ax.m), ax.s), ax.r) if ax.split else None) for ax in axes]
+    mlims = [(ax.m, 0, ax.k - 1, sp.Eq(sp.Mod(mul(ax.d, ax.m), ax.s, evaluate=False), ax.r) if ax.split else None) for ax in axes]
     e2 = nested_sum(term0, clim + split + mlims)
     partitions = tuple(
         Partition((), IndexSet(((ax.m, 0, ax.k - 1),)), (ax.r, 0, ax.s - 1), sp.Eq(sp.Mod(ax.d * ax.m, ax.s), ax.r))
         for ax in axes if ax.split
     )
-    classes = [sp.Eq(sp.Mod(mul(ax.d, ax.m), ax.s), ax.r, evaluate=False) for ax in axes if ax.split]
-    steps.append(Step(e2, "residue-split", ("into the classes ", *_join(classes)), (), partitions))
+    classes = [sp.Eq(sp.Mod(mul(ax.d, ax.m), ax.s, evaluate=False), ax.r, evaluate=False) for ax in axes if ax.split]
+    steps.append(Step(e2, "residue-split", ("into the classes ", *join(classes)), (), partitions))
 
     # (3) reindex m = (s j + r)/δ: the bounds of j are derived, not assumed
     jlims, conds, bijections, w_taps, reads3 = [], [], [], [], []
@@ -330,7 +132,7 @@ def _lines(ch: _Chain, r_syms: Sequence[sp.Symbol], j_syms: Sequence[sp.Symbol])
     term3 = mul(ch.W_in(o, cv, w_taps), ch.X(cg, reads3))
     e3 = nested_sum(term3, clim + split + jlims)
     maps = [sp.Eq(mul(ax.d, ax.m), add(mul(ax.s, ax.j), ax.rv)) for ax in axes]
-    steps.append(Step(e3, "reindex", ("m ↦ (j, r) with ", *_join(maps), ", the Euclidean division of δm by s"), tuple(conds), tuple(bijections)))
+    steps.append(Step(e3, "reindex", ("m ↦ (j, r) with ", *join(maps), ", the Euclidean division of δm by s"), tuple(conds), tuple(bijections)))
 
     # (4) the phases of the padded input
     npj = [add(ax.n, ax.j) for ax in axes]
@@ -341,7 +143,7 @@ def _lines(ch: _Chain, r_syms: Sequence[sp.Symbol], j_syms: Sequence[sp.Symbol])
         ch.X(ch.c, [add(mul(ax.s, ax.a), ax.r) for ax in axes]),
         evaluate=False,
     )
-    steps.append(Step(e4, "phase-signals", ("the phases ", phase_eq, " (space-to-depth by ", _vec(s_vec), ")")))
+    steps.append(Step(e4, "phase-signals", ("the phases ", phase_eq, " (space-to-depth by ", vec(s_vec), ")")))
 
     # (5) extend to k' taps per phase: the equivalent filter bank and its structural zeros
     chan_eq = ch.phase_channel(cv, r) if ch.channels else ch.phi(r)
@@ -376,32 +178,11 @@ def _lines(ch: _Chain, r_syms: Sequence[sp.Symbol], j_syms: Sequence[sp.Symbol])
     return lhs, steps
 
 
-def _kq_display(ax: _Axis) -> Any:
+def _kq_display(ax: Any) -> Any:
     """k' − 1 as printed: a number, or ⌊δ(k − 1)/s⌋ written out."""
     if all(isinstance(v, int) for v in (ax.k, ax.s, ax.d)):
         return sp.Integer(ax.d * (ax.k - 1) // ax.s)
     return sp.floor(sp.Mul(mul(ax.d, add(ax.k, -1)), sp.Pow(ax.s, -1, evaluate=False), evaluate=False), evaluate=False)
-
-
-def _vec(values: Sequence[Any]) -> Any:
-    values = list(values)
-    if len(set(values)) == 1:
-        return sp.sympify(values[0])
-    return sp.Tuple(*values)
-
-
-def _join(items: Sequence[Any]) -> list[Any]:
-    out: list[Any] = []
-    for i, item in enumerate(items):
-        if i:
-            out.append(", ")
-        out.append(item)
-    return out
-
-
-def _sub(values: Sequence[Any]) -> str:
-    values = list(values)
-    return str(values[0]) if len(set(values)) == 1 else "(" + ",".join(map(str, values)) + ")"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -420,46 +201,31 @@ def _sizes(spec: "ConvSpec") -> list[list[int]]:
 
 
 def polyphase_derivation(eq: "Equivalence", *, sizes: Sequence[Sequence[int]] | None = None) -> Derivation:
-    """The derivation of ``eq`` (Theorem 2 with the layer's numbers substituted)."""
-    from .reference import conv
+    """The derivation of ``eq`` (Theorem 2 with the layer's numbers substituted).
+
+    It is checked on the input sizes ``sizes`` (per axis; by default from the smallest input
+    the kernel fits to a few strides beyond) against the NumPy reference convolution.
+    """
+    from .filterbank import FilterBank
 
     spec = eq.spec
-    nd = spec.ndim
-    syms = {name: _names(name, nd) for name in ("n", "m", "q", "t", "a")}
-    N = _names("N", nd)
-    r_syms, j_syms = eq.index_symbols["r"], eq.index_symbols["j"]
-    axes = [
-        _Axis(s, k, d, pl, pr, N[i], syms["n"][i], syms["m"][i], r_syms[i], j_syms[i], syms["q"][i], syms["t"][i], syms["a"][i])
-        for i, (k, s, d, (pl, pr)) in enumerate(zip(spec.kernel, spec.stride, spec.dilation, spec.padding))
-    ]
-    ch = _Chain(axes, spec.in_channels, spec.out_channels, spec.groups, eq.layout, eq.layer.channel_indexed)
-    lhs, steps = _lines(ch, r_syms, j_syms)
-    defs = _definitions(ch, eq.formula_lhs, eq.formula, r_syms, j_syms)
+    ch = LayerSignals.concrete(
+        spec, layout=eq.layout, channel_indexed=eq.layer.channel_indexed, r=eq.index_symbols["r"], j=eq.index_symbols["j"]
+    )
+    lhs, steps = polyphase_steps(ch)
+    defs = ch.base_definitions() + phase_definitions(ch, eq.formula_lhs, eq.formula)
     sizes = [list(v) for v in (sizes if sizes is not None else _sizes(spec))]
-    domain = ([(ch.o, 0, ch.cout - 1)] if ch.channels else []) + [(ax.n, 0, ax.out_length - 1) for ax in axes]
-    grid = Grid(dict(zip(N, sizes)), tuple(domain))
-
-    def reference(params: dict[str, int], seed: int) -> np.ndarray:
-        size = [params[str(v)] for v in N]
-        grids = np.indices((spec.in_channels, *size))
-        x = random_values("x", list(grids) if ch.channels else list(grids[1:]), seed)[None]
-        wg = np.indices(spec.weight_shape)
-        w = random_values("w", list(wg) if ch.channels else list(wg[2:]), seed)
-        y = conv(x, w, stride=spec.stride, padding=spec.padding, dilation=spec.dilation, groups=spec.groups)[0]
-        return y if ch.channels else y[0]
-
+    grid = Grid(dict(zip([ax.N for ax in ch.axes], sizes)), tuple(ch.output_domain()))
     kq = equivalent_kernel(spec)
     zeros = eq.structural_zeros
     statement = [
-        f"Let y be the {nd}-D strided convolution ({spec.describe()}):",
+        f"Let y be the {spec.ndim}-D strided convolution ({spec.describe()}):",
         Display(sp.Eq(lhs, steps[0].expr, evaluate=False)),
-        "With the phases of the " + ("zero-padded " if ch.padded else "") + "input (space-to-depth by ", _vec(spec.stride),
+        "With the phases of the " + ("zero-padded " if ch.padded else "") + "input (space-to-depth by ", vec(spec.stride),
         f") in the {eq.in_channels} channels of z, it is a unit-stride convolution with kernel size k' = {_axes_text(kq)}:",
         Display(sp.Eq(lhs, steps[-1].expr, evaluate=False)),
         f"whose filter bank W' has {zeros} structural zero{'s' if zeros != 1 else ''} per channel pair.",
     ]
-    from .filterbank import FilterBank
-
     return Derivation(
         _title(eq),
         lhs,
@@ -470,10 +236,73 @@ def polyphase_derivation(eq: "Equivalence", *, sizes: Sequence[Sequence[int]] | 
         where=[d.name for d in defs if d.rhs is not None],
         grid=grid,
         notation=ch.notation(),
-        oracle=instance_oracle(reference),
+        oracle=instance_oracle(ch.reference),
         oracle_name="the NumPy reference convolution",
         blocks=[FilterBank(eq)],
         name="polyphase",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Symbolic parameters: the proof
+# ---------------------------------------------------------------------------------------------
+
+#: Parameter values of the exhaustive check, per number of axes: every combination in which the
+#: dilated kernel fits the padded input.  1-D: s ≤ 4, k ≤ 7, δ ≤ 3, p ≤ 3, N ≤ 12 (2 808 layers);
+#: 2-D, per axis: s ≤ 3, k ∈ {2, 3}, δ ≤ 2, p ≤ 1, N ∈ {4, 5} (2 025 layers).
+PROOF_GRID = {
+    1: {"s": range(1, 5), "k": range(1, 8), "d": range(1, 4), "p": range(0, 4), "N": range(1, 13)},
+    2: {"s": range(1, 4), "k": range(2, 4), "d": range(1, 3), "p": range(0, 2), "N": range(4, 6)},
+}
+
+
+def symbolic_formula(ch: LayerSignals) -> tuple[sp.Indexed, Any]:
+    """``W'[φ(r), j]`` and its entry formula for symbolic parameters (one channel pair)."""
+    taps, conditions = [], []
+    for ax in ch.axes:
+        reach = add(mul(ax.s, ax.j), ax.r)
+        taps.append(mul(reach, sp.Pow(ax.d, -1, evaluate=False)))
+        conditions += [sp.Eq(sp.Mod(reach, ax.d), 0), sp.Le(reach, mul(ax.d, add(ax.k, -1)), evaluate=False)]
+    lhs = ch.W[(ch.phi([ax.r for ax in ch.axes]), *[ax.j for ax in ch.axes])]
+    return lhs, sp.Piecewise((ch.w[tuple(taps)], sp.And(*conditions, evaluate=False)), (0, True))
+
+
+def polyphase_proof(ndim: int = 1, *, grid: dict | None = None) -> Derivation:
+    """Theorem 2 for symbolic stride, kernel, dilation and padding on ``ndim`` axes (one channel pair)."""
+    if ndim not in PROOF_GRID and grid is None:
+        raise ValueError(f"the polyphase proof is checked for ndim in {sorted(PROOF_GRID)}, got {ndim}")
+    ch = LayerSignals.symbolic(ndim)
+    lhs, steps = polyphase_steps(ch)
+    W_lhs, W_rhs = symbolic_formula(ch)
+    defs = ch.base_definitions() + phase_definitions(ch, W_lhs, W_rhs)
+    values = grid or PROOF_GRID[ndim]
+    grid_values = {}
+    for ax in ch.axes:
+        for key, sym in (("s", ax.s), ("k", ax.k), ("d", ax.d), ("p", ax.pl), ("N", ax.N)):
+            grid_values[sym] = list(values[key])
+    checked = Grid(grid_values, tuple(ch.output_domain()), tuple(ch.fits()))
+    axes_words = "on every axis" if ndim > 1 else ""
+    statement = [
+        f"For all positive integers stride s, kernel size k, dilation δ, input length N and every padding p ≥ 0 {axes_words}"
+        " with N + 2p ≥ δ(k − 1) + 1, the strided convolution",
+        Display(sp.Eq(lhs, steps[0].expr, evaluate=False)),
+        "equals a unit-stride convolution over the P = s" + ("_1 s_2" if ndim == 2 else "") + " phases of the zero-padded input:",
+        Display(sp.Eq(lhs, steps[-1].expr, evaluate=False)),
+        "with kernel size k' = ⌊δ(k − 1)/s⌋ + 1 per axis and the filter bank W' defined below.",
+    ]
+    return Derivation(
+        f"Theorem 2 for symbolic parameters ({ndim}-D)",
+        lhs,
+        steps,
+        theorem="Theorem 2, stride removal",
+        statement=statement,
+        definitions=defs,
+        where=[d.name for d in defs if d.rhs is not None],
+        grid=checked,
+        notation=ch.notation(),
+        oracle=instance_oracle(ch.reference),
+        oracle_name="the NumPy reference convolution",
+        name="polyphase" if ndim == 1 else f"polyphase-{ndim}d",
     )
 
 

@@ -44,6 +44,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import sympy as sp
+from sympy.concrete.expr_with_limits import ExprWithLimits
 from sympy.core.operations import AssocOp
 
 from .errors import SymstrideError
@@ -81,27 +82,38 @@ class EvaluationError(SymstrideError):
 
 
 class _Frac:
-    """Rational numbers as int64 numerator and (positive) denominator arrays."""
+    """Rational numbers as an int64 numerator array and a positive denominator array.
+
+    ``den is None`` means every value is an integer — the common case, kept free of gcds.
+    Fractions are reduced only when an integer is needed (index expressions are short, so the
+    unreduced numerators stay far from overflow).
+    """
 
     __slots__ = ("num", "den")
 
-    def __init__(self, num: np.ndarray, den: np.ndarray) -> None:
+    def __init__(self, num: np.ndarray, den: np.ndarray | None = None) -> None:
         self.num, self.den = num, den
 
     @classmethod
     def const(cls, value: sp.Rational, n: int) -> "_Frac":
-        return cls(np.full(n, int(value.p), dtype=np.int64), np.full(n, int(value.q), dtype=np.int64))
+        num = np.full(n, int(value.p), dtype=np.int64)
+        return cls(num) if value.q == 1 else cls(num, np.full(n, int(value.q), dtype=np.int64))
+
+    @property
+    def dens(self) -> np.ndarray:
+        return np.ones_like(self.num) if self.den is None else self.den
 
     def reduced(self) -> "_Frac":
-        if (self.den == 1).all():
+        if self.den is None:
             return self
         g = np.gcd(self.num, self.den)
         g[g == 0] = 1
-        return _Frac(self.num // g, self.den // g)
+        den = self.den // g
+        return _Frac(self.num // g, None if (den == 1).all() else den)
 
     def integer(self, what: Any) -> np.ndarray:
         f = self.reduced()
-        if not (f.den == 1).all():
+        if f.den is not None:
             bad = int(np.argmax(f.den != 1))
             what = what() if callable(what) else what
             raise EvaluationError(f"{what} is not an integer (value {f.num[bad]}/{f.den[bad]})")
@@ -109,29 +121,33 @@ class _Frac:
 
 
 def _add(a: _Frac, b: _Frac) -> _Frac:
-    if (a.den == 1).all() and (b.den == 1).all():
-        return _Frac(a.num + b.num, a.den)
-    return _Frac(a.num * b.den + b.num * a.den, a.den * b.den).reduced()
+    if a.den is None and b.den is None:
+        return _Frac(a.num + b.num)
+    return _Frac(a.num * b.dens + b.num * a.dens, a.dens * b.dens)
 
 
 def _mul(a: _Frac, b: _Frac) -> _Frac:
-    return _Frac(a.num * b.num, a.den * b.den).reduced()
+    if a.den is None and b.den is None:
+        return _Frac(a.num * b.num)
+    return _Frac(a.num * b.num, a.dens * b.dens)
 
 
 def _inv(a: _Frac, expr: Any) -> _Frac:
     if (a.num == 0).any():
         raise EvaluationError(f"division by zero in {expr}")
     sign = np.sign(a.num)
-    return _Frac(a.den * sign, np.abs(a.num))
+    return _Frac(a.dens * sign, np.abs(a.num))
 
 
 def _floor(a: _Frac) -> np.ndarray:
-    return a.num // a.den
+    return a.num if a.den is None else a.num // a.den
 
 
 def _cmp(a: _Frac, b: _Frac) -> np.ndarray:
     """Sign of a − b."""
-    return np.sign(a.num * b.den - b.num * a.den)
+    if a.den is None and b.den is None:
+        return np.sign(a.num - b.num)
+    return np.sign(a.num * b.dens - b.num * a.dens)
 
 
 _RELATIONS = {
@@ -153,7 +169,7 @@ def _value(expr: Any, cols: Mapping[sp.Symbol, np.ndarray], n: int) -> _Frac:
     if expr.is_Symbol:
         if expr not in cols:
             raise EvaluationError(f"no value for the symbol {expr} (not a parameter, output index or summation index)")
-        return _Frac(cols[expr], np.ones(n, dtype=np.int64))
+        return _Frac(cols[expr])
     if isinstance(expr, sp.UnevaluatedExpr):
         return _value(expr.args[0], cols, n)
     if isinstance(expr, sp.Add):
@@ -172,28 +188,30 @@ def _value(expr: Any, cols: Mapping[sp.Symbol, np.ndarray], n: int) -> _Frac:
             raise EvaluationError(f"only integer powers can be evaluated, got {expr}")
         b = _value(base, cols, n)
         e = int(exp)
-        out = _Frac(b.num ** abs(e), b.den ** abs(e))
+        out = _Frac(b.num ** abs(e), None if b.den is None else b.den ** abs(e))
         return _inv(out, expr) if e < 0 else out
     if isinstance(expr, sp.floor):
-        return _Frac(_floor(_value(expr.args[0], cols, n)), np.ones(n, dtype=np.int64))
+        return _Frac(_floor(_value(expr.args[0], cols, n)))
     if isinstance(expr, sp.ceiling):
         a = _value(expr.args[0], cols, n)
-        return _Frac(-((-a.num) // a.den), np.ones(n, dtype=np.int64))
+        return _Frac(a.num if a.den is None else -((-a.num) // a.den))
     if isinstance(expr, sp.Mod):
         a, q = (_value(arg, cols, n) for arg in expr.args)
         if (q.num == 0).any():
             raise EvaluationError(f"modulus zero in {expr}")
-        quotient = _Frac(_floor(_mul(a, _inv(q, expr))), np.ones(n, dtype=np.int64))
-        return _add(a, _mul(_Frac(-quotient.num, quotient.den), q))
+        if a.den is None and q.den is None:
+            return _Frac(np.mod(a.num, q.num))
+        quotient = _floor(_mul(a, _inv(q, expr)))
+        return _add(a, _mul(_Frac(-quotient), q))
     if isinstance(expr, (sp.Min, sp.Max)):
         values = [_value(arg, cols, n) for arg in expr.args]
         acc = values[0]
         for v in values[1:]:
             take = _cmp(v, acc) < 0 if isinstance(expr, sp.Min) else _cmp(v, acc) > 0
-            acc = _Frac(np.where(take, v.num, acc.num), np.where(take, v.den, acc.den))
+            acc = _Frac(np.where(take, v.num, acc.num), None if v.den is None and acc.den is None else np.where(take, v.dens, acc.dens))
         return acc
     if isinstance(expr, Iverson):
-        return _Frac(_truth(expr.args[0], cols, n).astype(np.int64), np.ones(n, dtype=np.int64))
+        return _Frac(_truth(expr.args[0], cols, n).astype(np.int64))
     if isinstance(expr, sp.Abs):
         a = _value(expr.args[0], cols, n)
         return _Frac(np.abs(a.num), a.den)
@@ -205,11 +223,11 @@ def _value(expr: Any, cols: Mapping[sp.Symbol, np.ndarray], n: int) -> _Frac:
             take = _truth(cond, cols, n) & ~done
             if take.any():
                 v = _value(piece, cols, n)
-                num, den = np.where(take, v.num, num), np.where(take, v.den, den)
+                num, den = np.where(take, v.num, num), np.where(take, v.dens, den)
             done |= take
         if not done.all():
             raise EvaluationError(f"no branch of {expr} applies")
-        return _Frac(num, den)
+        return _Frac(num, den).reduced()
     raise EvaluationError(f"cannot evaluate {expr} ({type(expr).__name__}) as an integer index expression")
 
 
@@ -276,7 +294,10 @@ def _replace(expr: Any, mapping: Mapping[Any, Any]) -> Any:
         return expr
     if isinstance(expr, AssocOp):  # Add, Mul: keep their commutativity flag
         return type(expr)._from_args(args, expr.is_commutative)
-    return sp.Basic.__new__(type(expr), *args)
+    new = sp.Basic.__new__(type(expr), *args)
+    if isinstance(expr, ExprWithLimits):  # Sum.__new__ sets this slot on the instance
+        new.is_commutative = expr.is_commutative
+    return new
 
 
 @dataclass(frozen=True)
@@ -602,7 +623,7 @@ def _evaluate_term(term: Term, frame: Frame) -> _Block:
     for atom in term.atoms:
         index = [integer_values(i, cols, n, lambda i=i, atom=atom: f"the index {i} of {atom}") for i in atom.indices]
         atoms.append((atom.base.label.name, np.stack(index, axis=1) if index else np.zeros((n, 0), dtype=np.int64)))
-    return _Block(out, coeff.num, coeff.den, atoms)
+    return _Block(out, coeff.num, coeff.dens, atoms)
 
 
 def _bound_values(term: Term, cols: dict, row: int) -> str:
