@@ -195,11 +195,11 @@ class CheckReport:
     max_error: float | None = None
     oracle: str | None = None
     float_instances: int = 0
-    notes: tuple[str, ...] = field(default=())
+    extra: tuple[Outcome, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
-        return all(s.ok for s in self.steps)
+        return all(s.ok for s in self.steps) and all(o.ok for o in self.extra)
 
     def __bool__(self) -> bool:
         return self.ok
@@ -210,6 +210,9 @@ class CheckReport:
         for s in self.steps:
             if not s.ok:
                 return s.failure
+        for o in self.extra:
+            if not o.ok:
+                return f"{o.method} check failed — {o.detail}"
         return None
 
     @property
@@ -220,7 +223,7 @@ class CheckReport:
         return None
 
     def __str__(self) -> str:
-        verdict = "every step checks" if self.ok else f"FAILED at step {self.failed_step}"
+        verdict = "every step checks" if self.ok else (f"FAILED at step {self.failed_step}" if self.failed_step is not None else "FAILED")
         lines = [
             f"Check of “{self.title}”: {verdict}",
             f"  grid      {self.grid}: {self.instances} instances, {self.outputs} output samples",
@@ -228,7 +231,8 @@ class CheckReport:
             f"tolerance {self.tolerance:g}" + (f"; oracle: {self.oracle}" if self.oracle else ""),
             f"  time      {self.seconds:.2f} s",
         ]
-        lines += [f"  {note}" for note in self.notes]
+        for o in self.extra:
+            lines.append(f"  also      {'ok  ' if o.ok else 'FAIL'} {o.detail} [{o.method}]")
         lines.append("")
         for s in self.steps:
             lines += ["  " + line for line in s.lines()]
@@ -407,6 +411,7 @@ class Derivation:
             worst,
             self.oracle_name if expected is not None else None,
             float_instances=int(chosen.size) if expected is not None else frame.instances,
+            extra=tuple(b.check() for b in self.blocks if hasattr(b, "check")),
         )
         if seed == 0:
             self._report = report

@@ -47,20 +47,26 @@ def first_error(log: str) -> str:
     return tail[0]
 
 
-def compile_pdf(tex: str, output: str | Path, *, timeout: float = 120) -> Path:
-    """Compile the document ``tex`` to the PDF file ``output``; return its path."""
+def compile_pdf(tex: str, output: str | Path, *, runs: int = 1, timeout: float = 120) -> Path:
+    """Compile the document ``tex`` to the PDF file ``output``; return its path.
+
+    ``runs`` > 1 reruns pdflatex (for a table of contents or cross-references).
+    """
     exe = pdflatex()
     output = Path(output)
     with tempfile.TemporaryDirectory(prefix="symstride-") as tmp:
         src = Path(tmp) / "document.tex"
         src.write_text(tex, encoding="utf-8")
-        try:
-            proc = subprocess.run(
-                [exe, "-halt-on-error", "-interaction=nonstopmode", "-no-shell-escape", src.name],
-                cwd=tmp, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
-            )
-        except subprocess.TimeoutExpired:
-            raise LatexError(f"pdflatex did not finish within {timeout:g} s") from None
+        for _ in range(max(1, runs)):
+            try:
+                proc = subprocess.run(
+                    [exe, "-halt-on-error", "-interaction=nonstopmode", "-no-shell-escape", src.name],
+                    cwd=tmp, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                )
+            except subprocess.TimeoutExpired:
+                raise LatexError(f"pdflatex did not finish within {timeout:g} s") from None
+            if proc.returncode != 0:
+                break
         log_path = Path(tmp) / "document.log"
         log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else proc.stdout.decode(errors="replace")
         pdf = Path(tmp) / "document.pdf"

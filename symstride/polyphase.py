@@ -48,9 +48,9 @@ def phase_definitions(ch: LayerSignals, formula_lhs: sp.Indexed, formula: Any) -
     r = r_syms
     a = [ax.a for ax in axes]
     src = [add(mul(ax.s, ax.a), ax.r) for ax in axes]
-    fits = sp.And(*(sp.Le(add(mul(ax.s, ax.a), ax.r), add(ax.padded_written, -1), evaluate=False) for ax in axes), evaluate=False)
-    body = sp.Piecewise((ch.X(c, src), fits), (0, True))
-    pdom = [(ax.r, 0, ax.s - 1) for ax in axes] + chan + [(ax.a, 0, ax.out_length + ax.kq - 2) for ax in axes]
+    fits = sp.And(*(sp.Le(add(mul(ax.s, ax.a), ax.r), add(ax.padded, -1), evaluate=False) for ax in axes), evaluate=False)
+    body = sp.Piecewise((ch.X(c, src), fits), (0, True), evaluate=False)
+    pdom = [(ax.r, 0, ax.s - 1) for ax in axes] + chan + [(ax.a, 0, add(ax.out_length, ax.kq, -2)) for ax in axes]
     defs.append(Definition(ch.phase_signal(r, c, a), body, tuple(pdom), note="the phase signal (zero past the end of the input)"))
     # the equivalent filter bank: W'[o, c·P + φ(r), j]
     placeholders = INDEX
@@ -66,7 +66,7 @@ def phase_definitions(ch: LayerSignals, formula_lhs: sp.Indexed, formula: Any) -
     inverse.update({rs: rv for rs, rv in zip(r_syms, rr)})
     inverse.update({js: placeholders[lead + k] for k, js in enumerate(j_syms)})
     wd = [(o, 0, ch.cout - 1), (c, 0, ch.cin_g - 1)] if ch.channels else []
-    wd += [(rs, 0, ax.s - 1) for rs, ax in zip(r_syms, axes)] + [(js, 0, ax.kq - 1) for js, ax in zip(j_syms, axes)]
+    wd += [(rs, 0, ax.s - 1) for rs, ax in zip(r_syms, axes)] + [(js, 0, add(ax.kq, -1)) for js, ax in zip(j_syms, axes)]
     defs.append(Definition(formula_lhs, formula, tuple(wd), inverse=inverse, note="the equivalent filter bank"))
     # the prepared input z = S2D_s(prep(x)) over all C·P channels
     z_c = ch.phase_channel(c, r) if ch.channels else ch.phi(r)
@@ -76,7 +76,7 @@ def phase_definitions(ch: LayerSignals, formula_lhs: sp.Indexed, formula: Any) -
     z_inv.update({ax.a: placeholders[1 + k] for k, ax in enumerate(axes)})
     if ch.channels:
         z_inv[c] = zc
-    zdom = chan + [(ax.r, 0, ax.s - 1) for ax in axes] + [(ax.a, 0, ax.out_length + ax.kq - 2) for ax in axes]
+    zdom = chan + [(ax.r, 0, ax.s - 1) for ax in axes] + [(ax.a, 0, add(ax.out_length, ax.kq, -2)) for ax in axes]
     defs.append(Definition(z_lhs, ch.phase_signal(r, c, a), tuple(zdom), inverse=z_inv, note="the prepared input (space-to-depth)"))
     return defs
 
@@ -102,7 +102,7 @@ def polyphase_steps(ch: LayerSignals) -> tuple[sp.Indexed, list[Step]]:
     mlims = [(ax.m, 0, ax.k - 1, sp.Eq(sp.Mod(mul(ax.d, ax.m), ax.s, evaluate=False), ax.r) if ax.split else None) for ax in axes]
     e2 = nested_sum(term0, clim + split + mlims)
     partitions = tuple(
-        Partition((), IndexSet(((ax.m, 0, ax.k - 1),)), (ax.r, 0, ax.s - 1), sp.Eq(sp.Mod(ax.d * ax.m, ax.s), ax.r))
+        Partition((), IndexSet(((ax.m, 0, ax.k - 1),)), (ax.r, 0, ax.s - 1), sp.Eq(sp.Mod(mul(ax.d, ax.m), ax.s, evaluate=False), ax.r, evaluate=False))
         for ax in axes if ax.split
     )
     classes = [sp.Eq(sp.Mod(mul(ax.d, ax.m), ax.s, evaluate=False), ax.r, evaluate=False) for ax in axes if ax.split]
@@ -114,7 +114,7 @@ def polyphase_steps(ch: LayerSignals) -> tuple[sp.Indexed, list[Step]]:
         lo, hi, side = reindex_bounds(0, ax.k - 1, scale=ax.d, stride=ax.s, residue=ax.rv)
         conds += side
         reach = add(mul(ax.s, ax.j), ax.rv)
-        divisible = sp.Eq(sp.Mod(reach, ax.d), 0) if not (isinstance(ax.d, int) and ax.d == 1) else None
+        divisible = sp.Eq(sp.Mod(reach, ax.d, evaluate=False), 0, evaluate=False) if not (isinstance(ax.d, int) and ax.d == 1) else None
         jlims.append((ax.j, lo, hi, divisible))
         tap = reach if divisible is None else mul(reach, sp.Pow(ax.d, -1, evaluate=False))
         w_taps.append(tap)
@@ -123,7 +123,7 @@ def polyphase_steps(ch: LayerSignals) -> tuple[sp.Indexed, list[Step]]:
         bijections.append(
             Bijection(
                 ctx,
-                IndexSet(((ax.m, 0, ax.k - 1),), (sp.Eq(sp.Mod(ax.d * ax.m, ax.s), ax.rv),)),
+                IndexSet(((ax.m, 0, ax.k - 1),), (sp.Eq(sp.Mod(mul(ax.d, ax.m), ax.s, evaluate=False), ax.rv, evaluate=False),)),
                 IndexSet(((ax.j, lo, hi),), () if divisible is None else (divisible,)),
                 {ax.j: (ax.d * ax.m - ax.rv) / ax.s},
                 {ax.m: (ax.s * ax.j + ax.rv) / ax.d},
@@ -131,7 +131,7 @@ def polyphase_steps(ch: LayerSignals) -> tuple[sp.Indexed, list[Step]]:
         )
     term3 = mul(ch.W_in(o, cv, w_taps), ch.X(cg, reads3))
     e3 = nested_sum(term3, clim + split + jlims)
-    maps = [sp.Eq(mul(ax.d, ax.m), add(mul(ax.s, ax.j), ax.rv)) for ax in axes]
+    maps = [sp.Eq(mul(ax.d, ax.m), add(mul(ax.s, ax.j), ax.rv), evaluate=False) for ax in axes]
     steps.append(Step(e3, "reindex", ("m ↦ (j, r) with ", *join(maps), ", the Euclidean division of δm by s"), tuple(conds), tuple(bijections)))
 
     # (4) the phases of the padded input
@@ -262,9 +262,9 @@ def symbolic_formula(ch: LayerSignals) -> tuple[sp.Indexed, Any]:
     for ax in ch.axes:
         reach = add(mul(ax.s, ax.j), ax.r)
         taps.append(mul(reach, sp.Pow(ax.d, -1, evaluate=False)))
-        conditions += [sp.Eq(sp.Mod(reach, ax.d), 0), sp.Le(reach, mul(ax.d, add(ax.k, -1)), evaluate=False)]
+        conditions += [sp.Eq(sp.Mod(reach, ax.d, evaluate=False), 0, evaluate=False), sp.Le(reach, mul(ax.d, add(ax.k, -1)), evaluate=False)]
     lhs = ch.W[(ch.phi([ax.r for ax in ch.axes]), *[ax.j for ax in ch.axes])]
-    return lhs, sp.Piecewise((ch.w[tuple(taps)], sp.And(*conditions, evaluate=False)), (0, True))
+    return lhs, sp.Piecewise((ch.w[tuple(taps)], sp.And(*conditions, evaluate=False)), (0, True), evaluate=False)
 
 
 def polyphase_proof(ndim: int = 1, *, grid: dict | None = None) -> Derivation:

@@ -54,6 +54,7 @@ __all__ = [
     "SideCondition",
     "reindex_bounds",
     "ceil_div",
+    "floor_div",
     "add",
     "mul",
     "decide",
@@ -74,7 +75,10 @@ def add(*terms: Any) -> sp.Expr:
     """
     out: list[sp.Expr] = []
     number_at = None
-    for t in map(sp.sympify, terms):
+    flat: list[sp.Expr] = []
+    for t in map(sp.sympify, terms):  # a written sum inside a written sum is spliced in
+        flat += list(t.args) if isinstance(t, Written) else [t]
+    for t in flat:
         if t.is_Number:
             if number_at is None:
                 number_at = len(out)
@@ -110,6 +114,16 @@ def mul(*factors: Any) -> sp.Expr:
     if len(factors) == 1:
         return factors[0]
     return sp.Mul(*factors, evaluate=False)
+
+
+def floor_div(numerator: Any, denominator: Any) -> sp.Expr:
+    """``⌊numerator / denominator⌋`` printed as written (evaluated when both are numbers)."""
+    num, den = sp.sympify(numerator), sp.sympify(denominator)
+    if den == 1:
+        return num
+    if num.is_Number and den.is_Number:
+        return sp.floor(num / den)
+    return sp.floor(sp.Mul(num, sp.Pow(den, -1, evaluate=False), evaluate=False), evaluate=False)
 
 
 def ceil_div(numerator: Any, denominator: Any) -> sp.Expr:
@@ -401,20 +415,20 @@ def reindex_bounds(lo: Any, hi: Any, *, scale: Any, stride: Any, residue: Any) -
     """
     lo, hi, scale, stride, residue = map(sp.sympify, (lo, hi, scale, stride, residue))
     reach_hi = mul(scale, hi)
-    raw_lo = sp.ceiling((scale * lo - residue) / stride)
-    raw_hi = sp.floor((scale * hi - residue) / stride)
+    raw_lo = ceil_div(add(mul(scale, lo), mul(-1, residue)), stride)
+    raw_hi = floor_div(add(reach_hi, mul(-1, residue)), stride)
     over = ((residue, 0, stride - 1),) if residue.is_Symbol else ()
     conditions = []
     if lo == 0:
         new_lo = sp.S.Zero
-        conditions.append(SideCondition(sp.Eq(raw_lo, 0), "⌈(δ·lo − r)/s⌉ = 0 because 0 ≤ r ≤ s − 1", over))
+        conditions.append(SideCondition(sp.Eq(raw_lo, 0, evaluate=False), "⌈(δ·lo − r)/s⌉ = 0 because 0 ≤ r ≤ s − 1", over))
     else:
         new_lo = raw_lo
     new_hi = add(ceil_div(add(reach_hi, 1, mul(-1, residue)), stride), -1)
     if stride == 1 and residue == 0:
         new_hi = reach_hi
     conditions.append(
-        SideCondition(sp.Eq(raw_hi, new_hi), "⌊(δ·hi − r)/s⌋ = ⌈(δ·hi + 1 − r)/s⌉ − 1 (integers, s ≥ 1)", over)
+        SideCondition(sp.Eq(raw_hi, new_hi, evaluate=False), "⌊(δ·hi − r)/s⌋ = ⌈(δ·hi + 1 − r)/s⌉ − 1 (integers, s ≥ 1)", over)
     )
     return new_lo, new_hi, conditions
 

@@ -19,7 +19,7 @@ import sympy as sp
 
 from .derivation import Step
 from .printing import Iverson, Notation
-from .rules import add, mul
+from .rules import add, floor_div, mul
 from .terms import Definition, random_values
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -80,26 +80,30 @@ class Axis:
 
     @property
     def padded(self) -> Any:
-        return self.N + self.pl + self.pr
-
-    @property
-    def padded_written(self) -> Any:
         """``N + p_l + p_r`` as written (``N + 2 p`` for symmetric symbolic padding)."""
         if self.pl == self.pr and not isinstance(self.pl, int):
             return add(self.N, mul(2, self.pl))
         return add(self.N, self.pl, self.pr)
 
     @property
+    def span(self) -> Any:
+        """``δ(k − 1)``, the reach of the dilated kernel."""
+        return mul(self.d, add(self.k, -1))
+
+    @property
     def unit_length(self) -> Any:
-        return self.padded - self.d * (self.k - 1)
+        """Length of the unit-stride output, ``N + p_l + p_r − δ(k − 1)``."""
+        return add(self.padded, mul(-1, self.span))
 
     @property
     def out_length(self) -> Any:
-        return sp.floor((self.padded - self.d * (self.k - 1) - 1) / self.s) + 1
+        """Length of the strided output, ``⌊(N + p_l + p_r − δ(k − 1) − 1)/s⌋ + 1``."""
+        return add(floor_div(add(self.unit_length, -1), self.s), 1)
 
     @property
     def kq(self) -> Any:
-        return sp.floor(self.d * (self.k - 1) / self.s) + 1
+        """The equivalent kernel size ``k' = ⌊δ(k − 1)/s⌋ + 1``."""
+        return add(floor_div(self.span, self.s), 1)
 
     @property
     def has_padding(self) -> bool:
@@ -175,11 +179,11 @@ class LayerSignals:
 
     def output_domain(self) -> list[tuple]:
         """The output indices and their ranges: ``o`` (with channels) and ``n`` per axis."""
-        return ([(self.o, 0, self.cout - 1)] if self.channels else []) + [(ax.n, 0, ax.out_length - 1) for ax in self.axes]
+        return ([(self.o, 0, self.cout - 1)] if self.channels else []) + [(ax.n, 0, add(ax.out_length, -1)) for ax in self.axes]
 
     def fits(self) -> list[Any]:
         """Grid constraints: the dilated kernel fits the padded input on every axis."""
-        return [sp.Ge(ax.padded, ax.d * (ax.k - 1) + 1) for ax in self.axes]
+        return [sp.Ge(ax.padded, add(ax.span, 1), evaluate=False) for ax in self.axes]
 
     # -- the first lines every derivation starts from --------------------------------------------
     def strided_term(self) -> tuple[sp.Indexed, Any]:
@@ -208,7 +212,7 @@ class LayerSignals:
 
         size_ok = tuple(
             SideCondition(
-                sp.Eq(ax.out_length, ceil_div(ax.unit_length, ax.s)),
+                sp.Eq(ax.out_length, ceil_div(ax.unit_length, ax.s), evaluate=False),
                 "the strided output is as long as the subsampled unit-stride output" + (f" (axis {i + 1})" if self.nd > 1 else ""),
             )
             for i, ax in enumerate(self.axes)
@@ -311,7 +315,7 @@ class LayerSignals:
         q = [ax.q for ax in axes]
         defs = []
         chan = [(c, 0, ch.cin - 1)] if ch.channels else []
-        defs.append(Definition(ch.X(c, q, ch.x), None, tuple(chan + [(ax.q, 0, ax.N - 1) for ax in axes]), note="the input"))
+        defs.append(Definition(ch.X(c, q, ch.x), None, tuple(chan + [(ax.q, 0, add(ax.N, -1)) for ax in axes]), note="the input"))
         wdom = [(o, 0, ch.cout - 1), (c, 0, ch.cin_g - 1)] if ch.channels else []
         m = [ax.m for ax in axes]
         defs.append(Definition(ch.W_in(o, c, m), None, tuple(wdom + [(ax.m, 0, ax.k - 1) for ax in axes]), note="the weights"))
@@ -321,8 +325,8 @@ class LayerSignals:
                   for c in (sp.Le(ax.pl, ax.q, evaluate=False), sp.Le(ax.q, add(ax.N, ax.pl, -1), evaluate=False))),
                 evaluate=False,
             )
-            body = sp.Piecewise((ch.X(c, [add(ax.q, -ax.pl) for ax in axes], ch.x), inside), (0, True))
-            defs.append(Definition(ch.X(c, q), body, tuple(chan + [(ax.q, 0, ax.padded - 1) for ax in axes]), note="the zero-padded input"))
+            body = sp.Piecewise((ch.X(c, [add(ax.q, -ax.pl) for ax in axes], ch.x), inside), (0, True), evaluate=False)
+            defs.append(Definition(ch.X(c, q), body, tuple(chan + [(ax.q, 0, add(ax.padded, -1)) for ax in axes]), note="the zero-padded input"))
         # the unit-stride convolution u = Conv_1(x̃; w)
         t = [ax.t for ax in axes]
         reads = [add(ax.t, mul(ax.d, ax.m)) for ax in axes]
@@ -333,7 +337,7 @@ class LayerSignals:
         if ch.channels and ch.cin_g == 1:
             body = body.xreplace({c: 0})
         odom = [(o, 0, ch.cout - 1)] if ch.channels else []
-        defs.append(Definition(ch.Y(o, t, ch.u), body, tuple(odom + [(ax.t, 0, ax.unit_length - 1) for ax in axes]), note="the unit-stride convolution"))
+        defs.append(Definition(ch.Y(o, t, ch.u), body, tuple(odom + [(ax.t, 0, add(ax.unit_length, -1)) for ax in axes]), note="the unit-stride convolution"))
         return defs
 
 
