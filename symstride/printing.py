@@ -127,10 +127,11 @@ def conditional_sum_parts(expr: sp.Sum) -> tuple[list[tuple[tuple, Any]], sp.Exp
 
 def _split_condition(summand: Any) -> tuple[Any, Any]:
     """``(f, c)`` for a summand ``[c]·f`` or ``Piecewise((f, c), (0, True))``, else ``(summand, None)``."""
-    if isinstance(summand, sp.Mul) and isinstance(summand.args[0], Iverson):
-        rest = summand.args[1:]
+    if isinstance(summand, sp.Mul) and any(isinstance(a, Iverson) for a in summand.args):
+        k = next(i for i, a in enumerate(summand.args) if isinstance(a, Iverson))
+        rest = summand.args[:k] + summand.args[k + 1 :]
         body = rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False)
-        return body, summand.args[0].args[0]
+        return body, summand.args[k].args[0]
     if (
         isinstance(summand, sp.Piecewise)
         and len(summand.args) == 2
