@@ -11,4 +11,7 @@ CHAPTERS = (
     "stem_7x7",
     "dilation",
     "layouts",
+    "proofs_theorems",
+    "proofs_lemmas",
+    "identities",
 )

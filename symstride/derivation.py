@@ -384,10 +384,12 @@ class Derivation:
                         checks.append(("exact", Outcome(True, f"equal to {against} as polynomials on all {frame.size} outputs ({tables[i].terms} terms)")))
                     else:
                         checks.append(("exact", Outcome(False, diff.describe(frame, (f"line {prev}", f"line {i}")))))
-            for inst in step.instances:
-                checks.append(("rule", inst.check(params)))
-            for cond in step.conditions:
-                checks.append(("condition", cond.check(params)))
+            for kind, claims in (("rule", step.instances), ("condition", step.conditions)):
+                for claim in claims:
+                    try:
+                        checks.append((kind, claim.check(params)))
+                    except EvaluationError as exc:
+                        checks.append((kind, Outcome(False, f"cannot be evaluated: {exc}")))
             if tables[i] is not None and reference is not None:
                 got = numeric(tables[i], seed)[rows]
                 err = float(np.max(np.abs(got - reference))) if got.size else 0.0

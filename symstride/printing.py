@@ -200,9 +200,11 @@ class SymstridePrinter(LatexPrinter):
         name = expr.base.label.name
         brackets = self._settings["brackets"]
         head = self._settings["names"].get(name) or self._print(expr.base)
+        lead = brackets.get(name)
+        if "_" in head and not head.startswith("{") and lead != 0:  # w_{2} subscripted: {w_{2}}_{m}
+            head = "{%s}" % head
         if name not in brackets:
             return "%s_{%s}" % (head, ",".join(map(self._print, expr.indices)))
-        lead = brackets[name]
         if lead:
             head += "_{%s}" % ",".join(map(self._print, expr.indices[:lead]))
         rest = expr.indices[lead:]
@@ -235,25 +237,27 @@ class SymstridePrinter(LatexPrinter):
         """``(sum signs, summand)`` of a (nested) sum, printed separately; ``("", expr)`` otherwise."""
         if not isinstance(expr, sp.Sum):
             return "", self._print(expr)
-        whole = self._print_Sum(expr)
-        _, body = conditional_sum_parts(expr)
-        body_tex = self._print(body)
-        if isinstance(body, sp.Add):
-            body_tex = r"\left(%s\right)" % body_tex
-        return whole[: len(whole) - len(body_tex)].rstrip(), body_tex
-
-    def _print_Sum(self, expr: sp.Sum) -> str:
-        tex = ""
         parts, body = conditional_sum_parts(expr)
+        return self._sum_signs(parts).rstrip(), self._summand(body)
+
+    def _sum_signs(self, parts: list) -> str:
+        tex = ""
         for (var, lo, hi), cond in parts:
             lower = "%s=%s" % (self._print(var), self._print(lo))
             if cond is not None:
                 lines = [lower] + [self._print_chain(c) for c in _chains(cond)]
                 lower = r"\substack{%s}" % r" \\ ".join(lines)
             tex += r"\sum_{%s}^{%s} " % (lower, self._print(hi))
+        return tex
+
+    def _summand(self, body: Any) -> str:
         if isinstance(body, sp.Add):
-            return tex + r"\left(%s\right)" % self._print(body)
-        return tex + self._print(body)
+            return r"\left(%s\right)" % self._print(body)
+        return self._print(body)
+
+    def _print_Sum(self, expr: sp.Sum) -> str:
+        parts, body = conditional_sum_parts(expr)
+        return self._sum_signs(parts) + self._summand(body)
 
 
 class TextPrinter(StrPrinter):
@@ -274,6 +278,11 @@ class TextPrinter(StrPrinter):
         return pretty_symbol(expr.name)
 
     _print_Dummy = _print_Symbol
+
+    def _print_Function(self, expr: Any) -> str:
+        from sympy.printing.pretty.pretty_symbology import pretty_symbol
+
+        return "%s(%s)" % (pretty_symbol(expr.func.__name__), ", ".join(self._print(a) for a in expr.args))
 
     def _print_Indexed(self, expr: sp.Indexed) -> str:
         name = expr.base.label.name
@@ -327,6 +336,10 @@ class TextPrinter(StrPrinter):
 
     def _print_ceiling(self, expr: Any) -> str:
         return "⌈%s⌉" % self._print(expr.args[0])
+
+    def _print_Mod(self, expr: Any) -> str:
+        a, q = expr.args
+        return "(%s mod %s)" % (self._print(a), self.parenthesize(q, PRECEDENCE["Mul"]))
 
     def _print_floor(self, expr: Any) -> str:
         return "⌊%s⌋" % self._print(expr.args[0])

@@ -57,7 +57,8 @@ _UNICODE = {
     "Δ": r"\Delta", "Π": r"\Pi", "Σ": r"\Sigma", "Φ": r"\Phi", "→": r"\to", "↦": r"\mapsto", "←": r"\leftarrow",
     "↔": r"\leftrightarrow", "·": r"\cdot", "×": r"\times", "≤": r"\le", "≥": r"\ge", "≠": r"\ne", "≡": r"\equiv",
     "∘": r"\circ", "−": "-", "∈": r"\in", "⌈": r"\lceil", "⌉": r"\rceil", "⌊": r"\lfloor", "⌋": r"\rfloor",
-    "′": "'", "∑": r"\sum", "√": r"\surd", "∞": r"\infty", "±": r"\pm", "…": r"\dots", "⊙": r"\odot",
+    "′": "'", "∑": r"\sum", "₀": "_0", "₁": "_1", "₂": "_2", "₃": "_3", "₄": "_4", "₅": "_5", "₆": "_6",
+    "₇": "_7", "₈": "_8", "₉": "_9", "√": r"\surd", "∞": r"\infty", "±": r"\pm", "…": r"\dots", "⊙": r"\odot",
 }
 
 
@@ -68,7 +69,8 @@ def escape(text: Any) -> str:
         if ch in _ESCAPES:
             out.append(_ESCAPES[ch])
         elif ch in _UNICODE:
-            out.append("\\ensuremath{%s}" % _UNICODE[ch] if _UNICODE[ch].startswith("\\") else _UNICODE[ch])
+            tex = _UNICODE[ch]
+            out.append("\\ensuremath{%s}" % tex if tex[0] in "\\_" else tex)
         elif ord(ch) > 0x24F:  # beyond Latin: pdflatex has no glyph for it
             out.append("?")
         else:

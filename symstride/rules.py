@@ -97,7 +97,7 @@ def add(*terms: Any) -> sp.Expr:
 
 def mul(*factors: Any) -> sp.Expr:
     """An unevaluated product in the order given; ones dropped, zero absorbs."""
-    factors = [sp.sympify(f) for f in factors]
+    factors = [g for f in map(sp.sympify, factors) for g in (f.args if _written_product(f) else (f,))]
     if any(f.is_Number and f == 0 for f in factors):
         return sp.S.Zero
     numbers = [f for f in factors if f.is_Number]
@@ -124,6 +124,11 @@ def floor_div(numerator: Any, denominator: Any) -> sp.Expr:
     if num.is_Number and den.is_Number:
         return sp.floor(num / den)
     return sp.floor(sp.Mul(num, sp.Pow(den, -1, evaluate=False), evaluate=False), evaluate=False)
+
+
+def _written_product(f: sp.Expr) -> bool:
+    """A product of symbols written with :func:`mul` (spliced into an enclosing product)."""
+    return isinstance(f, sp.Mul) and all(a.is_Symbol for a in f.args)
 
 
 def ceil_div(numerator: Any, denominator: Any) -> sp.Expr:
@@ -404,22 +409,25 @@ class SideCondition:
         return Outcome(True, f"{self.text}: holds on all {n} cases", "exhaustive")
 
 
-def reindex_bounds(lo: Any, hi: Any, *, scale: Any, stride: Any, residue: Any) -> tuple[sp.Expr, sp.Expr, list[SideCondition]]:
-    """The range of ``j`` when ``m`` runs over ``[lo, hi]`` and ``scale·m = stride·j + residue``.
+def reindex_bounds(
+    lo: Any, hi: Any, *, scale: Any, stride: Any, residue: Any, shift: Any = 0, context: tuple = ()
+) -> tuple[sp.Expr, sp.Expr, list[SideCondition]]:
+    """The range of ``j`` when ``m`` runs over ``[lo, hi]`` and ``scale·m + shift = stride·j + residue``.
 
-    Solving ``scale·lo ≤ stride·j + residue ≤ scale·hi`` for ``j`` (``stride > 0``) gives
-    ``⌈(scale·lo − r)/s⌉ ≤ j ≤ ⌊(scale·hi − r)/s⌋``.  With ``lo = 0`` and ``0 ≤ r < s`` the lower
-    bound is 0, and the upper bound is written ``⌈(scale·hi + 1 − r)/s⌉ − 1``.  The two
-    rewritings are returned as side conditions (quantified over ``r``), so the derivation
-    checks them rather than assuming them.
+    Solving ``scale·lo + shift ≤ stride·j + residue ≤ scale·hi + shift`` for ``j``
+    (``stride > 0``) gives ``⌈(scale·lo + shift − r)/s⌉ ≤ j ≤ ⌊(scale·hi + shift − r)/s⌋``.  With
+    ``lo = 0``, no shift and ``0 ≤ r < s`` the lower bound is 0; the upper bound is written
+    ``⌈(scale·hi + shift + 1 − r)/s⌉ − 1``.  Each rewriting is returned as a side condition
+    (quantified over ``r`` and the ``context`` limits), so the derivation checks it rather than
+    assuming it.
     """
-    lo, hi, scale, stride, residue = map(sp.sympify, (lo, hi, scale, stride, residue))
-    reach_hi = mul(scale, hi)
-    raw_lo = ceil_div(add(mul(scale, lo), mul(-1, residue)), stride)
+    lo, hi, scale, stride, residue, shift = map(sp.sympify, (lo, hi, scale, stride, residue, shift))
+    reach_hi = add(mul(scale, hi), shift)
+    raw_lo = ceil_div(add(mul(scale, lo), shift, mul(-1, residue)), stride)
     raw_hi = floor_div(add(reach_hi, mul(-1, residue)), stride)
-    over = ((residue, 0, stride - 1),) if residue.is_Symbol else ()
+    over = tuple(context) + (((residue, 0, stride - 1),) if residue.is_Symbol else ())
     conditions = []
-    if lo == 0:
+    if lo == 0 and shift == 0:
         new_lo = sp.S.Zero
         conditions.append(SideCondition(sp.Eq(raw_lo, 0, evaluate=False), "⌈(δ·lo − r)/s⌉ = 0 because 0 ≤ r ≤ s − 1", over))
     else:
@@ -503,6 +511,13 @@ RULES: dict[str, Rule] = {
             "sums and constant factors distribute: Σ (f + g) = Σ f + Σ g, Σ c·f = c·Σ f",
             r"\textstyle\sum (f + g) = \sum f + \sum g,\quad \sum c f = c \sum f",
             short="linearity",
+        ),
+        Rule(
+            "index-arithmetic",
+            "integer arithmetic on an index",
+            "rewrite an index by integer arithmetic (both indices are the same integer for every value of the variables)",
+            r"\text{rewrite an index by integer arithmetic}",
+            short="arithmetic",
         ),
         Rule(
             "phase-signals",

@@ -45,6 +45,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import sympy as sp
 from sympy.concrete.expr_with_limits import ExprWithLimits
+from sympy.core.function import AppliedUndef
 from sympy.core.operations import AssocOp
 
 from .errors import SymstrideError
@@ -359,11 +360,11 @@ def expand(expr: Any) -> list[Term]:
         return out
     if isinstance(expr, Iverson):
         return [Term(conditions=(expr.args[0],))]
-    if isinstance(expr, sp.Indexed):
+    if isinstance(expr, (sp.Indexed, AppliedUndef)):
         return [Term(atoms=(expr,))]
     if isinstance(expr, sp.Pow) and expr.exp.is_Integer and expr.exp > 0 and expr.base.has(sp.Indexed, sp.Sum):
         return expand(sp.Mul(*([expr.base] * int(expr.exp)), evaluate=False))
-    if expr.has(sp.Indexed, sp.Sum, sp.Piecewise):
+    if expr.has(sp.Indexed, sp.Sum, sp.Piecewise, AppliedUndef):
         raise EvaluationError(f"cannot expand {expr} ({type(expr).__name__}) into a sum of products")
     if expr == 0:
         return []
@@ -419,10 +420,10 @@ class Definition:
             for p, i in zip(pattern, atom.indices):
                 if not p.is_Symbol or self.inverse is not None:
                     assertions.append((sp.Eq(_replace(p, binding), i), where))
-            for v, lo, hi in self.domain:
+            for v, lo, hi in self.domain:  # bounds may depend on the other variables
                 value = binding[v]
-                assertions.append((sp.Ge(value, lo), where))
-                assertions.append((sp.Le(value, hi), where))
+                assertions.append((sp.Ge(value, _replace(sp.sympify(lo), binding)), where))
+                assertions.append((sp.Le(value, _replace(sp.sympify(hi), binding)), where))
         return binding, assertions
 
 
@@ -437,6 +438,11 @@ class _Outside:
         return f"{sp.sstr(self.atom)} is outside the domain of {sp.sstr(self.lhs)}"
 
 
+def _name(atom: Any) -> str | None:
+    """The base name of an indexed atom (None for a pointwise-function atom, which is not unfolded)."""
+    return atom.base.label.name if isinstance(atom, sp.Indexed) else None
+
+
 #: Placeholders for the indices of an atom in :attr:`Definition.inverse`.
 INDEX = sp.symbols("i0:8", integer=True)
 
@@ -448,13 +454,13 @@ def unfold(terms: Iterable[Term], definitions: Mapping[str, Definition], *, dept
     while work:
         term, level = work.pop()
         for k, atom in enumerate(term.atoms):
-            d = definitions.get(atom.base.label.name)
+            d = definitions.get(_name(atom))
             if d is not None and d.rhs is not None:
                 break
         else:
             assertions = list(term.assertions)
             for atom in term.atoms:
-                d = definitions.get(atom.base.label.name)
+                d = definitions.get(_name(atom))
                 if d is not None:
                     assertions += d.read(atom)[1]
             out.append(Term(term.limits, term.conditions, term.coeff, term.atoms, tuple(assertions)))
@@ -566,6 +572,7 @@ class _Block:
     num: np.ndarray
     den: np.ndarray
     atoms: list[tuple[str, np.ndarray]]  # (base name, int64 matrix rows × rank)
+    inner: dict[int, tuple[str, "Table"]] = field(default_factory=dict)  # function atoms: slot → (name, argument)
 
 
 @dataclass
@@ -592,7 +599,7 @@ def _apply_ready(conditions: list, cols: dict, n: int) -> tuple[list, np.ndarray
     return pending, mask
 
 
-def _evaluate_term(term: Term, frame: Frame) -> _Block:
+def _evaluate_term(term: Term, frame: Frame, definitions: Mapping[str, Definition]) -> _Block:
     cols = dict(frame.columns)
     n = frame.size
     out = np.arange(n, dtype=np.int64)
@@ -620,10 +627,17 @@ def _evaluate_term(term: Term, frame: Frame) -> _Block:
             raise EvaluationError(f"{message} (at {where}; {_bound_values(term, cols, bad)})")
     coeff = _value(term.coeff, cols, n).reduced()
     atoms = []
-    for atom in term.atoms:
+    inner = {}
+    for slot, atom in enumerate(term.atoms):
+        if isinstance(atom, AppliedUndef):  # a pointwise map: its argument, evaluated on these rows
+            (arg,) = atom.args
+            table = evaluate(arg, Frame(dict(cols), np.arange(n, dtype=np.int64), tuple(cols), ()), definitions)
+            inner[slot] = (atom.func.__name__, table)
+            atoms.append((f"{atom.func.__name__}(·)", _polynomial_ids(table, n)[:, None]))
+            continue
         index = [integer_values(i, cols, n, lambda i=i, atom=atom: f"the index {i} of {atom}") for i in atom.indices]
         atoms.append((atom.base.label.name, np.stack(index, axis=1) if index else np.zeros((n, 0), dtype=np.int64)))
-    return _Block(out, coeff.num, coeff.dens, atoms)
+    return _Block(out, coeff.num, coeff.dens, atoms, inner)
 
 
 def _bound_values(term: Term, cols: dict, row: int) -> str:
@@ -632,13 +646,13 @@ def _bound_values(term: Term, cols: dict, row: int) -> str:
 
 def evaluate(expr: Any, frame: Frame, definitions: Mapping[str, Definition] | None = None) -> Table:
     """Evaluate ``expr`` exactly on every row of ``frame`` (unfolding ``definitions``)."""
-    terms = unfold(expand(expr), definitions or {})
-    return evaluate_terms(terms, frame)
+    definitions = definitions or {}
+    return evaluate_terms(unfold(expand(expr), definitions), frame, definitions)
 
 
-def evaluate_terms(terms: Sequence[Term], frame: Frame) -> Table:
+def evaluate_terms(terms: Sequence[Term], frame: Frame, definitions: Mapping[str, Definition] | None = None) -> Table:
     """Evaluate expanded (and unfolded) terms on every row of ``frame``."""
-    return Table([_evaluate_term(t, frame) for t in terms], frame.size)
+    return Table([_evaluate_term(t, frame, definitions or {}) for t in terms], frame.size)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -752,13 +766,14 @@ class Difference:
         )
 
 
+def _atom_text(name: str, idx: tuple) -> str:
+    if name.endswith("(·)"):
+        return f"{name[:-3]}({_polynomial_text(idx[0])})"
+    return f"{name}[{', '.join(map(str, idx))}]"
+
+
 def _mono_text(ids: np.ndarray, atoms: list) -> str:
-    parts = []
-    for i in ids:
-        if i < 0:
-            continue
-        name, idx = atoms[int(i)]
-        parts.append(f"{name}[{', '.join(map(str, idx))}]")
+    parts = [_atom_text(*atoms[int(i)]) for i in ids if i >= 0]
     return "·".join(parts) or "1"
 
 
@@ -780,6 +795,63 @@ def compare(a: Table, b: Table) -> Difference | None:
         return [(_mono_text(key[1:], atoms), sp.Rational(int(p), int(q))) for key, p, q in zip(uk, un, ud)]
 
     return Difference(row, poly(ka, na, da), poly(kb, nb, db), _mono_text(diff_keys[first, 1:], atoms))
+
+
+# ---------------------------------------------------------------------------------------------
+# Pointwise maps: σ(P) is an atom identified by the polynomial P.
+# ---------------------------------------------------------------------------------------------
+
+#: Highest degree of a monomial inside the argument of a pointwise map.
+MAX_DEGREE = 8
+
+_ATOM_IDS: dict[tuple, int] = {}
+_ATOMS: list[tuple] = []
+_POLY_IDS: dict[bytes, int] = {}
+_POLYS: list[np.ndarray] = []
+
+
+def _polynomial_ids(table: Table, n: int) -> np.ndarray:
+    """One id per row: rows get the same id exactly when they hold the same polynomial.
+
+    The polynomial of each row is written canonically — monomials as sorted global atom ids
+    with reduced coefficients, monomials sorted — and its bytes are the key of a registry, so
+    ``σ(P)`` and ``σ(Q)`` are the same atom exactly when ``P = Q``, in any line.
+    """
+    (keys,), atom_list = _encode([table])
+    num, den = _coefficients(table)
+    keys, num, den = _collect(keys, num, den)
+    for a in atom_list:
+        if a not in _ATOM_IDS:
+            _ATOM_IDS[a] = len(_ATOMS)
+            _ATOMS.append(a)
+    local = np.array([_ATOM_IDS[a] for a in atom_list] + [-1], dtype=np.int64)
+    width = keys.shape[1] - 1
+    if width > MAX_DEGREE:
+        raise EvaluationError(f"a pointwise map's argument has monomials of degree {width} > {MAX_DEGREE}")
+    mono = np.full((keys.shape[0], MAX_DEGREE), -1, dtype=np.int64)
+    mono[:, :width] = local[keys[:, 1:]]
+    mono.sort(axis=1)
+    rows = np.column_stack([keys[:, 0], mono, num, den])
+    rows = rows[np.lexsort(rows.T[::-1])]
+    bounds = np.searchsorted(rows[:, 0], np.arange(n + 1))
+    ids = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        segment = rows[bounds[i] : bounds[i + 1], 1:]
+        key = segment.tobytes()
+        pid = _POLY_IDS.get(key)
+        if pid is None:
+            pid = _POLY_IDS[key] = len(_POLYS)
+            _POLYS.append(segment.copy())
+        ids[i] = pid
+    return ids
+
+
+def _polynomial_text(pid: int) -> str:
+    terms = []
+    for row in _POLYS[int(pid)]:
+        mono = "·".join(_atom_text(*_ATOMS[int(a)]) for a in row[:MAX_DEGREE] if a >= 0) or "1"
+        terms.append((mono, sp.Rational(int(row[-2]), int(row[-1]))))
+    return Difference._poly(terms)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -822,8 +894,16 @@ def numeric(table: Table, seed: int = 0) -> np.ndarray:
     total = np.zeros(table.rows, dtype=np.float64)
     for b in table.blocks:
         v = b.num.astype(np.float64) / b.den.astype(np.float64)
-        for name, m in b.atoms:
-            v = v * random_values(name, m, seed)
+        for slot, (name, m) in enumerate(b.atoms):
+            if slot in b.inner:
+                func, arg = b.inner[slot]
+                v = v * POINTWISE.get(func, np.tanh)(numeric(arg, seed))
+            else:
+                v = v * random_values(name, m, seed)
         np.add.at(total, b.out, v)
     return total
+
+
+#: Float64 stand-ins for pointwise maps in numeric checks (any other name is evaluated as tanh).
+POINTWISE = {"relu": lambda v: np.maximum(v, 0.0), "tanh": np.tanh, "sigma": np.tanh}
 
