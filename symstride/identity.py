@@ -272,6 +272,8 @@ def _input_channels(ops: Sequence[Operator], ndim: int) -> int | None:
             return int(need)
         if isinstance(op, (SpaceToDepth, DepthToSpace)):
             P = prod(op.stride) if len(op.stride) > 1 else op.stride[0] ** ndim
+            if isinstance(op, DepthToSpace) and (factor / P).denominator != 1:
+                return int(P / factor) if (P / factor).denominator == 1 else P  # the fewest channels it accepts
             factor = factor * P if isinstance(op, SpaceToDepth) else factor / P
     return None
 

@@ -61,7 +61,10 @@ class MappingReport:
 def _ints(value: Any, name: str, ndim: int | None = None) -> list[int]:
     if isinstance(value, bool) or not isinstance(value, (list, tuple)):
         raise ValueError(f"{name} must be a list of integers, got {value!r}")
-    out = [as_int(v, name) for v in value]
+    try:
+        out = [as_int(v, name) for v in value]
+    except TypeError as exc:  # a malformed document, not a programming error
+        raise ValueError(str(exc)) from None
     if ndim is not None and len(out) != ndim:
         raise ValueError(f"{name} must have {ndim} entries (one per spatial axis), got {len(out)}")
     return out

@@ -50,7 +50,7 @@ def subsampling_composition() -> Derivation:
         Step(v[mul(a, n)], "definition", ("y = ", Operator("D", "a"), " v with v = ", Operator("D", "b"), " x")),
         Step(x[mul(b, sp.Mul(a, n, evaluate=False))], "unfold", ("v[t] = x[b t]",)),
         Step(x[mul(mul(a, b), n)], "index-arithmetic", ("b (a n) = (a b) n",)),
-        Step(u[n], "unfold", ("the subsampling by a b: ", sp.Eq(u[n], x[mul(a, b, n)], evaluate=False)),
+        Step(u[n], "subsampling-composition", ("the subsampling by a b: ", sp.Eq(u[n], x[mul(a, b, n)], evaluate=False)),
              (SideCondition(sp.Eq(ceil_div(ceil_div(N, b), a), ceil_div(N, mul(a, b)), evaluate=False), "both sides have the same length"),)),
     ]
     defs = [

@@ -67,6 +67,19 @@ def test_golden_theorem_1_and_channel_orders():
     golden("channel-orders.tex", ChannelOrders(Conv(kernel=2, stride=2, in_channels=2)).latex_block())
 
 
+def test_golden_proof_and_identity():
+    import sympy as sp
+
+    from symstride import D, SpaceToDepth
+    from symstride.identity import Bank, identity
+    from symstride.proofs import prove
+
+    golden("proof-noble-identity.tex", prove("noble-identity").latex())
+    w = sp.IndexedBase("w")
+    golden("identity-refuted.tex", identity(Conv(kernel=3, stride=2), Bank([[[w[0], w[2]], [0, w[1]]]]) * SpaceToDepth(2)).latex())
+    golden("identity-proved.tex", identity(D(2) * D(3), D(6)).latex())
+
+
 def test_jupyter_output_is_katex_safe(eq1, eq2):
     for out in (eq1.derivation._repr_latex_(), FilterBank(eq2)._repr_latex_(), eq1._repr_latex_(), eq1.derivation.check()._repr_latex_()):
         assert out.startswith("$\\displaystyle") and out.endswith("$")
