@@ -8,15 +8,13 @@ writers in :data:`FORMATS`.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Callable
 
 from ..equivalence import Equivalence, destride
 from ..indexing import LAYOUTS
 from ..operators import Conv
 from ..report import json_text
-from . import UsageError
-from ._args import axis_ints, padding_arg
+from ._args import axis_ints, check_document_output, padding_arg, write_document
 
 __all__ = ["FORMATS", "add_parser", "run"]
 
@@ -73,20 +71,7 @@ def build(args: argparse.Namespace) -> Equivalence:
 
 
 def run(args: argparse.Namespace) -> int:
-    pdf = bool(args.output) and args.output.lower().endswith(".pdf")
-    if args.fragment and args.format != "latex":
-        raise UsageError(f"--fragment applies to --format latex, not --format {args.format}")
-    if pdf and (args.format != "latex" or args.fragment):
-        raise UsageError("-o FILE.pdf needs --format latex without --fragment (a PDF is a whole document)")
+    check_document_output(args)
     eq = build(args)
-    text = FORMATS[args.format](eq, args)
-    if pdf:
-        from ..pdf import compile_pdf
-
-        compile_pdf(text, args.output)
-    elif args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    else:
-        sys.stdout.write(text)
+    write_document(FORMATS[args.format](eq, args), args.output)
     return 0

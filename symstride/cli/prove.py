@@ -33,6 +33,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from ..proofs import PROOFS, prove
     from . import UsageError
+    from ._args import check_document_output, write_document
 
     if args.list:
         for name, (summary, _) in PROOFS.items():
@@ -40,25 +41,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.name:
         raise UsageError(f"name a proof: {', '.join(PROOFS)} (or --list)")
-    pdf = bool(args.output) and args.output.lower().endswith(".pdf")
-    if pdf and (args.format != "latex" or args.fragment):
-        raise UsageError("-o FILE.pdf needs --format latex without --fragment (a PDF is a whole document)")
-    if args.fragment and args.format != "latex":
-        raise UsageError(f"--fragment applies to --format latex, not --format {args.format}")
+    check_document_output(args)
     proof = prove(args.name)
     if args.format == "text":
         text = proof.text() + "\n"
     else:
         text = proof.latex() if args.fragment else proof.document()
-    if pdf:
-        from ..pdf import compile_pdf
-
-        compile_pdf(text, args.output)
-    elif args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    else:
-        sys.stdout.write(text)
+    write_document(text, args.output)
     if not proof.ok:
         print(f"symstride prove: {proof.failure}", file=sys.stderr)
         return 1
