@@ -20,7 +20,7 @@ import numpy as np
 import sympy as sp
 
 from .derivation import Derivation, Grid, Step, instance_oracle
-from .printing import Display, Iverson, Notation
+from .printing import Display, Notation
 from .rules import Bijection, IndexSet, Partition, SideCondition, add, ceil_div, floor_div, mul, reindex_bounds
 from .signals import nested_sum
 from .terms import Definition, random_values
@@ -164,7 +164,6 @@ def composition_proof(*, grid: dict | None = None) -> Derivation:
         theorem="Theorem 3, core: strided layers in phase bases",
         statement=statement,
         definitions=definitions,
-        where=[d.name for d in definitions if d.rhs is not None],
         grid=checked,
         notation=notation,
         oracle=instance_oracle(reference),

@@ -39,7 +39,7 @@ import sympy as sp
 
 from .printing import Notation
 from .rules import Outcome, SideCondition, rule
-from .terms import Definition, EvaluationError, Frame, Table, compare, evaluate, numeric, random_values
+from .terms import Definition, EvaluationError, Frame, Table, compare, evaluate, numeric
 
 __all__ = ["Step", "Grid", "Derivation", "StepReport", "CheckReport", "TOLERANCE", "instance_oracle"]
 
@@ -268,7 +268,8 @@ class Derivation:
         the theorem the chain proves, as prose pieces and SymPy objects.
     ``definitions``
         :class:`~symstride.terms.Definition`\\ s of every signal other than the left-hand side;
-        ``where`` names those printed after the chain (in order).
+        ``where`` names those printed after the chain (in order; by default all that have a
+        right-hand side).
     ``grid``
         the :class:`Grid` the steps are checked on.
     ``notation``
@@ -293,7 +294,7 @@ class Derivation:
         theorem: str = "",
         statement: Sequence[Any] = (),
         definitions: Sequence[Definition] = (),
-        where: Sequence[str] = (),
+        where: Sequence[str] | None = None,
         grid: Grid,
         notation: Notation | None = None,
         oracle: Callable[[Frame, int], np.ndarray] | None = None,
@@ -311,6 +312,8 @@ class Derivation:
         self.steps = tuple(steps)
         self.statement = tuple(statement)
         self.definitions = {d.name: d for d in definitions}
+        if where is None:  # by default every defined (not primitive) signal, in order
+            where = [d.name for d in definitions if d.rhs is not None]
         for w in where:
             if w not in self.definitions:
                 raise ValueError(f"where lists {w!r}, which is not among the definitions: {', '.join(self.definitions)}")

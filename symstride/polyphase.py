@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import sympy as sp
 
-from .derivation import Derivation, Grid, Step, instance_oracle
+from .derivation import Derivation, Step
 from .indexing import equivalent_kernel
 from .printing import Display
 from .rules import Bijection, IndexSet, Partition, SideCondition, add, mul, reindex_bounds
@@ -32,7 +32,6 @@ from .terms import INDEX, Definition
 
 if TYPE_CHECKING:  # pragma: no cover
     from .equivalence import Equivalence
-    from .params import ConvSpec
 
 __all__ = ["polyphase_derivation", "polyphase_proof", "polyphase_steps", "phase_definitions"]
 
@@ -190,16 +189,6 @@ def _kq_display(ax: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
-def _sizes(spec: "ConvSpec") -> list[list[int]]:
-    """Input sizes to check on, per axis: from the smallest that fits to a few strides beyond."""
-    out = []
-    for k, s, d, (pl, pr) in zip(spec.kernel, spec.stride, spec.dilation, spec.padding):
-        smallest = max(d * (k - 1) + 1 - pl - pr, 1)
-        count = 2 * s + 1 if spec.ndim == 1 else s + 1
-        out.append(list(range(smallest, smallest + count)))
-    return out
-
-
 def polyphase_derivation(eq: "Equivalence", *, sizes: Sequence[Sequence[int]] | None = None) -> Derivation:
     """The derivation of ``eq`` (Theorem 2 with the layer's numbers substituted).
 
@@ -214,8 +203,6 @@ def polyphase_derivation(eq: "Equivalence", *, sizes: Sequence[Sequence[int]] | 
     )
     lhs, steps = polyphase_steps(ch)
     defs = ch.base_definitions() + phase_definitions(ch, eq.formula_lhs, eq.formula)
-    sizes = [list(v) for v in (sizes if sizes is not None else _sizes(spec))]
-    grid = Grid(dict(zip([ax.N for ax in ch.axes], sizes)), tuple(ch.output_domain()))
     kq = equivalent_kernel(spec)
     zeros = eq.structural_zeros
     statement = [
@@ -226,20 +213,9 @@ def polyphase_derivation(eq: "Equivalence", *, sizes: Sequence[Sequence[int]] | 
         Display(sp.Eq(lhs, steps[-1].expr, evaluate=False)),
         f"whose filter bank W' has {zeros} structural zero{'s' if zeros != 1 else ''} per channel pair.",
     ]
-    return Derivation(
-        _title(eq),
-        lhs,
-        steps,
-        theorem="Theorem 2, stride removal",
-        statement=statement,
-        definitions=defs,
-        where=[d.name for d in defs if d.rhs is not None],
-        grid=grid,
-        notation=ch.notation(),
-        oracle=instance_oracle(ch.reference),
-        oracle_name="the NumPy reference convolution",
-        blocks=[FilterBank(eq)],
-        name="polyphase",
+    return ch.derivation(
+        _title(eq), lhs, steps, defs, ch.concrete_grid(sizes),
+        theorem="Theorem 2, stride removal", statement=statement, blocks=[FilterBank(eq)], name="polyphase",
     )
 
 
@@ -275,12 +251,6 @@ def polyphase_proof(ndim: int = 1, *, grid: dict | None = None) -> Derivation:
     lhs, steps = polyphase_steps(ch)
     W_lhs, W_rhs = symbolic_formula(ch)
     defs = ch.base_definitions() + phase_definitions(ch, W_lhs, W_rhs)
-    values = grid or PROOF_GRID[ndim]
-    grid_values = {}
-    for ax in ch.axes:
-        for key, sym in (("s", ax.s), ("k", ax.k), ("d", ax.d), ("p", ax.pl), ("N", ax.N)):
-            grid_values[sym] = list(values[key])
-    checked = Grid(grid_values, tuple(ch.output_domain()), tuple(ch.fits()))
     axes_words = "on every axis" if ndim > 1 else ""
     statement = [
         f"For all positive integers stride s, kernel size k, dilation δ, input length N and every padding p ≥ 0 {axes_words}"
@@ -290,19 +260,9 @@ def polyphase_proof(ndim: int = 1, *, grid: dict | None = None) -> Derivation:
         Display(sp.Eq(lhs, steps[-1].expr, evaluate=False)),
         "with kernel size k' = ⌊δ(k − 1)/s⌋ + 1 per axis and the filter bank W' defined below.",
     ]
-    return Derivation(
-        f"Theorem 2 for symbolic parameters ({ndim}-D)",
-        lhs,
-        steps,
-        theorem="Theorem 2, stride removal",
-        statement=statement,
-        definitions=defs,
-        where=[d.name for d in defs if d.rhs is not None],
-        grid=checked,
-        notation=ch.notation(),
-        oracle=instance_oracle(ch.reference),
-        oracle_name="the NumPy reference convolution",
-        name="polyphase" if ndim == 1 else f"polyphase-{ndim}d",
+    return ch.derivation(
+        f"Theorem 2 for symbolic parameters ({ndim}-D)", lhs, steps, defs, ch.proof_grid(grid or PROOF_GRID[ndim]),
+        theorem="Theorem 2, stride removal", statement=statement, name="polyphase" if ndim == 1 else f"polyphase-{ndim}d",
     )
 
 

@@ -187,14 +187,64 @@ def _congruence(cond: Any) -> tuple | None:
     return None
 
 
-class SymstridePrinter(LatexPrinter):
+class _DerivationNotation:
+    """What both printers share: sums as written, conditions under sums, congruences, chains.
+
+    A printer using it declares its notation in :attr:`NOTATION` (format strings and operator
+    symbols) and how it writes one sum sign (``_sum_sign``) and a parenthesised summand.
+    """
+
+    NOTATION: dict[str, Any] = {}
+
+    def _as_ordered_terms(self, expr: Any, order: Any = None) -> list:
+        return _written_order(self, expr, order)
+
+    def _print_condition(self, cond: Any) -> str:
+        found = _congruence(cond)
+        if found is not None:
+            a, b, q = found
+            if b == 0:
+                return self.NOTATION["divides"] % (self.parenthesize(q, PRECEDENCE["Mul"]), self._print(a))
+            return self.NOTATION["congruent"] % (self._print(a), self._print(b), self._print(q))
+        if isinstance(cond, sp.And):
+            return self.NOTATION["and"].join(self._print_chain(c) for c in _chains(cond))
+        return self._print(cond)
+
+    def _print_chain(self, chain: Any) -> str:
+        if not isinstance(chain, list):
+            return self._print_condition(chain)
+        return " ".join(self.NOTATION["ops"][p] if isinstance(p, str) else self._print(p) for p in chain)
+
+    def _print_Equality(self, expr: sp.Eq) -> str:
+        if _congruence(expr) is not None:
+            return self._print_condition(expr)
+        return "%s = %s" % (self._print(expr.lhs), self._print(expr.rhs))
+
+    def _print_And(self, expr: sp.And) -> str:
+        return self._print_condition(expr)
+
+    def _sum_signs(self, parts: list) -> str:
+        return "".join(
+            self._sum_sign(var, lo, hi, [] if cond is None else [self._print_chain(c) for c in _chains(cond)]) for (var, lo, hi), cond in parts
+        )
+
+    def _summand(self, body: Any) -> str:
+        return self.NOTATION["parens"] % self._print(body) if isinstance(body, sp.Add) else self._print(body)
+
+    def _print_Sum(self, expr: sp.Sum) -> str:
+        parts, body = conditional_sum_parts(expr)
+        return self._sum_signs(parts) + self._summand(body)
+
+
+class SymstridePrinter(_DerivationNotation, LatexPrinter):
     """SymPy's LaTeX printer with terms in the order written and the derivation notation."""
 
     printmethod = "_latex"
     _default_settings = {**LatexPrinter._default_settings, "order": "none", "brackets": {}, "names": {}}
-
-    def _as_ordered_terms(self, expr: Any, order: Any = None) -> list:
-        return _written_order(self, expr, order)
+    NOTATION = {
+        "divides": r"%s \mid %s", "congruent": r"%s \equiv %s \pmod{%s}", "and": r",\ ",
+        "ops": {"≤": r"\le", "<": "<"}, "parens": r"\left(%s\right)",
+    }
 
     def _print_Indexed(self, expr: sp.Indexed) -> str:
         name = expr.base.label.name
@@ -210,28 +260,16 @@ class SymstridePrinter(LatexPrinter):
         rest = expr.indices[lead:]
         return head + ("[%s]" % ", ".join(map(self._print, rest)) if rest else "")
 
-    def _print_condition(self, cond: Any) -> str:
-        found = _congruence(cond)
-        if found is not None:
-            a, b, q = found
-            if b == 0:
-                return r"%s \mid %s" % (self.parenthesize(q, PRECEDENCE["Mul"]), self._print(a))
-            return r"%s \equiv %s \pmod{%s}" % (self._print(a), self._print(b), self._print(q))
-        return self._print(cond)
-
     def _print_Equality(self, expr: sp.Eq) -> str:
         if _congruence(expr) is not None:
             return self._print_condition(expr)
-        return super()._print_Relational(expr)
+        return LatexPrinter._print_Relational(self, expr)
 
-    def _print_And(self, expr: sp.And) -> str:
-        return r",\ ".join(self._print_chain(c) for c in _chains(expr))
-
-    def _print_chain(self, chain: Any) -> str:
-        if not isinstance(chain, list):
-            return self._print_condition(chain)
-        ops = {"≤": r"\le", "<": "<"}
-        return " ".join(ops[p] if isinstance(p, str) else self._print(p) for p in chain)
+    def _sum_sign(self, var: Any, lo: Any, hi: Any, conditions: list[str]) -> str:
+        lower = "%s=%s" % (self._print(var), self._print(lo))
+        if conditions:
+            lower = r"\substack{%s}" % r" \\ ".join([lower, *conditions])
+        return r"\sum_{%s}^{%s} " % (lower, self._print(hi))
 
     def sum_split(self, expr: Any) -> tuple[str, str]:
         """``(sum signs, summand)`` of a (nested) sum, printed separately; ``("", expr)`` otherwise."""
@@ -240,34 +278,17 @@ class SymstridePrinter(LatexPrinter):
         parts, body = conditional_sum_parts(expr)
         return self._sum_signs(parts).rstrip(), self._summand(body)
 
-    def _sum_signs(self, parts: list) -> str:
-        tex = ""
-        for (var, lo, hi), cond in parts:
-            lower = "%s=%s" % (self._print(var), self._print(lo))
-            if cond is not None:
-                lines = [lower] + [self._print_chain(c) for c in _chains(cond)]
-                lower = r"\substack{%s}" % r" \\ ".join(lines)
-            tex += r"\sum_{%s}^{%s} " % (lower, self._print(hi))
-        return tex
 
-    def _summand(self, body: Any) -> str:
-        if isinstance(body, sp.Add):
-            return r"\left(%s\right)" % self._print(body)
-        return self._print(body)
-
-    def _print_Sum(self, expr: sp.Sum) -> str:
-        parts, body = conditional_sum_parts(expr)
-        return self._sum_signs(parts) + self._summand(body)
-
-
-class TextPrinter(StrPrinter):
+class TextPrinter(_DerivationNotation, StrPrinter):
     """Plain text in the order written: ``Σ_{m=0..2} w[m]·x[2·n + m]``, ``⌈(3 - r)/2⌉``."""
 
     printmethod = "_symstride_text"
     _default_settings = {**StrPrinter._default_settings, "order": "none", "names": {}, "brackets": {}}
+    NOTATION = {"divides": "%s | %s", "congruent": "%s ≡ %s (mod %s)", "and": ", ", "ops": {"≤": "≤", "<": "<"}, "parens": "(%s)"}
 
-    def _as_ordered_terms(self, expr: Any, order: Any = None) -> list:
-        return _written_order(self, expr, order)
+    def _sum_sign(self, var: Any, lo: Any, hi: Any, conditions: list[str]) -> str:
+        head = ", ".join(["%s=%s..%s" % (self._print(var), self._print(lo), self._print(hi)), *conditions])
+        return "Σ_{%s} " % head
 
     def _print_Mul(self, expr: sp.Mul) -> str:
         return super()._print_Mul(expr).replace("*", "·")
@@ -294,55 +315,19 @@ class TextPrinter(StrPrinter):
         rest = expr.indices[lead:]
         return head + ("[%s]" % ", ".join(map(self._print, rest)) if rest else "")
 
-    def _print_condition(self, cond: Any) -> str:
-        found = _congruence(cond)
-        if found is not None:
-            a, b, q = found
-            if b == 0:
-                return "%s | %s" % (self.parenthesize(q, PRECEDENCE["Mul"]), self._print(a))
-            return "%s ≡ %s (mod %s)" % (self._print(a), self._print(b), self._print(q))
-        if isinstance(cond, sp.And):
-            return ", ".join(self._print_chain(c) for c in _chains(cond))
-        return self._print(cond)
-
-    def _print_chain(self, chain: Any) -> str:
-        if not isinstance(chain, list):
-            return self._print_condition(chain)
-        return " ".join(p if isinstance(p, str) else self._print(p) for p in chain)
-
-    def _print_And(self, expr: sp.And) -> str:
-        return self._print_condition(expr)
-
     def _print_Relational(self, expr: Any) -> str:
         ops = {"<=": "≤", ">=": "≥", "!=": "≠"}
         return "%s %s %s" % (self._print(expr.lhs), ops.get(expr.rel_op, expr.rel_op), self._print(expr.rhs))
 
-    def _print_Equality(self, expr: sp.Eq) -> str:
-        if _congruence(expr) is not None:
-            return self._print_condition(expr)
-        return "%s = %s" % (self._print(expr.lhs), self._print(expr.rhs))
-
-    def _print_Sum(self, expr: sp.Sum) -> str:
-        out = ""
-        parts, body = conditional_sum_parts(expr)
-        for (var, lo, hi), cond in parts:
-            head = "%s=%s..%s" % (self._print(var), self._print(lo), self._print(hi))
-            if cond is not None:
-                head += ", " + ", ".join(self._print_chain(c) for c in _chains(cond))
-            out += "Σ_{%s} " % head
-        if isinstance(body, sp.Add):
-            return out + "(%s)" % self._print(body)
-        return out + self._print(body)
-
     def _print_ceiling(self, expr: Any) -> str:
         return "⌈%s⌉" % self._print(expr.args[0])
+
+    def _print_floor(self, expr: Any) -> str:
+        return "⌊%s⌋" % self._print(expr.args[0])
 
     def _print_Mod(self, expr: Any) -> str:
         a, q = expr.args
         return "(%s mod %s)" % (self._print(a), self.parenthesize(q, PRECEDENCE["Mul"]))
-
-    def _print_floor(self, expr: Any) -> str:
-        return "⌊%s⌋" % self._print(expr.args[0])
 
     def _print_Piecewise(self, expr: sp.Piecewise) -> str:
         pieces = []

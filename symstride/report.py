@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .indexing import LAYOUTS, channel_index, phase_index
+from .indexing import LAYOUTS
 
 if TYPE_CHECKING:  # pragma: no cover
     from .equivalence import Equivalence
@@ -42,18 +42,13 @@ def tap_label(eq: "Equivalence", tap) -> str:
 
 def filter_bank_text(eq: "Equivalence", o: int = 0, c: int = 0) -> str:
     """The phase filters of one (output, input) channel pair, one block per phase, zeros shown as 0."""
-    spec = eq.spec
-    index = eq.weight_index
-    taps_by_flat = {}
-    for t in itertools.product(*map(range, spec.kernel)):
-        taps_by_flat[int(np.ravel_multi_index((o, c, *t), spec.weight_shape))] = t
+    from .filterbank import FilterBank
+
     lines = []
-    for r in eq.phase_vectors:
-        ch = channel_index(c, phase_index(r, spec.stride), spec.in_channels // spec.groups, eq.phases, eq.layout)
-        bank = index[o, ch]
-        labels = np.vectorize(lambda i: tap_label(eq, taps_by_flat[int(i)]) if i >= 0 else "0", otypes=[object])(bank)
+    for phase in FilterBank(eq, o, c).phases:
+        labels = np.vectorize(lambda e: tap_label(eq, e) if e is not None else "0", otypes=[object])(phase.entries)
         width = max(len(s) for s in labels.reshape(-1))
-        head = f"phase r={_vec(r)} │ "
+        head = f"phase r={_vec(phase.phase)} │ "
         pad = " " * (len(head) - 2) + "│ "
         if labels.ndim == 1:
             lines.append(head + "  ".join(s.ljust(width) for s in labels).rstrip())

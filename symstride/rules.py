@@ -33,7 +33,7 @@ The bounds of a reindexed sum are derived here, not assumed: :func:`reindex_boun
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -116,29 +116,28 @@ def mul(*factors: Any) -> sp.Expr:
     return sp.Mul(*factors, evaluate=False)
 
 
-def floor_div(numerator: Any, denominator: Any) -> sp.Expr:
-    """``⌊numerator / denominator⌋`` printed as written (evaluated when both are numbers)."""
+def _rounded(rounding: Any, numerator: Any, denominator: Any) -> sp.Expr:
     num, den = sp.sympify(numerator), sp.sympify(denominator)
     if den == 1:
         return num
     if num.is_Number and den.is_Number:
-        return sp.floor(num / den)
-    return sp.floor(sp.Mul(num, sp.Pow(den, -1, evaluate=False), evaluate=False), evaluate=False)
+        return rounding(num / den)
+    return rounding(sp.Mul(num, sp.Pow(den, -1, evaluate=False), evaluate=False), evaluate=False)
+
+
+def floor_div(numerator: Any, denominator: Any) -> sp.Expr:
+    """``⌊numerator / denominator⌋`` printed as written (evaluated when both are numbers)."""
+    return _rounded(sp.floor, numerator, denominator)
+
+
+def ceil_div(numerator: Any, denominator: Any) -> sp.Expr:
+    """``⌈numerator / denominator⌉`` printed as written (evaluated when both are numbers)."""
+    return _rounded(sp.ceiling, numerator, denominator)
 
 
 def _written_product(f: sp.Expr) -> bool:
     """A product of symbols written with :func:`mul` (spliced into an enclosing product)."""
     return isinstance(f, sp.Mul) and all(a.is_Symbol for a in f.args)
-
-
-def ceil_div(numerator: Any, denominator: Any) -> sp.Expr:
-    """``⌈numerator / denominator⌉`` printed as written (evaluated when both are numbers)."""
-    num, den = sp.sympify(numerator), sp.sympify(denominator)
-    if den == 1:
-        return num
-    if num.is_Number and den.is_Number:
-        return sp.ceiling(num / den)
-    return sp.ceiling(sp.Mul(num, sp.Pow(den, -1, evaluate=False), evaluate=False), evaluate=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -448,14 +447,18 @@ def reindex_bounds(
 
 @dataclass(frozen=True)
 class Rule:
-    """A named rule: ``title`` (how a step cites it), its general ``statement`` (text and LaTeX)."""
+    """A named rule: ``title`` (how a step cites it), its general ``statement`` (text and LaTeX).
+
+    A step citing the rule carries the rule's concrete claims as instances (``Partition``,
+    ``Bijection``, ``SameSet``) and side conditions.  A ``lemma`` rule relates operators; it is
+    proved for symbolic parameters by the proof of the same name in :mod:`symstride.proofs`.
+    """
 
     name: str
     title: str
     statement: str
     statement_latex: str
     lemma: bool = False
-    instances: tuple[type, ...] = field(default=())
     short: str = ""
 
     @property
@@ -486,7 +489,6 @@ RULES: dict[str, Rule] = {
             "split the sum by residues",
             "Σ_{m ∈ M} f(m) = Σ_{r=0}^{s−1} Σ_{m ∈ M, δm ≡ r (mod s)} f(m)  (the residue classes partition M)",
             r"\sum_{m \in M} f(m) = \sum_{r=0}^{s-1} \sum_{\substack{m \in M \\ \delta m \equiv r \pmod{s}}} f(m)",
-            instances=(Partition,),
             short="residues",
         ),
         Rule(
@@ -494,7 +496,6 @@ RULES: dict[str, Rule] = {
             "reindex by a bijection",
             "Σ_{m ∈ M} f(m) = Σ_{j ∈ J} f(g(j)) when g: J → M is a bijection (here δm = s·j + r, Euclidean division)",
             r"\sum_{m \in M} f(m) = \sum_{j \in J} f(g(j)),\quad g\colon J \to M \text{ bijective}",
-            instances=(Bijection,),
             short="reindex",
         ),
         Rule(
@@ -502,7 +503,6 @@ RULES: dict[str, Rule] = {
             "exchange finite sums",
             "Σ_{a} Σ_{b} f(a, b) = Σ_{b} Σ_{a} f(a, b) over the same finite set of pairs",
             r"\sum_{a} \sum_{b} f(a, b) = \sum_{b} \sum_{a} f(a, b)",
-            instances=(SameSet,),
             short="exchange",
         ),
         Rule(
@@ -538,7 +538,6 @@ RULES: dict[str, Rule] = {
             "a unit-stride convolution over phase channels",
             "the pairs (c, r) enumerate the C·P channels c' = c·P + φ(r) once each: the sum is Conv_1(z; W')",
             r"\sum_{c} \sum_{r} f(c P + \varphi(r)) = \sum_{c'=0}^{C P - 1} f(c')",
-            instances=(Bijection,),
             short="unit-stride conv.",
         ),
         Rule(

@@ -23,6 +23,7 @@ from .rules import add, floor_div, mul
 from .terms import Definition, random_values
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .derivation import Derivation, Grid
     from .params import ConvSpec
 
 __all__ = ["LayerSignals", "Axis", "nested_sum", "names", "vec", "join", "sub"]
@@ -222,6 +223,38 @@ class LayerSignals:
         why = (sp.Eq(y_, sp.Mul(op, u_, evaluate=False), evaluate=False), " where u is the unit-stride convolution")
         line = self.Y(self.o, [mul(ax.s, ax.n) for ax in self.axes], self.u)
         return Step(line, "stride-as-subsampling", why, size_ok)
+
+    # -- derivations about this layer -------------------------------------------------------------
+    def concrete_grid(self, sizes: Sequence[Sequence[int]] | None = None) -> "Grid":
+        """Input sizes per axis (default: from the smallest the kernel fits to a few strides beyond)."""
+        from .derivation import Grid
+
+        if sizes is None:
+            sizes = []
+            for ax in self.axes:
+                smallest = max(ax.d * (ax.k - 1) + 1 - ax.pl - ax.pr, 1)
+                sizes.append(range(smallest, smallest + (2 * ax.s + 1 if self.nd == 1 else ax.s + 1)))
+        return Grid({ax.N: list(v) for ax, v in zip(self.axes, sizes)}, tuple(self.output_domain()))
+
+    def proof_grid(self, values: dict[str, Sequence[int]]) -> "Grid":
+        """Every combination of ``values`` (keys ``s``, ``k``, ``d``, ``p``, ``N``) per axis where the kernel fits."""
+        from .derivation import Grid
+
+        grid = {}
+        for ax in self.axes:
+            for key, sym in (("s", ax.s), ("k", ax.k), ("d", ax.d), ("p", ax.pl), ("N", ax.N)):
+                grid[sym] = list(values[key])
+        return Grid(grid, tuple(self.output_domain()), tuple(self.fits()))
+
+    def derivation(self, title: str, lhs: Any, steps: Sequence[Step], definitions: Sequence[Definition], grid: "Grid", **options: Any) -> "Derivation":
+        """A derivation about this layer, checked in float64 against the NumPy reference convolution."""
+        from .derivation import Derivation, instance_oracle
+
+        options.setdefault("notation", self.notation())
+        return Derivation(
+            title, lhs, steps, definitions=definitions, grid=grid,
+            oracle=instance_oracle(self.reference), oracle_name="the NumPy reference convolution", **options,
+        )
 
     # -- the float64 oracle ----------------------------------------------------------------------
     def reference(self, params: dict[str, int], seed: int) -> np.ndarray:

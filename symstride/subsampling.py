@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
-from .derivation import Derivation, Grid, Step, instance_oracle
+from .derivation import Derivation, Step
 from .printing import Display, Operator
-from .rules import Outcome
-from .rules import add, ceil_div
+from .rules import Outcome, add, ceil_div
 from .signals import LayerSignals, sub
 from .terms import Definition
 
@@ -114,11 +113,8 @@ def subsampling_derivation(layer: "Conv") -> Derivation:
     spec = layer.spec
     ch = LayerSignals.concrete(spec, channel_indexed=layer.channel_indexed)
     lhs, steps, defs = _chain(ch)
-    per_axis = []
-    for k, s, d, (pl, pr) in zip(spec.kernel, spec.stride, spec.dilation, spec.padding):
-        smallest = max(d * (k - 1) + 1 - pl - pr, 1)
-        per_axis.append(list(range(smallest, smallest + (2 * s + 1 if spec.ndim == 1 else s + 1))))
-    grid = Grid(dict(zip([ax.N for ax in ch.axes], per_axis)), tuple(ch.output_domain()))
+    grid = ch.concrete_grid()
+    per_axis = list(grid.values.values())
     s = sub(spec.stride)
     y_, u_ = sp.symbols("y u")
     statement = [
@@ -128,19 +124,9 @@ def subsampling_derivation(layer: "Conv") -> Derivation:
         ": striding is subsampling after a unit-stride convolution.",
     ]
     tensors = TensorIdentity(layer, per_axis[0][-3:] if spec.ndim == 1 else [tuple(v[-1] for v in per_axis)])
-    return Derivation(
-        f"A stride-{s} convolution is a unit-stride convolution followed by subsampling",
-        lhs,
-        steps,
-        theorem="Theorem 1, stride as subsampling",
-        statement=statement,
-        definitions=defs,
-        where=[d.name for d in defs if d.rhs is not None],
-        grid=grid,
-        notation=_notation(ch),
-        oracle=instance_oracle(ch.reference),
-        oracle_name="the NumPy reference convolution",
-        blocks=[tensors],
+    return ch.derivation(
+        f"A stride-{s} convolution is a unit-stride convolution followed by subsampling", lhs, steps, defs, grid,
+        theorem="Theorem 1, stride as subsampling", statement=statement, notation=_notation(ch), blocks=[tensors],
         name="stride-as-subsampling",
     )
 
@@ -153,10 +139,6 @@ def subsampling_proof(*, grid: dict | None = None) -> Derivation:
     """Theorem 1 for symbolic stride, kernel, dilation and padding (1-D, one channel pair)."""
     ch = LayerSignals.symbolic(1)
     lhs, steps, defs = _chain(ch)
-    values = grid or PROOF_GRID
-    (ax,) = ch.axes
-    grid_values = {sym: list(values[key]) for key, sym in (("s", ax.s), ("k", ax.k), ("d", ax.d), ("p", ax.pl), ("N", ax.N))}
-    checked = Grid(grid_values, tuple(ch.output_domain()), tuple(ch.fits()))
     statement = [
         "For all positive integers s, k, δ, N and every p ≥ 0 with N + 2p ≥ δ(k − 1) + 1, the strided convolution",
         Display(sp.Eq(lhs, steps[0].expr, evaluate=False)),
@@ -164,17 +146,7 @@ def subsampling_proof(*, grid: dict | None = None) -> Derivation:
         Display(sp.Eq(lhs, steps[-1].expr, evaluate=False)),
         "and both have the same length ⌊(N + 2p − δ(k − 1) − 1)/s⌋ + 1 = ⌈(N + 2p − δ(k − 1))/s⌉.",
     ]
-    return Derivation(
-        "Striding is subsampling (symbolic parameters)",
-        lhs,
-        steps,
-        theorem="Theorem 1, stride as subsampling",
-        statement=statement,
-        definitions=defs,
-        where=[d.name for d in defs if d.rhs is not None],
-        grid=checked,
-        notation=_notation(ch),
-        oracle=instance_oracle(ch.reference),
-        oracle_name="the NumPy reference convolution",
-        name="stride-as-subsampling",
+    return ch.derivation(
+        "Striding is subsampling (symbolic parameters)", lhs, steps, defs, ch.proof_grid(grid or PROOF_GRID),
+        theorem="Theorem 1, stride as subsampling", statement=statement, notation=_notation(ch), name="stride-as-subsampling",
     )

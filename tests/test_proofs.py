@@ -166,6 +166,10 @@ def test_every_rule_has_a_true_and_a_false_instance():
     assert set(RULE_CASES) | set(LAYER_CASES) | set(LEMMA_CASES) == set(RULES)
 
 
+def test_every_lemma_rule_has_its_proof():
+    assert {name for name, r in RULES.items() if r.lemma} == set(LEMMA_CASES) <= set(PROOFS)
+
+
 @pytest.mark.parametrize("name", sorted(RULE_CASES))
 def test_generic_rules(name):
     good, bad = RULE_CASES[name]
