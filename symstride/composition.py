@@ -20,8 +20,9 @@ import numpy as np
 import sympy as sp
 
 from .derivation import Derivation, Grid, Step, instance_oracle
+from .lines import add, ceil_div, floor_div, mul
 from .printing import Display, Notation
-from .rules import Bijection, IndexSet, Partition, SideCondition, add, ceil_div, floor_div, mul, reindex_bounds
+from .rules import Bijection, IndexSet, Partition, SideCondition, reindex_bounds
 from .signals import nested_sum
 from .terms import Definition, random_values
 

@@ -34,10 +34,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import sympy as sp
 
+from .lines import add, mul
 from .operators import Conv, DepthToSpace, Operator, Pointwise, SpaceToDepth, Subsample
 from .params import per_axis
 from .printing import Iverson
-from .rules import add, mul
 from .terms import INDEX, Definition, EvaluationError, Frame, compare, evaluate, numeric, random_values
 
 __all__ = ["Compose", "Bank", "Identity", "IdentityResult", "Counterexample", "identity", "DEFAULT_SIZES"]
@@ -491,7 +491,8 @@ class Identity:
 def _frame_of(N: tuple, sizes: list, domain: list) -> Frame:
     """A frame over exactly the given input sizes (not a full product grid)."""
     cols = {Na: np.array([s[a] for s in sizes], dtype=np.int64) for a, Na in enumerate(N)}
-    from .terms import _ragged, integer_values
+    from .arith import integer_values
+    from .terms import _ragged
 
     n = len(sizes)
     instance = np.arange(n, dtype=np.int64)

@@ -25,8 +25,9 @@ import sympy as sp
 
 from .derivation import Derivation, Step
 from .indexing import equivalent_kernel
+from .lines import add, mul
 from .printing import Display
-from .rules import Bijection, IndexSet, Partition, SideCondition, add, mul, reindex_bounds
+from .rules import Bijection, IndexSet, Partition, SideCondition, reindex_bounds
 from .signals import LayerSignals, join, nested_sum, vec
 from .terms import INDEX, Definition
 

@@ -21,8 +21,9 @@ import numpy as np
 import sympy as sp
 
 from .derivation import CheckReport, Derivation, Grid, Step, instance_oracle
+from .lines import add, ceil_div, floor_div, mul
 from .printing import Display, Notation, Operator
-from .rules import Bijection, IndexSet, SideCondition, add, ceil_div, floor_div, mul
+from .rules import Bijection, IndexSet, SideCondition
 from .signals import nested_sum
 from .terms import POINTWISE, Definition, random_values
 

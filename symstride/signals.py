@@ -18,8 +18,9 @@ import numpy as np
 import sympy as sp
 
 from .derivation import Step
+from .lines import add, ceil_div, floor_div, mul
 from .printing import Iverson, Notation
-from .rules import add, floor_div, mul
+from .rules import SideCondition
 from .terms import Definition, random_values
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -209,7 +210,6 @@ class LayerSignals:
     def subsampling_step(self) -> Step:
         """Line 1: Theorem 1 — the strided output at ``n`` is the unit-stride output at ``s·n``."""
         from .printing import Operator
-        from .rules import SideCondition, ceil_div
 
         size_ok = tuple(
             SideCondition(

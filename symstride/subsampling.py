@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 import sympy as sp
 
 from .derivation import Derivation, Step
+from .lines import add, ceil_div
 from .printing import Display, Operator
-from .rules import Outcome, add, ceil_div
+from .rules import Outcome
 from .signals import LayerSignals, sub
 from .terms import Definition
 

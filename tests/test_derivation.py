@@ -12,8 +12,9 @@ import sympy as sp
 
 from symstride import Conv, destride
 from symstride.derivation import Derivation, Grid, Step
+from symstride.lines import add, mul
 from symstride.printing import Iverson, Written, latex, text
-from symstride.rules import Bijection, IndexSet, Partition, SameSet, SideCondition, add, mul, reindex_bounds, rule
+from symstride.rules import Bijection, IndexSet, Partition, SameSet, SideCondition, reindex_bounds, rule
 from symstride.terms import Definition, EvaluationError, Frame, compare, evaluate, numeric
 
 n, m, r, j, q, N, s = sp.symbols("n m r j q N s", integer=True)

@@ -12,10 +12,11 @@ import sympy as sp
 from symstride import Conv, destride
 from symstride.cli import main
 from symstride.derivation import Derivation, Grid, Step
+from symstride.lines import add
 from symstride.pdf import compile_pdf
 from symstride.printing import Iverson
 from symstride.proofs import PROOFS, prove
-from symstride.rules import RULES, IndexSet, SameSet, add
+from symstride.rules import RULES, IndexSet, SameSet
 from symstride.signals import nested_sum
 from symstride.subsampling import subsampling_derivation
 from symstride.terms import Definition
