@@ -1,4 +1,4 @@
-"""Building derivation lines in the order they are written.
+r"""Building derivation lines in the order they are written.
 
 SymPy sorts the terms of a sum and folds products as it builds them; derivation lines must read
 as on paper (``2 n + m``, ``⌈(3 − r)/2⌉ − 1``, ``s (n + j) + r``).  These helpers build
@@ -8,8 +8,8 @@ folding only numbers — so concrete parameters print as numbers and symbols as 
 >>> import sympy as sp
 >>> from symstride.printing import latex
 >>> n, m = sp.symbols("n m")
->>> latex(add(mul(2, n), m)), latex(ceil_div(add(3, mul(-1, m)), 2))
-('2 n + m', '\\left\\lceil{\\frac{3 - m}{2}}\\right\\rceil')
+>>> print(latex(add(mul(2, n), m)), latex(ceil_div(add(3, mul(-1, m)), 2)))
+2 n + m \left\lceil{\frac{3 - m}{2}}\right\rceil
 """
 
 from __future__ import annotations
