@@ -11,6 +11,7 @@ import argparse
 import sys
 from typing import Callable
 
+from .. import export
 from ..equivalence import Equivalence, destride
 from ..indexing import LAYOUTS
 from ..operators import Conv
@@ -28,10 +29,19 @@ def _json(eq: Equivalence, args: argparse.Namespace) -> str:
     return json_text(eq.to_json())
 
 
-#: Output formats: name → writer(equivalence, args) returning the text to print.
-FORMATS: dict[str, Callable[[Equivalence, argparse.Namespace], str]] = {
+def _npz(eq: Equivalence, args: argparse.Namespace) -> bytes:
+    if not args.output:
+        raise ValueError("--format npz writes a binary file: give -o FILE.npz")
+    return export.npz_bytes(eq, args.size)
+
+
+#: Output formats: name → writer(equivalence, args) returning the text (or bytes) to write.
+FORMATS: dict[str, Callable[[Equivalence, argparse.Namespace], str | bytes]] = {
     "text": _text,
     "json": _json,
+    "python": lambda eq, args: export.python_module(eq),
+    "npz": _npz,
+    "formula": lambda eq, args: export.formula_text(eq),
 }
 
 
@@ -49,6 +59,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--out-channels", type=int, default=1, metavar="C", help="output channels (default 1)")
     p.add_argument("--groups", type=int, default=1, metavar="G", help="channel groups (default 1)")
     p.add_argument("--layout", choices=sorted(LAYOUTS), default="pytorch", help="phase-channel order (default pytorch)")
+    p.add_argument("--size", type=axis_ints, default=None, metavar="N", help="input spatial size; --format npz then records the prepared length")
     p.add_argument("--format", choices=list(FORMATS), default="text", help="output format (default text)")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     return p
@@ -66,7 +77,10 @@ def build(args: argparse.Namespace) -> Equivalence:
 def run(args: argparse.Namespace) -> int:
     eq = build(args)
     text = FORMATS[args.format](eq, args)
-    if args.output:
+    if isinstance(text, bytes):
+        with open(args.output, "wb") as fh:
+            fh.write(text)
+    elif args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
             fh.write(text)
     else:
