@@ -5,17 +5,21 @@ unit-stride operations on the phases.  The weights come from symstride's mapping
 (:func:`symstride.indexing.weight_gather_index`, the same gather index the ``npz`` export
 writes), never from a second derivation.
 
-Two forms of the equivalent convolution compute the same thing:
+Three forms of the equivalent convolution compute the same thing (:data:`FORMS`):
 
 - ``form="dense"``: one unit-stride convolution with the equivalent filter bank ``W'`` over the
   space-to-depth'd input, exactly the statement of Theorem 2 (structural zeros included);
 - ``form="phases"``: the same bank split into its phase blocks, each block trimmed to its live
   taps — a unit-stride convolution per phase with the phase's exact kernel (a progression with
-  step ``δ/gcd(δ, s)`` per axis, so possibly dilated), summed.  No structural zero is multiplied.
+  step ``δ/gcd(δ, s)`` per axis, so possibly dilated), summed.  No structural zero is multiplied;
+- ``form="subsample"``: Theorem 1 instead of Theorem 2 — the unit-stride convolution with the
+  original kernel, then every ``s``-th output kept (``s^d`` times the multiply-accumulates; the
+  fastest form for depthwise layers on CPU, whose kernels are fast only for the original shapes).
 
-Phases that carry no weight at all (a 1×1 stride-2 layer keeps only phase 0) are dropped in both
-forms: they are never sliced out of the input.  Pooling always uses the per-phase form: window
-maxima (or sums) per phase, then a maximum (or sum) across phases.
+Phases that carry no weight at all (a 1×1 stride-2 layer keeps only phase 0) are dropped in the
+dense and phases forms: they are never sliced out of the input.  Pooling reduces axis by axis: along each axis the
+window maximum (or sum) over the ``k`` taps, each tap a phase slice ``x[δm :: s]`` — the
+per-phase window maxima and the maximum across phases, in one pass per axis.
 """
 
 from __future__ import annotations
@@ -59,11 +63,11 @@ __all__ = [
 FORMS = {
     "dense": "one unit-stride convolution with W' over the space-to-depth'd input",
     "phases": "one unit-stride convolution per live phase with its exact kernel, summed",
+    "subsample": "Theorem 1: the unit-stride convolution, then every s-th output kept",
     "auto": "per layer, the form measured faster on CPU for its shape (see choose_form)",
 }
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
-_MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
 _CONV_TYPES = {nn.Conv1d: 1, nn.Conv2d: 2, nn.Conv3d: 3}
 _MAX_POOL_TYPES = {nn.MaxPool1d: 1, nn.MaxPool2d: 2, nn.MaxPool3d: 3}
 _AVG_POOL_TYPES = {nn.AvgPool1d: 1, nn.AvgPool2d: 2, nn.AvgPool3d: 3}
@@ -181,21 +185,30 @@ def conv_spec(
     )
 
 
+def _depthwise(spec: ConvSpec) -> bool:
+    return spec.groups == spec.in_channels == spec.out_channels and spec.groups > 1
+
+
 def choose_form(spec: ConvSpec) -> str:
     """The form ``form="auto"`` picks for ``spec``.
 
-    A note on the choice (measured with ``benchmarks/models.py``, CPU float32): the per-phase
-    form multiplies no structural zero but runs one convolution per live phase; the dense form
-    runs one convolution but multiplies ``P·Π k' / Π k`` times the taps.  The per-phase form
-    wins when the dense form would waste much and each phase still has a real kernel.
+    The rule follows CPU measurements (float32, oneDNN, one thread; ``benchmarks/models.py``):
+    depthwise layers take ``subsample`` (PyTorch's depthwise convolutions are fast only for the
+    original kernel shapes; on the phase kernels they cost 4–8× the strided original, the full
+    unit-stride convolution about 1.7×); a layer with one live phase or with many wasted
+    taps in ``W'`` (more than 1.25× the original's) takes ``phases``, whose convolutions have
+    the original's multiply-accumulates; layers with few input channels per group (a stem) take
+    ``dense``, since thin per-phase convolutions run far below peak.
     """
     windows = phase_windows(spec)
     if len(windows) == 1:
-        return "phases"  # one live phase: a slice and an exact convolution, nothing to gain from W'
-    dense_taps = len(windows) * prod(equivalent_kernel(spec))
+        return "phases"  # one live phase: a slice and the exact convolution
+    if _depthwise(spec):
+        return "subsample"
     if spec.in_channels // spec.groups < 8:
-        return "dense"  # few input channels (a stem): one larger convolution beats several thin ones
-    return "phases" if dense_taps >= 1.5 * spec.taps else "dense"
+        return "dense"
+    dense_taps = len(windows) * prod(equivalent_kernel(spec))
+    return "phases" if dense_taps > 1.25 * spec.taps else "dense"
 
 
 class _DestridedConvBase(nn.Module):
@@ -219,7 +232,7 @@ class _DestridedConvBase(nn.Module):
         if self.form == "dense":
             live = blocks[:, :, [w.flat for w in self.windows]]
             self._indices = [live.reshape(spec.out_channels, -1, *self.kernel_eq)]
-        else:
+        elif self.form == "phases":
             self._indices = []
             for w in self.windows:
                 taps = tuple(slice(j0, j0 + e, st) for j0, e, st in zip(w.start, w.extent(), w.step))
@@ -227,6 +240,8 @@ class _DestridedConvBase(nn.Module):
                 if (block < 0).any():
                     raise SymstrideError(f"internal: the exact kernel of phase {w.phase} holds a structural zero")
                 self._indices.append(np.ascontiguousarray(block))
+        else:  # subsample: the original kernel
+            self._indices = [np.arange(prod(spec.weight_shape)).reshape(spec.weight_shape)]
 
     def prepared_weights(self, weight: torch.Tensor) -> list[torch.Tensor]:
         """The filters this module convolves with, gathered from the original ``weight``."""
@@ -254,10 +269,13 @@ class _DestridedConvBase(nn.Module):
             return conv(self.space_to_depth(xp), weights[0], bias, 1, 0, 1, spec.groups)
         lengths = [s * (n - 1) + d * (k - 1) + 1 for n, k, s, d in zip(n_out, spec.kernel, spec.stride, spec.dilation)]
         xp = _pad_to(x, left, lengths, self.padding_mode, spec.padding)
+        if self.form == "subsample":
+            full = conv(xp, weights[0], bias, 1, 0, spec.dilation, spec.groups)
+            return full[(slice(None), slice(None), *(slice(0, s * (n - 1) + 1, s) for s, n in zip(spec.stride, n_out)))]
         out = None
         for i, (window, w) in enumerate(zip(self.windows, weights)):
             part = conv(_phase_slice(xp, window, spec.stride, n_out), w, bias if i == 0 else None, 1, 0, window.step, spec.groups)
-            out = part if out is None else out + part
+            out = part if out is None else out.add_(part)
         return out
 
     def extra_repr(self) -> str:
@@ -270,23 +288,24 @@ class DestridedConv(_DestridedConvBase):
     """A strided convolution as padding, space-to-depth and unit-stride convolution (Theorem 2).
 
     Build it with :func:`destride_layer`.  Its parameters are the equivalent filters: ``weight``
-    (dense form, ``W'`` restricted to the live phases) or ``weights`` (one exact kernel per live
-    phase), and the original ``bias``.  Gradients flow, but training the dense ``W'`` does not
-    keep its structural zeros at zero; the per-phase filters are a re-indexing of the original
-    taps, so training them is training the original layer.
+    (dense form: ``W'`` restricted to the live phases; subsample form: the original kernel) or
+    ``weights`` (phases form: one exact kernel per live phase), and the original ``bias``.
+    Gradients flow, but training the dense ``W'`` does not keep its structural zeros at zero;
+    the phases form holds a re-indexing of the original taps, so training it is training the
+    original layer.
     """
 
     def __init__(self, spec: ConvSpec, weight: torch.Tensor, bias: torch.Tensor | None, padding_mode: str = "zeros", form: str = "auto") -> None:
         super().__init__(spec, padding_mode, form)
         prepared = [nn.Parameter(w.detach().clone(), requires_grad=weight.requires_grad) for w in self.prepared_weights(weight.detach())]
-        if self.form == "dense":
-            self.weight = prepared[0]
-        else:
+        if self.form == "phases":
             self.weights = nn.ParameterList(prepared)
+        else:
+            self.weight = prepared[0]
         self.bias = None if bias is None else nn.Parameter(bias.detach().clone(), requires_grad=bias.requires_grad)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        weights = [self.weight] if self.form == "dense" else list(self.weights)
+        weights = list(self.weights) if self.form == "phases" else [self.weight]
         return self._run(x, weights, self.bias)
 
 
@@ -325,11 +344,13 @@ def _pool_length(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int
 
 
 class DestridedPool(nn.Module):
-    """A strided max or average pooling as per-phase unit-stride pooling (Theorem 2 for pooling).
+    """A strided max or average pooling as unit-stride reductions of phase slices.
 
-    Max: the maximum over phases of each phase's window maxima (``-inf`` padding, as PyTorch).
-    Average: the sum over phases of each phase's window sums, divided by PyTorch's divisor per
-    output position (``count_include_pad``, ``ceil_mode`` and ``divisor_override`` honoured).
+    Axis by axis, the window maximum (or sum) over the ``k`` taps of the axis, each tap the
+    phase slice ``x[δm : : s]`` — per-phase window maxima and the maximum across phases, in one
+    pass per axis (a box window is a product of per-axis windows).  Max pads with ``-inf``, as
+    PyTorch; average divides the sums by PyTorch's divisor per output position
+    (``count_include_pad``, ``ceil_mode`` and ``divisor_override`` honoured).
     """
 
     def __init__(
@@ -354,19 +375,7 @@ class DestridedPool(nn.Module):
         self.ceil_mode = bool(ceil_mode)
         self.count_include_pad = bool(count_include_pad)
         self.divisor_override = divisor_override
-        self.windows = phase_windows(spec)
-        self._divisors: dict[tuple[int, ...], torch.Tensor] = {}
-
-    def _reduce(self, xs: torch.Tensor, window: PhaseWindow) -> torch.Tensor:
-        if all(c == 1 for c in window.count):
-            return xs
-        ndim = self.spec.ndim
-        if self.kind == "max":
-            return _MAX_POOL[ndim](xs, window.count, 1, 0, window.step)
-        if ndim == 1:  # avg_pool1d has no divisor_override: sum in 2-D
-            return F.avg_pool2d(xs.unsqueeze(-1), (window.count[0], 1), 1, divisor_override=1).squeeze(-1)
-        pool = F.avg_pool2d if ndim == 2 else F.avg_pool3d
-        return pool(xs, window.count, 1, divisor_override=1)
+        self._divisors: dict[tuple, torch.Tensor] = {}
 
     def _divisor(self, sizes: tuple[int, ...], n_out: list[int], like: torch.Tensor) -> torch.Tensor | float:
         if self.divisor_override:
@@ -398,14 +407,18 @@ class DestridedPool(nn.Module):
         ]
         lengths = [s * (n - 1) + d * (k - 1) + 1 for n, k, s, d in zip(n_out, spec.kernel, spec.stride, spec.dilation)]
         fill = float("-inf") if self.kind == "max" else 0.0
-        xp = _pad_to(x, [p[0] for p in spec.padding], lengths, "zeros", spec.padding, fill)
-        out = None
-        for window in self.windows:
-            part = self._reduce(_phase_slice(xp, window, spec.stride, n_out), window)
-            if out is None:
-                out = part
-            else:
-                out = torch.maximum(out, part) if self.kind == "max" else out + part
+        out = _pad_to(x, [p[0] for p in spec.padding], lengths, "zeros", spec.padding, fill)
+        for axis, (k, s, d, n) in enumerate(zip(spec.kernel, spec.stride, spec.dilation, n_out)):
+            index = [slice(None)] * out.dim()
+            acc = None
+            for m in range(k):  # tap m of this axis reads phase (d·m mod s), shifted by d·m div s
+                index[2 + axis] = slice(d * m, d * m + s * (n - 1) + 1, s)
+                tap = out[tuple(index)]
+                if acc is None:
+                    acc = tap
+                else:
+                    acc = torch.maximum(acc, tap) if self.kind == "max" else acc + tap
+            out = acc
         if self.kind == "avg":
             out = out / self._divisor(sizes, n_out, out)
         return out
@@ -421,7 +434,7 @@ class DestridedPool(nn.Module):
             text += ", count_include_pad=False"
         if self.divisor_override:
             text += f", divisor_override={self.divisor_override}"
-        return text + f", phases={[w.phase for w in self.windows]}"
+        return text
 
 
 # --- entry point -------------------------------------------------------------------------------
