@@ -44,6 +44,10 @@ from .verify import VerifyReport, verify_subsampling, verify_taps
 __all__ = ["Equivalence", "destride", "default_size"]
 
 
+def _text(expr: sp.Basic) -> str:
+    return sp.sstr(expr, order="none")
+
+
 def default_size(spec: ConvSpec) -> tuple[int, ...]:
     """A small input size that exercises both boundaries and the interior on every axis."""
     return tuple(
@@ -125,13 +129,18 @@ class Equivalence:
         o, c = sp.symbols("o c", integer=True, nonnegative=True)
         return {"o": (o,), "c": (c,), "r": r, "j": j}
 
+    def _phase_terms(self) -> list[sp.Expr]:
+        """The terms of φ(r) = Σ_a r_a·Π_{b>a} s_b, in axis order."""
+        terms, weight = [], 1
+        for r, s in reversed(list(zip(self.index_symbols["r"], self.spec.stride))):
+            terms.append(weight * r)
+            weight *= s
+        return terms[::-1]
+
     @cached_property
     def phase_expr(self) -> sp.Expr:
-        """φ(r) as an expression in the phase symbols (row-major)."""
-        expr = sp.S.Zero
-        for r, s in zip(self.index_symbols["r"], self.spec.stride):
-            expr = expr * s + r
-        return expr
+        """φ(r) as an expression in the phase symbols (row-major), terms in axis order."""
+        return sp.Add(*self._phase_terms(), evaluate=False)
 
     @cached_property
     def channel_expr(self) -> sp.Expr:
@@ -141,8 +150,8 @@ class Equivalence:
             return self.phase_expr
         cin_g = self.spec.in_channels // self.groups
         if self.layout == "pytorch":
-            return c * self.phases + self.phase_expr
-        return self.phase_expr * cin_g + c
+            return sp.Add(self.phases * c, *self._phase_terms(), evaluate=False)
+        return sp.Add(*(cin_g * t for t in self._phase_terms()), c, evaluate=False)
 
     @cached_property
     def formula_lhs(self) -> sp.Indexed:
@@ -159,7 +168,7 @@ class Equivalence:
         for r, j, k, s, d, kq in zip(
             self.index_symbols["r"], self.index_symbols["j"], self.spec.kernel, self.spec.stride, self.spec.dilation, self.kernel
         ):
-            reach = s * j + r
+            reach = sp.Add(s * j, r, evaluate=False) if s > 1 else sp.Add(j, r, evaluate=False)
             taps.append(reach / d if d > 1 else reach)
             if d > 1:
                 conditions.append(sp.Eq(sp.Mod(reach, d), 0))
@@ -180,8 +189,8 @@ class Equivalence:
         f = self.formula
         if isinstance(f, sp.Piecewise):
             (entry, cond), _ = f.args
-            return f"{sp.sstr(self.formula_lhs)} = {sp.sstr(entry)} if {sp.sstr(cond)} else 0"
-        return f"{sp.sstr(self.formula_lhs)} = {sp.sstr(f)}"
+            return f"{_text(self.formula_lhs)} = {_text(entry)} if {_text(cond)} else 0"
+        return f"{_text(self.formula_lhs)} = {_text(f)}"
 
     def formula_latex(self) -> str:
         """The entry formula as LaTeX (through the template ``formula.tex``)."""
