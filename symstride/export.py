@@ -15,10 +15,10 @@ and states its channel layout, since PyTorch (``c·P + φ(r)``) and TensorFlow/O
 >>> eq = destride(Conv(kernel=3, stride=2))
 >>> npz_arrays(eq)["index"].tolist()
 [[[0, 2], [1, -1]]]
->>> print(formula_text(eq))  # doctest: +NORMALIZE_WHITESPACE
+>>> print(formula_text(eq), end="")
 layout  pytorch — channel-major: new channel c·P + φ(r) (torch.nn.functional.pixel_unshuffle)
 text    W'[r, j] = w[2*j + r] if 2*j + r <= 2 else 0    for 0 <= r < 2, 0 <= j < 2
-latex   {W'}_{r,j} = \\begin{cases} {w}_{r + 2 j} & \\text{if } r + 2 j \\leq 2 \\\\ 0 & \\text{otherwise} \\end{cases} \\qquad 0 \\le r < 2,\\ 0 \\le j < 2
+latex   {W'}_{r,j} = \\begin{cases} {w}_{2 j + r} & \\text{if } 2 j + r \\leq 2 \\\\ 0 & \\text{otherwise} \\end{cases} \\qquad 0 \\le r < 2,\\ 0 \\le j < 2
 """
 
 from __future__ import annotations
