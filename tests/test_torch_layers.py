@@ -23,10 +23,13 @@ TOL = 1e-9
 
 @pytest.fixture(autouse=True)
 def float64():
-    previous = torch.get_default_dtype()
+    """Every test in float64 on one thread (the machines are shared); both restored afterwards."""
+    previous, threads = torch.get_default_dtype(), torch.get_num_threads()
     torch.set_default_dtype(torch.float64)
+    torch.set_num_threads(1)
     yield
     torch.set_default_dtype(previous)
+    torch.set_num_threads(threads)
 
 
 def close(a, b):
