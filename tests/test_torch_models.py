@@ -18,18 +18,7 @@ from symstride.torch import layers as torch_layers
 from symstride.torch import model as torch_model
 
 TOL = 1e-9
-
-
-@pytest.fixture(autouse=True)
-def float64():
-    """Every test in float64 on one thread (the machines are shared); both restored afterwards."""
-    previous, threads = torch.get_default_dtype(), torch.get_num_threads()
-    torch.set_default_dtype(torch.float64)
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    yield
-    torch.set_default_dtype(previous)
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("torch_float64")
 
 
 def randomize_batchnorm(model):
