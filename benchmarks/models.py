@@ -1,0 +1,266 @@
+"""Cost of stride-free models: a ResNet-18-shaped network, original vs converted by symstride.
+
+Run from the repository root::
+
+    PYTHONPATH=. python benchmarks/models.py [--threads 1] [--runs 30]
+
+The model is built here (full ResNet-18 widths, random weights and batch-norm statistics,
+float32, eval mode, batch 1, 224×224, CPU; nothing is downloaded).  Every timing is the median
+of runs that alternate between the variants, so that load from other processes falls on all of
+them alike.  Beside each time stand the analytic multiply-accumulate counts (MACs): the original
+layer's, and the converted layer's (``dense`` multiplies the structural zeros of ``W'``,
+``phases`` multiplies exactly the original taps).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+from math import prod
+from typing import Callable
+
+import torch
+from torch import nn
+from torch.fx.passes.shape_prop import ShapeProp
+
+from symstride.errors import SymstrideError
+from symstride.torch import destride_layer, destride_model
+from symstride.torch.layers import DestridedConv, DestridedPool
+
+
+# --- the model -----------------------------------------------------------------------------------
+
+
+class BasicBlock(nn.Module):
+    """ResNet basic block: two 3×3 convolutions with batch-norm, a 1×1 strided shortcut when the shape changes."""
+
+    def __init__(self, cin: int, cout: int, stride: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + identity)
+
+
+class ResNet18(nn.Module):
+    """ResNet-18 (He et al. 2016) with torchvision's layer shapes."""
+
+    def __init__(self, num_classes: int = 1000) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        widths, cin, stages = (64, 128, 256, 512), 64, []
+        for i, w in enumerate(widths):
+            stride = 1 if i == 0 else 2
+            stages.append(nn.Sequential(BasicBlock(cin, w, stride), BasicBlock(w, w, 1)))
+            cin = w
+        self.layer1, self.layer2, self.layer3, self.layer4 = stages
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(512, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+def resnet18(seed: int = 0) -> ResNet18:
+    """A ResNet-18 with random weights and random batch-norm statistics, in eval mode."""
+    torch.manual_seed(seed)
+    model = ResNet18()
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.1, 0.1)
+            m.running_var.uniform_(0.5, 1.5)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.1, 0.1)
+    return model.eval()
+
+
+# --- measuring -----------------------------------------------------------------------------------
+
+
+def alternating_medians(variants: dict[str, Callable[[], object]], runs: int, warmup: int = 3) -> dict[str, tuple[float, float]]:
+    """Median (wall ms, CPU ms) of each variant over ``runs`` rounds that call every variant once.
+
+    CPU time is the process's (all threads); with one thread it is barely touched by other
+    processes on the machine, while wall time is.
+    """
+    with torch.no_grad():
+        for f in variants.values():
+            for _ in range(warmup):
+                f()
+        wall: dict[str, list[float]] = {k: [] for k in variants}
+        cpu: dict[str, list[float]] = {k: [] for k in variants}
+        for _ in range(runs):
+            for name, f in variants.items():
+                c0, t0 = time.process_time(), time.perf_counter()
+                f()
+                wall[name].append(time.perf_counter() - t0)
+                cpu[name].append(time.process_time() - c0)
+    return {k: (1e3 * statistics.median(wall[k]), 1e3 * statistics.median(cpu[k])) for k in variants}
+
+
+def _timing(times: dict[str, tuple[float, float]], name: str) -> str:
+    (w, c), (w0, c0) = times[name], times["original"]
+    return f"wall {w:8.2f} ms ×{w / w0:5.2f}   cpu {c:8.2f} ms ×{c / c0:5.2f}"
+
+
+def conv_macs(conv: nn.Conv2d, out_shape: tuple[int, ...]) -> int:
+    """Multiply-accumulates of the original convolution."""
+    return conv.out_channels * (conv.in_channels // conv.groups) * prod(conv.kernel_size) * prod(out_shape[2:])
+
+
+def converted_macs(layer: DestridedConv, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> int:
+    """Multiply-accumulates of a :class:`DestridedConv`: weights it multiplies × positions it computes."""
+    if layer.form == "subsample":  # the unit-stride convolution at every position of the padded input
+        spec = layer.spec
+        full = [n + pl + pr - d * (k - 1) for n, (pl, pr), k, d in zip(in_shape[2:], spec.padding, spec.kernel, spec.dilation)]
+        return layer.weight.numel() * prod(full)
+    weights = [layer.weight] if layer.form == "dense" else list(layer.weights)
+    return sum(w.numel() for w in weights) * prod(out_shape[2:])
+
+
+def pool_ops(pool: nn.Module, out_shape: tuple[int, ...]) -> int:
+    """Window comparisons (or additions) of a pooling: output samples × window size."""
+    k = pool.kernel_size if isinstance(pool.kernel_size, tuple) else (pool.kernel_size,) * 2
+    return prod(out_shape[1:]) * prod(k)
+
+
+def strided_layers(model: nn.Module, x: torch.Tensor) -> list[tuple[str, str, nn.Module, torch.Tensor, tuple]]:
+    """``(type, name, layer, input, output shape)`` of every strided conv/pool, by tracing with fx."""
+    gm = torch.fx.symbolic_trace(model)
+    with torch.no_grad():
+        ShapeProp(gm).propagate(x)
+    found = []
+    for node in gm.graph.nodes:
+        if node.op != "call_module":
+            continue
+        mod = gm.get_submodule(node.target)
+        stride = getattr(mod, "stride", 1)
+        stride = stride if isinstance(stride, tuple) else (stride,)
+        if isinstance(mod, (nn.Conv2d, nn.MaxPool2d)) and any(s != 1 for s in stride):
+            inp = torch.randn(tuple(node.args[0].meta["tensor_meta"].shape))
+            if isinstance(mod, nn.MaxPool2d):
+                kind = f"maxpool {mod.kernel_size}x{mod.kernel_size} s{stride[0]}"
+            else:
+                kind = f"conv {mod.kernel_size[0]}x{mod.kernel_size[1]} s{stride[0]}"
+            found.append((kind, node.target, mod, inp, tuple(node.meta["tensor_meta"].shape)))
+    return found
+
+
+def per_layer_type(model: nn.Module, x: torch.Tensor, runs: int) -> list[str]:
+    """Rows of the per-layer-type table: original vs each converted form, summed over the layers of a type."""
+    rows = []
+    groups: dict[str, list] = {}
+    for kind, name, mod, inp, out_shape in strided_layers(model, x):
+        groups.setdefault(kind, []).append((name, mod, inp, out_shape))
+    for kind, layers in groups.items():
+        variants: dict[str, Callable[[], object]] = {}
+        macs: dict[str, int] = {"original": 0}
+        forms = ("dense", "phases", "subsample", "auto") if kind.startswith("conv") else ("auto",)
+        conv = {form: [destride_layer(m, form=form) for _, m, _, _ in layers] for form in forms}
+        variants["original"] = lambda ls=layers: [m(i) for _, m, i, _ in ls]
+        for form in forms:
+            variants[form] = lambda ls=layers, cs=conv[form]: [c(i) for (_, _, i, _), c in zip(ls, cs)]
+            macs[form] = 0
+        for j, (_, mod, inp, out_shape) in enumerate(layers):
+            if isinstance(mod, nn.Conv2d):
+                macs["original"] += conv_macs(mod, out_shape)
+                for form in forms:
+                    macs[form] += converted_macs(conv[form][j], tuple(inp.shape), out_shape)
+            else:
+                macs["original"] += pool_ops(mod, out_shape)
+                for form in forms:
+                    macs[form] += pool_ops(mod, out_shape)
+        with torch.no_grad():
+            for form in forms:
+                for (_, mod, inp, _), c in zip(layers, conv[form]):
+                    torch.testing.assert_close(c(inp), mod(inp), rtol=1e-4, atol=1e-4)
+        times = alternating_medians(variants, runs)
+        chosen = ",".join(sorted({getattr(c, "form", "axis-wise") for c in conv[forms[-1]]}))
+        for form in ("original", *forms):
+            label = form if form != "auto" else f"auto ({chosen})"
+            rows.append(
+                f"{kind:<15} {len(layers):>2}  {label:<16} {_timing(times, form)}"
+                f"   MACs {macs[form] / 1e6:7.1f} M ×{macs[form] / macs['original']:5.2f}"
+            )
+    return rows
+
+
+def model_macs(model: nn.Module, x: torch.Tensor) -> int:
+    """Multiply-accumulates of every convolution in ``model`` (original or converted) on ``x``."""
+    gm = model if isinstance(model, torch.fx.GraphModule) else torch.fx.symbolic_trace(model)
+    with torch.no_grad():
+        ShapeProp(gm).propagate(x)
+    total = 0
+    for node in gm.graph.nodes:
+        if node.op != "call_module":
+            continue
+        mod = gm.get_submodule(node.target)
+        out_shape = tuple(node.meta["tensor_meta"].shape)
+        if isinstance(mod, DestridedConv):
+            total += converted_macs(mod, tuple(node.args[0].meta["tensor_meta"].shape), out_shape)
+        elif isinstance(mod, nn.Conv2d):
+            total += conv_macs(mod, out_shape)
+    return total
+
+
+def whole_model(model: nn.Module, x: torch.Tensor, runs: int) -> list[str]:
+    """Rows of the whole-model table: original and each conversion, with their convolution MACs."""
+    variants: dict[str, Callable[[], object]] = {"original": lambda: model(x)}
+    macs = {"original": model_macs(model, x)}
+    for form in ("auto", "dense", "phases", "subsample"):
+        converted = destride_model(model, x, mode="layer", form=form)
+        variants[f"layer/{form}"] = lambda c=converted: c(x)
+        macs[f"layer/{form}"] = model_macs(converted, x)
+    notes = []
+    try:
+        network = destride_model(model, x, mode="network")
+        variants["network"] = lambda: network(x)
+        macs["network"] = model_macs(network, x)
+    except SymstrideError as exc:
+        notes.append(f"mode='network' not measured: {exc}")
+    times = alternating_medians(variants, runs)
+    rows = [
+        f"{name:<16} {_timing(times, name)}   MACs {macs[name] / 1e6:7.1f} M ×{macs[name] / macs['original']:5.2f}"
+        for name in times
+    ]
+    return rows + notes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1: the timing machine is shared)")
+    parser.add_argument("--runs", type=int, default=30, help="alternating rounds per measurement (default 30)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    model = resnet18()
+    x = torch.randn(1, 3, 224, 224)
+    print(f"ResNet-18 shapes, batch 1, 3×224×224, float32, CPU, torch {torch.__version__}, "
+          f"{args.threads} thread(s), {platform.processor() or platform.machine()}, median of {args.runs} alternating runs")
+    print("\nper strided layer type (summed over its layers): median wall and CPU time, ratio to the original;")
+    print("MACs of the convolutions (window positions × window size for pooling), ratio")
+    for row in per_layer_type(model, x, args.runs):
+        print("  " + row)
+    print("\nwhole model (destride_model, form per layer as named; MACs of all convolutions):")
+    for row in whole_model(model, x, args.runs):
+        print("  " + row)
+
+
+if __name__ == "__main__":
+    main()
