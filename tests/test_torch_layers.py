@@ -106,6 +106,7 @@ CASES = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
 @pytest.mark.parametrize("form", ["dense", "phases", "subsample", "auto"])
 @pytest.mark.parametrize("case", CASES, ids=[f"case{i}" for i in range(len(CASES))])
 def test_destride_layer_equals_pytorch(case, form):

@@ -126,15 +126,13 @@ def phase_windows(spec: ConvSpec) -> tuple[PhaseWindow, ...]:
     return tuple(windows)
 
 
-def _pad_to(x: torch.Tensor, left: Sequence[int], lengths: Sequence[int], mode: str, pads: Sequence[tuple[int, int]], value: float = 0.0) -> torch.Tensor:
-    """Pad the spatial axes by ``pads`` in ``mode``, then zero-extend (``value``) or trim to ``lengths``.
+def _pad_to(x: torch.Tensor, pads: Sequence[tuple[int, int]], lengths: Sequence[int], mode: str, value: float = 0.0) -> torch.Tensor:
+    """Pad the spatial axes by ``pads`` in ``mode``, then extend with ``value`` or trim to ``lengths``.
 
-    ``left`` is the left padding actually applied; with ``mode="zeros"`` both steps are one
-    ``F.pad`` (negative widths trim).
+    With ``mode="zeros"`` both steps are one ``F.pad`` (a negative width trims).
     """
-    sizes = x.shape[2:]
     if mode == "zeros":
-        widths = [(l, L - n - l) for l, L, n in zip(left, lengths, sizes)]
+        widths = [(l, L - n - l) for (l, _), L, n in zip(pads, lengths, x.shape[2:])]
         flat = [v for pair in reversed(widths) for v in pair]
         return F.pad(x, flat, value=value) if any(flat) else x
     flat = [v for pair in reversed(pads) for v in pair]
@@ -261,14 +259,13 @@ class _DestridedConvBase(nn.Module):
             output_length(n, k, s, p, d)
             for n, k, s, p, d in zip(sizes, spec.kernel, spec.stride, spec.padding, spec.dilation)
         ]
-        left = [p[0] for p in spec.padding]
         conv = _CONV[spec.ndim]
         if self.form == "dense":
             lengths = [prepared_length(n, k, s) for n, k, s in zip(n_out, self.kernel_eq, spec.stride)]
-            xp = _pad_to(x, left, lengths, self.padding_mode, spec.padding)
+            xp = _pad_to(x, spec.padding, lengths, self.padding_mode)
             return conv(self.space_to_depth(xp), weights[0], bias, 1, 0, 1, spec.groups)
         lengths = [s * (n - 1) + d * (k - 1) + 1 for n, k, s, d in zip(n_out, spec.kernel, spec.stride, spec.dilation)]
-        xp = _pad_to(x, left, lengths, self.padding_mode, spec.padding)
+        xp = _pad_to(x, spec.padding, lengths, self.padding_mode)
         if self.form == "subsample":
             full = conv(xp, weights[0], bias, 1, 0, spec.dilation, spec.groups)
             return full[(slice(None), slice(None), *(slice(0, s * (n - 1) + 1, s) for s, n in zip(spec.stride, n_out)))]
@@ -407,7 +404,7 @@ class DestridedPool(nn.Module):
         ]
         lengths = [s * (n - 1) + d * (k - 1) + 1 for n, k, s, d in zip(n_out, spec.kernel, spec.stride, spec.dilation)]
         fill = float("-inf") if self.kind == "max" else 0.0
-        out = _pad_to(x, [p[0] for p in spec.padding], lengths, "zeros", spec.padding, fill)
+        out = _pad_to(x, spec.padding, lengths, "zeros", fill)
         for axis, (k, s, d, n) in enumerate(zip(spec.kernel, spec.stride, spec.dilation, n_out)):
             index = [slice(None)] * out.dim()
             acc = None

@@ -19,7 +19,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from ..indexing import check_layout, phase_index, phases
+from ..indexing import check_layout
 from ..params import per_axis
 
 __all__ = ["SpaceToDepth", "DepthToSpace"]
@@ -141,15 +141,3 @@ class DepthToSpace(_Resample):
         grid = [2 + ndim + a for a in range(ndim)]
         order = [0, ch] + [ax for pair in zip(grid, blocks) for ax in pair]
         return y.permute(order).reshape(b, c, *(n * sa for n, sa in zip(sizes, s)))
-
-
-def phase_channels(kept: Sequence[Sequence[int]], stride: Sequence[int], channels: int) -> list[int]:
-    """Channels of the full space-to-depth (pytorch layout) that ``SpaceToDepth(phases=kept)`` keeps."""
-    n_phases = prod(stride)
-    flats = [phase_index(r, stride) for r in kept]
-    return [c * n_phases + f for c in range(channels) for f in flats]
-
-
-def all_phases(stride: Sequence[int]) -> list[tuple[int, ...]]:
-    """Every phase vector of ``stride`` in row-major order."""
-    return list(phases(stride))
