@@ -130,9 +130,9 @@ def converted_macs(layer: DestridedConv, in_shape: tuple[int, ...], out_shape: t
     if layer.form == "subsample":  # the unit-stride convolution at every position of the padded input
         spec = layer.spec
         full = [n + pl + pr - d * (k - 1) for n, (pl, pr), k, d in zip(in_shape[2:], spec.padding, spec.kernel, spec.dilation)]
-        return layer.weight.numel() * prod(full)
-    weights = [layer.weight] if layer.form == "dense" else list(layer.weights)
-    return sum(w.numel() for w in weights) * prod(out_shape[2:])
+        return layer.conv.weight.numel() * prod(full)
+    convs = list(layer.convs) if layer.form == "phases" else [layer.conv]
+    return sum(c.weight.numel() for c in convs) * prod(out_shape[2:])
 
 
 def pool_ops(pool: nn.Module, out_shape: tuple[int, ...]) -> int:
@@ -172,8 +172,9 @@ def per_layer_type(model: nn.Module, x: torch.Tensor, runs: int) -> list[str]:
     for kind, layers in groups.items():
         variants: dict[str, Callable[[], object]] = {}
         macs: dict[str, int] = {"original": 0}
-        forms = ("dense", "phases", "subsample", "auto") if kind.startswith("conv") else ("auto",)
-        conv = {form: [destride_layer(m, form=form) for _, m, _, _ in layers] for form in forms}
+        is_conv = kind.startswith("conv")
+        forms = ("dense", "phases", "subsample", "auto") if is_conv else ("axis-wise",)
+        conv = {form: [destride_layer(m, form=form) if is_conv else destride_layer(m) for _, m, _, _ in layers] for form in forms}
         variants["original"] = lambda ls=layers: [m(i) for _, m, i, _ in ls]
         for form in forms:
             variants[form] = lambda ls=layers, cs=conv[form]: [c(i) for (_, _, i, _), c in zip(ls, cs)]
@@ -192,7 +193,7 @@ def per_layer_type(model: nn.Module, x: torch.Tensor, runs: int) -> list[str]:
                 for (_, mod, inp, _), c in zip(layers, conv[form]):
                     torch.testing.assert_close(c(inp), mod(inp), rtol=1e-4, atol=1e-4)
         times = alternating_medians(variants, runs)
-        chosen = ",".join(sorted({getattr(c, "form", "axis-wise") for c in conv[forms[-1]]}))
+        chosen = ",".join(sorted({getattr(c, "form", "") for c in conv[forms[-1]]}))
         for form in ("original", *forms):
             label = form if form != "auto" else f"auto ({chosen})"
             rows.append(

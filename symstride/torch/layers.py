@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import prod
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -69,6 +69,7 @@ FORMS = {
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 _CONV_TYPES = {nn.Conv1d: 1, nn.Conv2d: 2, nn.Conv3d: 3}
+_CONV_MODULES = {n: t for t, n in _CONV_TYPES.items()}
 _MAX_POOL_TYPES = {nn.MaxPool1d: 1, nn.MaxPool2d: 2, nn.MaxPool3d: 3}
 _AVG_POOL_TYPES = {nn.AvgPool1d: 1, nn.AvgPool2d: 2, nn.AvgPool3d: 3}
 _PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
@@ -224,7 +225,14 @@ class _DestridedConvBase(nn.Module):
         self.form = choose_form(spec) if form == "auto" else form
         self.windows = phase_windows(spec)
         self.kernel_eq = equivalent_kernel(spec)
-        self.space_to_depth = SpaceToDepth(spec.stride, phases=[w.phase for w in self.windows])
+        if self.form == "dense":
+            self.space_to_depth = SpaceToDepth(spec.stride, phases=[w.phase for w in self.windows])
+        #: Dilation of each unit-stride convolution the form runs.
+        self.dilations = {
+            "dense": [(1,) * spec.ndim],
+            "phases": [w.step for w in self.windows],
+            "subsample": [spec.dilation],
+        }[self.form]
         full = weight_gather_index(spec, "pytorch")  # (C_out, C_in/g · P, *k'), pytorch layout
         blocks = full.reshape(spec.out_channels, spec.in_channels // spec.groups, phase_count(spec), *self.kernel_eq)
         if self.form == "dense":
@@ -247,31 +255,28 @@ class _DestridedConvBase(nn.Module):
             raise ValueError(f"weight has shape {tuple(weight.shape)}, expected {self.spec.weight_shape}")
         return [_gather(weight, torch.as_tensor(i, device=weight.device)) for i in self._indices]
 
-    def _run(self, x: torch.Tensor, weights: Sequence[torch.Tensor], bias: torch.Tensor | None) -> torch.Tensor:
+    def _run(self, x: torch.Tensor, convs: Sequence[Callable[[torch.Tensor], torch.Tensor]]) -> torch.Tensor:
+        """Pad, split into phases and apply ``convs`` (unit-stride, bias in the first only)."""
         spec = self.spec
         if x.dim() != spec.ndim + 2 or x.shape[1] != spec.in_channels:
             raise ValueError(
                 f"input of shape {tuple(x.shape)} does not fit the layer "
                 f"(expected (batch, {spec.in_channels}, {spec.ndim} spatial axes))"
             )
-        sizes = x.shape[2:]
         n_out = [
             output_length(n, k, s, p, d)
-            for n, k, s, p, d in zip(sizes, spec.kernel, spec.stride, spec.padding, spec.dilation)
+            for n, k, s, p, d in zip(x.shape[2:], spec.kernel, spec.stride, spec.padding, spec.dilation)
         ]
-        conv = _CONV[spec.ndim]
         if self.form == "dense":
             lengths = [prepared_length(n, k, s) for n, k, s in zip(n_out, self.kernel_eq, spec.stride)]
-            xp = _pad_to(x, spec.padding, lengths, self.padding_mode)
-            return conv(self.space_to_depth(xp), weights[0], bias, 1, 0, 1, spec.groups)
+            return convs[0](self.space_to_depth(_pad_to(x, spec.padding, lengths, self.padding_mode)))
         lengths = [s * (n - 1) + d * (k - 1) + 1 for n, k, s, d in zip(n_out, spec.kernel, spec.stride, spec.dilation)]
         xp = _pad_to(x, spec.padding, lengths, self.padding_mode)
         if self.form == "subsample":
-            full = conv(xp, weights[0], bias, 1, 0, spec.dilation, spec.groups)
-            return full[(slice(None), slice(None), *(slice(0, s * (n - 1) + 1, s) for s, n in zip(spec.stride, n_out)))]
+            return convs[0](xp)[(slice(None), slice(None), *(slice(0, s * (n - 1) + 1, s) for s, n in zip(spec.stride, n_out)))]
         out = None
-        for i, (window, w) in enumerate(zip(self.windows, weights)):
-            part = conv(_phase_slice(xp, window, spec.stride, n_out), w, bias if i == 0 else None, 1, 0, window.step, spec.groups)
+        for window, conv in zip(self.windows, convs):
+            part = conv(_phase_slice(xp, window, spec.stride, n_out))
             out = part if out is None else out.add_(part)
         return out
 
@@ -284,26 +289,39 @@ class _DestridedConvBase(nn.Module):
 class DestridedConv(_DestridedConvBase):
     """A strided convolution as padding, space-to-depth and unit-stride convolution (Theorem 2).
 
-    Build it with :func:`destride_layer`.  Its parameters are the equivalent filters: ``weight``
-    (dense form: ``W'`` restricted to the live phases; subsample form: the original kernel) or
-    ``weights`` (phases form: one exact kernel per live phase), and the original ``bias``.
-    Gradients flow, but training the dense ``W'`` does not keep its structural zeros at zero;
-    the phases form holds a re-indexing of the original taps, so training it is training the
-    original layer.
+    Build it with :func:`destride_layer`.  Its unit-stride convolutions are ordinary
+    ``nn.Conv1d/2d/3d`` modules (stride 1, no padding): ``conv`` holding ``W'`` restricted to the
+    live phases (dense form) or the original kernel (subsample form), or ``convs``, one per live
+    phase with its exact kernel (phases form); the first carries the original bias.  Gradients
+    flow, but training the dense ``W'`` does not keep its structural zeros at zero; the phases
+    form holds a re-indexing of the original taps, so training it is training the original layer.
     """
 
     def __init__(self, spec: ConvSpec, weight: torch.Tensor, bias: torch.Tensor | None, padding_mode: str = "zeros", form: str = "auto") -> None:
         super().__init__(spec, padding_mode, form)
-        prepared = [nn.Parameter(w.detach().clone(), requires_grad=weight.requires_grad) for w in self.prepared_weights(weight.detach())]
+        with torch.no_grad():
+            convs = [
+                self._unit_conv(w, bias if i == 0 else None, d, weight.requires_grad)
+                for i, (w, d) in enumerate(zip(self.prepared_weights(weight), self.dilations))
+            ]
         if self.form == "phases":
-            self.weights = nn.ParameterList(prepared)
+            self.convs = nn.ModuleList(convs)
         else:
-            self.weight = prepared[0]
-        self.bias = None if bias is None else nn.Parameter(bias.detach().clone(), requires_grad=bias.requires_grad)
+            self.conv = convs[0]
+
+    def _unit_conv(self, weight: torch.Tensor, bias: torch.Tensor | None, dilation: tuple[int, ...], trainable: bool) -> nn.Module:
+        g = self.spec.groups
+        conv = _CONV_MODULES[self.spec.ndim](
+            weight.shape[1] * g, weight.shape[0], tuple(weight.shape[2:]), dilation=dilation, groups=g,
+            bias=bias is not None, device=weight.device, dtype=weight.dtype,
+        )
+        conv.weight.copy_(weight)
+        if bias is not None:
+            conv.bias.copy_(bias)
+        return conv.requires_grad_(trainable)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        weights = list(self.weights) if self.form == "phases" else [self.weight]
-        return self._run(x, weights, self.bias)
+        return self._run(x, list(self.convs) if self.form == "phases" else [self.conv])
 
 
 class DestridedConvCall(_DestridedConvBase):
@@ -314,7 +332,13 @@ class DestridedConvCall(_DestridedConvBase):
     """
 
     def forward(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
-        return self._run(x, self.prepared_weights(weight), bias)
+        conv, g = _CONV[self.spec.ndim], self.spec.groups
+
+        def unit(w: torch.Tensor, b: torch.Tensor | None, d: tuple[int, ...]) -> Callable[[torch.Tensor], torch.Tensor]:
+            return lambda z: conv(z, w, b, 1, 0, d, g)
+
+        weights = self.prepared_weights(weight)
+        return self._run(x, [unit(w, bias if i == 0 else None, d) for i, (w, d) in enumerate(zip(weights, self.dilations))])
 
 
 # --- pooling -------------------------------------------------------------------------------------
@@ -437,7 +461,7 @@ class DestridedPool(nn.Module):
 # --- entry point -------------------------------------------------------------------------------
 
 
-def destride_layer(layer: nn.Module, *, form: str = "auto") -> nn.Module:
+def destride_layer(layer: nn.Module, *, form: str = "dense") -> nn.Module:
     """The unit-stride equivalent of a strided PyTorch layer (Theorem 2).
 
     ``layer`` is an ``nn.Conv1d/2d/3d`` (any groups, dilation, bias, padding — ints, tuples,
@@ -445,15 +469,18 @@ def destride_layer(layer: nn.Module, *, form: str = "auto") -> nn.Module:
     ``nn.AvgPool1d/2d/3d``.  The result is made of padding, a split into phases
     (space-to-depth, phases without weight dropped) and unit-stride convolutions or poolings;
     its output equals ``layer``'s on every input.  ``form`` picks the equivalent convolution
-    (:data:`FORMS`).
+    (:data:`FORMS`): by default ``"dense"``, Theorem 2 as stated — padding, one
+    :class:`SpaceToDepth` and one unit-stride ``nn.Conv`` with ``W'``; ``"auto"`` picks the
+    fastest form for the layer's shape (what :func:`destride_model` uses).
 
     >>> import torch
     >>> conv = torch.nn.Conv2d(3, 8, 3, stride=2, padding=1).double()
-    >>> eq = destride_layer(conv, form="dense")
+    >>> eq = destride_layer(conv)
     >>> eq
     DestridedConv(
       2-D, kernel 3, stride 2, padding 1, dilation 1, 3→8 channels, form='dense', phases=[(0, 0), (0, 1), (1, 0), (1, 1)]
       (space_to_depth): SpaceToDepth(stride=(2, 2), layout='pytorch', phases=[(0, 0), (0, 1), (1, 0), (1, 1)])
+      (conv): Conv2d(12, 8, kernel_size=(2, 2), stride=(1, 1))
     )
     >>> x = torch.randn(2, 3, 11, 10, dtype=torch.float64)
     >>> bool(torch.allclose(eq(x), conv(x), rtol=0, atol=1e-12))
