@@ -93,7 +93,7 @@ def output_shape(spec: ConvSpec, size: Sequence[int] | int) -> tuple[int, ...]:
 
 def input_size(spec: ConvSpec, size: Sequence[int] | int) -> tuple[int, ...]:
     """Validate a spatial input size against ``spec`` (an int broadcasts to every axis)."""
-    if isinstance(size, (list, tuple)):
+    if isinstance(size, (list, tuple)) or (hasattr(size, "__iter__") and not isinstance(size, (str, bytes))):
         items = tuple(size)
     else:
         items = (size,) * spec.ndim

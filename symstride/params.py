@@ -84,7 +84,7 @@ def normalize_padding(value: Any, ndim: int) -> tuple[tuple[int, int], ...]:
         )
     pairs = []
     for axis, item in enumerate(items):
-        if isinstance(item, numbers.Integral) and not isinstance(item, bool):
+        if isinstance(item, numbers.Number) or isinstance(item, bool):
             left = right = as_int(item, f"padding (axis {axis})")
         else:
             pair = _axis_values(item, f"padding (axis {axis})")
@@ -102,10 +102,19 @@ def normalize_padding(value: Any, ndim: int) -> tuple[tuple[int, int], ...]:
 
 
 def _materialize(value: Any) -> Any:
-    """Read a one-shot iterable (generator, iterator) once, into a tuple."""
-    if isinstance(value, (str, bytes, numbers.Number)) or not hasattr(value, "__iter__"):
+    """Read a one-shot iterable (generator, iterator, array) once, into a tuple of plain values."""
+    if isinstance(value, (str, bytes, numbers.Number)):
         return value
-    return tuple(_materialize(v) for v in value)
+    if hasattr(value, "__index__"):  # 0-d integer arrays and tensors
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    try:
+        items = iter(value)
+    except TypeError:  # not iterable (e.g. a 0-d float array): per_axis names it
+        return value
+    return tuple(_materialize(v) for v in items)
 
 
 def _ndim_of(*values: Any) -> int:
@@ -150,7 +159,11 @@ class ConvSpec:
     ) -> "ConvSpec":
         """Validate and normalise; the number of axes is the longest per-axis list (or ``ndim``)."""
         kernel, stride, padding, dilation = (_materialize(v) for v in (kernel, stride, padding, dilation))
-        if ndim is None:
+        if ndim is not None:
+            ndim = as_int(ndim, "ndim")
+            if ndim < 1:
+                raise ValueError(f"ndim must be a positive integer (the number of spatial axes), got {ndim}")
+        else:
             ndim = _ndim_of(kernel, stride, dilation)
             pad_items = _axis_values(padding, "padding")
             if len(pad_items) > 1 or not isinstance(pad_items[0], numbers.Integral):

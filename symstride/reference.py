@@ -61,12 +61,12 @@ def pad(x: Any, padding: Any, mode: str = "zeros") -> np.ndarray:
     if mode not in PADDING_MODES:
         raise ValueError(f"unknown padding mode {mode!r}; expected one of {', '.join(map(repr, PADDING_MODES))}")
     widths = [(0, 0), (0, 0), *spec.padding]
-    if mode == "reflect":
-        for axis, (l, r) in enumerate(spec.padding):
-            if max(l, r) >= x.shape[axis + 2]:
-                raise ValueError(
-                    f"reflect padding {max(l, r)} must be smaller than the input size {x.shape[axis + 2]} (axis {axis})"
-                )
+    for axis, (l, r) in enumerate(spec.padding):
+        n = x.shape[axis + 2]
+        if mode == "reflect" and max(l, r) >= n:
+            raise ValueError(f"reflect padding {max(l, r)} must be smaller than the input size {n} (axis {axis})")
+        if mode == "circular" and max(l, r) > n:
+            raise ValueError(f"circular padding {max(l, r)} must not exceed the input size {n} (axis {axis})")
     return np.pad(x, widths, mode=PADDING_MODES[mode])
 
 
@@ -163,6 +163,8 @@ def destride_weights(weight: Any, stride: Any, dilation: Any = 1, layout: str = 
     w = _array(weight, "weight")
     ndim = w.ndim - 2
     g = as_int(groups, "groups")
+    if g < 1:
+        raise ValueError(f"groups must be a positive integer, got {g}")
     if layout == "tf" and g > 1:
         raise ValueError(
             f"layout='tf' orders channels phase-major (φ(r)·C + c), which splits each of the groups={g} "
