@@ -19,7 +19,7 @@ from ..errors import SymstrideError
 __all__ = ["main", "COMMANDS", "UsageError"]
 
 #: Subcommand modules, in help order.
-COMMANDS = ("derive",)
+COMMANDS = ("derive", "network")
 
 
 class UsageError(ValueError):

@@ -9,8 +9,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-__all__ = ["axis_ints", "padding_arg"]
+__all__ = ["axis_ints", "padding_arg", "write_output"]
 
 
 def _int(text: str, what: str) -> int:
@@ -35,3 +36,20 @@ def padding_arg(text: str) -> tuple:
         else:
             out.append(_int(part, "padding"))
     return tuple(out)
+
+
+def write_output(text: str | bytes, path: str | None) -> None:
+    """Write a subcommand's result to ``path`` (``-o FILE``), or to standard output when None.
+
+    Bytes (a binary format such as npz) are written as they are and need a path.
+    """
+    if isinstance(text, bytes):
+        if not path:
+            raise ValueError("a binary format needs an output file: give -o FILE")
+        with open(path, "wb") as fh:
+            fh.write(text)
+    elif path:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)

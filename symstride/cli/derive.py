@@ -8,7 +8,6 @@ writers in :data:`FORMATS`.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Callable
 
 from .. import export
@@ -16,7 +15,7 @@ from ..equivalence import Equivalence, destride
 from ..indexing import LAYOUTS
 from ..operators import Conv
 from ..report import json_text
-from ._args import axis_ints, padding_arg
+from ._args import axis_ints, padding_arg, write_output
 
 __all__ = ["FORMATS", "add_parser", "run"]
 
@@ -77,12 +76,5 @@ def build(args: argparse.Namespace) -> Equivalence:
 def run(args: argparse.Namespace) -> int:
     eq = build(args)
     text = FORMATS[args.format](eq, args)
-    if isinstance(text, bytes):
-        with open(args.output, "wb") as fh:
-            fh.write(text)
-    elif args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    else:
-        sys.stdout.write(text)
+    write_output(text, args.output)
     return 0

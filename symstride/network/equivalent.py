@@ -1,0 +1,437 @@
+"""Theorem 3: a strided network as a non-strided network with tied filters.
+
+:func:`destride` turns a :class:`~symstride.network.strided.Network` into an
+:class:`EquivalentNetwork`: one space-to-depth of the input by ``S = Π s_l`` (per axis), then
+only unit-stride operations in the phase domain of :mod:`~symstride.network.phases`:
+
+* a convolution becomes a :class:`TiedConv` with ``C_out·R^d`` filters over ``C_in·B^d``
+  channels, ``W'[o·R^d + φ(q), c·B^d + φ(r), j] = w[o, c, m]`` with
+  ``B·j + r = s·q + δ·m − p + B·e``, bias ``b'[o·R^d + φ(q)] = b[o]``;
+* activations and batch-norm are unchanged up to repeating per-channel parameters per phase
+  (:mod:`~symstride.network.pointwise`);
+* average pooling is a fixed depthwise :class:`TiedConv` (divided by a fixed per-position count
+  when ``count_include_pad=False``); max pooling a :class:`TiedMaxPool`: per-phase window maxima,
+  then a maximum across phases, padding with ``−∞``;
+* residual blocks keep body and shortcut in the same phase basis and add;
+* a :class:`Mask` before a layer exactly where :mod:`~symstride.network.boundary` says so.
+
+Every operation is plain data (integer index maps, numpy arrays) with a ``forward``; the
+parameters are the strided network's own (PyTorch ``state_dict`` layout).
+
+>>> from .strided import Network
+>>> net = Network.from_spec({"input": {"channels": 1, "size": [9]},
+...     "layers": [{"type": "conv", "out_channels": 2, "kernel": 3, "stride": 2, "padding": 1},
+...                {"type": "relu"},
+...                {"type": "conv", "out_channels": 1, "kernel": 3, "stride": 2, "padding": 1}]})
+>>> eq = net.destride()
+>>> eq.input.basis.phases, [type(op).__name__ for op in eq.ops]
+((4,), ['TiedConv', 'PhaseActivation', 'TiedConv'])
+>>> eq.ops[0].weight_index.shape, eq.ops[0].padding       # 2·2 filters over 1·4 channels, k' = 2
+((4, 4, 2), ((1, 0),))
+>>> [op.path for op in eq.masks]   # layer 0 gives 5 samples in 2 phases; layer 2 reads position 5
+['2']
+>>> params = net.random_params(seed=1); x = net.random_input(seed=1)
+>>> float(abs(eq.forward(x, params) - net.forward(x, params)).max()) < 1e-12
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from math import prod
+from typing import Any, Mapping, Sequence, Union
+
+import numpy as np
+
+from ..errors import SymstrideError
+from ..indexing import output_shape
+from ..reference import conv, pad, space_to_depth
+from .boundary import Boundary, decide, zero_overhang_after
+from .phases import AxisMap, PhaseBasis, PhaseTap, TapArrays, axis_map, mask_keep, phase_padding, phase_taps, tied_weight_index
+from .pointwise import ACTIVATIONS, batchnorm
+from .pooling import inside_counts
+from .spec import Activation, BatchNorm, Conv, Layer, Pool, layer_stride, walk
+from .strided import input_array, parameter
+
+__all__ = [
+    "Mask",
+    "InputStage",
+    "TiedConv",
+    "TiedMaxPool",
+    "PhaseActivation",
+    "PhaseBatchNorm",
+    "PhaseResidual",
+    "PhaseOp",
+    "EquivalentNetwork",
+    "destride",
+    "phase_pad",
+]
+
+
+def phase_pad(z: np.ndarray, padding: Sequence[tuple[int, int]], value: float = 0.0) -> np.ndarray:
+    """Pad the spatial axes with ``value``; a negative width crops (as ``torch.nn.functional.pad``)."""
+    crop = tuple(slice(max(0, -l), n - max(0, -r)) for (l, r), n in zip(padding, z.shape[2:]))
+    z = z[(slice(None), slice(None), *crop)]
+    widths = [(0, 0), (0, 0), *((max(0, l), max(0, r)) for l, r in padding)]
+    return np.pad(z, widths, constant_values=value)
+
+
+def _split_phases(z: np.ndarray, n_phases: int) -> np.ndarray:
+    """``(b, C·P, *A)`` → ``(b, C, P, *A)`` (channel-major phase order)."""
+    return z.reshape(z.shape[0], z.shape[1] // n_phases, n_phases, *z.shape[2:])
+
+
+@dataclass(frozen=True, eq=False)
+class Mask:
+    """A fixed 0/1 mask on a phase-domain input: samples with ``keep`` false become ``fill``.
+
+    ``keep`` has shape ``(B^d, *A)`` and is shared by every channel (see
+    :func:`~symstride.network.phases.mask_keep`).
+    """
+
+    keep: np.ndarray
+    fill: float
+
+    def full(self, channels: int) -> np.ndarray:
+        """The mask over all ``channels·B^d`` phase channels, as 0/1 floats."""
+        return np.tile(self.keep, (channels,) + (1,) * (self.keep.ndim - 1)).astype(np.float64)
+
+    def apply(self, z: np.ndarray) -> np.ndarray:
+        return np.where(self.keep, _split_phases(z, self.keep.shape[0]), self.fill).reshape(z.shape)
+
+
+@dataclass(frozen=True, eq=False)
+class InputStage:
+    """The only resampling: optional pre-padding (a padding mode of the first convolution),
+    zero extension to ``S·A`` per axis, and one space-to-depth by ``S``."""
+
+    basis: PhaseBasis  #: channels, padded size, phases S, length A
+    padding: tuple[tuple[int, int], ...]  #: pre-padding (zeros when none)
+    padding_mode: str
+    serves: str | None  #: path of the convolution whose padding is applied here
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if self.serves is not None:
+            x = pad(x, self.padding, self.padding_mode)
+        extend = [(0, 0), (0, 0), *((0, s * a - n) for s, a, n in zip(self.basis.phases, self.basis.length, x.shape[2:]))]
+        return space_to_depth(np.pad(x, extend), self.basis.phases)
+
+
+@dataclass(frozen=True, eq=False)
+class TiedConv:
+    """A unit-stride convolution with a tied filter bank gathered from the original weight.
+
+    ``taps`` is the phase tap map ``(φ(q), m) ↦ (φ(r), j)``; ``weight_index`` (shape
+    ``(C_out·R^d, C_in/groups·B^d, *K')``, built from it) holds, for each entry of
+    ``W'``, the flat index into the original weight ``(C_out, C_in/groups, *k)`` or −1 for a
+    structural zero; ``bias_index[o·R^d + φ(q)] = o``.  Average pooling uses the same form
+    with a ``fixed_weight`` instead of a parameter, and, for ``count_include_pad=False``, a
+    fixed ``divisor`` of shape ``(R^d, *A_out)``.
+    """
+
+    path: str
+    source: str  #: "conv" or "avgpool"
+    inputs: PhaseBasis
+    output: PhaseBasis
+    axes: tuple[AxisMap, ...]
+    weight_shape: tuple[int, ...]
+    taps: tuple[PhaseTap, ...]
+    bias_index: np.ndarray | None
+    groups: int
+    padding: tuple[tuple[int, int], ...]  #: phase-domain zero padding (negative crops)
+    boundary: Boundary
+    mask: Mask | None
+    fixed_weight: np.ndarray | None = None
+    divisor: np.ndarray | None = None
+
+    @property
+    def label(self) -> str:
+        return f"layer {self.path} ({self.source})"
+
+    @cached_property
+    def weight_index(self) -> np.ndarray:
+        """The whole gather index (computed on first use; large for deep networks)."""
+        return self.weight_index_rows()
+
+    def weight_index_rows(self, rows: slice | None = None) -> np.ndarray:
+        """A block of output channels of the gather index, built from :attr:`taps`."""
+        return tied_weight_index(self.weight_shape, self.axes, self.taps, rows)
+
+    def original_weight(self, params: Mapping[str, Any]) -> np.ndarray:
+        if self.fixed_weight is not None:
+            return self.fixed_weight
+        return parameter(params, f"{self.path}.weight", self.weight_shape)
+
+    def weight(self, params: Mapping[str, Any]) -> np.ndarray:
+        """The tied bank ``W'`` for the given parameters."""
+        flat = self.original_weight(params).reshape(-1)
+        return np.where(self.weight_index >= 0, flat[np.maximum(self.weight_index, 0)], 0.0)
+
+    def bias(self, params: Mapping[str, Any]) -> np.ndarray | None:
+        """The repeated bias ``b'``, or None."""
+        if self.bias_index is None:
+            return None
+        return parameter(params, f"{self.path}.bias", (self.weight_shape[0],))[self.bias_index]
+
+    def forward(self, z: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
+        if self.mask is not None:
+            z = self.mask.apply(z)
+        y = conv(phase_pad(z, self.padding), self.weight(params), groups=self.groups)
+        b = self.bias(params)
+        if b is not None:
+            y = y + b.reshape((1, -1) + (1,) * (y.ndim - 2))
+        if self.divisor is not None:
+            y = (_split_phases(y, self.divisor.shape[0]) / self.divisor).reshape(y.shape)
+        return y
+
+
+@dataclass(frozen=True, eq=False)
+class TiedMaxPool:
+    """Max pooling in the phase domain: for output phase ``φ(q)`` of channel ``c``,
+    ``max over taps (φ(r), j)`` of the ``−∞``-padded input channel ``c·B^d + φ(r)`` at offset ``j``,
+    computed as window maxima per input phase and then a maximum across phases.
+
+    Outputs past the end of the feature map may read nothing but padding and come out ``−∞``;
+    a later convolution multiplies them by structural zeros, and ``0·(−∞)`` is NaN in floating
+    point.  The ``guard`` (a mask on the output, fill 0) sets that overhang to 0; it never
+    touches a true output, so exactness does not depend on it.
+    """
+
+    path: str
+    inputs: PhaseBasis
+    output: PhaseBasis
+    axes: tuple[AxisMap, ...]
+    taps: tuple[PhaseTap, ...]
+    padding: tuple[tuple[int, int], ...]
+    pad_value: float
+    boundary: Boundary
+    mask: Mask | None
+    guard: Mask | None = None  #: zeroes the output's overhang (see the class docstring)
+    source: str = field(default="maxpool")
+
+    @property
+    def label(self) -> str:
+        return f"layer {self.path} (maxpool)"
+
+    def forward(self, z: np.ndarray, params: Mapping[str, Any] | None = None) -> np.ndarray:
+        if self.mask is not None:
+            z = self.mask.apply(z)
+        zp = _split_phases(phase_pad(z, self.padding, self.pad_value), self.inputs.count)
+        length = self.output.length
+        out = np.full((z.shape[0], self.inputs.channels, self.output.count, *length), -np.inf)
+        by_phase: dict[tuple[int, int], list[tuple[int, ...]]] = {}
+        for t in self.taps:
+            by_phase.setdefault((t.out_phase, t.in_phase), []).append(t.offset)
+        for (q, r), offsets in by_phase.items():
+            window = np.full((z.shape[0], self.inputs.channels, *length), -np.inf)
+            for j in offsets:  # window maximum within phase r
+                np.maximum(window, zp[(slice(None), slice(None), r, *(slice(jj, jj + a) for jj, a in zip(j, length)))], out=window)
+            np.maximum(out[:, :, q], window, out=out[:, :, q])  # maximum across phases
+        out = out.reshape(z.shape[0], -1, *length)
+        return self.guard.apply(out) if self.guard is not None else out
+
+
+@dataclass(frozen=True, eq=False)
+class PhaseActivation:
+    """An activation, unchanged (commuting lemma)."""
+
+    path: str
+    name: str
+    options: tuple[tuple[str, float], ...]
+    basis: PhaseBasis
+
+    def forward(self, z: np.ndarray, params: Mapping[str, Any] | None = None) -> np.ndarray:
+        return ACTIVATIONS[self.name].apply(z, dict(self.options))
+
+
+@dataclass(frozen=True, eq=False)
+class PhaseBatchNorm:
+    """Batch-norm with per-channel parameters repeated per phase: phase channel ``i`` uses
+    the parameters of channel ``channel_source[i]`` (``= i // R^d``)."""
+
+    path: str
+    basis: PhaseBasis
+    channel_source: np.ndarray
+    eps: float
+
+    def forward(self, z: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
+        shape = (self.basis.channels,)
+        w, b, m, v = (parameter(params, f"{self.path}.{n}", shape)[self.channel_source]
+                      for n in ("weight", "bias", "running_mean", "running_var"))
+        return batchnorm(z, w, b, m, v, self.eps)
+
+
+@dataclass(frozen=True, eq=False)
+class PhaseResidual:
+    """``body(z) + shortcut(z)`` with both branches ending in the same phase basis."""
+
+    path: str
+    inputs: PhaseBasis
+    output: PhaseBasis
+    body: tuple["PhaseOp", ...]
+    shortcut: tuple["PhaseOp", ...]
+
+    def forward(self, z: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
+        return _run(self.body, z, params) + _run(self.shortcut, z, params)
+
+
+PhaseOp = Union[TiedConv, TiedMaxPool, PhaseActivation, PhaseBatchNorm, PhaseResidual]
+
+
+def _run(ops: Sequence[PhaseOp], z: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
+    for op in ops:
+        z = op.forward(z, params)
+    return z
+
+
+@dataclass(frozen=True, eq=False)
+class EquivalentNetwork:
+    """The non-strided network with tied filters equivalent to ``network``."""
+
+    network: Any  #: the strided :class:`~symstride.network.strided.Network`
+    input: InputStage
+    ops: tuple[PhaseOp, ...]
+
+    def forward(self, x: Any, params: Mapping[str, Any]) -> np.ndarray:
+        """Output on ``x`` with the strided network's parameters; equals ``network.forward``."""
+        return _run(self.ops, self.input.forward(input_array(x, self.network.spec)), params)
+
+    @property
+    def windowed(self) -> list[TiedConv | TiedMaxPool]:
+        """The operations that read windows (convolutions and pooling), depth first."""
+        return [op for op in walk(self.ops) if isinstance(op, (TiedConv, TiedMaxPool))]
+
+    @property
+    def boundaries(self) -> list[Boundary]:
+        """The boundary analysis of every windowed operation."""
+        return [op.boundary for op in self.windowed]
+
+    @property
+    def masks(self) -> list[TiedConv | TiedMaxPool]:
+        """The operations preceded by a mask."""
+        return [op for op in self.windowed if op.mask is not None]
+
+    def __repr__(self) -> str:
+        n = len(self.windowed)
+        return (f"EquivalentNetwork(space-to-depth by {list(self.input.basis.phases)}, {n} unit-stride windowed "
+                f"operations, masks before {[op.path for op in self.masks] or 'none'})")
+
+
+# ---------------------------------------------------------------------------------------------
+# the construction
+
+def _maps(spec, out_phases: Sequence[int]) -> tuple[AxisMap, ...]:
+    return tuple(axis_map(k, s, d, p, r) for k, s, d, (p, _), r in zip(spec.kernel, spec.stride, spec.dilation, spec.padding, out_phases))
+
+
+def _windowed(layer: Conv | Pool, spec, basis: PhaseBasis, zero_overhang: bool, after: tuple[int, ...]):
+    maps = _maps(spec, after)
+    assert tuple(m.in_phases for m in maps) == basis.phases, "phase bases out of step"
+    channels = layer.out_shape.channels
+    out = PhaseBasis.of(channels, output_shape(spec, basis.size), after)
+    padding = phase_padding(maps, basis.length, out.length)
+    fill = -np.inf if isinstance(layer, Pool) and layer.mode == "max" else 0.0
+    boundary = decide(layer.path, layer.kind, spec, basis, zero_overhang, fill)
+    mask = Mask(mask_keep(basis.size, basis.phases, basis.length), fill) if boundary.needed else None
+    if isinstance(layer, Pool) and layer.mode == "max":
+        guard = Mask(mask_keep(out.size, out.phases, out.length), 0.0) if out.has_overhang else None
+        return TiedMaxPool(layer.path, basis, out, maps, tuple(phase_taps(maps)), padding, -np.inf, boundary, mask, guard)
+    n_out = out.count
+    if isinstance(layer, Conv):
+        bias = np.repeat(np.arange(channels), n_out) if layer.bias else None
+        return TiedConv(layer.path, "conv", basis, out, maps, spec.weight_shape, TapArrays(phase_taps(maps)),
+                        bias, spec.groups, padding, boundary, mask)
+    exact_mean = layer.count_include_pad or not any(l for l, _ in spec.padding)
+    weight = np.full(spec.weight_shape, 1.0 / spec.taps if exact_mean else 1.0)
+    divisor = None if exact_mean else _divisor(spec, basis, out)
+    return TiedConv(layer.path, "avgpool", basis, out, maps, spec.weight_shape, TapArrays(phase_taps(maps)),
+                    None, spec.groups, padding, boundary, mask, weight, divisor)
+
+
+def _divisor(spec, basis: PhaseBasis, out: PhaseBasis) -> np.ndarray:
+    """``count_include_pad=False``: the number of taps inside the input, per output phase sample
+    (1 past the end of the output, where nothing is read)."""
+    d = len(out.size)
+    div = np.ones((*out.phases, *out.length))
+    for axis, (n_in, n_out, k, s, (p, _), r, a) in enumerate(
+        zip(basis.size, out.size, spec.kernel, spec.stride, spec.padding, out.phases, out.length)
+    ):
+        counts = inside_counts(n_in, k, s, p, n_out)
+        pos = r * np.arange(a)[None, :] + np.arange(r)[:, None]
+        per = np.where(pos < n_out, counts[np.minimum(pos, n_out - 1)], 1)
+        shape = [1] * (2 * d)
+        shape[axis], shape[d + axis] = r, a
+        div = div * per.reshape(shape)
+    return div.reshape(out.count, *out.length)
+
+
+def _build(layers: Sequence[Layer], basis: PhaseBasis, zero_overhang: bool, after: tuple[int, ...], prepad: str | None):
+    ndim = len(after)
+    # R for each layer: the strides of the later layers of this list, times `after`
+    suffix = [after]
+    for layer in reversed(layers[1:]):
+        suffix.append(tuple(a * s for a, s in zip(suffix[-1], layer_stride(layer, ndim))))
+    suffix.reverse()
+    ops = []
+    for layer, r in zip(layers, suffix):
+        if isinstance(layer, (Conv, Pool)):
+            spec = layer.conv if isinstance(layer, Conv) else layer.pool
+            if isinstance(layer, Conv) and layer.path == prepad:
+                spec = spec.replace(padding=0)
+            op = _windowed(layer, spec, basis, zero_overhang, r)
+        elif isinstance(layer, Activation):
+            op = PhaseActivation(layer.path, layer.name, layer.options, basis)
+        elif isinstance(layer, BatchNorm):
+            op = PhaseBatchNorm(layer.path, basis, np.repeat(np.arange(basis.channels), basis.count), layer.eps)
+        else:
+            body, out, _ = _build(layer.body, basis, zero_overhang, r, prepad)
+            shortcut, out_s, _ = _build(layer.shortcut, basis, zero_overhang, r, prepad) if layer.shortcut else ((), basis, zero_overhang)
+            assert out == out_s, "residual branches in different phase bases"
+            op = PhaseResidual(layer.path, basis, out, body, shortcut)
+        zero_overhang = zero_overhang_after(op, zero_overhang)
+        basis = getattr(op, "output", basis)
+        ops.append(op)
+    return tuple(ops), basis, zero_overhang
+
+
+def _first_padding_mode(layers: Sequence[Layer]) -> Conv | None:
+    """The convolution whose non-zero padding mode can be applied before space-to-depth:
+    the first layer that is not pointwise, when it is such a convolution."""
+    for layer in layers:
+        if isinstance(layer, (Activation, BatchNorm)):
+            continue  # copying pads (reflect, replicate, circular) commute with pointwise maps
+        if isinstance(layer, Conv) and layer.padding_mode != "zeros":
+            return layer
+        return None
+    return None
+
+
+def destride(network) -> EquivalentNetwork:
+    """The equivalent non-strided network of a strided :class:`~symstride.network.strided.Network`.
+
+    Raises :class:`~symstride.errors.SymstrideError` for a reflect/replicate/circular padding
+    on a convolution that is not the first window-reading layer: such padding copies samples
+    from the far side of the true feature map, which in the phase domain lie in other phases
+    and at positions that depend on ``N``; it is not a per-phase operation.
+    """
+    spec = network.spec
+    first = _first_padding_mode(spec.layers)
+    for layer in walk(spec.layers):
+        if isinstance(layer, Conv) and layer.padding_mode != "zeros" and layer is not first:
+            raise SymstrideError(
+                f"{layer.label}: padding_mode={layer.padding_mode!r} is exact only on the first layer (applied "
+                "before space-to-depth); on a later layer it copies samples across the boundary of the "
+                "feature map, which in the phase domain is not a per-phase operation"
+            )
+    size = spec.input.size
+    padding = ((0, 0),) * spec.ndim
+    if first is not None:
+        padding = first.conv.padding
+        size = tuple(n + l + r for n, (l, r) in zip(size, padding))
+    stride = network.total_stride
+    basis = PhaseBasis.of(spec.input.channels, size, stride)
+    stage = InputStage(basis, padding, first.padding_mode if first else "zeros", first.path if first else None)
+    ops, out, _ = _build(spec.layers, basis, True, (1,) * spec.ndim, stage.serves)
+    assert out.phases == (1,) * spec.ndim and out.length == spec.output.size
+    return EquivalentNetwork(network, stage, ops)

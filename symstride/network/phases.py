@@ -1,0 +1,200 @@
+"""Theorem 3's index arithmetic: layers of a strided network in the multi-rate phase domain.
+
+Per axis, a layer with stride ``s`` is followed by the stride ``R = Π_{later} s_i`` of the
+layers after it, so its output is represented by ``R`` phases and its input by ``B = s·R``
+phases: ``z[c·B^d + φ(r), a] = x[c, B·a + r]`` (channel-major, as ``pixel_unshuffle``).  Output
+sample ``n = R·a + q`` of a kernel tap ``m`` reads input position ``s·n + δ·m − p``
+``= B·a + s·q + δ·m − p``; writing ``s·q + δ·m − p + B·e = B·j + r`` (Euclidean division, with
+``e = ceil(p/B)`` phase samples of left zero padding so that ``B·j + r ≥ 0``) the read is phase
+``r`` of the input at phase-domain offset ``a + j − e``.  Hence the layer is a unit-stride
+layer in the phase domain with kernel ``K' = max j + 1`` and the tied filter bank
+``W'[o·R^d + φ(q), c·B^d + φ(r), j] = w[o, c, m]``: each original weight lands once for every
+output phase ``q``, i.e. ``R^d`` times.
+
+>>> m = axis_map(kernel=3, stride=2, dilation=1, pad_left=1, out_phases=2)
+>>> m.in_phases, m.offset, m.kernel_eq
+(4, 1, 2)
+>>> m.phase, m.shift      # r[q][m] and j[q][m]
+(((3, 0, 1), (1, 2, 3)), ((0, 1, 1), (1, 1, 1)))
+>>> phase_length(9, 4), mask_keep((9,), (4,), (3,)).astype(int).tolist()
+(3, [[1, 1, 1], [1, 1, 0], [1, 1, 0], [1, 1, 0]])
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from math import prod
+from typing import NamedTuple, Sequence
+
+import numpy as np
+
+from ..indexing import channel_index, phase_index, phases
+
+__all__ = [
+    "AxisMap",
+    "PhaseTap",
+    "PhaseBasis",
+    "axis_map",
+    "phase_length",
+    "phase_taps",
+    "tied_weight_index",
+    "tap_arrays",
+    "TapArrays",
+    "phase_padding",
+    "mask_keep",
+]
+
+
+def phase_length(n: int, phases_: int) -> int:
+    """Phase-domain length ``A = ceil(N / R)`` holding a feature map of true length ``N``."""
+    return -(-n // phases_)
+
+
+@dataclass(frozen=True)
+class AxisMap:
+    """One axis of one layer in the phase domain: ``s·q + δ·m − p + B·e = B·shift[q][m] + phase[q][m]``."""
+
+    kernel: int
+    stride: int
+    dilation: int
+    pad_left: int
+    out_phases: int  #: R
+    in_phases: int  #: B = s·R
+    offset: int  #: e = ceil(p / B), left zero padding in the phase domain
+    kernel_eq: int  #: K' = max shift + 1
+    phase: tuple[tuple[int, ...], ...]  #: r[q][m]
+    shift: tuple[tuple[int, ...], ...]  #: j[q][m]
+
+
+def axis_map(kernel: int, stride: int, dilation: int, pad_left: int, out_phases: int) -> AxisMap:
+    """The tap map ``(q, m) ↦ (r, j)`` of one axis (Euclidean division by ``B = s·R``)."""
+    big = stride * out_phases
+    e = -(-pad_left // big)
+    split = [[divmod(stride * q + dilation * m - pad_left + big * e, big) for m in range(kernel)] for q in range(out_phases)]
+    shift = tuple(tuple(j for j, _ in row) for row in split)
+    phase = tuple(tuple(r for _, r in row) for row in split)
+    k_eq = max(max(row) for row in shift) + 1
+    return AxisMap(kernel, stride, dilation, pad_left, out_phases, big, e, k_eq, phase, shift)
+
+
+class PhaseTap(NamedTuple):
+    """Tap ``m`` of output phase ``φ(q)`` reads input phase ``φ(r)`` at offset ``j``."""
+
+    out_phase: int
+    tap: tuple[int, ...]
+    in_phase: int
+    offset: tuple[int, ...]
+
+
+def phase_taps(maps: Sequence[AxisMap]) -> list[PhaseTap]:
+    """All ``R^d · Π k`` taps of a layer, the per-axis maps combined (row-major φ)."""
+    out_phases = tuple(m.out_phases for m in maps)
+    in_phases = tuple(m.in_phases for m in maps)
+    taps = []
+    for q in phases(out_phases):
+        for tap in itertools.product(*(range(m.kernel) for m in maps)):
+            r = tuple(m.phase[qa][ta] for m, qa, ta in zip(maps, q, tap))
+            j = tuple(m.shift[qa][ta] for m, qa, ta in zip(maps, q, tap))
+            taps.append(PhaseTap(phase_index(q, out_phases), tap, phase_index(r, in_phases), j))
+    return taps
+
+
+def tap_arrays(taps: Sequence[PhaseTap]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(φ(q), φ(r), m, j)`` of every tap as integer arrays (``m`` and ``j`` one row per axis)."""
+    if isinstance(taps, TapArrays):
+        return taps.arrays
+    q = np.array([t.out_phase for t in taps], dtype=np.int64)
+    r = np.array([t.in_phase for t in taps], dtype=np.int64)
+    m = np.array([t.tap for t in taps], dtype=np.int64).reshape(len(q), -1).T
+    j = np.array([t.offset for t in taps], dtype=np.int64).reshape(len(q), -1).T
+    return q, r, m, j
+
+
+class TapArrays(tuple):
+    """A tuple of :class:`PhaseTap` that keeps its integer arrays (built once, reused per block)."""
+
+    @property
+    def arrays(self):
+        cached = self.__dict__.get("_arrays")
+        if cached is None:
+            cached = self.__dict__["_arrays"] = tap_arrays(tuple(self))
+        return cached
+
+
+def tied_weight_index(
+    weight_shape: Sequence[int], maps: Sequence[AxisMap], taps: Sequence[PhaseTap] | None = None, rows: slice | None = None
+) -> np.ndarray:
+    """Gather index of the tied bank: ``W'.flat = w.flat[index]``, −1 for structural zeros.
+
+    ``W'`` has shape ``(C_out·R^d, C_in/groups·B^d, *K')``; ``rows`` restricts it to a block of
+    output channels (the whole bank can be large).  ``taps`` defaults to :func:`phase_taps`
+    (passing another list builds the bank that list claims).
+
+    >>> m = axis_map(kernel=3, stride=2, dilation=1, pad_left=0, out_phases=1)
+    >>> tied_weight_index((1, 1, 3), [m]).tolist()     # phase 0: [w0, w2], phase 1: [w1, 0]
+    [[[0, 2], [1, -1]]]
+    """
+    c_out, cin_g = weight_shape[:2]
+    n_out, n_in = prod(m.out_phases for m in maps), prod(m.in_phases for m in maps)
+    k_eq = tuple(m.kernel_eq for m in maps)
+    start, stop, _ = (rows or slice(None)).indices(c_out * n_out)
+    index = np.full((max(0, stop - start), cin_g * n_in, *k_eq), -1, dtype=np.int64)
+    q, r, m_arr, j_arr = tap_arrays(phase_taps(maps) if taps is None else taps)
+    if not q.size or stop <= start:
+        return index
+    w_index = np.arange(prod(weight_shape), dtype=np.int64).reshape(tuple(weight_shape))
+    o = np.arange(c_out)[:, None]
+    row = o * n_out + q[None, :] - start  # (C_out, taps)
+    inside = (row >= 0) & (row < stop - start)
+    o_sel, t_sel = np.nonzero(inside)
+    for c in range(cin_g):
+        ch = channel_index(c, r[t_sel], cin_g, n_in)
+        index[(row[o_sel, t_sel], ch, *j_arr[:, t_sel])] = w_index[(o_sel, c, *m_arr[:, t_sel])]
+    return index
+
+
+def phase_padding(maps: Sequence[AxisMap], in_length: Sequence[int], out_length: Sequence[int]) -> tuple[tuple[int, int], ...]:
+    """Phase-domain ``(left, right)`` padding giving ``out_length`` outputs; a negative right crops."""
+    return tuple((m.offset, a_out + m.kernel_eq - 1 - a_in - m.offset) for m, a_in, a_out in zip(maps, in_length, out_length))
+
+
+def mask_keep(size: Sequence[int], phases_: Sequence[int], length: Sequence[int]) -> np.ndarray:
+    """Boolean ``(R^d, *A)``: phase ``φ(q)`` sample ``a`` lies inside the true map, ``R·a + q < N`` per axis."""
+    d = len(size)
+    keep = np.ones((*phases_, *length), dtype=bool)
+    for axis, (n, r, a) in enumerate(zip(size, phases_, length)):
+        inside = (r * np.arange(a)[None, :] + np.arange(r)[:, None]) < n  # (R_axis, A_axis)
+        shape = [1] * (2 * d)
+        shape[axis], shape[d + axis] = r, a
+        keep &= inside.reshape(shape)
+    return keep.reshape(prod(phases_), *length)
+
+
+@dataclass(frozen=True)
+class PhaseBasis:
+    """How a feature map is held: ``channels·Π R`` phase channels of phase-domain size ``length``.
+
+    Sample ``(c·R^d + φ(q), a)`` is the true sample ``(c, R·a + q)`` when ``R·a + q < size`` on
+    every axis, and lies past the end of the feature map otherwise.
+    """
+
+    channels: int
+    size: tuple[int, ...]  #: true spatial size N
+    phases: tuple[int, ...]  #: R per axis
+    length: tuple[int, ...]  #: A per axis
+
+    @classmethod
+    def of(cls, channels: int, size: Sequence[int], phases_: Sequence[int]) -> "PhaseBasis":
+        """The tightest basis: ``A = ceil(N / R)``."""
+        return cls(channels, tuple(size), tuple(phases_), tuple(phase_length(n, r) for n, r in zip(size, phases_)))
+
+    @property
+    def count(self) -> int:
+        """Number of phases ``Π R``."""
+        return prod(self.phases)
+
+    @property
+    def has_overhang(self) -> bool:
+        """Whether some phase samples lie past the end of the true feature map (``R ∤ N`` on an axis)."""
+        return any(r * a > n for n, r, a in zip(self.size, self.phases, self.length))
