@@ -27,7 +27,8 @@ from torch.fx.passes.shape_prop import ShapeProp
 
 from symstride.errors import SymstrideError
 from symstride.torch import destride_layer, destride_model
-from symstride.torch.layers import DestridedConv, DestridedPool
+from symstride.torch.layers import DestridedConv
+from symstride.torch.network import PhaseNetwork, TiedConvolution
 
 
 # --- the model -----------------------------------------------------------------------------------
@@ -214,7 +215,12 @@ def model_macs(model: nn.Module, x: torch.Tensor) -> int:
             continue
         mod = gm.get_submodule(node.target)
         out_shape = tuple(node.meta["tensor_meta"].shape)
-        if isinstance(mod, DestridedConv):
+        if isinstance(mod, PhaseNetwork):
+            for m in mod.modules():
+                if isinstance(m, TiedConvolution):  # dense: W' at every phase sample; gather: w per output phase
+                    per_sample = m.weight.numel() * (1 if m.form == "dense" else m.out_phases)
+                    total += per_sample * prod(m.out_length)
+        elif isinstance(mod, DestridedConv):
             total += converted_macs(mod, tuple(node.args[0].meta["tensor_meta"].shape), out_shape)
         elif isinstance(mod, nn.Conv2d):
             total += conv_macs(mod, out_shape)
@@ -225,23 +231,38 @@ def whole_model(model: nn.Module, x: torch.Tensor, runs: int) -> list[str]:
     """Rows of the whole-model table: original and each conversion, with their convolution MACs."""
     variants: dict[str, Callable[[], object]] = {"original": lambda: model(x)}
     macs = {"original": model_macs(model, x)}
-    for form in ("auto", "dense", "phases", "subsample"):
-        converted = destride_model(model, x, mode="layer", form=form)
-        variants[f"layer/{form}"] = lambda c=converted: c(x)
-        macs[f"layer/{form}"] = model_macs(converted, x)
     notes = []
-    try:
-        network = destride_model(model, x, mode="network")
-        variants["network"] = lambda: network(x)
-        macs["network"] = model_macs(network, x)
-    except SymstrideError as exc:
-        notes.append(f"mode='network' not measured: {exc}")
+    conversions = [("layer", form) for form in ("auto", "dense", "phases", "subsample")]
+    conversions += [("network", form) for form in ("gather", "dense")]
+    for mode, form in conversions:
+        name = f"{mode}/{form}"
+        try:
+            converted = destride_model(model, x, mode=mode, form=form)
+        except SymstrideError as exc:
+            notes.append(f"{name} not run: {exc}")
+            continue
+        variants[name] = lambda c=converted: c(x)
+        macs[name] = model_macs(converted, x)
     times = alternating_medians(variants, runs)
     rows = [
         f"{name:<16} {_timing(times, name)}   MACs {macs[name] / 1e6:7.1f} M ×{macs[name] / macs['original']:5.2f}"
         for name in times
     ]
-    return rows + notes
+    return rows + notes + network_cost(model, x)
+
+
+def network_cost(model: nn.Module, x: torch.Tensor) -> list[str]:
+    """Analytic size of Theorem 3's dense tied banks for ``model`` on ``x`` (what ``form="dense"`` would multiply)."""
+    gm = destride_model(model, x, mode="network", form="gather")
+    entries = macs = 0
+    for m in gm.modules():
+        if isinstance(m, TiedConvolution):
+            entries += prod(m.dense_shape)
+            macs += prod(m.dense_shape) * prod(m.out_length)
+    return [
+        f"network/dense, analytic: tied banks of {entries / 1e9:.2f} G entries ({4 * entries / 2**30:.1f} GiB float32), "
+        f"{macs / 1e9:.1f} G MACs (×{macs / model_macs(model, x):.0f} the original)"
+    ]
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from symstride.indexing import Tap, tap_map
 from symstride.torch import destride_model, strided_ops
 from symstride.torch import layers as torch_layers
 from symstride.torch import model as torch_model
+from symstride.torch import network as torch_network
 
 TOL = 1e-9
 pytestmark = pytest.mark.usefixtures("torch_float64")
@@ -67,11 +68,16 @@ class TinyResNet(nn.Module):
 
 
 class SpeechEncoder(nn.Module):
-    """wav2vec 2.0's feature-encoder shape at small width: 1-D convs with strides 5, 2, …, 2."""
+    """wav2vec 2.0's feature-encoder shape at small width: 1-D convs with strides 5, 2, …, 2.
 
-    def __init__(self, width=12):
+    ``norm="group"`` is wav2vec 2.0's group norm (statistics over the whole map: not pointwise,
+    so not a layer of Theorem 3); ``norm="batch"`` an inference batch-norm.
+    """
+
+    def __init__(self, width=12, norm="group"):
         super().__init__()
-        layers = [nn.Conv1d(1, width, 10, 5, bias=False), nn.GroupNorm(width, width), nn.GELU()]
+        norm_layer = nn.GroupNorm(width, width) if norm == "group" else nn.BatchNorm1d(width)
+        layers = [nn.Conv1d(1, width, 10, 5, bias=False), norm_layer, nn.GELU()]
         for k in (3, 3, 3, 2, 2):
             layers += [nn.Conv1d(width, width, k, 2, bias=False), nn.GELU()]
         self.encoder = nn.Sequential(*layers)
@@ -98,8 +104,9 @@ class MobileBlock(nn.Module):
 class TinyMobileNet(nn.Module):
     """Depthwise strided convs, non-square strides, dilation, average pooling, assorted activations."""
 
-    def __init__(self):
+    def __init__(self, ceil_mode=True):
         super().__init__()
+        self.ceil_mode = ceil_mode  # Theorem 3's construction takes pooling without ceil_mode only
         self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.BatchNorm2d(8), nn.Hardswish())
         self.b1 = MobileBlock(8, 2)
         self.b2 = MobileBlock(8, (2, 1), act=nn.SiLU)
@@ -110,22 +117,31 @@ class TinyMobileNet(nn.Module):
 
     def forward(self, x):
         x = self.pool(self.b3(self.b2(self.b1(self.stem(x)))))
-        x = F.avg_pool2d(self.b4(x), 3, 2, 1, ceil_mode=True, count_include_pad=False)
+        x = F.avg_pool2d(self.b4(x), 3, 2, 1, ceil_mode=self.ceil_mode, count_include_pad=False)
         return torch.sigmoid(self.head(x)).mean((2, 3))
 
 
 class Functional(nn.Module):
-    """Strided functional calls that fx records: F.conv2d, F.max_pool2d, torch.relu, x + y."""
+    """Strided functional calls that fx records: F.conv2d, F.max_pool2d, torch.relu, x + y.
 
-    def __init__(self):
+    ``parameters_only=True`` keeps every weight a parameter and every pooling without
+    ``ceil_mode`` (what Theorem 3's construction takes); otherwise a weight is computed in the
+    graph and a pooling uses ``ceil_mode``.
+    """
+
+    def __init__(self, parameters_only=False):
         super().__init__()
+        self.parameters_only = parameters_only
         self.w = nn.Parameter(torch.randn(6, 3, 3, 3))
         self.b = nn.Parameter(torch.randn(6))
         self.w2 = nn.Parameter(torch.randn(6, 2, 5, 5))
 
     def forward(self, x):
         y = torch.relu(F.conv2d(x, self.w, self.b, stride=2, padding=1))
-        z = F.conv2d(y, self.w2 * 0.5, None, 2, 2, 1, 3)  # weight computed in the graph, groups 3
+        w2 = self.w2 if self.parameters_only else self.w2 * 0.5  # computed in the graph
+        z = F.conv2d(y, w2, None, 2, 2, 1, 3)  # groups 3
+        if self.parameters_only:  # two strided branches from z, added
+            return F.max_pool2d(z, 3, 2, 1) + F.avg_pool2d(z, kernel_size=3, stride=2, padding=1)
         return F.max_pool2d(z, 3, 2, 1) + F.max_pool2d(z, kernel_size=2, stride=2, ceil_mode=True)[..., :1, :1]
 
 
@@ -273,17 +289,14 @@ def test_unconvertible_nodes_are_named(make, message):
         ((nn.Conv1d(1, 1, 3, 2), [1.0]), {}, TypeError, "example_input must be a tensor or a tuple of tensors"),
         (("model", torch.randn(1)), {}, TypeError, "expects a torch.nn.Module, got str"),
         ((nn.Conv1d(1, 1, 3, 2), torch.randn(1, 2, 9)), {}, ValueError, "the model does not run on the example input"),
-        ((nn.Conv1d(1, 1, 3, 2), torch.randn(1, 1, 9)), {"form": "sparse"}, ValueError, "unknown form 'sparse'"),
+        ((nn.Conv1d(1, 1, 3, 2), torch.randn(1, 1, 9)), {"form": "sparse"}, ValueError, "unknown form 'sparse' for mode='layer'"),
+        ((nn.Conv1d(1, 1, 3, 2), torch.randn(1, 1, 9)), {"mode": "network", "form": "phases"}, ValueError,
+         "unknown form 'phases' for mode='network'; expected one of 'gather', 'dense', 'auto'"),
     ],
 )
 def test_bad_arguments(args, kwargs, error, message):
     with pytest.raises(error, match=message):
         destride_model(*args, **kwargs)
-
-
-def test_network_mode_says_what_it_needs():
-    with pytest.raises(SymstrideError, match="mode='network' needs the network construction of Theorem 3"):
-        destride_model(nn.Conv1d(1, 1, 3, 2), torch.randn(1, 1, 9), mode="network")
 
 
 # --- failing twins: the final check catches a wrong conversion ----------------------------------
@@ -305,3 +318,116 @@ def test_a_strided_layer_left_behind_is_caught_by_the_check(monkeypatch):
     monkeypatch.setitem(torch_model._LAYER_RULES, "call_module", lambda gm, node, form: None)
     with pytest.raises(SymstrideError, match="still runs 1 strided operator\\(s\\), first aten.convolution.default with stride \\(2,\\)"):
         destride_model(nn.Sequential(nn.Conv1d(1, 1, 3, 2)), torch.randn(1, 1, 9))
+
+
+# --- mode="network": Theorem 3 ------------------------------------------------------------------
+
+NETWORK_MODELS = {
+    "resnet": (TinyResNet, (1, 3, 64, 64)),
+    "resnet-odd": (TinyResNet, (2, 3, 45, 51)),
+    "speech": (lambda: SpeechEncoder(norm="batch"), (2, 1, 1600)),
+    "speech-odd": (lambda: SpeechEncoder(norm="batch"), (1, 1, 1597)),
+    "mobilenet-odd": (lambda: TinyMobileNet(ceil_mode=False), (1, 3, 37, 43)),
+    "functional": (lambda: Functional(parameters_only=True), (1, 3, 33, 30)),
+}
+#: Sizes not divisible by the later strides of layers that pad: Theorem 3 needs 0/1 masks there
+#: (the speech encoder's convolutions do not pad, so they never read past the end, at any length).
+NEEDS_MASKS = {"resnet-odd", "mobilenet-odd", "functional"}
+#: The one space-to-depth factor S = Π s_l per axis.
+TOTAL_STRIDE = {"resnet": (16, 16), "resnet-odd": (16, 16), "speech": (160,), "speech-odd": (160,), "mobilenet-odd": (32, 32), "functional": (8, 8)}
+
+
+def phase_network(flat):
+    return next(m for m in flat.modules() if type(m).__name__ == "PhaseNetwork")
+
+
+def masks(flat):
+    return [m for m in flat.modules() if type(m).__name__ == "_PhaseMask"]
+
+
+@pytest.mark.parametrize("form", ["gather", "dense"])
+@pytest.mark.parametrize("name", list(NETWORK_MODELS))
+def test_destride_model_network_mode(name, form):
+    make, shape = NETWORK_MODELS[name]
+    model = randomize_batchnorm(make())
+    x = torch.randn(shape)
+    flat = destride_model(model, x, mode="network", form=form)
+    with torch.no_grad():
+        expected, got = model(x), flat(x)
+    assert got.shape == expected.shape and float((got - expected).abs().max()) <= TOL
+    assert strided_ops(model, x) != [] and strided_ops(flat, x) == []
+    assert_no_strided_layers(flat)
+    space_to_depth = [m for m in flat.modules() if type(m).__name__ == "SpaceToDepth"]
+    assert space_to_depth == [phase_network(flat).space_to_depth] and space_to_depth[0].stride == TOTAL_STRIDE[name]
+    assert bool(masks(flat)) == (name in NEEDS_MASKS)
+
+
+def test_network_mode_keeps_what_follows_the_trunk():
+    model = randomize_batchnorm(TinyResNet())
+    flat = destride_model(model, torch.randn(1, 3, 32, 32), mode="network")
+    calls = [n.target for n in flat.graph.nodes if n.op in ("call_module", "call_function")]
+    assert calls == ["phase_network", F.adaptive_avg_pool2d, torch.flatten, "head"]
+    assert phase_network(flat).space_to_depth.stride == (16, 16)  # 2 (stem) · 2 (pool) · 2 · 2
+
+
+def test_network_mode_ties_filters():
+    """Every original weight appears R^d times in the dense tied bank; the gather form holds the original weight."""
+    model = randomize_batchnorm(TinyResNet())
+    x = torch.randn(1, 3, 32, 32)
+    dense = destride_model(model, x, mode="network", form="dense")
+    gather = destride_model(model, x, mode="network", form="gather")
+    stem_dense = next(m for m in dense.modules() if getattr(m, "path", None) == "0")
+    stem_gather = next(m for m in gather.modules() if getattr(m, "path", None) == "0")
+    assert torch.equal(stem_gather.weight, model.stem[0].weight)
+    w = model.stem[0].weight.detach()
+    assert stem_dense.out_phases == 64  # R = 8 per axis after the stem: pool and two stages stride 2
+    for value in w.reshape(-1)[:20]:
+        assert int((stem_dense.weight == value).sum()) == stem_dense.out_phases
+
+
+def test_network_mode_is_built_for_one_size():
+    model = randomize_batchnorm(TinyResNet())
+    flat = destride_model(model, torch.randn(1, 3, 32, 32), mode="network")
+    with pytest.raises(ValueError, match="built for inputs of spatial size \\(32, 32\\), got \\(33, 32\\)"):
+        flat(torch.randn(1, 3, 33, 32))
+
+
+class LaterReflect(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv1d(1, 2, 3, 2)
+        self.b = nn.Conv1d(2, 2, 3, 2, padding=1, padding_mode="reflect")
+
+    def forward(self, x):
+        return self.b(self.a(x))
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: SpeechEncoder(norm="group"), "node 'encoder_1' \\(module 'encoder.1', GroupNorm\\) breaks it: GroupNorm is not a layer"),
+        (lambda: TinyMobileNet(), "node 'avg_pool2d' \\(function avg_pool2d\\): mode='network': pooling with ceil_mode=True"),
+        (lambda: Functional(), "node 'conv2d_1' \\(function conv2d\\): mode='network': its weight is computed in the graph"),
+        (LaterReflect, "node 'b' \\(module 'b', Conv1d\\) in mode='network': layer 1 \\(conv\\): padding_mode='reflect' is exact only on the first layer"),
+    ],
+)
+def test_network_mode_names_what_it_cannot_convert(make, message):
+    model = randomize_batchnorm(make())
+    shape = (1, 1, 400) if isinstance(model, (SpeechEncoder, LaterReflect)) else (1, 3, 33, 30)
+    with pytest.raises(SymstrideError, match=message):
+        destride_model(model, torch.randn(shape), mode="network")
+
+
+def test_network_dense_form_refuses_huge_banks(monkeypatch):
+    monkeypatch.setattr(torch_network, "MAX_DENSE_ENTRIES", 1000)
+    with pytest.raises(SymstrideError, match="node 'stem_0' \\(module 'stem.0', Conv2d\\) in mode='network': layer 0 \\(conv\\): the tied bank W' would have 3,538,944 entries \\(14 MiB in float32\\).* use form='gather'"):
+        destride_model(randomize_batchnorm(TinyResNet()), torch.randn(1, 3, 32, 32), mode="network", form="dense")
+
+
+def test_network_mode_without_masks_is_caught(monkeypatch):
+    """Failing twin: the boundary masks are what makes odd sizes exact."""
+    monkeypatch.setattr(torch_network._PhaseMask, "forward", lambda self, z: z)
+    model = randomize_batchnorm(TinyResNet())
+    destride_model(model, torch.randn(1, 3, 64, 64), mode="network")  # divisible sizes: no mask needed
+    with pytest.raises(SymstrideError, match="the converted model differs from the original"):
+        destride_model(model, torch.randn(1, 3, 45, 51), mode="network")

@@ -14,7 +14,6 @@ convolution or pooling may run with a stride other than 1 (:func:`symstride.torc
 from __future__ import annotations
 
 import copy
-import inspect
 from typing import Any, Callable
 
 import torch
@@ -26,6 +25,8 @@ from torch.utils._pytree import tree_flatten
 
 from ..errors import SymstrideError
 from .audit import recorded_run
+from .calls import functional_call, label, refuse
+from .network import NETWORK_FORMS, convert_network
 from .layers import (
     _AVG_POOL_TYPES,
     _CONV_TYPES,
@@ -54,33 +55,6 @@ def _strided(stride: Any) -> bool:
     values = stride if isinstance(stride, (tuple, list)) else (stride,)
     return any(int(v) != 1 for v in values)
 
-
-def _sig(*params: tuple[str, Any]) -> inspect.Signature:
-    empty = inspect.Parameter.empty
-    return inspect.Signature(
-        [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=empty if d is _REQUIRED else d) for name, d in params]
-    )
-
-
-_REQUIRED = object()
-#: Signatures of the functional calls symstride converts (fx records positional and keyword arguments as written).
-_CONV_SIG = _sig(("input", _REQUIRED), ("weight", _REQUIRED), ("bias", None), ("stride", 1), ("padding", 0), ("dilation", 1), ("groups", 1))
-_MAX_POOL_SIG = _sig(
-    ("input", _REQUIRED), ("kernel_size", _REQUIRED), ("stride", None), ("padding", 0), ("dilation", 1),
-    ("ceil_mode", False), ("return_indices", False),
-)
-_AVG_POOL_SIG = _sig(
-    ("input", _REQUIRED), ("kernel_size", _REQUIRED), ("stride", None), ("padding", 0), ("ceil_mode", False),
-    ("count_include_pad", True), ("divisor_override", None),
-)
-
-#: Functional convolutions and poolings, with their number of spatial axes.
-_CONV_FUNCTIONS = {torch.conv1d: 1, torch.conv2d: 2, torch.conv3d: 3}
-_MAX_POOL_FUNCTIONS = {
-    F.max_pool1d: 1, F.max_pool2d: 2, F.max_pool3d: 3,
-    torch.max_pool1d: 1, torch.max_pool2d: 2, torch.max_pool3d: 3,
-}
-_AVG_POOL_FUNCTIONS = {F.avg_pool1d: 1, F.avg_pool2d: 2, F.avg_pool3d: 3, torch.avg_pool1d: 1}
 
 #: Modules whose output depends on ``.training``: symstride converts inference models.
 _TRAINING_SENSITIVE = (nn.modules.batchnorm._BatchNorm, nn.modules.dropout._DropoutNd)
@@ -126,36 +100,10 @@ _ADAPTIVE_FUNCTIONS = {
 }
 
 
-def _label(gm: fx.GraphModule, node: fx.Node) -> str:
-    if node.op == "call_module":
-        return f"node {node.name!r} (module {node.target!r}, {type(gm.get_submodule(node.target)).__name__})"
-    if node.op == "call_function":
-        name = getattr(node.target, "__name__", repr(node.target))
-        return f"node {node.name!r} (function {name})"
-    return f"node {node.name!r} ({node.op} {node.target!r})"
-
-
-def _refuse(gm: fx.GraphModule, node: fx.Node, reason: str) -> SymstrideError:
-    return SymstrideError(f"cannot convert {_label(gm, node)}: {reason}")
-
-
-def _bind(gm: fx.GraphModule, node: fx.Node, signature: inspect.Signature, geometry: tuple[str, ...]) -> dict[str, Any]:
-    try:
-        bound = signature.bind(*node.args, **node.kwargs)
-    except TypeError as exc:
-        raise _refuse(gm, node, f"unexpected arguments ({exc})") from None
-    bound.apply_defaults()
-    args = dict(bound.arguments)
-    for name in geometry:
-        if isinstance(args[name], fx.Node):
-            raise _refuse(gm, node, f"its {name} is computed in the graph ({args[name].name!r}); symstride needs constant layer geometry")
-    return args
-
-
 def _shape(gm: fx.GraphModule, node: fx.Node, value: Any, what: str) -> tuple[int, ...]:
     meta = value.meta.get("tensor_meta") if isinstance(value, fx.Node) else None
     if meta is None or not hasattr(meta, "shape"):
-        raise _refuse(gm, node, f"the shape of its {what} is unknown after shape propagation")
+        raise refuse(gm, node, f"the shape of its {what} is unknown after shape propagation")
     return tuple(meta.shape)
 
 
@@ -185,7 +133,7 @@ def _layer_module(gm: fx.GraphModule, node: fx.Node, form: str) -> None:
     mod = gm.get_submodule(node.target)
     kind = type(mod)
     if isinstance(mod, _TRAINING_SENSITIVE) and mod.training:
-        raise _refuse(gm, node, f"{kind.__name__} is in training mode; symstride converts inference models (call model.eval())")
+        raise refuse(gm, node, f"{kind.__name__} is in training mode; symstride converts inference models (call model.eval())")
     if kind in _CONV_TYPES:
         if _strided(mod.stride):
             _set_module(gm, node.target, destride_layer(mod, form=form))
@@ -194,14 +142,14 @@ def _layer_module(gm: fx.GraphModule, node: fx.Node, form: str) -> None:
         stride = mod.kernel_size if mod.stride is None else mod.stride
         if _strided(stride):
             if getattr(mod, "return_indices", False):
-                raise _refuse(gm, node, "pooling that returns indices has no stride-free equivalent here")
+                raise refuse(gm, node, "pooling that returns indices has no stride-free equivalent here")
             _set_module(gm, node.target, destride_layer(mod, form=form))
         return
     if kind in _ALWAYS_REFUSED_MODULES:
-        raise _refuse(gm, node, _ALWAYS_REFUSED_MODULES[kind])
+        raise refuse(gm, node, _ALWAYS_REFUSED_MODULES[kind])
     if isinstance(mod, _ADAPTIVE_MODULES):
         if getattr(mod, "return_indices", False):
-            raise _refuse(gm, node, "pooling that returns indices has no stride-free equivalent here")
+            raise refuse(gm, node, "pooling that returns indices has no stride-free equivalent here")
         _check_adaptive(gm, node, mod.output_size)
         return
     stride = getattr(mod, "stride", 1)
@@ -209,13 +157,13 @@ def _layer_module(gm: fx.GraphModule, node: fx.Node, form: str) -> None:
         stride = getattr(mod, "kernel_size", 1)
     if _strided(stride):
         reason = _REFUSED_MODULES.get(kind, "it has stride {stride} and symstride has no rule for " + kind.__name__)
-        raise _refuse(gm, node, reason.format(stride=stride))
+        raise refuse(gm, node, reason.format(stride=stride))
 
 
 def _check_adaptive(gm: fx.GraphModule, node: fx.Node, output_size: Any) -> None:
     sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,)
     if any(v is not None and v != 1 for v in sizes):
-        raise _refuse(
+        raise refuse(
             gm, node,
             f"adaptive pooling to {output_size} strides by an amount that depends on the input size; "
             "only global adaptive pooling (output size 1) is stride-free",
@@ -224,28 +172,24 @@ def _check_adaptive(gm: fx.GraphModule, node: fx.Node, output_size: Any) -> None
 
 def _layer_function(gm: fx.GraphModule, node: fx.Node, form: str) -> None:
     target = node.target
-    if target in _CONV_FUNCTIONS:
-        args = _bind(gm, node, _CONV_SIG, ("stride", "padding", "dilation", "groups"))
+    call = functional_call(gm, node)
+    if call is not None and call.kind == "conv":
+        args = call.args
         if not _strided(args["stride"]):
             return
-        ndim = _CONV_FUNCTIONS[target]
         spec = conv_spec(_shape(gm, node, args["weight"], "weight"), args["stride"], args["padding"], args["dilation"], args["groups"])
-        if spec.ndim != ndim:
-            raise _refuse(gm, node, f"its weight has {spec.ndim} spatial axes, expected {ndim}")
+        if spec.ndim != call.ndim:
+            raise refuse(gm, node, f"its weight has {spec.ndim} spatial axes, expected {call.ndim}")
         _replace_with_module(gm, node, DestridedConvCall(spec, form=form), (args["input"], args["weight"], args["bias"]))
         return
-    if target in _MAX_POOL_FUNCTIONS or target in _AVG_POOL_FUNCTIONS:
-        is_max = target in _MAX_POOL_FUNCTIONS
-        sig = _MAX_POOL_SIG if is_max else _AVG_POOL_SIG
-        names = tuple(n for n in sig.parameters if n != "input")
-        args = _bind(gm, node, sig, names)
-        ndim = (_MAX_POOL_FUNCTIONS if is_max else _AVG_POOL_FUNCTIONS)[target]
-        spec = pool_spec(args["kernel_size"], args["stride"], args["padding"], args.get("dilation", 1), ndim)
+    if call is not None:
+        args = call.args
+        spec = pool_spec(args["kernel_size"], args["stride"], args["padding"], args.get("dilation", 1), call.ndim)
         if not _strided(spec.stride):
             return
-        if is_max:
+        if call.kind == "maxpool":
             if args["return_indices"]:
-                raise _refuse(gm, node, "pooling that returns indices has no stride-free equivalent here")
+                raise refuse(gm, node, "pooling that returns indices has no stride-free equivalent here")
             pool = DestridedPool("max", spec, ceil_mode=args["ceil_mode"])
         else:
             pool = DestridedPool(
@@ -260,7 +204,7 @@ def _layer_function(gm: fx.GraphModule, node: fx.Node, form: str) -> None:
             stride = node.args[3] if len(node.args) > 3 else node.kwargs.get("stride", 1)
             if not _strided(stride):
                 return
-        raise _refuse(gm, node, _REFUSED_FUNCTIONS[target])
+        raise refuse(gm, node, _REFUSED_FUNCTIONS[target])
     if target in _ADAPTIVE_FUNCTIONS:
         size = node.args[1] if len(node.args) > 1 else node.kwargs.get("output_size")
         _check_adaptive(gm, node, size)
@@ -353,24 +297,23 @@ def destride_model(
         raise TypeError(f"destride_model expects a torch.nn.Module, got {type(model).__name__}")
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(map(repr, MODES))}")
-    if form not in FORMS:
-        raise ValueError(f"unknown form {form!r}; expected one of {', '.join(map(repr, FORMS))}")
+    forms = FORMS if mode == "layer" else NETWORK_FORMS
+    if form not in forms:
+        raise ValueError(f"unknown form {form!r} for mode={mode!r}; expected one of {', '.join(map(repr, forms))}")
     inputs = _inputs(example_input)
-    if mode == "network":
-        raise SymstrideError(
-            "mode='network' needs the network construction of Theorem 3 (symstride.network), "
-            "which this version of symstride does not have yet; use mode='layer'"
-        )
     gm = _trace(model)
     with torch.no_grad():
         try:
             ShapeProp(gm).propagate(*inputs)
         except Exception as exc:
             raise ValueError(f"the model does not run on the example input ({type(exc).__name__}: {exc})") from None
-    for node in list(gm.graph.nodes):
-        rule = _LAYER_RULES.get(node.op)
-        if rule is not None:
-            rule(gm, node, form)
+    if mode == "network":
+        convert_network(gm, form)
+    else:
+        for node in list(gm.graph.nodes):
+            rule = _LAYER_RULES.get(node.op)
+            if rule is not None:
+                rule(gm, node, form)
     gm.graph.lint()
     gm.recompile()
     if check:
