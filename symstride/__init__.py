@@ -17,6 +17,7 @@ PyTorch integration lives in :mod:`symstride.torch`, imported only when asked fo
 from .errors import SymstrideError
 from .equivalence import Equivalence, destride
 from .operators import Conv, D, SpaceToDepth, Subsample
+from .network import EquivalentNetwork, Network, verify_network
 from .params import ConvSpec
 from .reference import conv, depth_to_space, destride_input, destride_weights, space_to_depth
 from .verify import VerifyReport, verify_subsampling, verify_taps
@@ -29,6 +30,8 @@ __all__ = [
     "ConvSpec",
     "D",
     "Equivalence",
+    "EquivalentNetwork",
+    "Network",
     "SpaceToDepth",
     "Subsample",
     "VerifyReport",
@@ -39,5 +42,6 @@ __all__ = [
     "destride_weights",
     "space_to_depth",
     "verify_subsampling",
+    "verify_network",
     "verify_taps",
 ]

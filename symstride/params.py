@@ -52,8 +52,8 @@ def _axis_values(value: Any, name: str) -> tuple:
     return (value,)
 
 
-def per_axis(value: Any, name: str, ndim: int, *, minimum: int) -> tuple[int, ...]:
-    """Normalise an int-or-sequence parameter to ``ndim`` ints, each ``>= minimum``."""
+def _broadcast(value: Any, name: str, ndim: int) -> tuple:
+    """One entry per axis: a single value broadcasts, a list must have exactly ``ndim`` entries."""
     items = _axis_values(value, name)
     if len(items) == 1:
         items = items * ndim
@@ -62,6 +62,12 @@ def per_axis(value: Any, name: str, ndim: int, *, minimum: int) -> tuple[int, ..
             f"{name} has {len(items)} entries but the layer has {ndim} spatial axes; "
             "per-axis lists must all have the same length (a single int broadcasts)"
         )
+    return items
+
+
+def per_axis(value: Any, name: str, ndim: int, *, minimum: int) -> tuple[int, ...]:
+    """Normalise an int-or-sequence parameter to ``ndim`` ints, each ``>= minimum``."""
+    items = _broadcast(value, name, ndim)
     out = []
     for axis, item in enumerate(items):
         v = as_int(item, f"{name} (axis {axis})")
@@ -74,14 +80,7 @@ def per_axis(value: Any, name: str, ndim: int, *, minimum: int) -> tuple[int, ..
 
 def normalize_padding(value: Any, ndim: int) -> tuple[tuple[int, int], ...]:
     """Normalise padding: an int, a per-axis sequence of ints, or per-axis ``(left, right)`` pairs."""
-    items = _axis_values(value, "padding")
-    if len(items) == 1:
-        items = items * ndim
-    if len(items) != ndim:
-        raise ValueError(
-            f"padding has {len(items)} entries but the layer has {ndim} spatial axes; "
-            "per-axis lists must all have the same length (a single int broadcasts)"
-        )
+    items = _broadcast(value, "padding", ndim)
     pairs = []
     for axis, item in enumerate(items):
         if isinstance(item, numbers.Number) or isinstance(item, bool):
