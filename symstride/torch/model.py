@@ -279,8 +279,14 @@ def destride_model(
 
     ``mode="layer"`` replaces each strided ``Conv1d/2d/3d``, ``MaxPool``/``AvgPool`` module and
     each strided functional call (``F.conv2d``, ``F.max_pool2d``, …) by its Theorem 2
-    equivalent (``form`` as in :func:`destride_layer`); everything else — batch-norm,
-    elementwise activations, residual additions, … — is kept.  ``mode="network"`` is Theorem 3.
+    equivalent (``form``: :data:`~symstride.torch.layers.FORMS`, ``"auto"`` picking per layer);
+    everything else — batch-norm, elementwise activations, residual additions, … — is kept.
+
+    ``mode="network"`` is Theorem 3 (:mod:`symstride.torch.network`): the chain of convolutions,
+    batch-norms, pointwise activations, poolings and residual additions that holds every strided
+    layer becomes one space-to-depth at its input and tied unit-stride layers throughout, with
+    the boundary masks of :mod:`symstride.network`; what follows the chain is kept.  It is built
+    for ``example_input``'s spatial size (``form``: :data:`~symstride.torch.network.NETWORK_FORMS`).
 
     With ``check=True`` (the default) the converted model is run on ``example_input``: its
     output must equal the original's (relative tolerance :data:`CHECK_TOLERANCE` of the dtype)
