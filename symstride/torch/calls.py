@@ -16,7 +16,10 @@ import torch.nn.functional as F
 
 from ..errors import SymstrideError
 
-__all__ = ["FunctionalCall", "functional_call", "label", "refuse", "CONV_FUNCTIONS", "MAX_POOL_FUNCTIONS", "AVG_POOL_FUNCTIONS"]
+__all__ = [
+    "FunctionalCall", "functional_call", "label", "refuse", "is_strided",
+    "CONV_FUNCTIONS", "MAX_POOL_FUNCTIONS", "AVG_POOL_FUNCTIONS",
+]
 
 _REQUIRED = inspect.Parameter.empty
 
@@ -48,6 +51,12 @@ MAX_POOL_FUNCTIONS = {
 }
 AVG_POOL_FUNCTIONS = {F.avg_pool1d: 1, F.avg_pool2d: 2, F.avg_pool3d: 3, torch.avg_pool1d: 1}
 _KINDS = [("conv", CONV_FUNCTIONS), ("maxpool", MAX_POOL_FUNCTIONS), ("avgpool", AVG_POOL_FUNCTIONS)]
+
+
+def is_strided(stride: Any) -> bool:
+    """Whether a stride (an int or a per-axis sequence) is other than 1 on some axis."""
+    values = stride if isinstance(stride, (tuple, list)) else (stride,)
+    return any(int(v) != 1 for v in values)
 
 
 class FunctionalCall(NamedTuple):

@@ -127,19 +127,22 @@ def phase_windows(spec: ConvSpec) -> tuple[PhaseWindow, ...]:
     return tuple(windows)
 
 
+def pad_widths(pairs: Sequence[tuple[int, int]]) -> list[int]:
+    """Per-axis ``(left, right)`` pairs in ``torch.nn.functional.pad``'s order (last axis first)."""
+    return [v for pair in reversed(pairs) for v in pair]
+
+
 def _pad_to(x: torch.Tensor, pads: Sequence[tuple[int, int]], lengths: Sequence[int], mode: str, value: float = 0.0) -> torch.Tensor:
     """Pad the spatial axes by ``pads`` in ``mode``, then extend with ``value`` or trim to ``lengths``.
 
     With ``mode="zeros"`` both steps are one ``F.pad`` (a negative width trims).
     """
     if mode == "zeros":
-        widths = [(l, L - n - l) for (l, _), L, n in zip(pads, lengths, x.shape[2:])]
-        flat = [v for pair in reversed(widths) for v in pair]
+        flat = pad_widths([(l, L - n - l) for (l, _), L, n in zip(pads, lengths, x.shape[2:])])
         return F.pad(x, flat, value=value) if any(flat) else x
-    flat = [v for pair in reversed(pads) for v in pair]
+    flat = pad_widths(pads)
     xp = F.pad(x, flat, mode=_PADDING_MODES[mode]) if any(flat) else x
-    extra = [(0, L - n) for L, n in zip(lengths, xp.shape[2:])]
-    flat = [v for pair in reversed(extra) for v in pair]
+    flat = pad_widths([(0, L - n) for L, n in zip(lengths, xp.shape[2:])])
     return F.pad(xp, flat, value=value) if any(flat) else xp
 
 

@@ -25,7 +25,7 @@ from torch.utils._pytree import tree_flatten
 
 from ..errors import SymstrideError
 from .audit import recorded_run
-from .calls import functional_call, label, refuse
+from .calls import functional_call, is_strided, label, refuse
 from .network import NETWORK_FORMS, convert_network
 from .layers import (
     _AVG_POOL_TYPES,
@@ -49,11 +49,6 @@ MODES = {
 
 #: Relative tolerance of the final output check, by dtype (scaled by max(1, max |output|)).
 CHECK_TOLERANCE = {torch.float64: 1e-9, torch.float32: 1e-4, torch.bfloat16: 5e-2, torch.float16: 1e-2}
-
-
-def _strided(stride: Any) -> bool:
-    values = stride if isinstance(stride, (tuple, list)) else (stride,)
-    return any(int(v) != 1 for v in values)
 
 
 #: Modules whose output depends on ``.training``: symstride converts inference models.
@@ -135,12 +130,12 @@ def _layer_module(gm: fx.GraphModule, node: fx.Node, form: str) -> None:
     if isinstance(mod, _TRAINING_SENSITIVE) and mod.training:
         raise refuse(gm, node, f"{kind.__name__} is in training mode; symstride converts inference models (call model.eval())")
     if kind in _CONV_TYPES:
-        if _strided(mod.stride):
+        if is_strided(mod.stride):
             _set_module(gm, node.target, destride_layer(mod, form=form))
         return
     if kind in _MAX_POOL_TYPES or kind in _AVG_POOL_TYPES:
         stride = mod.kernel_size if mod.stride is None else mod.stride
-        if _strided(stride):
+        if is_strided(stride):
             if getattr(mod, "return_indices", False):
                 raise refuse(gm, node, "pooling that returns indices has no stride-free equivalent here")
             _set_module(gm, node.target, destride_layer(mod, form=form))
@@ -155,7 +150,7 @@ def _layer_module(gm: fx.GraphModule, node: fx.Node, form: str) -> None:
     stride = getattr(mod, "stride", 1)
     if stride is None:  # pooling modules default the stride to the window
         stride = getattr(mod, "kernel_size", 1)
-    if _strided(stride):
+    if is_strided(stride):
         reason = _REFUSED_MODULES.get(kind, "it has stride {stride} and symstride has no rule for " + kind.__name__)
         raise refuse(gm, node, reason.format(stride=stride))
 
@@ -175,7 +170,7 @@ def _layer_function(gm: fx.GraphModule, node: fx.Node, form: str) -> None:
     call = functional_call(gm, node)
     if call is not None and call.kind == "conv":
         args = call.args
-        if not _strided(args["stride"]):
+        if not is_strided(args["stride"]):
             return
         spec = conv_spec(_shape(gm, node, args["weight"], "weight"), args["stride"], args["padding"], args["dilation"], args["groups"])
         if spec.ndim != call.ndim:
@@ -185,7 +180,7 @@ def _layer_function(gm: fx.GraphModule, node: fx.Node, form: str) -> None:
     if call is not None:
         args = call.args
         spec = pool_spec(args["kernel_size"], args["stride"], args["padding"], args.get("dilation", 1), call.ndim)
-        if not _strided(spec.stride):
+        if not is_strided(spec.stride):
             return
         if call.kind == "maxpool":
             if args["return_indices"]:
@@ -202,7 +197,7 @@ def _layer_function(gm: fx.GraphModule, node: fx.Node, form: str) -> None:
         stride = node.kwargs.get("stride")
         if target in (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d):
             stride = node.args[3] if len(node.args) > 3 else node.kwargs.get("stride", 1)
-            if not _strided(stride):
+            if not is_strided(stride):
                 return
         raise refuse(gm, node, _REFUSED_FUNCTIONS[target])
     if target in _ADAPTIVE_FUNCTIONS:

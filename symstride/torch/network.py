@@ -42,8 +42,8 @@ from ..network.equivalent import EquivalentNetwork, InputStage, Mask, PhaseActiv
 from ..network.equivalent import PhaseBatchNorm as TiedBatchNormOp
 from ..network.equivalent import PhaseResidual as ResidualOp
 from ..network.phases import tap_arrays
-from .calls import functional_call, label, refuse
-from .layers import _AVG_POOL_TYPES, _CONV_TYPES, _MAX_POOL_TYPES, conv_spec, pool_spec
+from .calls import functional_call, is_strided, label, refuse
+from .layers import _AVG_POOL_TYPES, _CONV_TYPES, _MAX_POOL_TYPES, conv_spec, pad_widths, pool_spec
 from .spacetodepth import SpaceToDepth
 
 __all__ = ["NETWORK_FORMS", "MAX_DENSE_ENTRIES", "PhaseNetwork", "convert_network"]
@@ -145,15 +145,11 @@ def _conv_item(node: fx.Node, spec, padding_mode: str, weight: torch.Tensor, bia
 
 def _pool_item(node: fx.Node, kind: str, spec, ceil_mode: bool, extra: dict) -> _Item:
     if ceil_mode:
-        raise _Unsupported("pooling with ceil_mode=True is not supported by the network construction", _moves(spec))
+        raise _Unsupported("pooling with ceil_mode=True is not supported by the network construction", is_strided(spec.stride))
     layer = {"type": kind, "kernel": list(spec.kernel), "stride": list(spec.stride), "padding": [l for l, _ in spec.padding]}
     if kind == "maxpool":
         layer["dilation"] = list(spec.dilation)
     return _Item(node, {**layer, **extra})
-
-
-def _moves(spec) -> bool:
-    return any(s != 1 for s in spec.stride)
 
 
 def _item(gm: fx.GraphModule, node: fx.Node) -> _Item:
@@ -173,17 +169,17 @@ def _item(gm: fx.GraphModule, node: fx.Node) -> _Item:
         raise _Unsupported(f"{name} is not a layer of the network construction")
     a = call.args
     if call.kind == "conv":
-        strided = any(v != 1 for v in (a["stride"] if isinstance(a["stride"], (tuple, list)) else (a["stride"],)))
+        strided = is_strided(a["stride"])
         weight = _attribute(gm, a["weight"], "weight", strided)
         spec = conv_spec(weight.shape, a["stride"], a["padding"], a["dilation"], a["groups"])
         return _conv_item(node, spec, "zeros", weight, _attribute(gm, a["bias"], "bias", strided))
     spec = pool_spec(a["kernel_size"], a["stride"], a["padding"], a.get("dilation", 1), call.ndim)
     if call.kind == "maxpool":
         if a["return_indices"]:
-            raise _Unsupported("pooling that returns indices", _moves(spec))
+            raise _Unsupported("pooling that returns indices", is_strided(spec.stride))
         return _pool_item(node, "maxpool", spec, a["ceil_mode"], {})
     if a["divisor_override"]:
-        raise _Unsupported("average pooling with divisor_override", _moves(spec))
+        raise _Unsupported("average pooling with divisor_override", is_strided(spec.stride))
     return _pool_item(node, "avgpool", spec, a["ceil_mode"], {"count_include_pad": bool(a["count_include_pad"])})
 
 
@@ -205,17 +201,16 @@ def _module_item(gm: fx.GraphModule, node: fx.Node, mod: nn.Module) -> _Item:
     if kind in _MAX_POOL_TYPES:
         spec = pool_spec(mod.kernel_size, mod.stride, mod.padding, mod.dilation, _MAX_POOL_TYPES[kind])
         if mod.return_indices:
-            raise _Unsupported("pooling that returns indices", _moves(spec))
+            raise _Unsupported("pooling that returns indices", is_strided(spec.stride))
         return _pool_item(node, "maxpool", spec, mod.ceil_mode, {})
     if kind in _AVG_POOL_TYPES:
         spec = pool_spec(mod.kernel_size, mod.stride, mod.padding, 1, _AVG_POOL_TYPES[kind])
         if getattr(mod, "divisor_override", None):
-            raise _Unsupported("average pooling with divisor_override", _moves(spec))
+            raise _Unsupported("average pooling with divisor_override", is_strided(spec.stride))
         return _pool_item(node, "avgpool", spec, mod.ceil_mode, {"count_include_pad": bool(mod.count_include_pad)})
     stride = getattr(mod, "stride", 1)
     stride = getattr(mod, "kernel_size", 1) if stride is None else stride
-    strided = any(v != 1 for v in (stride if isinstance(stride, (tuple, list)) else (stride,)))
-    raise _Unsupported(f"{kind.__name__} is not a layer of the network construction", strided)
+    raise _Unsupported(f"{kind.__name__} is not a layer of the network construction", is_strided(stride))
 
 
 def _is_add(node: fx.Node) -> bool:
@@ -245,7 +240,10 @@ class _Reader:
             self.why[node] = f"{node.op} nodes start or end a trunk"
             return None
         if _is_add(node):
-            return self.fork(*node.args)
+            fork = self.fork(*node.args)
+            if fork is None:
+                self.why[node] = "the two operands of the addition do not come from one node through supported layers"
+            return fork
         try:
             item = _item(self.gm, node)
         except _Unsupported as exc:
@@ -294,12 +292,6 @@ class _Reader:
         return layers[::-1], nodes
 
 
-def _strided(node: fx.Node, item: _Item | None) -> bool:
-    if item is None or item.spec is None or item.spec["type"] not in ("conv", "maxpool", "avgpool"):
-        return False
-    return any(s != 1 for s in item.spec["stride"])
-
-
 def _find_trunk(gm: fx.GraphModule) -> tuple[fx.Node | None, fx.Node | None, list[_Item], set[fx.Node]]:
     """``(start, end, layers, nodes)`` of the trunk holding every strided layer (Nones: nothing strides)."""
     reader = _Reader(gm)
@@ -309,7 +301,7 @@ def _find_trunk(gm: fx.GraphModule) -> tuple[fx.Node | None, fx.Node | None, lis
     if reader.strided_barriers:
         node = reader.strided_barriers[0]
         raise refuse(gm, node, f"mode='network': {reader.why[node]}")
-    strided = [n for n in order if _strided(reader.items.get(n))]
+    strided = [n for n in order if _strided_item(reader.items.get(n))]
     if not strided:
         return None, None, [], set()
     best = None
@@ -327,15 +319,14 @@ def _find_trunk(gm: fx.GraphModule) -> tuple[fx.Node | None, fx.Node | None, lis
     return best
 
 
-def _strided(item: _Item | None) -> bool:
-    if item is None or item.spec is None or item.spec["type"] not in ("conv", "maxpool", "avgpool"):
-        return False
-    return any(s != 1 for s in item.spec["stride"])
+def _strided_item(item: _Item | None) -> bool:
+    windowed = item is not None and item.spec is not None and item.spec["type"] in ("conv", "maxpool", "avgpool")
+    return windowed and is_strided(item.spec["stride"])
 
 
 def _trunk_error(gm: fx.GraphModule, reader: _Reader, strided: list[fx.Node], order: list[fx.Node]) -> SymstrideError:
-    first, last = strided[0], order.index(strided[-1])
-    for node in order[:last]:  # the first barrier before the last strided layer explains it
+    first = strided[0]
+    for node in order[order.index(first):order.index(strided[-1])]:  # a barrier among the strided layers explains it
         if node in reader.why and node.op not in ("placeholder", "get_attr", "output"):
             return SymstrideError(
                 f"mode='network' needs one chain of convolutions, batch-norms, pointwise maps, poolings and residual "
@@ -394,7 +385,8 @@ def _gather(z: torch.Tensor, phases: int, windows: torch.Tensor) -> torch.Tensor
 
 
 def _phase_pad(z: torch.Tensor, padding: Sequence[tuple[int, int]], value: float) -> torch.Tensor:
-    flat = [v for pair in reversed(padding) for v in pair]
+    """Pad the spatial axes by ``(left, right)`` pairs with ``value`` (a negative width crops)."""
+    flat = pad_widths(padding)
     return F.pad(z, flat, value=value) if any(flat) else z
 
 
@@ -568,7 +560,7 @@ class PhaseNetwork(nn.Module):
                 f"{tuple(x.shape[2:])}; convert again with an example of that size, or use mode='layer'"
             )
         if self.prepad is not None:
-            x = F.pad(x, [v for pair in reversed(self.prepad) for v in pair], mode=self.padding_mode)
+            x = F.pad(x, pad_widths(self.prepad), mode=self.padding_mode)
         return self.ops(self.space_to_depth(_phase_pad(x, self.extend, 0.0)))
 
     def extra_repr(self) -> str:
