@@ -39,9 +39,17 @@ def padding_arg(text: str) -> tuple:
     return tuple(out)
 
 
-def write_output(text: str, path: str | None) -> None:
-    """Write a subcommand's result to ``path`` (``-o FILE``), or to standard output when None."""
-    if path:
+def write_output(text: str | bytes, path: str | None) -> None:
+    """Write a subcommand's result to ``path`` (``-o FILE``), or to standard output when None.
+
+    Bytes (a binary format such as npz) are written as they are and need a path.
+    """
+    if isinstance(text, bytes):
+        if not path:
+            raise ValueError("a binary format needs an output file: give -o FILE")
+        with open(path, "wb") as fh:
+            fh.write(text)
+    elif path:
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(text)
     else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Callable
 
+from .. import export
 from ..equivalence import Equivalence, destride
 from ..indexing import LAYOUTS
 from ..operators import Conv
@@ -33,10 +34,19 @@ def _latex(eq: Equivalence, args: argparse.Namespace) -> str:
     return derivation.latex() if args.fragment else derivation.document()
 
 
-#: Output formats: name → writer(equivalence, args) returning the text to print.
-FORMATS: dict[str, Callable[[Equivalence, argparse.Namespace], str]] = {
+def _npz(eq: Equivalence, args: argparse.Namespace) -> bytes:
+    if not args.output:
+        raise ValueError("--format npz writes a binary file: give -o FILE.npz")
+    return export.npz_bytes(eq, args.size)
+
+
+#: Output formats: name → writer(equivalence, args) returning the text (or bytes) to write.
+FORMATS: dict[str, Callable[[Equivalence, argparse.Namespace], str | bytes]] = {
     "text": _text,
     "json": _json,
+    "python": lambda eq, args: export.python_module(eq),
+    "npz": _npz,
+    "formula": lambda eq, args: export.formula_text(eq),
     "latex": _latex,
 }
 
@@ -55,6 +65,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--out-channels", type=int, default=1, metavar="C", help="output channels (default 1)")
     p.add_argument("--groups", type=int, default=1, metavar="G", help="channel groups (default 1)")
     p.add_argument("--layout", choices=sorted(LAYOUTS), default="pytorch", help="phase-channel order (default pytorch)")
+    p.add_argument("--size", type=axis_ints, default=None, metavar="N", help="input spatial size; --format npz then records the prepared length")
     p.add_argument("--format", choices=list(FORMATS), default="text", help="output format (default text)")
     p.add_argument("--fragment", action="store_true", help="with --format latex: only the body, for pasting into a paper")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output (FILE.pdf compiles the LaTeX with pdflatex)")
