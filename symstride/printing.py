@@ -23,7 +23,7 @@ when a template is rendered.
 >>> x, w = sp.IndexedBase("x"), sp.IndexedBase("w")
 >>> term = sp.Mul(w[m], x[Written(sp.Mul(2, n, evaluate=False), m, evaluate=False)], evaluate=False)
 >>> latex(sp.Sum(term, (m, 0, 2)), brackets={"x": 0})
-'\\\\sum_{m=0}^{2} w_{m} x[2 n + m]'
+'\\\\sum_{m=0}^{2} {w}_{m} x[2 n + m]'
 >>> text(sp.Sum(sp.Mul(Iverson(sp.Eq(sp.Mod(m, 2), r)), term, evaluate=False), (m, 0, 2)))
 'Σ_{m=0..2, m ≡ r (mod 2)} w[m]·x[2·n + m]'
 """
@@ -251,11 +251,11 @@ class SymstridePrinter(_DerivationNotation, LatexPrinter):
         brackets = self._settings["brackets"]
         head = self._settings["names"].get(name) or self._print(expr.base)
         lead = brackets.get(name)
-        if "_" in head and not head.startswith("{") and lead != 0:  # w_{2} subscripted: {w_{2}}_{m}
-            head = "{%s}" % head
-        if name not in brackets:
-            return "%s_{%s}" % (head, ",".join(map(self._print, expr.indices)))
+        if name not in brackets:  # SymPy's form, {w}_{m}: safe for any name (w_{2}, W')
+            return "{%s}_{%s}" % (head, ",".join(map(self._print, expr.indices)))
         if lead:
+            if "_" in head and not head.startswith("{"):
+                head = "{%s}" % head
             head += "_{%s}" % ",".join(map(self._print, expr.indices[:lead]))
         rest = expr.indices[lead:]
         return head + ("[%s]" % ", ".join(map(self._print, rest)) if rest else "")

@@ -240,5 +240,5 @@ def test_written_sums_print_in_the_order_written_and_fold_numbers():
 
 def test_conditional_sums_print_their_condition_under_the_sum_sign():
     expr = sp.Sum(Iverson(sp.Eq(sp.Mod(m, 2), r)) * w[m], (m, 0, 2))
-    assert latex(expr) == r"\sum_{\substack{m=0 \\ m \equiv r \pmod{2}}}^{2} w_{m}"
+    assert latex(expr) == r"\sum_{\substack{m=0 \\ m \equiv r \pmod{2}}}^{2} {w}_{m}"
     assert text(expr) == "Σ_{m=0..2, m ≡ r (mod 2)} w[m]"

@@ -88,9 +88,9 @@ def test_jupyter_output_is_katex_safe(eq1, eq2):
 
 def test_the_chain_keeps_the_written_order(eq1):
     tex = eq1.derivation.latex()
-    assert r"y[n] &= \sum_{m=0}^{2} w_{m} x[2 n + m]" in tex
-    assert r"\sum_{j=0}^{\left\lceil{\frac{3 - r}{2}}\right\rceil - 1} w_{2 j + r} x[2 \left(n + j\right) + r]" in tex
-    assert r"W'_{r,j} x_{r}[n + j]" in tex
+    assert r"y[n] &= \sum_{m=0}^{2} {w}_{m} x[2 n + m]" in tex
+    assert r"\sum_{j=0}^{\left\lceil{\frac{3 - r}{2}}\right\rceil - 1} {w}_{2 j + r} x[2 \left(n + j\right) + r]" in tex
+    assert r"{W'}_{r,j} x_{r}[n + j]" in tex
 
 
 # ---------------------------------------------------------------------------------------------
