@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from math import prod
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy as sp
@@ -42,6 +42,9 @@ from .indexing import (
 from .operators import Conv
 from .params import ConvSpec
 from .verify import VerifyReport, verify_subsampling, verify_taps
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .derivation import Derivation
 
 __all__ = ["PhaseEquivalence", "Equivalence", "destride", "default_size"]
 
@@ -199,10 +202,14 @@ class Equivalence(PhaseEquivalence):
         """Gather index: ``W'.flat = w.flat[weight_index]``, −1 at structural zeros."""
         return weight_gather_index(self.spec, self.layout)
 
+    def phase_channel(self, phase: tuple[int, ...], o: int = 0, c: int = 0) -> int:
+        """The equivalent (group-local) input channel holding phase ``r`` of input channel ``c``."""
+        cin_g = self.spec.in_channels // self.groups
+        return channel_index(c, phase_index(phase, self.spec.stride), cin_g, self.phases, self.layout)
+
     def phase_filter_index(self, phase: tuple[int, ...], o: int = 0, c: int = 0) -> np.ndarray:
         """The gather index of the phase-``r`` filter that output ``o`` applies to input channel ``c``."""
-        cin_g = self.spec.in_channels // self.groups
-        return self.weight_index[o, channel_index(c, phase_index(phase, self.spec.stride), cin_g, self.phases, self.layout)]
+        return self.weight_index[o, self.phase_channel(phase, o, c)]
 
     # -- the entry formula ----------------------------------------------------------------------
     @cached_property
@@ -243,6 +250,16 @@ class Equivalence(PhaseEquivalence):
         """Decide Theorem 1 (stride = subsampling after the unit-stride layer) exactly."""
         size = default_size(self.spec) if size is None else size
         return verify_subsampling(self.spec, size)
+
+    @cached_property
+    def derivation(self) -> "Derivation":
+        """The derivation of this equivalence: Theorem 2 step by step with the layer's numbers.
+
+        ``eq.derivation.check()`` checks every step; ``eq.derivation.latex()`` renders it.
+        """
+        from .polyphase import polyphase_derivation
+
+        return polyphase_derivation(self)
 
     # -- export and display -----------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:

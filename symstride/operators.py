@@ -29,7 +29,7 @@ import sympy as sp
 from .indexing import check_layout, channel_index, input_size, output_shape, phase_index
 from .params import ConvSpec, as_int, per_axis
 
-__all__ = ["Layer", "Conv", "Subsample", "D", "SpaceToDepth", "MAX_MATRIX_ENTRIES"]
+__all__ = ["Operator", "Layer", "Conv", "Subsample", "D", "SpaceToDepth", "DepthToSpace", "Pointwise", "MAX_MATRIX_ENTRIES"]
 
 #: Explicit SymPy matrices are for small concrete sizes; larger ones are refused.
 MAX_MATRIX_ENTRIES = 250_000
@@ -47,7 +47,21 @@ def _fmt_axes(values: Sequence[int]) -> str:
     return str(values[0]) if len(set(values)) == 1 else "(" + ", ".join(map(str, values)) + ")"
 
 
-class Layer:
+class Operator:
+    """Operators compose with ``*``, applied right to left: ``(A * B)(x) = A(B(x))``.
+
+    Compositions are checked against each other with :func:`symstride.identity`.
+    """
+
+    def __mul__(self, other: object) -> "Operator":
+        from .identity import Compose
+
+        if not isinstance(other, Operator):
+            return NotImplemented
+        return Compose.of(self, other)
+
+
+class Layer(Operator):
     """What every layer with symbolic weights shares: its validated ``spec`` and weight symbols.
 
     Subclasses (:class:`Conv`, :class:`~symstride.transposed.ConvTranspose`) set ``spec`` and
@@ -222,7 +236,7 @@ def _ravel(index: Sequence[int], shape: Sequence[int]) -> int:
     return flat
 
 
-class Subsample:
+class Subsample(Operator):
     """The subsampling operator ``D_s``: keep every ``s``-th sample, starting at ``offset``.
 
     >>> Subsample(2).matrix(5)
@@ -284,7 +298,7 @@ def _as_shape(size: Any, ndim: int) -> tuple[int, ...]:
     return per_axis(size, "size", ndim, minimum=1)
 
 
-class SpaceToDepth:
+class SpaceToDepth(Operator):
     """Space-to-depth by ``s``: ``z[chan(c, φ(r)), a] = x[c, s·a + r]`` — a permutation of entries.
 
     >>> SpaceToDepth(2).matrix(4)
@@ -323,8 +337,65 @@ class SpaceToDepth:
     def __repr__(self) -> str:
         return f"SpaceToDepth({_fmt_axes(self.stride)}, layout={self.layout!r})"
 
+    def _latex(self, printer: Any) -> str:
+        return r"\operatorname{S2D}_{%s}" % _fmt_axes(self.stride)
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, SpaceToDepth) and (self.stride, self.layout) == (other.stride, other.layout)
 
     def __hash__(self) -> int:
         return hash((SpaceToDepth, self.stride, self.layout))
+
+
+class DepthToSpace(Operator):
+    """Depth-to-space by ``s``, the inverse permutation of :class:`SpaceToDepth` (``pixel_shuffle``).
+
+    >>> DepthToSpace(2).matrix(4) == SpaceToDepth(2).matrix(4).T
+    True
+    """
+
+    def __init__(self, stride: Any, layout: str = "pytorch") -> None:
+        self.inverse = SpaceToDepth(stride, layout)
+        self.stride, self.layout = self.inverse.stride, self.inverse.layout
+
+    def matrix(self, size: Any, channels: int = 1) -> sp.Matrix:
+        """The permutation matrix on ``channels`` output channels of spatial shape ``size``."""
+        return self.inverse.matrix(size, channels).T
+
+    def __repr__(self) -> str:
+        return f"DepthToSpace({_fmt_axes(self.stride)}, layout={self.layout!r})"
+
+    def _latex(self, printer: Any) -> str:
+        return r"\operatorname{D2S}_{%s}" % _fmt_axes(self.stride)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DepthToSpace) and self.inverse == other.inverse
+
+    def __hash__(self) -> int:
+        return hash((DepthToSpace, self.inverse))
+
+
+class Pointwise(Operator):
+    """A pointwise map ``σ`` applied to every entry (ReLU, an affine batch-norm, …), left uninterpreted.
+
+    Identities with pointwise maps are decided for *every* such map: ``σ(P) = σ(Q)`` holds
+    exactly when ``P = Q``.  ``name`` must be an identifier; ``relu`` and ``tanh`` are also used
+    numerically in float64 checks (any other name is evaluated as ``tanh``).
+    """
+
+    def __init__(self, name: str = "sigma") -> None:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"a pointwise map needs an identifier as its name, got {name!r}")
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Pointwise({self.name!r})"
+
+    def _latex(self, printer: Any) -> str:
+        return printer._print(sp.Symbol(self.name))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Pointwise) and self.name == other.name
+
+    def __hash__(self) -> int:
+        return hash((Pointwise, self.name))

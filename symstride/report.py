@@ -44,16 +44,13 @@ def tap_label(eq: "Equivalence", tap) -> str:
 
 def filter_bank_text(eq: "Equivalence", o: int = 0, c: int = 0) -> str:
     """The phase filters of one (output, input) channel pair, one block per phase, zeros shown as 0."""
-    shape = eq.spec.weight_shape
-
-    def label(i: int) -> str:
-        return tap_label(eq, tuple(int(v) for v in np.unravel_index(int(i), shape)[2:])) if i >= 0 else "0"
+    from .filterbank import FilterBank
 
     lines = []
-    for r in eq.phase_vectors:
-        labels = np.vectorize(label, otypes=[object])(eq.phase_filter_index(r, o, c))
+    for phase in FilterBank(eq, o, c).phases:
+        labels = np.vectorize(lambda e: tap_label(eq, e) if e is not None else "0", otypes=[object])(phase.entries)
         width = max(len(s) for s in labels.reshape(-1))
-        head = f"phase r={_vec(r)} │ "
+        head = f"phase r={_vec(phase.phase)} │ "
         pad = " " * (len(head) - 2) + "│ "
         if labels.ndim == 1:
             lines.append(head + "  ".join(s.ljust(width) for s in labels).rstrip())

@@ -161,10 +161,13 @@ class TransposedEquivalence(PhaseEquivalence):
         """Gather index: ``W'.flat = w.flat[weight_index]``, −1 at structural zeros."""
         return transposed_weight_gather_index(self.spec, self.layout)
 
+    def phase_channel(self, phase: tuple[int, ...], o: int = 0, c: int = 0) -> int:
+        """The equivalent output channel holding phase ``r`` of output channel ``o``."""
+        return channel_index(o, phase_index(phase, self.spec.stride), self.spec.out_channels, self.phases, self.layout)
+
     def phase_filter_index(self, phase: tuple[int, ...], o: int = 0, c: int = 0) -> np.ndarray:
         """The gather index of the filter producing phase ``r`` of output ``o`` from input channel ``c``."""
-        new = channel_index(o, phase_index(phase, self.spec.stride), self.spec.out_channels, self.phases, self.layout)
-        return self.weight_index[new, c]
+        return self.weight_index[self.phase_channel(phase, o, c), c]
 
     def geometry(self, size: Any = None) -> tuple[TransposedAxis, ...]:
         """Per axis: output size, skipped and computed blocks, crop and input padding for ``size``."""

@@ -1,4 +1,4 @@
-"""Argument types shared by the subcommands: per-axis integer lists and padding pairs.
+"""Argument types and output helpers shared by the subcommands.
 
 >>> axis_ints("3,2")
 (3, 2)
@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
-__all__ = ["axis_ints", "padding_arg", "write_output"]
+__all__ = ["axis_ints", "padding_arg", "write_output", "write_document", "check_document_output"]
 
 
 def _int(text: str, what: str) -> int:
@@ -38,10 +39,38 @@ def padding_arg(text: str) -> tuple:
     return tuple(out)
 
 
-def write_output(text: str, path: str | None) -> None:
-    """Write a subcommand's result to ``path`` (``-o FILE``), or to standard output when None."""
-    if path:
+def write_output(text: str | bytes, path: str | None) -> None:
+    """Write a subcommand's result to ``path`` (``-o FILE``), or to standard output when None.
+
+    Bytes (a binary format such as npz) are written as they are and need a path.
+    """
+    if isinstance(text, bytes):
+        if not path:
+            raise ValueError("a binary format needs an output file: give -o FILE")
+        with open(path, "wb") as fh:
+            fh.write(text)
+    elif path:
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(text)
     else:
         sys.stdout.write(text)
+
+
+def check_document_output(args: Any) -> None:
+    """``--fragment`` needs ``--format latex``; ``-o FILE.pdf`` needs a whole LaTeX document."""
+    from . import UsageError
+
+    if getattr(args, "fragment", False) and args.format != "latex":
+        raise UsageError(f"--fragment applies to --format latex, not --format {args.format}")
+    if args.output and args.output.lower().endswith(".pdf") and (args.format != "latex" or args.fragment):
+        raise UsageError("-o FILE.pdf needs --format latex without --fragment (a PDF is a whole document)")
+
+
+def write_document(text: str, path: str | None) -> None:
+    """Like :func:`write_output`, but ``FILE.pdf`` compiles the (LaTeX) text with pdflatex."""
+    if path and path.lower().endswith(".pdf"):
+        from ..pdf import compile_pdf
+
+        compile_pdf(text, path)
+    else:
+        write_output(text, path)

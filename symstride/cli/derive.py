@@ -12,13 +12,14 @@ from __future__ import annotations
 import argparse
 from typing import Callable
 
+from .. import export
 from ..equivalence import Equivalence, destride
 from ..indexing import LAYOUTS
 from ..operators import Conv
 from ..report import json_text
 from ..transposed import ConvTranspose
 from . import UsageError
-from ._args import axis_ints, padding_arg, write_output
+from ._args import axis_ints, check_document_output, padding_arg, write_document
 
 __all__ = ["FORMATS", "add_parser", "run"]
 
@@ -31,10 +32,26 @@ def _json(eq: Equivalence, args: argparse.Namespace) -> str:
     return json_text(eq.to_json())
 
 
-#: Output formats: name → writer(equivalence, args) returning the text to print.
-FORMATS: dict[str, Callable[[Equivalence, argparse.Namespace], str]] = {
+def _latex(eq: Equivalence, args: argparse.Namespace) -> str:
+    """The checked derivation: a standalone document, or with ``--fragment`` just its body."""
+    derivation = eq.derivation
+    return derivation.latex() if args.fragment else derivation.document()
+
+
+def _npz(eq: Equivalence, args: argparse.Namespace) -> bytes:
+    if not args.output:
+        raise ValueError("--format npz writes a binary file: give -o FILE.npz")
+    return export.npz_bytes(eq, args.size)
+
+
+#: Output formats: name → writer(equivalence, args) returning the text (or bytes) to write.
+FORMATS: dict[str, Callable[[Equivalence, argparse.Namespace], str | bytes]] = {
     "text": _text,
     "json": _json,
+    "python": lambda eq, args: export.python_module(eq),
+    "npz": _npz,
+    "formula": lambda eq, args: export.formula_text(eq),
+    "latex": _latex,
 }
 
 
@@ -58,8 +75,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--output-padding", type=axis_ints, default=None, metavar="OP",
                    help="output padding of a transposed layer, int or per-axis list (default 0; needs --transposed)")
     p.add_argument("--layout", choices=sorted(LAYOUTS), default="pytorch", help="phase-channel order (default pytorch)")
+    p.add_argument("--size", type=axis_ints, default=None, metavar="N", help="input spatial size; --format npz then records the prepared length")
     p.add_argument("--format", choices=list(FORMATS), default="text", help="output format (default text)")
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument("--fragment", action="store_true", help="with --format latex: only the body, for pasting into a paper")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output (FILE.pdf compiles the LaTeX with pdflatex)")
     return p
 
 
@@ -82,7 +101,7 @@ def build(args: argparse.Namespace) -> Equivalence:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_document_output(args)
     eq = build(args)
-    text = FORMATS[args.format](eq, args)
-    write_output(text, args.output)
+    write_document(FORMATS[args.format](eq, args), args.output)
     return 0

@@ -1,0 +1,17 @@
+"""The derivations book: one module per chapter, in the order of :data:`CHAPTERS`.
+
+Each module defines ``TITLE``, optionally ``INTRO``, and ``build()`` returning the chapter's
+checked parts.  ``symstride book -o DIR`` renders and compiles them all; the tests check them.
+"""
+
+CHAPTERS = (
+    "stride_as_subsampling",
+    "polyphase_1d",
+    "resnet_downsampling",
+    "stem_7x7",
+    "dilation",
+    "layouts",
+    "proofs_theorems",
+    "proofs_lemmas",
+    "identities",
+)

@@ -1,0 +1,143 @@
+"""The derivations book: every chapter of ``derivations/`` checked, rendered and compiled.
+
+Each module of the ``derivations`` folder (installed as ``symstride.derivations``) is one
+chapter: it defines ``TITLE``, optionally ``INTRO`` (prose), and ``build()`` returning its
+parts — :class:`~symstride.derivation.Derivation`\\ s, or other objects with ``check()``,
+``latex_block()`` and ``text_block()``.  The folder's ``CHAPTERS`` lists the modules in book
+order.  :func:`write_book` renders every chapter to ``DIR/NAME.tex``, compiles ``DIR/NAME.pdf``
+and one combined ``DIR/book.pdf``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Sequence
+
+__all__ = ["Chapter", "chapters", "chapter", "write_book", "BookResult"]
+
+
+def _package() -> ModuleType:
+    """The ``derivations`` package: installed as ``symstride.derivations``, or the source folder."""
+    try:
+        return importlib.import_module("symstride.derivations")
+    except ModuleNotFoundError:
+        pass
+    src = Path(__file__).resolve().parent.parent / "derivations"
+    if not (src / "__init__.py").is_file():
+        raise ModuleNotFoundError("the derivations folder is neither installed (symstride.derivations) nor beside the package")
+    spec = importlib.util.spec_from_file_location("symstride.derivations", src / "__init__.py", submodule_search_locations=[str(src)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["symstride.derivations"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class Chapter:
+    """One chapter: a name (its file name), a title, an introduction and its checked parts."""
+
+    name: str
+    title: str
+    intro: str
+    parts: list[Any] = field(default_factory=list)
+
+    @classmethod
+    def from_module(cls, module: ModuleType) -> "Chapter":
+        name = module.__name__.rsplit(".", 1)[-1]
+        parts = module.build()
+        return cls(name, module.TITLE, getattr(module, "INTRO", ""), list(parts) if isinstance(parts, (list, tuple)) else [parts])
+
+    def check(self) -> list[tuple[Any, Any]]:
+        """``(part, report)`` for every part (a report is truthy when the part checks)."""
+        return [(part, part.check()) for part in self.parts]
+
+    @property
+    def ok(self) -> bool:
+        return all(bool(report) for _, report in self.check())
+
+    def body(self) -> str:
+        """The chapter's LaTeX body (intro and parts, no document wrapper)."""
+        from .render import render_template
+
+        return render_template("chapter.tex", chapter=self, parts=[_part_latex(p) for p in self.parts])
+
+    def document(self) -> str:
+        """The chapter as a standalone LaTeX document."""
+        from .render import render_template
+
+        return render_template("document.tex", title=self.title, body=self.body())
+
+    def text(self) -> str:
+        out = [self.title, "=" * len(self.title)]
+        if self.intro:
+            out += ["", self.intro]
+        for part in self.parts:
+            out += ["", part.text() if hasattr(part, "text") else part.text_block()]
+        return "\n".join(out)
+
+
+def _part_latex(part: Any) -> str:
+    return part.latex() if hasattr(part, "latex") else part.latex_block()
+
+
+def chapters(names: Sequence[str] | None = None) -> list[Chapter]:
+    """The book's chapters in order (or the named ones; an unknown name lists the valid ones)."""
+    package = _package()
+    known = list(package.CHAPTERS)
+    wanted = list(names) if names else known
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise ValueError(f"no chapter named {', '.join(map(repr, unknown))}; the chapters are: {', '.join(known)}")
+    return [Chapter.from_module(importlib.import_module(f"{package.__name__}.{n}")) for n in wanted]
+
+
+def chapter(name: str) -> Chapter:
+    """One chapter by name."""
+    return chapters([name])[0]
+
+
+@dataclass
+class BookResult:
+    """What :func:`write_book` wrote, and which chapters failed their checks."""
+
+    files: list[Path]
+    failed: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def write_book(directory: str | Path, names: Sequence[str] | None = None, *, pdf: bool = True) -> BookResult:
+    """Render every chapter to ``DIR/NAME.tex`` (and ``.pdf``), and the whole book to ``DIR/book.*``."""
+    from .pdf import compile_pdf, pdflatex
+    from .render import render_template
+
+    if pdf:
+        pdflatex()  # fail early, with the clear message, when pdflatex is missing
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    failed: list[str] = []
+    bodies = []
+    for ch in chapters(names):
+        if not ch.ok:
+            failed.append(ch.name)
+        body = ch.body()
+        bodies.append((ch, body))
+        tex = out / f"{ch.name}.tex"
+        tex.write_text(render_template("document.tex", title=ch.title, body=body), encoding="utf-8")
+        written.append(tex)
+        if pdf:
+            written.append(compile_pdf(tex.read_text(encoding="utf-8"), out / f"{ch.name}.pdf"))
+    book = out / "book.tex"
+    book.write_text(render_template("book.tex", chapters=bodies), encoding="utf-8")
+    written.append(book)
+    if pdf:
+        written.append(compile_pdf(book.read_text(encoding="utf-8"), out / "book.pdf", runs=2))
+    return BookResult(written, failed)

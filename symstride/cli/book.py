@@ -1,0 +1,46 @@
+"""``symstride book -o DIR``: check, render and compile every derivation of the book.
+
+Writes ``DIR/NAME.tex`` and ``DIR/NAME.pdf`` for each chapter of ``derivations/`` and the
+combined ``DIR/book.tex`` / ``DIR/book.pdf``.  Exit status 0 when every chapter checks, 1 when
+some check fails (the documents are still written, and say which step failed), 2 for bad input
+or when pdflatex is missing or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "book",
+        help="check, render and compile the derivations book",
+        description="Check every derivation of the book, write DIR/NAME.tex and DIR/NAME.pdf, and the combined DIR/book.pdf.",
+    )
+    p.add_argument("-o", "--output", metavar="DIR", help="directory to write into (created if needed)")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="only these chapters (default: all)")
+    p.add_argument("--list", action="store_true", help="list the chapters, one per line, and exit")
+    p.add_argument("--no-pdf", action="store_true", help="write the .tex files only (no pdflatex)")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..book import chapters, write_book
+    from . import UsageError
+
+    if args.list:
+        for ch in chapters():
+            print(f"{ch.name}\t{ch.title}")
+        return 0
+    if not args.output:
+        raise UsageError("the book needs an output directory: -o DIR")
+    result = write_book(args.output, args.only, pdf=not args.no_pdf)
+    for path in result.files:
+        print(path)
+    if result.failed:
+        print(f"symstride book: checks failed in: {', '.join(result.failed)}", file=sys.stderr)
+        return 1
+    return 0

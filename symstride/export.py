@@ -1,0 +1,168 @@
+"""Exporters: the filter mapping of Theorem 2 in the forms other tools consume.
+
+Each exporter takes an :class:`~symstride.equivalence.Equivalence` (``destride(layer, layout=…)``)
+and states its channel layout, since PyTorch (``c·P + φ(r)``) and TensorFlow/ONNX
+(``φ(r)·C + c``) order the space-to-depth channels differently.  Pure NumPy/Jinja2, no torch.
+
+- :func:`python_module` — a standalone, readable Python module (NumPy only) defining
+  ``destride_weights(w)`` and ``destride_input(x)`` for the configuration, rendered from
+  ``templates/destride_module.py.j2``;
+- :func:`npz_arrays` / :func:`npz_bytes` — the gather index ``W'.flat = w.flat[index]`` (−1 at
+  structural zeros), the shapes, the layout and the input preparation, for any language;
+- :func:`formula_text` — the entry formula of ``W'`` alone, as text and LaTeX.
+
+>>> from symstride import Conv, destride
+>>> eq = destride(Conv(kernel=3, stride=2))
+>>> npz_arrays(eq)["index"].tolist()
+[[[0, 2], [1, -1]]]
+>>> print(formula_text(eq), end="")
+layout  pytorch — channel-major: new channel c·P + φ(r) (torch.nn.functional.pixel_unshuffle)
+text    W'[r, j] = w[2*j + r] if 2*j + r <= 2 else 0    for 0 <= r < 2, 0 <= j < 2
+latex   {W'}_{r,j} = \\begin{cases} {w}_{2 j + r} & \\text{if } 2 j + r \\leq 2 \\\\ 0 & \\text{otherwise} \\end{cases} \\qquad 0 \\le r < 2,\\ 0 \\le j < 2
+"""
+
+from __future__ import annotations
+
+import io
+from math import prod
+from typing import Any, Sequence
+
+import numpy as np
+
+from .equivalence import Equivalence
+from .indexing import LAYOUTS, input_size, output_shape, prepared_shape
+from .reference import PADDING_MODES
+from .render import render_template
+
+__all__ = ["python_module", "npz_arrays", "npz_bytes", "formula_text", "identity_text", "PREPARATION"]
+
+#: How the input is prepared, in words (the same in every export).
+PREPARATION = (
+    "pad by p (per axis, left and right), trim or zero-extend each axis to "
+    "L = s·(N_out + k' − 1) with N_out = floor((N + p_left + p_right − δ(k−1) − 1)/s) + 1, "
+    "then space-to-depth by s"
+)
+
+
+def _identity_sides(eq: Equivalence, padding_mode: str = "zeros") -> tuple[str, str]:
+    spec = eq.spec
+    mode = "" if padding_mode == "zeros" else f", padding_mode={padding_mode!r}"
+    lhs = f"conv(x, w, stride={spec.stride}, padding={spec.padding}{mode}, dilation={spec.dilation}, groups={spec.groups})"
+    rhs = f"conv(destride_input(x), destride_weights(w), stride=1, padding=0, groups={eq.spec.groups})"
+    return lhs, rhs
+
+
+def identity_text(eq: Equivalence, padding_mode: str = "zeros") -> str:
+    """The identity an export implements, in one line of plain text."""
+    return " == ".join(_identity_sides(eq, padding_mode))
+
+
+def _check_padding_mode(padding_mode: str) -> str:
+    if padding_mode not in PADDING_MODES:
+        options = ", ".join(map(repr, PADDING_MODES))
+        raise ValueError(f"unknown padding_mode {padding_mode!r}; expected one of {options}")
+    return PADDING_MODES[padding_mode]
+
+
+def python_module(eq: Equivalence, *, padding_mode: str = "zeros") -> str:
+    """Source of a standalone NumPy module implementing ``eq`` (``symstride derive --format python``).
+
+    The module defines ``destride_weights(w)`` and ``destride_input(x)``; its docstring states
+    the configuration, the channel layout and the identity.  It imports only NumPy.
+    """
+    np_mode = _check_padding_mode(padding_mode)
+    spec = eq.spec
+    ndim = spec.ndim
+    blocks = [3 + 2 * a for a in range(ndim)]
+    grid = [2 + 2 * a for a in range(ndim)]
+    order = [0, 1, *blocks, *grid] if eq.layout == "pytorch" else [0, *blocks, 1, *grid]
+    return render_template(
+        "destride_module.py.j2",
+        eq=eq,
+        spec=spec,
+        configuration=spec.describe() + ("" if padding_mode == "zeros" else f", padding_mode {padding_mode!r}"),
+        layout=eq.layout,
+        channel_order=LAYOUTS[eq.layout],
+        identity=_identity_sides(eq, padding_mode),
+        formula=eq.formula_text(),
+        preparation=PREPARATION,
+        padding_mode=padding_mode,
+        np_mode=np_mode,
+        taps=[repr((t.tap, t.phase, t.offset)) for t in eq.taps],
+        transpose=tuple(order),
+        live=len(eq.live_phases),
+    )
+
+
+def npz_arrays(eq: Equivalence, size: Sequence[int] | int | None = None, *, padding_mode: str = "zeros") -> dict[str, np.ndarray]:
+    """The arrays of ``symstride derive --format npz``.
+
+    ``index`` realises ``W'.flat = w.flat[index]`` (−1: structural zero; C order, ``W'`` of
+    shape ``filter_shape``, ``w`` of shape ``weight_shape``).  The input preparation is given by
+    ``padding`` ((left, right) per axis), ``padding_mode``, ``stride`` and the rule
+    ``prepared_length_rule``; with ``size`` the concrete ``input_size``, ``output_size``,
+    ``prepared_length`` (per axis, before space-to-depth) and ``prepared_shape`` (after) too.
+    """
+    _check_padding_mode(padding_mode)
+    spec = eq.spec
+    live = [int(np.ravel_multi_index(r, spec.stride)) for r in eq.live_phases]
+    arrays = {
+        "index": np.ascontiguousarray(eq.weight_index, dtype=np.int64),
+        "weight_shape": np.array(spec.weight_shape, dtype=np.int64),
+        "filter_shape": np.array(eq.weight_shape, dtype=np.int64),
+        "kernel": np.array(spec.kernel, dtype=np.int64),
+        "stride": np.array(spec.stride, dtype=np.int64),
+        "dilation": np.array(spec.dilation, dtype=np.int64),
+        "padding": np.array(spec.padding, dtype=np.int64).reshape(spec.ndim, 2),
+        "padding_mode": np.array(padding_mode),
+        "groups": np.array(spec.groups, dtype=np.int64),
+        "equivalent_kernel": np.array(eq.kernel, dtype=np.int64),
+        "phases": np.array(eq.phases, dtype=np.int64),
+        "live_phases": np.array(live, dtype=np.int64),
+        "layout": np.array(eq.layout),
+        "channel_order": np.array(LAYOUTS[eq.layout]),
+        "identity": np.array(identity_text(eq, padding_mode)),
+        "prepared_length_rule": np.array(PREPARATION),
+    }
+    if size is not None:
+        size = input_size(spec, size)
+        n_out = output_shape(spec, size)
+        arrays["input_size"] = np.array(size, dtype=np.int64)
+        arrays["output_size"] = np.array(n_out, dtype=np.int64)
+        arrays["prepared_length"] = np.array(
+            [s * (n + k - 1) for s, n, k in zip(spec.stride, n_out, eq.kernel)], dtype=np.int64
+        )
+        arrays["prepared_shape"] = np.array(prepared_shape(spec, size), dtype=np.int64)
+    return arrays
+
+
+def npz_bytes(eq: Equivalence, size: Sequence[int] | int | None = None, *, padding_mode: str = "zeros") -> bytes:
+    """:func:`npz_arrays` as the bytes of a ``.npz`` file (no pickled objects)."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **npz_arrays(eq, size, padding_mode=padding_mode))
+    return buffer.getvalue()
+
+
+def _ranges(eq: Equivalence) -> list[tuple[Any, int]]:
+    sym = eq.index_symbols
+    out = []
+    if eq.layer.channel_indexed:
+        out += [(sym["o"][0], eq.spec.out_channels), (sym["c"][0], eq.spec.in_channels // eq.groups)]
+    out += list(zip(sym["r"], eq.spec.stride))
+    out += list(zip(sym["j"], eq.kernel))
+    return out
+
+
+def formula_text(eq: Equivalence) -> str:
+    """The entry formula of ``W'`` alone (``symstride derive --format formula``): layout, text, LaTeX."""
+    ranges = _ranges(eq)
+    text_ranges = ", ".join(f"0 <= {s} < {n}" for s, n in ranges)
+    return render_template(
+        "formula_export.j2",
+        layout=eq.layout,
+        channel_order=LAYOUTS[eq.layout],
+        text=eq.formula_text(),
+        text_ranges=text_ranges,
+        formula_latex=eq.formula_latex(),
+        ranges=ranges,
+    )

@@ -1,0 +1,512 @@
+"""Theorem 2 on real PyTorch layers: a strided convolution or pooling as unit-stride operations.
+
+A strided layer becomes padding, a split of the input into its phases (space-to-depth) and
+unit-stride operations on the phases.  The weights come from symstride's mapping
+(:func:`symstride.indexing.weight_gather_index`, the same gather index the ``npz`` export
+writes), never from a second derivation.
+
+Three forms of the equivalent convolution compute the same thing (:data:`FORMS`):
+
+- ``form="dense"``: one unit-stride convolution with the equivalent filter bank ``W'`` over the
+  space-to-depth'd input, exactly the statement of Theorem 2 (structural zeros included);
+- ``form="phases"``: the same bank split into its phase blocks, each block trimmed to its live
+  taps — a unit-stride convolution per phase with the phase's exact kernel (a progression with
+  step ``δ/gcd(δ, s)`` per axis, so possibly dilated), summed.  No structural zero is multiplied;
+- ``form="subsample"``: Theorem 1 instead of Theorem 2 — the unit-stride convolution with the
+  original kernel, then every ``s``-th output kept (``s^d`` times the multiply-accumulates; the
+  fastest form for depthwise layers on CPU, whose kernels are fast only for the original shapes).
+
+Phases that carry no weight at all (a 1×1 stride-2 layer keeps only phase 0) are dropped in the
+dense and phases forms: they are never sliced out of the input.  Pooling reduces axis by axis: along each axis the
+window maximum (or sum) over the ``k`` taps, each tap a phase slice ``x[δm :: s]`` — the
+per-phase window maxima and the maximum across phases, in one pass per axis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..errors import SymstrideError
+from ..indexing import (
+    equivalent_kernel,
+    output_length,
+    phase_count,
+    phase_index,
+    phases,
+    prepared_length,
+    tap_map,
+    weight_gather_index,
+)
+from ..params import ConvSpec
+from .spacetodepth import SpaceToDepth
+
+__all__ = [
+    "FORMS",
+    "PhaseWindow",
+    "phase_windows",
+    "DestridedConv",
+    "DestridedConvCall",
+    "DestridedPool",
+    "destride_layer",
+    "conv_spec",
+    "pool_spec",
+]
+
+#: The forms of the equivalent convolution (see the module docstring).
+FORMS = {
+    "dense": "one unit-stride convolution with W' over the space-to-depth'd input",
+    "phases": "one unit-stride convolution per live phase with its exact kernel, summed",
+    "subsample": "Theorem 1: the unit-stride convolution, then every s-th output kept",
+    "auto": "per layer, the form measured faster on CPU for its shape (see choose_form)",
+}
+
+_CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+_CONV_TYPES = {nn.Conv1d: 1, nn.Conv2d: 2, nn.Conv3d: 3}
+_CONV_MODULES = {n: t for t, n in _CONV_TYPES.items()}
+_MAX_POOL_TYPES = {nn.MaxPool1d: 1, nn.MaxPool2d: 2, nn.MaxPool3d: 3}
+_AVG_POOL_TYPES = {nn.AvgPool1d: 1, nn.AvgPool2d: 2, nn.AvgPool3d: 3}
+_PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
+
+
+@dataclass(frozen=True)
+class PhaseWindow:
+    """The live taps of one phase ``r``: per axis the offsets ``j = start + step·t``, ``t < count``.
+
+    In the equivalent bank the block of phase ``r`` is non-zero exactly on these offsets; they
+    form a progression because ``δ·m = s·j + r`` fixes ``m`` modulo ``s/gcd(δ, s)``.
+    """
+
+    phase: tuple[int, ...]
+    flat: int
+    start: tuple[int, ...]
+    count: tuple[int, ...]
+    step: tuple[int, ...]
+
+    def extent(self) -> tuple[int, ...]:
+        """Offsets spanned per axis: ``step·(count − 1) + 1``."""
+        return tuple(st * (c - 1) + 1 for st, c in zip(self.step, self.count))
+
+
+def phase_windows(spec: ConvSpec) -> tuple[PhaseWindow, ...]:
+    """The live phases of ``spec`` (row-major φ order) with their exact windows; empty phases are left out.
+
+    >>> spec = ConvSpec.create(kernel=3, stride=2, dilation=3)
+    >>> [(w.phase, w.start, w.count, w.step) for w in phase_windows(spec)]
+    [((0,), (0,), (2,), (3,)), ((1,), (1,), (1,), (1,))]
+    """
+    offsets: dict[tuple[int, ...], list[set[int]]] = {}
+    counts: dict[tuple[int, ...], int] = {}
+    for t in tap_map(spec):
+        axes = offsets.setdefault(t.phase, [set() for _ in range(spec.ndim)])
+        for a, j in enumerate(t.offset):
+            axes[a].add(j)
+        counts[t.phase] = counts.get(t.phase, 0) + 1
+    windows = []
+    for r in phases(spec.stride):
+        if r not in offsets:
+            continue
+        start, count, step = [], [], []
+        for a, js in enumerate(offsets[r]):
+            js = sorted(js)
+            st = js[1] - js[0] if len(js) > 1 else 1
+            if js != list(range(js[0], js[-1] + 1, st)):
+                raise SymstrideError(f"internal: phase {r} offsets {js} on axis {a} are not a progression")
+            start.append(js[0])
+            count.append(len(js))
+            step.append(st)
+        if prod(count) != counts[r]:
+            raise SymstrideError(f"internal: the taps of phase {r} are not a product of per-axis progressions")
+        windows.append(PhaseWindow(r, phase_index(r, spec.stride), tuple(start), tuple(count), tuple(step)))
+    return tuple(windows)
+
+
+def pad_widths(pairs: Sequence[tuple[int, int]]) -> list[int]:
+    """Per-axis ``(left, right)`` pairs in ``torch.nn.functional.pad``'s order (last axis first)."""
+    return [v for pair in reversed(pairs) for v in pair]
+
+
+def _pad_to(x: torch.Tensor, pads: Sequence[tuple[int, int]], lengths: Sequence[int], mode: str, value: float = 0.0) -> torch.Tensor:
+    """Pad the spatial axes by ``pads`` in ``mode``, then extend with ``value`` or trim to ``lengths``.
+
+    With ``mode="zeros"`` both steps are one ``F.pad`` (a negative width trims).
+    """
+    if mode == "zeros":
+        flat = pad_widths([(l, L - n - l) for (l, _), L, n in zip(pads, lengths, x.shape[2:])])
+        return F.pad(x, flat, value=value) if any(flat) else x
+    flat = pad_widths(pads)
+    xp = F.pad(x, flat, mode=_PADDING_MODES[mode]) if any(flat) else x
+    flat = pad_widths([(0, L - n) for L, n in zip(lengths, xp.shape[2:])])
+    return F.pad(xp, flat, value=value) if any(flat) else xp
+
+
+def _phase_slice(xp: torch.Tensor, window: PhaseWindow, stride: Sequence[int], n_out: Sequence[int]) -> torch.Tensor:
+    """Samples ``xp[s·(j0 + a) + r]`` for ``a < N_out + extent − 1``: the input one phase block reads."""
+    index = [slice(None), slice(None)]
+    for r, j0, ext, s, n in zip(window.phase, window.start, window.extent(), stride, n_out):
+        first = r + s * j0
+        index.append(slice(first, first + s * (n + ext - 2) + 1, s))
+    return xp[tuple(index)]
+
+
+def _gather(weight: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``out.flat = weight.flat[index]``, zero where ``index`` is −1."""
+    values = weight.reshape(-1)[index.clamp(min=0)]
+    if bool((index < 0).any()):
+        values = torch.where(index >= 0, values, torch.zeros((), dtype=weight.dtype, device=weight.device))
+    return values
+
+
+# --- convolution -------------------------------------------------------------------------------
+
+
+def conv_spec(
+    weight_shape: Sequence[int], stride: Any, padding: Any, dilation: Any, groups: int
+) -> ConvSpec:
+    """A :class:`ConvSpec` from PyTorch convolution arguments (``padding`` may be ``'same'``/``'valid'``)."""
+    cout, cin_g, *kernel = (int(v) for v in weight_shape)
+    ndim = len(kernel)
+    if isinstance(padding, str):
+        probe = ConvSpec.create(kernel=kernel, stride=stride, dilation=dilation, ndim=ndim)
+        if padding == "valid":
+            padding = 0
+        elif padding == "same":
+            totals = [d * (k - 1) for k, d in zip(probe.kernel, probe.dilation)]
+            padding = [(t // 2, t - t // 2) for t in totals]  # PyTorch puts the odd sample on the right
+        else:
+            raise ValueError(f"padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
+    return ConvSpec.create(
+        kernel=kernel, stride=stride, padding=padding, dilation=dilation,
+        in_channels=cin_g * groups, out_channels=cout, groups=groups, ndim=ndim,
+    )
+
+
+def _depthwise(spec: ConvSpec) -> bool:
+    return spec.groups == spec.in_channels == spec.out_channels and spec.groups > 1
+
+
+def choose_form(spec: ConvSpec) -> str:
+    """The form ``form="auto"`` picks for ``spec``.
+
+    The rule follows CPU measurements (float32, oneDNN, one thread; ``benchmarks/models.py``):
+    depthwise layers take ``subsample`` (PyTorch's depthwise convolutions are fast only for the
+    original kernel shapes; on the phase kernels they cost 4–8× the strided original, the full
+    unit-stride convolution about 1.7×); a layer with one live phase or with many wasted
+    taps in ``W'`` (more than 1.25× the original's) takes ``phases``, whose convolutions have
+    the original's multiply-accumulates; layers with few input channels per group (a stem) take
+    ``dense``, since thin per-phase convolutions run far below peak.
+    """
+    windows = phase_windows(spec)
+    if len(windows) == 1:
+        return "phases"  # one live phase: a slice and the exact convolution
+    if _depthwise(spec):
+        return "subsample"
+    if spec.in_channels // spec.groups < 8:
+        return "dense"
+    dense_taps = len(windows) * prod(equivalent_kernel(spec))
+    return "phases" if dense_taps > 1.25 * spec.taps else "dense"
+
+
+class _DestridedConvBase(nn.Module):
+    """Geometry and forward pass shared by :class:`DestridedConv` and :class:`DestridedConvCall`."""
+
+    def __init__(self, spec: ConvSpec, padding_mode: str = "zeros", form: str = "auto") -> None:
+        super().__init__()
+        if padding_mode not in _PADDING_MODES:
+            options = ", ".join(map(repr, _PADDING_MODES))
+            raise ValueError(f"unknown padding_mode {padding_mode!r}; expected one of {options}")
+        if form not in FORMS:
+            raise ValueError(f"unknown form {form!r}; expected one of {', '.join(map(repr, FORMS))}")
+        self.spec = spec
+        self.padding_mode = padding_mode
+        self.form = choose_form(spec) if form == "auto" else form
+        self.windows = phase_windows(spec)
+        self.kernel_eq = equivalent_kernel(spec)
+        if self.form == "dense":
+            self.space_to_depth = SpaceToDepth(spec.stride, phases=[w.phase for w in self.windows])
+        #: Dilation of each unit-stride convolution the form runs.
+        self.dilations = {
+            "dense": [(1,) * spec.ndim],
+            "phases": [w.step for w in self.windows],
+            "subsample": [spec.dilation],
+        }[self.form]
+        full = weight_gather_index(spec, "pytorch")  # (C_out, C_in/g · P, *k'), pytorch layout
+        blocks = full.reshape(spec.out_channels, spec.in_channels // spec.groups, phase_count(spec), *self.kernel_eq)
+        if self.form == "dense":
+            live = blocks[:, :, [w.flat for w in self.windows]]
+            self._indices = [live.reshape(spec.out_channels, -1, *self.kernel_eq)]
+        elif self.form == "phases":
+            self._indices = []
+            for w in self.windows:
+                taps = tuple(slice(j0, j0 + e, st) for j0, e, st in zip(w.start, w.extent(), w.step))
+                block = blocks[(slice(None), slice(None), w.flat, *taps)]
+                if (block < 0).any():
+                    raise SymstrideError(f"internal: the exact kernel of phase {w.phase} holds a structural zero")
+                self._indices.append(np.ascontiguousarray(block))
+        else:  # subsample: the original kernel
+            self._indices = [np.arange(prod(spec.weight_shape)).reshape(spec.weight_shape)]
+
+    def prepared_weights(self, weight: torch.Tensor) -> list[torch.Tensor]:
+        """The filters this module convolves with, gathered from the original ``weight``."""
+        if tuple(weight.shape) != self.spec.weight_shape:
+            raise ValueError(f"weight has shape {tuple(weight.shape)}, expected {self.spec.weight_shape}")
+        return [_gather(weight, torch.as_tensor(i, device=weight.device)) for i in self._indices]
+
+    def _run(self, x: torch.Tensor, convs: Sequence[Callable[[torch.Tensor], torch.Tensor]]) -> torch.Tensor:
+        """Pad, split into phases and apply ``convs`` (unit-stride, bias in the first only)."""
+        spec = self.spec
+        if x.dim() != spec.ndim + 2 or x.shape[1] != spec.in_channels:
+            raise ValueError(
+                f"input of shape {tuple(x.shape)} does not fit the layer "
+                f"(expected (batch, {spec.in_channels}, {spec.ndim} spatial axes))"
+            )
+        n_out = [
+            output_length(n, k, s, p, d)
+            for n, k, s, p, d in zip(x.shape[2:], spec.kernel, spec.stride, spec.padding, spec.dilation)
+        ]
+        if self.form == "dense":
+            lengths = [prepared_length(n, k, s) for n, k, s in zip(n_out, self.kernel_eq, spec.stride)]
+            return convs[0](self.space_to_depth(_pad_to(x, spec.padding, lengths, self.padding_mode)))
+        lengths = [s * (n - 1) + d * (k - 1) + 1 for n, k, s, d in zip(n_out, spec.kernel, spec.stride, spec.dilation)]
+        xp = _pad_to(x, spec.padding, lengths, self.padding_mode)
+        if self.form == "subsample":
+            return convs[0](xp)[(slice(None), slice(None), *(slice(0, s * (n - 1) + 1, s) for s, n in zip(spec.stride, n_out)))]
+        out = None
+        for window, conv in zip(self.windows, convs):
+            part = conv(_phase_slice(xp, window, spec.stride, n_out))
+            out = part if out is None else out.add_(part)
+        return out
+
+    def extra_repr(self) -> str:
+        kept = [w.phase for w in self.windows]
+        mode = "" if self.padding_mode == "zeros" else f", padding_mode={self.padding_mode!r}"
+        return f"{self.spec.describe()}{mode}, form={self.form!r}, phases={kept}"
+
+
+class DestridedConv(_DestridedConvBase):
+    """A strided convolution as padding, space-to-depth and unit-stride convolution (Theorem 2).
+
+    Build it with :func:`destride_layer`.  Its unit-stride convolutions are ordinary
+    ``nn.Conv1d/2d/3d`` modules (stride 1, no padding): ``conv`` holding ``W'`` restricted to the
+    live phases (dense form) or the original kernel (subsample form), or ``convs``, one per live
+    phase with its exact kernel (phases form); the first carries the original bias.  Gradients
+    flow, but training the dense ``W'`` does not keep its structural zeros at zero; the phases
+    form holds a re-indexing of the original taps, so training it is training the original layer.
+    """
+
+    def __init__(self, spec: ConvSpec, weight: torch.Tensor, bias: torch.Tensor | None, padding_mode: str = "zeros", form: str = "auto") -> None:
+        super().__init__(spec, padding_mode, form)
+        with torch.no_grad():
+            convs = [
+                self._unit_conv(w, bias if i == 0 else None, d, weight.requires_grad)
+                for i, (w, d) in enumerate(zip(self.prepared_weights(weight), self.dilations))
+            ]
+        if self.form == "phases":
+            self.convs = nn.ModuleList(convs)
+        else:
+            self.conv = convs[0]
+
+    def _unit_conv(self, weight: torch.Tensor, bias: torch.Tensor | None, dilation: tuple[int, ...], trainable: bool) -> nn.Module:
+        g = self.spec.groups
+        conv = _CONV_MODULES[self.spec.ndim](
+            weight.shape[1] * g, weight.shape[0], tuple(weight.shape[2:]), dilation=dilation, groups=g,
+            bias=bias is not None, device=weight.device, dtype=weight.dtype,
+        )
+        conv.weight.copy_(weight)
+        if bias is not None:
+            conv.bias.copy_(bias)
+        return conv.requires_grad_(trainable)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._run(x, list(self.convs) if self.form == "phases" else [self.conv])
+
+
+class DestridedConvCall(_DestridedConvBase):
+    """The equivalent of a functional ``F.conv{1,2,3}d(x, weight, bias, stride, …)`` call.
+
+    The weight is an input (it may be computed in the graph), so the equivalent filters are
+    gathered from it on every call with symstride's index.
+    """
+
+    def forward(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+        conv, g = _CONV[self.spec.ndim], self.spec.groups
+
+        def unit(w: torch.Tensor, b: torch.Tensor | None, d: tuple[int, ...]) -> Callable[[torch.Tensor], torch.Tensor]:
+            return lambda z: conv(z, w, b, 1, 0, d, g)
+
+        weights = self.prepared_weights(weight)
+        return self._run(x, [unit(w, bias if i == 0 else None, d) for i, (w, d) in enumerate(zip(weights, self.dilations))])
+
+
+# --- pooling -------------------------------------------------------------------------------------
+
+
+def pool_spec(kernel_size: Any, stride: Any, padding: Any, dilation: Any, ndim: int) -> ConvSpec:
+    """A one-channel :class:`ConvSpec` holding a pooling window's geometry (``stride=None`` means the kernel)."""
+    probe = ConvSpec.create(kernel=kernel_size, ndim=ndim)
+    stride = probe.kernel if stride is None or (isinstance(stride, (list, tuple)) and not stride) else stride
+    return ConvSpec.create(kernel=probe.kernel, stride=stride, padding=padding, dilation=dilation, ndim=ndim)
+
+
+def _pool_length(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling output size (``pooling_output_shape``), ceil mode included."""
+    span = d * (k - 1) + 1
+    if p > span // 2:
+        raise ValueError(f"pooling padding {p} must be at most half of the (dilated) window {span}")
+    out = (n + 2 * p - span + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= n + p:
+        out -= 1  # the last window must start inside the input or its left padding
+    if out < 1:
+        raise ValueError(f"the pooling window (span {span}) does not fit the padded input of size {n + 2 * p}")
+    return out
+
+
+class DestridedPool(nn.Module):
+    """A strided max or average pooling as unit-stride reductions of phase slices.
+
+    Axis by axis, the window maximum (or sum) over the ``k`` taps of the axis, each tap the
+    phase slice ``x[δm : : s]`` — per-phase window maxima and the maximum across phases, in one
+    pass per axis (a box window is a product of per-axis windows).  Max pads with ``-inf``, as
+    PyTorch; average divides the sums by PyTorch's divisor per output position
+    (``count_include_pad``, ``ceil_mode`` and ``divisor_override`` honoured).
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        spec: ConvSpec,
+        *,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
+    ) -> None:
+        super().__init__()
+        if kind not in ("max", "avg"):
+            raise ValueError(f"kind must be 'max' or 'avg', got {kind!r}")
+        for axis, (l, r) in enumerate(spec.padding):
+            if l != r:
+                raise ValueError(f"pooling padding must be symmetric, got {l}:{r} (axis {axis})")
+        if kind == "avg" and any(d != 1 for d in spec.dilation):
+            raise ValueError("average pooling has no dilation")
+        self.kind = kind
+        self.spec = spec
+        self.ceil_mode = bool(ceil_mode)
+        self.count_include_pad = bool(count_include_pad)
+        self.divisor_override = divisor_override
+        self._divisors: dict[tuple, torch.Tensor] = {}
+
+    def _divisor(self, sizes: tuple[int, ...], n_out: list[int], like: torch.Tensor) -> torch.Tensor | float:
+        if self.divisor_override:
+            return float(self.divisor_override)
+        key = (*sizes, like.dtype, like.device)
+        if key not in self._divisors:
+            total = None
+            for axis, (n, m, k, s, (p, _)) in enumerate(zip(sizes, n_out, self.spec.kernel, self.spec.stride, self.spec.padding)):
+                starts = [s * i - p for i in range(m)]
+                if self.count_include_pad:
+                    counts = [min(a + k, n + p) - a for a in starts]
+                else:
+                    counts = [min(a + k, n) - max(a, 0) for a in starts]
+                shape = [1] * len(sizes)
+                shape[axis] = m
+                vec = torch.tensor(counts, dtype=like.dtype, device=like.device).reshape(shape)
+                total = vec if total is None else total * vec
+            self._divisors[key] = total
+        return self._divisors[key]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        spec = self.spec
+        sizes = tuple(x.shape[2:])
+        if len(sizes) != spec.ndim:
+            raise ValueError(f"input of shape {tuple(x.shape)} does not have {spec.ndim} spatial axes")
+        n_out = [
+            _pool_length(n, k, s, p[0], d, self.ceil_mode)
+            for n, k, s, p, d in zip(sizes, spec.kernel, spec.stride, spec.padding, spec.dilation)
+        ]
+        lengths = [s * (n - 1) + d * (k - 1) + 1 for n, k, s, d in zip(n_out, spec.kernel, spec.stride, spec.dilation)]
+        fill = float("-inf") if self.kind == "max" else 0.0
+        out = _pad_to(x, spec.padding, lengths, "zeros", fill)
+        for axis, (k, s, d, n) in enumerate(zip(spec.kernel, spec.stride, spec.dilation, n_out)):
+            index = [slice(None)] * out.dim()
+            acc = None
+            for m in range(k):  # tap m of this axis reads phase (d·m mod s), shifted by d·m div s
+                index[2 + axis] = slice(d * m, d * m + s * (n - 1) + 1, s)
+                tap = out[tuple(index)]
+                if acc is None:
+                    acc = tap
+                else:
+                    acc = torch.maximum(acc, tap) if self.kind == "max" else acc + tap
+            out = acc
+        if self.kind == "avg":
+            out = out / self._divisor(sizes, n_out, out)
+        return out
+
+    def extra_repr(self) -> str:
+        k, s, p = self.spec.kernel, self.spec.stride, [l for l, _ in self.spec.padding]
+        text = f"{self.kind}, kernel={k}, stride={s}, padding={tuple(p)}"
+        if self.kind == "max" and any(d != 1 for d in self.spec.dilation):
+            text += f", dilation={self.spec.dilation}"
+        if self.ceil_mode:
+            text += ", ceil_mode=True"
+        if self.kind == "avg" and not self.count_include_pad:
+            text += ", count_include_pad=False"
+        if self.divisor_override:
+            text += f", divisor_override={self.divisor_override}"
+        return text
+
+
+# --- entry point -------------------------------------------------------------------------------
+
+
+def destride_layer(layer: nn.Module, *, form: str = "dense") -> nn.Module:
+    """The unit-stride equivalent of a strided PyTorch layer (Theorem 2).
+
+    ``layer`` is an ``nn.Conv1d/2d/3d`` (any groups, dilation, bias, padding — ints, tuples,
+    ``'valid'``, ``'same'`` — and ``padding_mode``) or an ``nn.MaxPool1d/2d/3d`` /
+    ``nn.AvgPool1d/2d/3d``.  The result is made of padding, a split into phases
+    (space-to-depth, phases without weight dropped) and unit-stride convolutions or poolings;
+    its output equals ``layer``'s on every input.  ``form`` picks the equivalent convolution
+    (:data:`FORMS`): by default ``"dense"``, Theorem 2 as stated — padding, one
+    :class:`SpaceToDepth` and one unit-stride ``nn.Conv`` with ``W'``; ``"auto"`` picks the
+    fastest form for the layer's shape (what :func:`destride_model` uses).
+
+    >>> import torch
+    >>> conv = torch.nn.Conv2d(3, 8, 3, stride=2, padding=1).double()
+    >>> eq = destride_layer(conv)
+    >>> eq
+    DestridedConv(
+      2-D, kernel 3, stride 2, padding 1, dilation 1, 3→8 channels, form='dense', phases=[(0, 0), (0, 1), (1, 0), (1, 1)]
+      (space_to_depth): SpaceToDepth(stride=(2, 2), layout='pytorch', phases=[(0, 0), (0, 1), (1, 0), (1, 1)])
+      (conv): Conv2d(12, 8, kernel_size=(2, 2), stride=(1, 1))
+    )
+    >>> x = torch.randn(2, 3, 11, 10, dtype=torch.float64)
+    >>> bool(torch.allclose(eq(x), conv(x), rtol=0, atol=1e-12))
+    True
+    >>> destride_layer(torch.nn.Conv2d(4, 4, 1, stride=2)).windows[0].phase   # 1×1 stride 2: one phase
+    (0, 0)
+    """
+    if not isinstance(layer, nn.Module):
+        raise TypeError(f"destride_layer expects a torch.nn layer, got {type(layer).__name__}")
+    kind = type(layer)
+    if kind in _CONV_TYPES:
+        spec = conv_spec(layer.weight.shape, layer.stride, layer.padding, layer.dilation, layer.groups)
+        return DestridedConv(spec, layer.weight, layer.bias, layer.padding_mode, form)
+    if kind in _MAX_POOL_TYPES:
+        if layer.return_indices:
+            raise SymstrideError(f"{kind.__name__} with return_indices=True has no stride-free equivalent in symstride")
+        spec = pool_spec(layer.kernel_size, layer.stride, layer.padding, layer.dilation, _MAX_POOL_TYPES[kind])
+        return DestridedPool("max", spec, ceil_mode=layer.ceil_mode)
+    if kind in _AVG_POOL_TYPES:
+        spec = pool_spec(layer.kernel_size, layer.stride, layer.padding, 1, _AVG_POOL_TYPES[kind])
+        return DestridedPool(
+            "avg", spec, ceil_mode=layer.ceil_mode, count_include_pad=layer.count_include_pad,
+            divisor_override=getattr(layer, "divisor_override", None),
+        )
+    supported = ", ".join(t.__name__ for t in (*_CONV_TYPES, *_MAX_POOL_TYPES, *_AVG_POOL_TYPES))
+    raise TypeError(f"destride_layer supports {supported}; got {kind.__name__}")

@@ -1,0 +1,631 @@
+"""``destride_model(..., mode="network")``: Theorem 3 on a traced PyTorch model.
+
+The fx graph is read as a strided network in the format of :mod:`symstride.network` — a
+chain of convolutions, batch-norms, pointwise activations and poolings, with residual blocks
+where two branches from one node meet in an addition — and symstride.network builds the
+equivalent non-strided network: one space-to-depth by ``S = Π s_l`` at the input, tied filter
+banks ``W'[o·R^d + φ(q), c·B^d + φ(r), j] = w[o, c, m]`` throughout, and 0/1 masks exactly where
+its boundary analysis puts them.  This module only turns that construction into PyTorch modules
+and splices it into the graph; every index map comes from :mod:`symstride.network`.
+
+The part of the graph that becomes the phase-domain network (the *trunk*) runs from the input
+of the first strided layer to the last node such that everything in between is supported and
+nothing in between is used elsewhere; what follows it (a global pooling and a classifier, say)
+is kept, since the trunk ends with one phase (``R = 1``).  The construction is for one input
+size: the converted model refuses other sizes.
+
+Two forms execute a tied convolution (:data:`NETWORK_FORMS`): ``dense`` materialises ``W'``
+and runs one unit-stride convolution — the statement of Theorem 3, structural zeros included,
+which for ResNet-18 at 224×224 means banks of 16384×3072×3×3 entries; ``gather`` (the default)
+reads, for every output phase and tap, the input phase and offset the tap map names (one gather
+of unit-stride windows from the phase tensor) and multiplies by the original weight, shared by
+all ``R^d`` output phases — the tied bank without its zeros.
+"""
+
+from __future__ import annotations
+
+import copy
+import operator
+from dataclasses import dataclass, field
+from math import prod
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+import torch.fx as fx
+import torch.nn.functional as F
+from torch import nn
+
+from ..errors import SymstrideError
+from ..network import Network
+from ..network.equivalent import EquivalentNetwork, InputStage, Mask, PhaseActivation, TiedConv, TiedMaxPool
+from ..network.equivalent import PhaseBatchNorm as TiedBatchNormOp
+from ..network.equivalent import PhaseResidual as ResidualOp
+from ..network.phases import tap_arrays
+from .calls import functional_call, is_strided, label, refuse
+from .layers import _AVG_POOL_TYPES, _CONV_TYPES, _MAX_POOL_TYPES, conv_spec, pad_widths, pool_spec
+from .spacetodepth import SpaceToDepth
+
+__all__ = ["NETWORK_FORMS", "MAX_DENSE_ENTRIES", "PhaseNetwork", "convert_network"]
+
+#: Forms of a tied convolution in ``mode="network"`` (see the module docstring).
+NETWORK_FORMS = {
+    "gather": "gather each output phase's taps from the phase tensor, multiply by the shared original weight",
+    "dense": "materialise the tied bank W' and run one unit-stride convolution (structural zeros included)",
+    "auto": "gather",
+}
+
+#: The largest tied bank ``form="dense"`` materialises (entries per layer).
+MAX_DENSE_ENTRIES = 2**27
+
+_ADD = {operator.add, torch.add}
+_POINTWISE_MODULES = (
+    nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.CELU, nn.SELU, nn.GELU, nn.SiLU, nn.Mish, nn.Tanh,
+    nn.Sigmoid, nn.Hardswish, nn.Hardsigmoid, nn.Hardtanh, nn.Softplus, nn.Softsign, nn.Tanhshrink,
+)
+_POINTWISE_FUNCTIONS = {
+    torch.relu, F.relu, F.relu6, F.leaky_relu, F.elu, F.celu, F.selu, F.gelu, F.silu, F.mish,
+    torch.sigmoid, F.sigmoid, torch.tanh, F.tanh, F.hardswish, F.hardsigmoid, F.hardtanh, F.softplus,
+}
+_POINTWISE_METHODS = {"relu", "sigmoid", "tanh"}
+_IDENTITY_MODULES = (nn.Identity, nn.modules.dropout._DropoutNd)
+
+
+# --- reading the graph as a network spec --------------------------------------------------------
+
+
+@dataclass
+class _Item:
+    """One node of the trunk as a layer of the network spec (``spec`` None: an identity)."""
+
+    node: fx.Node
+    spec: dict | None
+    source: Any = None  #: the torch side: module, pointwise callable, or (weight, bias) tensors
+    body: list["_Item"] = field(default_factory=list)
+    shortcut: list["_Item"] = field(default_factory=list)
+
+
+class _Unsupported(Exception):
+    """A node that cannot be part of the trunk: the reason, and whether the node strides."""
+
+    def __init__(self, reason: str, strided: bool = False) -> None:
+        super().__init__(reason)
+        self.strided = strided
+
+
+def _const(values: Sequence[Any], what: str) -> None:
+    for v in values:
+        if isinstance(v, fx.Node):
+            raise _Unsupported(f"its {what} is computed in the graph ({v.name!r}); the network construction needs constants")
+
+
+def _attribute(gm: fx.GraphModule, value: Any, what: str, strided: bool) -> torch.Tensor | None:
+    """The parameter or buffer a ``get_attr`` node names (None stays None)."""
+    if value is None:
+        return None
+    if isinstance(value, fx.Node) and value.op == "get_attr":
+        obj: Any = gm
+        for part in value.target.split("."):
+            obj = getattr(obj, part)
+        return obj
+    raise _Unsupported(f"its {what} is computed in the graph; mode='network' needs parameters (use mode='layer')", strided)
+
+
+def _without_inplace(fn: Any) -> Any:
+    """A pointwise module that does not overwrite its input (phase tensors may be shared by two branches)."""
+    if isinstance(fn, nn.Module) and getattr(fn, "inplace", False):
+        fn = copy.copy(fn)
+        fn.inplace = False
+    return fn
+
+
+def _zero_preserving(fn: Callable[[torch.Tensor], torch.Tensor], meta: Any) -> bool:
+    shape = (1, meta.shape[1], *([1] * (len(meta.shape) - 2))) if meta is not None else (1, 1, 1)
+    with torch.no_grad():
+        out = fn(torch.zeros(shape, dtype=meta.dtype if meta is not None else torch.float32))
+    return bool((out == 0).all())
+
+
+def _pointwise(node: fx.Node, fn: Callable[[torch.Tensor], torch.Tensor]) -> _Item:
+    """An elementwise map; the construction depends on it only through ``f(0) = 0`` (its boundary analysis)."""
+    meta = node.args[0].meta.get("tensor_meta") if isinstance(node.args[0], fx.Node) else None
+    # a stand-in of symstride.network's table with the same f(0) = 0 property
+    name = "relu" if _zero_preserving(fn, meta) else "sigmoid"
+    return _Item(node, {"type": name}, _without_inplace(fn))
+
+
+def _conv_item(node: fx.Node, spec, padding_mode: str, weight: torch.Tensor, bias: torch.Tensor | None) -> _Item:
+    layer = {
+        "type": "conv", "out_channels": spec.out_channels, "kernel": list(spec.kernel), "stride": list(spec.stride),
+        "padding": [list(p) for p in spec.padding], "dilation": list(spec.dilation), "groups": spec.groups,
+        "bias": bias is not None, "padding_mode": padding_mode,
+    }
+    return _Item(node, layer, (weight, bias))
+
+
+def _pool_item(node: fx.Node, kind: str, spec, ceil_mode: bool, extra: dict) -> _Item:
+    if ceil_mode:
+        raise _Unsupported("pooling with ceil_mode=True is not supported by the network construction", is_strided(spec.stride))
+    layer = {"type": kind, "kernel": list(spec.kernel), "stride": list(spec.stride), "padding": [l for l, _ in spec.padding]}
+    if kind == "maxpool":
+        layer["dilation"] = list(spec.dilation)
+    return _Item(node, {**layer, **extra})
+
+
+def _item(gm: fx.GraphModule, node: fx.Node) -> _Item:
+    """The layer a unary node is, or :class:`_Unsupported` with the reason."""
+    if node.op == "call_module":
+        return _module_item(gm, node, gm.get_submodule(node.target))
+    if node.op == "call_function" and node.target in _POINTWISE_FUNCTIONS:
+        rest, kwargs = node.args[1:], {**node.kwargs, **({"inplace": False} if "inplace" in node.kwargs else {})}
+        _const([*rest, *kwargs.values()], "arguments")
+        return _pointwise(node, lambda z, f=node.target, a=rest, k=kwargs: f(z, *a, **k))
+    if node.op == "call_method" and node.target in _POINTWISE_METHODS:
+        _const([*node.args[1:], *node.kwargs.values()], "arguments")
+        return _pointwise(node, lambda z, m=node.target, a=node.args[1:], k=dict(node.kwargs): getattr(z, m)(*a, **k))
+    call = functional_call(gm, node)
+    if call is None:
+        name = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", node.target)
+        raise _Unsupported(f"{name} is not a layer of the network construction")
+    a = call.args
+    if call.kind == "conv":
+        strided = is_strided(a["stride"])
+        weight = _attribute(gm, a["weight"], "weight", strided)
+        spec = conv_spec(weight.shape, a["stride"], a["padding"], a["dilation"], a["groups"])
+        return _conv_item(node, spec, "zeros", weight, _attribute(gm, a["bias"], "bias", strided))
+    spec = pool_spec(a["kernel_size"], a["stride"], a["padding"], a.get("dilation", 1), call.ndim)
+    if call.kind == "maxpool":
+        if a["return_indices"]:
+            raise _Unsupported("pooling that returns indices", is_strided(spec.stride))
+        return _pool_item(node, "maxpool", spec, a["ceil_mode"], {})
+    if a["divisor_override"]:
+        raise _Unsupported("average pooling with divisor_override", is_strided(spec.stride))
+    return _pool_item(node, "avgpool", spec, a["ceil_mode"], {"count_include_pad": bool(a["count_include_pad"])})
+
+
+def _module_item(gm: fx.GraphModule, node: fx.Node, mod: nn.Module) -> _Item:
+    kind = type(mod)
+    if isinstance(mod, _IDENTITY_MODULES):
+        if isinstance(mod, nn.modules.dropout._DropoutNd) and mod.training:
+            raise _Unsupported("dropout in training mode (call model.eval())")
+        return _Item(node, None)
+    if isinstance(mod, _POINTWISE_MODULES):
+        return _pointwise(node, mod)
+    if kind in _CONV_TYPES:
+        spec = conv_spec(mod.weight.shape, mod.stride, mod.padding, mod.dilation, mod.groups)
+        return _conv_item(node, spec, mod.padding_mode, mod.weight, mod.bias)
+    if isinstance(mod, nn.modules.batchnorm._BatchNorm):
+        if mod.training or not mod.track_running_stats:
+            raise _Unsupported(f"{kind.__name__} normalises with batch statistics here (call model.eval())")
+        return _Item(node, {"type": "batchnorm", "eps": float(mod.eps)}, mod)
+    if kind in _MAX_POOL_TYPES:
+        spec = pool_spec(mod.kernel_size, mod.stride, mod.padding, mod.dilation, _MAX_POOL_TYPES[kind])
+        if mod.return_indices:
+            raise _Unsupported("pooling that returns indices", is_strided(spec.stride))
+        return _pool_item(node, "maxpool", spec, mod.ceil_mode, {})
+    if kind in _AVG_POOL_TYPES:
+        spec = pool_spec(mod.kernel_size, mod.stride, mod.padding, 1, _AVG_POOL_TYPES[kind])
+        if getattr(mod, "divisor_override", None):
+            raise _Unsupported("average pooling with divisor_override", is_strided(spec.stride))
+        return _pool_item(node, "avgpool", spec, mod.ceil_mode, {"count_include_pad": bool(mod.count_include_pad)})
+    stride = getattr(mod, "stride", 1)
+    stride = getattr(mod, "kernel_size", 1) if stride is None else stride
+    raise _Unsupported(f"{kind.__name__} is not a layer of the network construction", is_strided(stride))
+
+
+def _is_add(node: fx.Node) -> bool:
+    if node.op == "call_function" and node.target in _ADD:
+        return len(node.args) == 2 and not node.kwargs and all(isinstance(a, fx.Node) for a in node.args)
+    return node.op == "call_method" and node.target == "add" and len(node.args) == 2 and not node.kwargs
+
+
+class _Reader:
+    """Reads series-parallel stretches of the graph backwards into chains of :class:`_Item`."""
+
+    def __init__(self, gm: fx.GraphModule) -> None:
+        self.gm = gm
+        self.items: dict[fx.Node, _Item] = {}
+        self.why: dict[fx.Node, str] = {}
+        self.strided_barriers: list[fx.Node] = []
+        self._back: dict[fx.Node, fx.Node | None] = {}
+
+    def back(self, node: fx.Node) -> fx.Node | None:
+        """The node the chain ending at ``node`` continues from (None: ``node`` starts a trunk)."""
+        if node not in self._back:
+            self._back[node] = self._compute_back(node)
+        return self._back[node]
+
+    def _compute_back(self, node: fx.Node) -> fx.Node | None:
+        if node.op in ("placeholder", "get_attr", "output"):
+            self.why[node] = f"{node.op} nodes start or end a trunk"
+            return None
+        if _is_add(node):
+            fork = self.fork(*node.args)
+            if fork is None:
+                self.why[node] = "the two operands of the addition do not come from one node through supported layers"
+            return fork
+        try:
+            item = _item(self.gm, node)
+        except _Unsupported as exc:
+            self.why[node] = str(exc)
+            if exc.strided:
+                self.strided_barriers.append(node)
+            return None
+        source = node.args[0] if node.args else None
+        if not isinstance(source, fx.Node):
+            self.why[node] = "its input is not a tensor of the graph"
+            return None
+        self.items[node] = item
+        return source
+
+    def fork(self, a: fx.Node, b: fx.Node) -> fx.Node | None:
+        """The nearest node both branches continue from (the start of a residual block)."""
+        seen = []
+        node = a
+        while node is not None:
+            seen.append(node)
+            node = self.back(node)
+        node = b
+        while node is not None and node not in seen:
+            node = self.back(node)
+        return node
+
+    def chain(self, start: fx.Node, end: fx.Node) -> tuple[list[_Item], set[fx.Node]]:
+        """The layers from ``start`` (excluded) to ``end`` (included), and the nodes they use."""
+        layers: list[_Item] = []
+        nodes: set[fx.Node] = set()
+        node = end
+        while node is not start:
+            nodes.add(node)
+            if _is_add(node):
+                fork = self.back(node)
+                left, left_nodes = self.chain(fork, node.args[0])
+                right, right_nodes = self.chain(fork, node.args[1])
+                live = [i for i in left if i.spec is not None]
+                body, shortcut = (left, right) if live else (right, left)
+                layers.append(_Item(node, {"type": "residual"}, body=body, shortcut=shortcut))
+                nodes |= left_nodes | right_nodes
+                node = fork
+            else:
+                layers.append(self.items[node])
+                node = self.back(node)
+        return layers[::-1], nodes
+
+
+def _find_trunk(gm: fx.GraphModule) -> tuple[fx.Node | None, fx.Node | None, list[_Item], set[fx.Node]]:
+    """``(start, end, layers, nodes)`` of the trunk holding every strided layer (Nones: nothing strides)."""
+    reader = _Reader(gm)
+    order = list(gm.graph.nodes)
+    for node in order:
+        reader.back(node)
+    if reader.strided_barriers:
+        node = reader.strided_barriers[0]
+        raise refuse(gm, node, f"mode='network': {reader.why[node]}")
+    strided = [n for n in order if _strided_item(reader.items.get(n))]
+    if not strided:
+        return None, None, [], set()
+    best = None
+    for end in order:
+        start = end
+        while reader.back(start) is not None:
+            start = reader.back(start)
+        if start is end:
+            continue
+        layers, nodes = reader.chain(start, end)
+        if all(s in nodes for s in strided) and not any(u not in nodes for n in nodes - {end} for u in n.users):
+            best = (start, end, layers, nodes)
+    if best is None:
+        raise _trunk_error(gm, reader, strided, order)
+    return best
+
+
+def _strided_item(item: _Item | None) -> bool:
+    windowed = item is not None and item.spec is not None and item.spec["type"] in ("conv", "maxpool", "avgpool")
+    return windowed and is_strided(item.spec["stride"])
+
+
+def _trunk_error(gm: fx.GraphModule, reader: _Reader, strided: list[fx.Node], order: list[fx.Node]) -> SymstrideError:
+    first = strided[0]
+    for node in order[order.index(first):order.index(strided[-1])]:  # a barrier among the strided layers explains it
+        if node in reader.why and node.op not in ("placeholder", "get_attr", "output"):
+            return SymstrideError(
+                f"mode='network' needs one chain of convolutions, batch-norms, pointwise maps, poolings and residual "
+                f"additions holding every strided layer; {label(gm, node)} breaks it: {reader.why[node]} "
+                f"(first strided layer: {label(gm, first)}); use mode='layer'"
+            )
+    return SymstrideError(
+        f"mode='network' found no chain of supported layers holding every strided layer (first: {label(gm, first)}): "
+        "an intermediate result is used outside the chain; use mode='layer'"
+    )
+
+
+def _paths(items: Sequence[_Item], prefix: str, out: dict[str, _Item]) -> list[dict]:
+    """The spec's layer list, recording the path symstride.network gives every layer."""
+    layers = []
+    for item in items:
+        if item.spec is None:
+            continue
+        path = f"{prefix}{len(layers)}"
+        out[path] = item
+        layer = dict(item.spec)
+        if layer["type"] == "residual":
+            layer["body"] = _paths(item.body, f"{path}.body.", out)
+            layer["shortcut"] = _paths(item.shortcut, f"{path}.shortcut.", out)
+        layers.append(layer)
+    return layers
+
+
+# --- the equivalent network as PyTorch modules ------------------------------------------------
+
+
+def _flat_windows(taps: Any, in_length: Sequence[int], out_length: Sequence[int]) -> tuple[np.ndarray, int, int]:
+    """Flat gather positions ``(T, R^d, Π A_out)`` into a ``(P_in, *in_length)`` phase tensor, and ``R^d``, ``T``.
+
+    Entry ``[t, φ(q), a]`` is where tap ``t`` of output phase ``q`` reads for output sample ``a``:
+    position ``a + j`` of input phase ``r``, ``(φ(q), t) ↦ (φ(r), j)`` being the layer's tap map.
+    """
+    q, r, m, j = tap_arrays(taps)
+    strides = np.cumprod((1, *in_length[::-1]))[:-1][::-1]  # row-major strides of the padded phase grid
+    base = r * prod(in_length) + (j * strides[:, None]).sum(axis=0)
+    grid = np.zeros(1, dtype=np.int64)
+    for n, st in zip(out_length, strides):
+        grid = (grid[:, None] + st * np.arange(n)[None, :]).reshape(-1)
+    n_out = int(q.max()) + 1
+    n_taps = len(q) // n_out
+    if not np.array_equal(q, np.repeat(np.arange(n_out), n_taps)):
+        raise SymstrideError("internal: the tap map is not ordered by output phase")
+    windows = base.reshape(n_out, n_taps)[:, :, None] + grid[None, None, :]
+    return np.ascontiguousarray(windows.transpose(1, 0, 2)), n_out, n_taps
+
+
+def _gather(z: torch.Tensor, phases: int, windows: torch.Tensor) -> torch.Tensor:
+    """``(b, C, T·R^d·Π A)``: for every channel the samples ``windows`` names in its phase tensor."""
+    flat = z.reshape(z.shape[0], z.shape[1] // phases, -1)
+    return torch.gather(flat, 2, windows.expand(flat.shape[0], flat.shape[1], -1))
+
+
+def _phase_pad(z: torch.Tensor, padding: Sequence[tuple[int, int]], value: float) -> torch.Tensor:
+    """Pad the spatial axes by ``(left, right)`` pairs with ``value`` (a negative width crops)."""
+    flat = pad_widths(padding)
+    return F.pad(z, flat, value=value) if any(flat) else z
+
+
+class _PhaseMask(nn.Module):
+    """A fixed 0/1 mask of symstride.network (samples past the end of the true map get ``fill``)."""
+
+    def __init__(self, mask: Mask) -> None:
+        super().__init__()
+        self.register_buffer("keep", torch.as_tensor(mask.keep), persistent=False)
+        self.fill = float(mask.fill)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        split = z.reshape(z.shape[0], -1, *self.keep.shape)
+        return torch.where(self.keep, split, torch.full((), self.fill, dtype=z.dtype, device=z.device)).reshape(z.shape)
+
+
+class TiedConvolution(nn.Module):
+    """A tied convolution of Theorem 3 (average pooling too, with its fixed weight), in one of
+    :data:`NETWORK_FORMS`.  In the gather form the parameter is the original weight itself,
+    shared by every output phase; in the dense form it is ``W'``."""
+
+    def __init__(self, op: TiedConv, weight: torch.Tensor | None, bias: torch.Tensor | None, form: str, dtype: torch.dtype) -> None:
+        super().__init__()
+        self.path, self.form, self.groups = op.path, form, op.groups
+        self.mask = _PhaseMask(op.mask) if op.mask is not None else None
+        self.padding = op.padding
+        self.in_phases, self.out_phases, self.out_length = op.inputs.count, op.output.count, tuple(op.output.length)
+        fixed = op.fixed_weight is not None  # average pooling
+        weight = torch.as_tensor(op.fixed_weight, dtype=dtype) if fixed else weight.detach()
+        self.register_buffer("divisor", None if op.divisor is None else torch.as_tensor(op.divisor, dtype=dtype), persistent=False)
+        #: Shape of the dense tied bank ``W'``: ``(C_out·R^d, C_in/groups·B^d, *K')``.
+        self.dense_shape = (op.weight_shape[0] * self.out_phases, op.weight_shape[1] * self.in_phases, *(m.kernel_eq for m in op.axes))
+        if form == "dense":
+            entries = prod(self.dense_shape)
+            if entries > MAX_DENSE_ENTRIES:
+                raise SymstrideError(
+                    f"{op.label}: the tied bank W' would have {entries:,} entries ({4 * entries / 2**20:,.0f} MiB in "
+                    f"float32); form='dense' materialises at most {MAX_DENSE_ENTRIES:,} per layer — use form='gather'"
+                )
+            index = torch.as_tensor(op.weight_index)
+            weight = torch.where(index >= 0, weight.reshape(-1)[index.clamp(min=0)], torch.zeros((), dtype=weight.dtype))
+        else:
+            padded = tuple(a + l + r for a, (l, r) in zip(op.inputs.length, op.padding))
+            windows, _, self.taps = _flat_windows(op.taps, padded, self.out_length)
+            self.register_buffer("windows", torch.as_tensor(windows.reshape(-1)), persistent=False)
+        if fixed:
+            self.register_buffer("weight", weight, persistent=False)
+        else:
+            self.weight = nn.Parameter(weight.clone())
+        self.bias = None if bias is None else nn.Parameter(bias.detach().clone())
+        self.register_buffer("bias_index", None if op.bias_index is None else torch.as_tensor(op.bias_index), persistent=False)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if self.mask is not None:
+            z = self.mask(z)
+        z = _phase_pad(z, self.padding, 0.0)
+        batch = z.shape[0]
+        if self.form == "dense":
+            y = _CONV_BY_DIM[z.dim() - 2](z, self.weight, None, 1, 0, 1, self.groups)
+        else:
+            g, cin_g = self.groups, z.shape[1] // self.in_phases // self.groups
+            # im2col of the tied map, (b, g, c·t, q·a): one product with the weight every output phase shares
+            cols = _gather(z, self.in_phases, self.windows).reshape(batch, g, cin_g * self.taps, -1)
+            y = torch.matmul(self.weight.reshape(g, -1, cin_g * self.taps), cols)
+            y = y.reshape(batch, -1, *self.out_length)  # channel (g·o_g + o)·R^d + φ(q)
+        if self.bias is not None:
+            y = y + self.bias[self.bias_index].reshape(1, -1, *([1] * len(self.out_length)))
+        if self.divisor is not None:
+            y = (y.reshape(batch, -1, *self.divisor.shape) / self.divisor).reshape(y.shape)
+        return y
+
+    def extra_repr(self) -> str:
+        mask = ", mask" if self.mask is not None else ""
+        return f"layer {self.path}, form={self.form!r}, phases {self.in_phases}→{self.out_phases}{mask}"
+
+
+_CONV_BY_DIM = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+
+
+class TiedMaxPooling(nn.Module):
+    """Max pooling of Theorem 3: for every output phase the maximum over its taps, each a
+    unit-stride window of the input phase the tap map names (``−∞`` padding, guard after)."""
+
+    def __init__(self, op: TiedMaxPool) -> None:
+        super().__init__()
+        self.path = op.path
+        self.mask = _PhaseMask(op.mask) if op.mask is not None else None
+        self.guard = _PhaseMask(op.guard) if op.guard is not None else None
+        self.padding = op.padding
+        self.in_phases, self.out_length = op.inputs.count, tuple(op.output.length)
+        padded = tuple(a + l + r for a, (l, r) in zip(op.inputs.length, op.padding))
+        windows, self.out_phases, self.taps = _flat_windows(op.taps, padded, self.out_length)
+        self.register_buffer("windows", torch.as_tensor(windows.reshape(-1)), persistent=False)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if self.mask is not None:
+            z = self.mask(z)
+        z = _phase_pad(z, self.padding, float("-inf"))
+        batch, channels = z.shape[0], z.shape[1] // self.in_phases
+        y = _gather(z, self.in_phases, self.windows).reshape(batch, channels, self.taps, self.out_phases, -1).amax(dim=2)
+        y = y.reshape(batch, channels * self.out_phases, *self.out_length)
+        return self.guard(y) if self.guard is not None else y
+
+    def extra_repr(self) -> str:
+        mask = ", mask" if self.mask is not None else ""
+        return f"layer {self.path}, phases {self.in_phases}→{self.out_phases}{mask}"
+
+
+class PhasePointwise(nn.Module):
+    """A pointwise map applied unchanged in the phase domain (the commuting lemma)."""
+
+    def __init__(self, path: str, fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
+        super().__init__()
+        self.path, self.fn = path, fn
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.fn(z)
+
+    def extra_repr(self) -> str:
+        return f"layer {self.path}" + ("" if isinstance(self.fn, nn.Module) else f", {getattr(self.fn, '__name__', 'function')}")
+
+
+class PhaseBatchNorm(nn.Module):
+    """Inference batch-norm with each channel's statistics and affine parameters repeated for its phases."""
+
+    def __init__(self, path: str, channel_source: np.ndarray, eps: float, bn: nn.modules.batchnorm._BatchNorm) -> None:
+        super().__init__()
+        self.path, self.eps = path, float(eps)
+        source = torch.as_tensor(channel_source)
+        for name in ("running_mean", "running_var", "weight", "bias"):
+            value = getattr(bn, name)
+            self.register_buffer(name, None if value is None else value.detach()[source].clone(), persistent=False)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return F.batch_norm(z, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"layer {self.path}"
+
+
+class PhaseResidual(nn.Module):
+    """``shortcut(z) + body(z)``, both branches from and to the same phase basis."""
+
+    def __init__(self, path: str, body: nn.Sequential, shortcut: nn.Sequential) -> None:
+        super().__init__()
+        self.path, self.body, self.shortcut = path, body, shortcut
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.shortcut(z) + self.body(z)
+
+
+class PhaseNetwork(nn.Module):
+    """Theorem 3 as a PyTorch module, built for one input size: the input stage (a padding mode
+    of the first convolution, zero extension, one :class:`SpaceToDepth` by ``S = Π s_l``), then
+    unit-stride operations in the phase domain, ending in one phase."""
+
+    def __init__(self, equivalent: EquivalentNetwork, ops: nn.Sequential) -> None:
+        super().__init__()
+        stage: InputStage = equivalent.input
+        self.input_size = tuple(equivalent.network.spec.input.size)
+        self.prepad = stage.padding if stage.serves is not None else None
+        self.padding_mode = stage.padding_mode
+        self.extend = [(0, s * a - n) for s, a, n in zip(stage.basis.phases, stage.basis.length, stage.basis.size)]
+        self.space_to_depth = SpaceToDepth(stage.basis.phases)
+        self.ops = ops
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if tuple(x.shape[2:]) != self.input_size:
+            raise ValueError(
+                f"this mode='network' conversion was built for inputs of spatial size {self.input_size}, got "
+                f"{tuple(x.shape[2:])}; convert again with an example of that size, or use mode='layer'"
+            )
+        if self.prepad is not None:
+            x = F.pad(x, pad_widths(self.prepad), mode=self.padding_mode)
+        return self.ops(self.space_to_depth(_phase_pad(x, self.extend, 0.0)))
+
+    def extra_repr(self) -> str:
+        return f"input size {self.input_size}, space-to-depth by {self.space_to_depth.stride}"
+
+
+def _modules(ops: Sequence[Any], paths: dict[str, _Item], form: str, dtype: torch.dtype) -> nn.Sequential:
+    """The PyTorch module of every operation of the equivalent network."""
+    out = []
+    for op in ops:
+        source = paths[op.path].source
+        if isinstance(op, TiedConv):
+            weight, bias = source if op.source == "conv" else (None, None)
+            out.append(TiedConvolution(op, weight, bias, form, dtype))
+        elif isinstance(op, TiedMaxPool):
+            out.append(TiedMaxPooling(op))
+        elif isinstance(op, PhaseActivation):
+            out.append(PhasePointwise(op.path, source))
+        elif isinstance(op, TiedBatchNormOp):
+            out.append(PhaseBatchNorm(op.path, op.channel_source, op.eps, source))
+        elif isinstance(op, ResidualOp):
+            out.append(PhaseResidual(op.path, _modules(op.body, paths, form, dtype), _modules(op.shortcut, paths, form, dtype)))
+        else:  # pragma: no cover - the construction has no other operation
+            raise SymstrideError(f"internal: unknown phase operation {type(op).__name__}")
+    return nn.Sequential(*out)
+
+
+def convert_network(gm: fx.GraphModule, form: str) -> None:
+    """Replace, in place, the trunk of ``gm`` (shapes propagated) by its :class:`PhaseNetwork`."""
+    if form not in NETWORK_FORMS:
+        raise ValueError(f"unknown form {form!r} for mode='network'; expected one of {', '.join(map(repr, NETWORK_FORMS))}")
+    start, end, layers, nodes = _find_trunk(gm)
+    if start is None:
+        return
+    meta = start.meta.get("tensor_meta")
+    paths: dict[str, _Item] = {}
+    spec = {"input": {"channels": int(meta.shape[1]), "size": [int(n) for n in meta.shape[2:]]}, "layers": _paths(layers, "", paths)}
+    try:
+        equivalent = Network.from_spec(spec).destride()
+    except (ValueError, TypeError, SymstrideError) as exc:
+        raise SymstrideError(_name_nodes(gm, str(exc), paths)) from None
+    try:
+        ops = _modules(equivalent.ops, paths, "gather" if form == "auto" else form, meta.dtype)
+    except SymstrideError as exc:
+        raise SymstrideError(_name_nodes(gm, str(exc), paths)) from None
+    name = "phase_network"
+    while hasattr(gm, name):
+        name += "_"
+    gm.add_submodule(name, PhaseNetwork(equivalent, ops))
+    with gm.graph.inserting_after(end):
+        new = gm.graph.call_module(name, args=(start,))
+    new.meta = dict(end.meta)
+    end.replace_all_uses_with(new)
+    for node in reversed(list(gm.graph.nodes)):
+        if node in nodes:
+            gm.graph.erase_node(node)
+    gm.graph.eliminate_dead_code()
+    gm.delete_all_unused_submodules()
+
+
+def _name_nodes(gm: fx.GraphModule, message: str, paths: dict[str, _Item]) -> str:
+    """Rewrite symstride.network's ``layer 3.body.0 (conv)`` into the fx node it came from."""
+    for path in sorted(paths, key=len, reverse=True):
+        tag = f"layer {path} ("
+        if tag in message:
+            node = paths[path].node
+            return f"cannot convert {label(gm, node)} in mode='network': {message}"
+    return f"mode='network': {message}"

@@ -1,0 +1,239 @@
+"""Proofs for symbolic parameters and the rule library: every rule and every proof has a failing twin.
+
+Each rule is exercised by a step that cites it: the true step checks, a false one (wrong bound,
+wrong residue, off by one, a wrong lemma) fails *at that step*, and the failure names it.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+from symstride import Conv, destride
+from symstride.cli import main
+from symstride.derivation import Derivation, Grid, Step
+from symstride.lines import add
+from symstride.pdf import compile_pdf
+from symstride.printing import Iverson
+from symstride.proofs import PROOFS, prove
+from symstride.rules import RULES, IndexSet, SameSet
+from symstride.signals import nested_sum
+from symstride.subsampling import subsampling_derivation
+from symstride.terms import Definition
+
+I = {"integer": True, "nonnegative": True}
+m, j, r, n, t = (sp.Symbol(s, **I) for s in "m j r n t".split())
+
+
+@pytest.fixture(scope="module")
+def proofs():
+    return {name: prove(name) for name in PROOFS}
+
+
+def test_every_proof_checks(proofs):
+    for name, proof in proofs.items():
+        assert proof.ok, f"{name}: {proof.failure}"
+
+
+def test_the_polyphase_proof_derives_the_reindexed_bound(proofs):
+    one_d = proofs["polyphase"].parts[0]
+    (limit,) = [lim for lim in one_d.steps[3].expr.limits if lim[0].name == "j"]
+    s, k, d = (sp.Symbol(name, integer=True, positive=True) for name in ("s", "k", "delta"))
+    hi = limit[2]
+    assert sp.simplify(hi - (sp.ceiling((d * (k - 1) + 1 - r) / s) - 1)) == 0
+    assert "⌈(δ·(k - 1) + 1 - r)/s⌉ - 1" in one_d.text()
+
+
+def test_the_proofs_cover_their_grids(proofs):
+    report = proofs["polyphase"].parts[0].check()
+    assert report.instances == 2808 and "s ∈ {1, …, 4}, k ∈ {1, …, 7}, δ ∈ {1, …, 3}, p ∈ {0, …, 3}, N ∈ {1, …, 12}" in report.grid
+    assert proofs["polyphase"].parts[1].check().instances > 1000  # 2-D
+    assert proofs["composition"].parts[0].check().instances > 1000
+
+
+# ---------------------------------------------------------------------------------------------
+# a broken variant of one step of each proof fails at that step
+# ---------------------------------------------------------------------------------------------
+
+
+def _bump(expr, var_name):
+    """Replace the variable ``var_name`` by ``var_name + 1`` (an off-by-one)."""
+    (v,) = [s for s in expr.free_symbols | {a for a in expr.atoms(sp.Symbol)} if s.name == var_name][:1]
+    return expr.xreplace({v: v + 1})
+
+
+BROKEN = [  # (proof, part, step, how the line is broken)
+    ("stride-as-subsampling", 0, 1, lambda e: e.func(e.base, e.indices[0] + 1)),
+    ("polyphase", 0, 3, lambda e: e.replace(sp.ceiling, lambda a: sp.ceiling(a) + 1)),
+    ("polyphase", 1, 2, lambda e: e.replace(Iverson, lambda c: Iverson(sp.Eq(c.lhs, 0)))),
+    ("composition", 0, 7, lambda e: e.replace(sp.ceiling, lambda a: sp.ceiling(a) - 1)),
+    ("subsampling-composition", 0, 2, lambda e: e.func(e.base, e.indices[0] + 1)),
+    ("noble-identity", 0, 3, lambda e: _bump(e, "n")),
+    ("pointwise-commutes", 1, 2, lambda e: e.func(e.args[0].func(e.args[0].base, e.args[0].indices[1], e.args[0].indices[0]))),
+    ("space-to-depth-permutation", 0, 2, lambda e: e.func(e.base, e.indices[0] + 1)),
+]
+
+
+@pytest.mark.parametrize("name, part, step, corrupt", BROKEN, ids=[f"{b[0]}-{b[1]}-{b[2]}" for b in BROKEN])
+def test_a_broken_step_of_a_proof_fails_at_that_step(proofs, name, part, step, corrupt):
+    d = proofs[name].parts[part]
+    broken = d.with_step(step, corrupt(d.steps[step].expr))
+    report = broken.check()
+    assert not report.ok
+    assert report.failed_step == step, report.failure
+    assert report.failure.startswith(f"step {step} ({d.steps[step].title})")
+
+
+# ---------------------------------------------------------------------------------------------
+# every rule: a true instance passes, a false one fails and is named
+# ---------------------------------------------------------------------------------------------
+
+
+def _tiny(lines, rules, instances=(), *, extra=()):
+    """y[n] = lines[0] = lines[1] …, over k ≤ 5 taps and inputs N ≤ 9 (one step per rule)."""
+    k, N = (sp.Symbol(s, integer=True, positive=True) for s in "k N".split())
+    x, w, v = (sp.IndexedBase(s) for s in "x w v".split())
+    exprs = [f(k, x, w, v) for f in lines]
+    steps = [Step(exprs[0], "definition")] + [
+        Step(e, rule, (), (), instances[i] if i < len(instances) else ()) for i, (e, rule) in enumerate(zip(exprs[1:], rules))
+    ]
+    defs = [
+        Definition(x[t], None, ((t, 0, N - 1),)),
+        Definition(w[t], None, ((t, 0, k - 1),)),
+        Definition(v[t], None, ((t, 0, k - 1),)),
+        *extra,
+    ]
+    grid = Grid({k: range(1, 6), N: range(1, 10)}, ((n, 0, N - k),), (sp.Ge(N, k),))
+    return Derivation("tiny", sp.IndexedBase("y")[n], steps, definitions=defs, grid=grid)
+
+
+conv = lambda k, x, w, v: sp.Sum(w[m] * x[n + m], (m, 0, k - 1))  # noqa: E731
+tri = lambda k, x, w, v: sp.Sum(sp.Sum(w[j] * x[n + m], (j, 0, m)), (m, 0, k - 1))  # noqa: E731
+
+
+def _exchange(lo):
+    k = sp.Symbol("k", integer=True, positive=True)
+    return SameSet((), IndexSet(((m, 0, k - 1), (j, 0, m))), IndexSet(((j, 0, k - 1), (m, lo(j), k - 1))))
+
+
+RULE_CASES = {
+    "exchange-sums": (
+        _tiny([tri, lambda k, x, w, v: sp.Sum(sp.Sum(w[j] * x[n + m], (m, j, k - 1)), (j, 0, k - 1))], ["exchange-sums"], [(_exchange(lambda j: j),)]),
+        _tiny([tri, lambda k, x, w, v: sp.Sum(sp.Sum(w[j] * x[n + m], (m, j + 1, k - 1)), (j, 0, k - 1))], ["exchange-sums"], [(_exchange(lambda j: j + 1),)]),
+    ),
+    "linearity": (
+        _tiny([lambda k, x, w, v: sp.Sum((w[m] + v[m]) * x[n + m], (m, 0, k - 1)), lambda k, x, w, v: conv(k, x, w, v) + sp.Sum(v[m] * x[n + m], (m, 0, k - 1))], ["linearity"]),
+        _tiny([lambda k, x, w, v: sp.Sum((w[m] + v[m]) * x[n + m], (m, 0, k - 1)), lambda k, x, w, v: conv(k, x, w, v) + sp.Sum(v[m] * x[n + m], (m, 0, k - 2))], ["linearity"]),
+    ),
+    "index-arithmetic": (
+        _tiny([conv, lambda k, x, w, v: sp.Sum(w[m] * x[add(m, n)], (m, 0, k - 1))], ["index-arithmetic"]),
+        _tiny([conv, lambda k, x, w, v: sp.Sum(w[m] * x[add(m, n, -1)], (m, 1, k - 1))], ["index-arithmetic"]),
+    ),
+}
+
+
+def _layer_case(step, corrupt):
+    d = destride(Conv(kernel=3, stride=2, padding=1)).derivation
+    return d, d.with_step(step, corrupt(d.steps[step].expr))
+
+
+def _theorem1_case(step, corrupt):
+    d = subsampling_derivation(Conv(kernel=3, stride=2))
+    return d, d.with_step(step, corrupt(d.steps[step].expr))
+
+
+R = sp.Symbol("r", integer=True, nonnegative=True)
+M = sp.Symbol("m", integer=True, nonnegative=True)
+LAYER_CASES = {
+    "definition": _layer_case(0, lambda e: e.func(e.function, (M, 0, 1))),  # a tap dropped
+    "stride-as-subsampling": _layer_case(1, lambda e: e.func(e.base, e.indices[0] + 1)),
+    "residue-split": _layer_case(2, lambda e: e.replace(Iverson, lambda c: Iverson(sp.Eq(sp.Mod(M, 2), 0)))),
+    "reindex": _layer_case(3, lambda e: e.replace(sp.ceiling, lambda a: sp.ceiling(a) + 1)),
+    "phase-signals": _layer_case(4, lambda e: e.replace(lambda a: isinstance(a, sp.Indexed) and a.base.label.name == "xphase", lambda a: a.func(a.base, a.indices[0], a.indices[1] + 1))),
+    "structural-zeros": _layer_case(5, lambda e: e.func(e.function, *((v, lo, hi - 1) if v.name == "j" else (v, lo, hi) for v, lo, hi in e.limits))),
+    "unit-stride-convolution": _layer_case(6, lambda e: e.func(e.function, *((v, lo, hi - 1) if v.name == "c'" else (v, lo, hi) for v, lo, hi in e.limits))),
+    "unfold": _theorem1_case(2, lambda e: e.func(e.base, e.indices[0] + 1)),
+}
+
+LEMMA_CASES = {  # the lemma rules: their proofs, each with a false twin at the step citing the rule
+    "subsampling-composition": ("subsampling-composition", 0, 3, lambda e: e.func(e.base, e.indices[0] + 1)),
+    "noble-identity": ("noble-identity", 0, 3, lambda e: e.replace(lambda a: isinstance(a, sp.Indexed) and a.base.label.name == "Dsx", lambda a: a.func(a.base, a.indices[0] + 1))),
+    "pointwise-commutes": ("pointwise-commutes", 0, 2, lambda e: e.func(e.args[0].func(e.args[0].base, e.args[0].indices[0] + 1))),
+    "space-to-depth-permutation": ("space-to-depth-permutation", 0, 2, lambda e: e.func(e.base, e.indices[0] + 1)),
+}
+
+
+def test_every_rule_has_a_true_and_a_false_instance():
+    assert set(RULE_CASES) | set(LAYER_CASES) | set(LEMMA_CASES) == set(RULES)
+
+
+def test_every_lemma_rule_has_its_proof():
+    assert {name for name, r in RULES.items() if r.lemma} == set(LEMMA_CASES) <= set(PROOFS)
+
+
+@pytest.mark.parametrize("name", sorted(RULE_CASES))
+def test_generic_rules(name):
+    good, bad = RULE_CASES[name]
+    assert good.check().ok, good.check().failure
+    report = bad.check()
+    assert report.failed_step == 1 and report.failure.startswith(f"step 1 ({RULES[name].title})")
+
+
+@pytest.mark.parametrize("name", sorted(LAYER_CASES))
+def test_rules_of_the_layer_derivations(name):
+    good, bad = LAYER_CASES[name]
+    step = next(i for i, s in enumerate(good.steps) if s.rule == name)
+    assert good.check().ok
+    report = bad.check()
+    assert report.failed_step == step, report.failure
+    assert report.failure.startswith(f"step {step} ({RULES[name].title})")
+
+
+@pytest.mark.parametrize("name", sorted(LEMMA_CASES))
+def test_lemma_rules(proofs, name):
+    proof, part, step, corrupt = LEMMA_CASES[name]
+    d = proofs[proof].parts[part]
+    assert d.steps[step].rule == name and d.check().ok
+    report = d.with_step(step, corrupt(d.steps[step].expr)).check()
+    assert report.failed_step == step and report.failure.startswith(f"step {step} ({RULES[name].title})")
+
+
+# ---------------------------------------------------------------------------------------------
+# symstride prove
+# ---------------------------------------------------------------------------------------------
+
+
+def test_prove_list_prints_names_first_one_per_line(capsys):
+    assert main(["prove", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[0] for line in lines] == list(PROOFS)
+
+
+def test_prove_text_is_a_numbered_chain_with_rules_and_checks(capsys):
+    assert main(["prove", "noble-identity"]) == 0
+    out = capsys.readouterr().out
+    assert "(3)      = Σ_{m=0..k - 1} w[m]·(D_s x)[n + m]   [the noble identity]" in out
+    assert "Check of “The noble identity”: every step checks" in out
+    assert out.rstrip().endswith("every step checks")
+
+
+def test_prove_latex_compiles(capsys, tmp_path):
+    assert main(["prove", "composition", "--format", "latex"]) == 0
+    tex = capsys.readouterr().out
+    assert "\\begin{proof}" in tex and "\\sigma" in tex
+    assert compile_pdf(tex, tmp_path / "composition.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_prove_exits_1_when_a_step_fails_and_2_for_bad_input(capsys, monkeypatch):
+    from symstride import proofs as proofs_module
+
+    def broken():
+        d = proofs_module.subsampling_composition()
+        return [d.with_step(2, d.steps[2].expr.func(d.steps[2].expr.base, d.steps[2].expr.indices[0] + 1))]
+
+    monkeypatch.setitem(proofs_module.PROOFS, "broken", ("a broken lemma", broken))
+    assert main(["prove", "broken"]) == 1
+    assert "step 2 (integer arithmetic on an index)" in capsys.readouterr().err
+    assert main(["prove", "nope"]) == 2
+    assert "no proof named 'nope'; the proofs are: stride-as-subsampling, polyphase" in capsys.readouterr().err
+    assert main(["prove"]) == 2
