@@ -1,4 +1,4 @@
-"""Exporters: the filter mapping of Theorem 2 in the forms other tools consume.
+"""Exporters: the filter mapping of Theorem 2 (and of a transposed layer) in the forms other tools consume.
 
 Each exporter takes an :class:`~symstride.equivalence.Equivalence` (``destride(layer, layout=…)``)
 and states its channel layout, since PyTorch (``c·P + φ(r)``) and TensorFlow/ONNX
@@ -34,7 +34,7 @@ from .indexing import LAYOUTS, input_size, output_shape, prepared_shape
 from .reference import PADDING_MODES
 from .render import render_template
 
-__all__ = ["python_module", "npz_arrays", "npz_bytes", "formula_text", "identity_text", "PREPARATION"]
+__all__ = ["python_module", "npz_arrays", "npz_bytes", "formula_text", "identity_text", "PREPARATION", "TRANSPOSED_PREPARATION"]
 
 #: How the input is prepared, in words (the same in every export).
 PREPARATION = (
@@ -54,7 +54,8 @@ def _identity_sides(eq: Equivalence, padding_mode: str = "zeros") -> tuple[str, 
 
 def identity_text(eq: Equivalence, padding_mode: str = "zeros") -> str:
     """The identity an export implements, in one line of plain text."""
-    return " == ".join(_identity_sides(eq, padding_mode))
+    sides = _transposed_identity_sides(eq) if _is_transposed(eq) else _identity_sides(eq, padding_mode)
+    return " == ".join(sides)
 
 
 def _check_padding_mode(padding_mode: str) -> str:
@@ -67,9 +68,12 @@ def _check_padding_mode(padding_mode: str) -> str:
 def python_module(eq: Equivalence, *, padding_mode: str = "zeros") -> str:
     """Source of a standalone NumPy module implementing ``eq`` (``symstride derive --format python``).
 
-    The module defines ``destride_weights(w)`` and ``destride_input(x)``; its docstring states
-    the configuration, the channel layout and the identity.  It imports only NumPy.
+    The module defines ``destride_weights(w)`` and ``destride_input(x)`` (for a transposed
+    layer also ``finish_output(z, n)``: depth-to-space and crop); its docstring states the
+    configuration, the channel layout and the identity.  It imports only NumPy.
     """
+    if _is_transposed(eq):
+        return _transposed_module(eq, padding_mode)
     np_mode = _check_padding_mode(padding_mode)
     spec = eq.spec
     ndim = spec.ndim
@@ -103,6 +107,8 @@ def npz_arrays(eq: Equivalence, size: Sequence[int] | int | None = None, *, padd
     ``prepared_length_rule``; with ``size`` the concrete ``input_size``, ``output_size``,
     ``prepared_length`` (per axis, before space-to-depth) and ``prepared_shape`` (after) too.
     """
+    if _is_transposed(eq):
+        return _transposed_arrays(eq, size, padding_mode)
     _check_padding_mode(padding_mode)
     spec = eq.spec
     live = [int(np.ravel_multi_index(r, spec.stride)) for r in eq.live_phases]
@@ -160,9 +166,103 @@ def formula_text(eq: Equivalence) -> str:
     return render_template(
         "formula_export.j2",
         layout=eq.layout,
-        channel_order=LAYOUTS[eq.layout],
+        channel_order=_channel_order(eq),
         text=eq.formula_text(),
         text_ranges=text_ranges,
         formula_latex=eq.formula_latex(),
         ranges=ranges,
     )
+
+
+# -- transposed layers: unit-stride convolution, depth-to-space, crop ------------------------------
+
+#: How a transposed layer's input is prepared and its output finished, in words.
+TRANSPOSED_PREPARATION = (
+    "zero-pad each axis by k' − 1 − ⌊p_left/s⌋ on the left (trim where negative) and trim or "
+    "zero-extend the right to A + k' − 1 samples, A = ⌈(p_left + N_out)/s⌉ − ⌊p_left/s⌋ blocks; "
+    "after the unit-stride convolution, depth-to-space by s and keep N_out samples from p_left mod s"
+)
+
+
+def _is_transposed(eq: Any) -> bool:
+    from .transposed import TransposedEquivalence
+
+    return isinstance(eq, TransposedEquivalence)
+
+
+def _channel_order(eq: Any) -> str:
+    return LAYOUTS[eq.layout] + ("; depth-to-space inverts it" if _is_transposed(eq) else "")
+
+
+def _zeros_only(padding_mode: str) -> None:
+    _check_padding_mode(padding_mode)
+    if padding_mode != "zeros":
+        raise ValueError(f"padding_mode {padding_mode!r}: transposed convolutions pad with zeros only, as in PyTorch")
+
+
+def _transposed_identity_sides(eq: Any) -> tuple[str, str]:
+    spec = eq.spec
+    lhs = (f"conv_transpose(x, w, stride={spec.stride}, padding={spec.padding}, output_padding={spec.output_padding}, "
+           f"dilation={spec.dilation}, groups={spec.groups})")
+    rhs = f"finish_output(conv(destride_input(x), destride_weights(w), stride=1, padding=0, groups={spec.groups}), x.shape[2:])"
+    return lhs, rhs
+
+
+def _transposed_module(eq: Any, padding_mode: str) -> str:
+    _zeros_only(padding_mode)
+    spec = eq.spec
+    nd = spec.ndim
+    if eq.layout == "pytorch":  # (b, C, *s, *A)
+        channel, blocks, coarse = 1, [2 + a for a in range(nd)], [2 + nd + a for a in range(nd)]
+    else:  # (b, *s, C, *A)
+        channel, blocks, coarse = 1 + nd, [1 + a for a in range(nd)], [2 + nd + a for a in range(nd)]
+    order = [0, channel] + [axis for pair in zip(coarse, blocks) for axis in pair]
+    return render_template(
+        "destride_transposed_module.py.j2",
+        eq=eq,
+        spec=spec,
+        configuration=spec.describe(),
+        layout=eq.layout,
+        channel_order=LAYOUTS[eq.layout],
+        identity=_transposed_identity_sides(eq),
+        formula=eq.formula_text(),
+        preparation=TRANSPOSED_PREPARATION,
+        taps=[repr((t.tap, t.phase, t.offset)) for t in eq.taps],
+        transpose=tuple(order),
+        live=len(eq.live_phases),
+    )
+
+
+def _transposed_arrays(eq: Any, size: Sequence[int] | int | None, padding_mode: str) -> dict[str, np.ndarray]:
+    from .indexing import transposed_geometry
+
+    _zeros_only(padding_mode)
+    spec = eq.spec
+    arrays = {
+        "transposed": np.array(True),
+        "index": np.ascontiguousarray(eq.weight_index, dtype=np.int64),
+        "weight_shape": np.array(spec.weight_shape, dtype=np.int64),
+        "filter_shape": np.array(eq.weight_shape, dtype=np.int64),
+        "kernel": np.array(spec.kernel, dtype=np.int64),
+        "stride": np.array(spec.stride, dtype=np.int64),
+        "dilation": np.array(spec.dilation, dtype=np.int64),
+        "padding": np.array(spec.padding, dtype=np.int64).reshape(spec.ndim, 2),
+        "output_padding": np.array(spec.output_padding, dtype=np.int64),
+        "groups": np.array(spec.groups, dtype=np.int64),
+        "equivalent_kernel": np.array(eq.kernel, dtype=np.int64),
+        "phases": np.array(eq.phases, dtype=np.int64),
+        "live_phases": np.array([int(np.ravel_multi_index(r, spec.stride)) for r in eq.live_phases], dtype=np.int64),
+        "layout": np.array(eq.layout),
+        "channel_order": np.array(_channel_order(eq)),
+        "identity": np.array(identity_text(eq)),
+        "input_left_padding": np.array([k - 1 - p // s for k, (p, _), s in zip(eq.kernel, spec.padding, spec.stride)], dtype=np.int64),
+        "crop_start": np.array([p % s for (p, _), s in zip(spec.padding, spec.stride)], dtype=np.int64),
+        "preparation_rule": np.array(TRANSPOSED_PREPARATION),
+    }
+    if size is not None:
+        geometry = transposed_geometry(spec, size)
+        arrays["input_size"] = np.array(input_size(spec, size), dtype=np.int64)
+        arrays["output_size"] = np.array([ax.output for ax in geometry], dtype=np.int64)
+        arrays["blocks"] = np.array([ax.coarse for ax in geometry], dtype=np.int64)
+        arrays["input_padding"] = np.array([ax.pad for ax in geometry], dtype=np.int64).reshape(spec.ndim, 2)
+    return arrays

@@ -201,8 +201,12 @@ class TransposedEquivalence(PhaseEquivalence):
         (o,), (c,) = self.index_symbols["o"], self.index_symbols["c"]
         reaches = []
         for r, j, s, kq in zip(self.index_symbols["r"], self.index_symbols["j"], self.spec.stride, self.kernel):
-            delay = sp.Add(kq - 1, -j, evaluate=False) if kq > 1 else -j  # q = k' − 1 − j
-            reaches.append(sp.Add(sp.Mul(s, delay, evaluate=False) if s > 1 else delay, r, evaluate=False))
+            if kq > 1:  # s·q with the delay q = k' − 1 − j, as written
+                delay = sp.Add(kq - 1, -j, evaluate=False)
+                shifted = sp.Mul(s, delay, evaluate=False) if s > 1 else delay
+            else:  # k' = 1: q = −j (and j = 0)
+                shifted = -s * j
+            reaches.append(sp.Add(shifted, r, evaluate=False))
         if self.groups == 1:
             return self._entry_formula(reaches, lambda taps: self.layer.weight(c, o, taps))
         cout_g, cin_g = self.spec.out_channels // self.groups, self.spec.in_channels // self.groups

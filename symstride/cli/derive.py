@@ -13,6 +13,7 @@ import argparse
 from typing import Callable
 
 from .. import export
+from ..errors import SymstrideError
 from ..equivalence import Equivalence, destride
 from ..indexing import LAYOUTS
 from ..operators import Conv
@@ -34,6 +35,11 @@ def _json(eq: Equivalence, args: argparse.Namespace) -> str:
 
 def _latex(eq: Equivalence, args: argparse.Namespace) -> str:
     """The checked derivation: a standalone document, or with ``--fragment`` just its body."""
+    if args.transposed:
+        raise SymstrideError(
+            "--format latex: symstride has no derivation of the transposed layer yet; "
+            "use --format text, json, python, npz or formula"
+        )
     derivation = eq.derivation
     return derivation.latex() if args.fragment else derivation.document()
 
