@@ -111,22 +111,9 @@ def npz_arrays(eq: Equivalence, size: Sequence[int] | int | None = None, *, padd
         return _transposed_arrays(eq, size, padding_mode)
     _check_padding_mode(padding_mode)
     spec = eq.spec
-    live = [int(np.ravel_multi_index(r, spec.stride)) for r in eq.live_phases]
     arrays = {
-        "index": np.ascontiguousarray(eq.weight_index, dtype=np.int64),
-        "weight_shape": np.array(spec.weight_shape, dtype=np.int64),
-        "filter_shape": np.array(eq.weight_shape, dtype=np.int64),
-        "kernel": np.array(spec.kernel, dtype=np.int64),
-        "stride": np.array(spec.stride, dtype=np.int64),
-        "dilation": np.array(spec.dilation, dtype=np.int64),
-        "padding": np.array(spec.padding, dtype=np.int64).reshape(spec.ndim, 2),
+        **_common_arrays(eq),
         "padding_mode": np.array(padding_mode),
-        "groups": np.array(spec.groups, dtype=np.int64),
-        "equivalent_kernel": np.array(eq.kernel, dtype=np.int64),
-        "phases": np.array(eq.phases, dtype=np.int64),
-        "live_phases": np.array(live, dtype=np.int64),
-        "layout": np.array(eq.layout),
-        "channel_order": np.array(LAYOUTS[eq.layout]),
         "identity": np.array(identity_text(eq, padding_mode)),
         "prepared_length_rule": np.array(PREPARATION),
     }
@@ -140,6 +127,26 @@ def npz_arrays(eq: Equivalence, size: Sequence[int] | int | None = None, *, padd
         )
         arrays["prepared_shape"] = np.array(prepared_shape(spec, size), dtype=np.int64)
     return arrays
+
+
+def _common_arrays(eq: Any) -> dict[str, np.ndarray]:
+    """The arrays every ``npz`` export holds: the gather index, shapes, geometry and channel layout."""
+    spec = eq.spec
+    return {
+        "index": np.ascontiguousarray(eq.weight_index, dtype=np.int64),
+        "weight_shape": np.array(spec.weight_shape, dtype=np.int64),
+        "filter_shape": np.array(eq.weight_shape, dtype=np.int64),
+        "kernel": np.array(spec.kernel, dtype=np.int64),
+        "stride": np.array(spec.stride, dtype=np.int64),
+        "dilation": np.array(spec.dilation, dtype=np.int64),
+        "padding": np.array(spec.padding, dtype=np.int64).reshape(spec.ndim, 2),
+        "groups": np.array(spec.groups, dtype=np.int64),
+        "equivalent_kernel": np.array(eq.kernel, dtype=np.int64),
+        "phases": np.array(eq.phases, dtype=np.int64),
+        "live_phases": np.array([int(np.ravel_multi_index(r, spec.stride)) for r in eq.live_phases], dtype=np.int64),
+        "layout": np.array(eq.layout),
+        "channel_order": np.array(_channel_order(eq)),
+    }
 
 
 def npz_bytes(eq: Equivalence, size: Sequence[int] | int | None = None, *, padding_mode: str = "zeros") -> bytes:
@@ -240,23 +247,11 @@ def _transposed_arrays(eq: Any, size: Sequence[int] | int | None, padding_mode: 
     spec = eq.spec
     arrays = {
         "transposed": np.array(True),
-        "index": np.ascontiguousarray(eq.weight_index, dtype=np.int64),
-        "weight_shape": np.array(spec.weight_shape, dtype=np.int64),
-        "filter_shape": np.array(eq.weight_shape, dtype=np.int64),
-        "kernel": np.array(spec.kernel, dtype=np.int64),
-        "stride": np.array(spec.stride, dtype=np.int64),
-        "dilation": np.array(spec.dilation, dtype=np.int64),
-        "padding": np.array(spec.padding, dtype=np.int64).reshape(spec.ndim, 2),
+        **_common_arrays(eq),
         "output_padding": np.array(spec.output_padding, dtype=np.int64),
-        "groups": np.array(spec.groups, dtype=np.int64),
-        "equivalent_kernel": np.array(eq.kernel, dtype=np.int64),
-        "phases": np.array(eq.phases, dtype=np.int64),
-        "live_phases": np.array([int(np.ravel_multi_index(r, spec.stride)) for r in eq.live_phases], dtype=np.int64),
-        "layout": np.array(eq.layout),
-        "channel_order": np.array(_channel_order(eq)),
         "identity": np.array(identity_text(eq)),
-        "input_left_padding": np.array([k - 1 - p // s for k, (p, _), s in zip(eq.kernel, spec.padding, spec.stride)], dtype=np.int64),
-        "crop_start": np.array([p % s for (p, _), s in zip(spec.padding, spec.stride)], dtype=np.int64),
+        "input_left_padding": np.array(eq.input_left_padding, dtype=np.int64),
+        "crop_start": np.array(eq.crop_start, dtype=np.int64),
         "preparation_rule": np.array(TRANSPOSED_PREPARATION),
     }
     if size is not None:

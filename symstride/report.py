@@ -108,8 +108,6 @@ def _bank_and_taps(eq, tap_header: str, tap_row) -> list[str]:
 def transposed_text(eq: "TransposedEquivalence") -> str:
     """The readable statement of a transposed layer's sub-pixel equivalent."""
     spec = eq.spec
-    start = tuple(p // s for (p, _), s in zip(spec.padding, spec.stride))
-    crop = tuple(p % s for (p, _), s in zip(spec.padding, spec.stride))
     lines = [
         f"Transposed convolution: a unit-stride convolution with {eq.phases} output phases, then depth-to-space",
         f"  layer       {spec.describe()}",
@@ -120,9 +118,9 @@ def transposed_text(eq: "TransposedEquivalence") -> str:
         f"  kernel      k' = floor(δ(k−1)/s) + 1 = {_axes(eq.kernel)}, each phase filter flipped (cross-correlation form)",
         f"  zeros       {eq.structural_zeros} structural zeros of {eq.phases * prod(eq.kernel)} per channel pair",
         f"  layout      {eq.layout}: {LAYOUTS[eq.layout]}; depth-to-space is its inverse",
-        f"  prep(x)     zero-pad k' − 1 − ⌊p/s⌋ = {_axes(k - 1 - a for k, a in zip(eq.kernel, start))} on the left "
+        f"  prep(x)     zero-pad k' − 1 − ⌊p/s⌋ = {_axes(eq.input_left_padding)} on the left "
         "(trim where negative), trim or zero-extend the right to ⌈(p + N_out)/s⌉ − ⌊p/s⌋ + k' − 1",
-        f"  crop        after depth-to-space keep N_out samples from p mod s = {_axes(crop)}",
+        f"  crop        after depth-to-space keep N_out samples from p mod s = {_axes(eq.crop_start)}",
         "  phases of   output t with t + p = s·(a + ⌊p/s⌋) + r: phase r, block a; it reads x[a + ⌊p/s⌋ − (k' − 1 − j)]",
     ]
     lines += _bank_and_taps(eq, "tap map  w[c, o, m] → W'[chan(o, φ(r)), c, j]   with δ·m = s·(k' − 1 − j) + r",

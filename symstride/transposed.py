@@ -169,6 +169,21 @@ class TransposedEquivalence(PhaseEquivalence):
         """The gather index of the filter producing phase ``r`` of output ``o`` from input channel ``c``."""
         return self.weight_index[self.phase_channel(phase, o, c), c]
 
+    @property
+    def skipped_blocks(self) -> tuple[int, ...]:
+        """Per axis ``⌊p_left/s⌋``: leading blocks the crop would discard entirely, never computed."""
+        return tuple(p // s for (p, _), s in zip(self.spec.padding, self.spec.stride))
+
+    @property
+    def crop_start(self) -> tuple[int, ...]:
+        """Per axis ``p_left mod s``: where the output starts after depth-to-space."""
+        return tuple(p % s for (p, _), s in zip(self.spec.padding, self.spec.stride))
+
+    @property
+    def input_left_padding(self) -> tuple[int, ...]:
+        """Per axis ``k' − 1 − ⌊p_left/s⌋`` zeros before the input (negative: samples trimmed)."""
+        return tuple(k - 1 - a for k, a in zip(self.kernel, self.skipped_blocks))
+
     def geometry(self, size: Any = None) -> tuple[TransposedAxis, ...]:
         """Per axis: output size, skipped and computed blocks, crop and input padding for ``size``."""
         return transposed_geometry(self.spec, default_transposed_size(self.spec) if size is None else size)
@@ -252,9 +267,9 @@ class TransposedEquivalence(PhaseEquivalence):
                  "delay": [k - 1 - j for k, j in zip(self.kernel, t.offset)]}
                 for t in self.taps
             ],
-            "input_left_padding": [k - 1 - p // s for k, (p, _), s in zip(self.kernel, spec.padding, spec.stride)],
-            "skipped_blocks": [p // s for (p, _), s in zip(spec.padding, spec.stride)],
-            "crop_start": [p % s for (p, _), s in zip(spec.padding, spec.stride)],
+            "input_left_padding": list(self.input_left_padding),
+            "skipped_blocks": list(self.skipped_blocks),
+            "crop_start": list(self.crop_start),
             "structural_zeros": self.structural_zeros,
             "live_phases": [list(r) for r in self.live_phases],
             "formula": {"latex": self.formula_latex(), "text": self.formula_text()},

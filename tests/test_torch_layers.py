@@ -273,7 +273,7 @@ def test_max_pool_1x1_stride_2_is_a_slice():
 @pytest.mark.parametrize(
     "layer, error, message",
     [
-        (nn.ConvTranspose2d(2, 2, 3, 2), TypeError, "destride_layer supports Conv1d, Conv2d, Conv3d, MaxPool1d"),
+        (nn.Upsample(scale_factor=2), TypeError, "destride_layer supports Conv1d, Conv2d, Conv3d, MaxPool1d.*ConvTranspose3d; got Upsample"),
         ("conv", TypeError, "expects a torch.nn layer, got str"),
         (nn.MaxPool2d(2, return_indices=True), SymstrideError, "return_indices=True has no stride-free equivalent"),
     ],

@@ -6,6 +6,7 @@ Imported only on demand (``import symstride`` never imports torch)::
 
 - :func:`destride_layer` — one strided ``Conv1d/2d/3d`` or pooling layer as padding,
   space-to-depth and a unit-stride convolution (Theorem 2), weights from symstride's mapping;
+  a ``ConvTranspose1d/2d/3d`` as sub-pixel convolution (:mod:`.transposed`);
 - :func:`destride_model` — a whole model, traced with ``torch.fx``: every strided convolution
   and pooling replaced (``mode="layer"``), or the tied non-strided network of Theorem 3
   (``mode="network"``); the output is checked against the original;
@@ -18,6 +19,7 @@ from .layers import FORMS, DestridedConv, DestridedConvCall, DestridedPool, dest
 from .model import destride_model
 from .network import NETWORK_FORMS, PhaseNetwork
 from .spacetodepth import DepthToSpace, SpaceToDepth
+from .transposed import DestridedConvTranspose, DestridedConvTransposeCall, PhaseDecoder
 
 __all__ = [
     "FORMS",
@@ -27,6 +29,9 @@ __all__ = [
     "DestridedConv",
     "DestridedConvCall",
     "DestridedPool",
+    "DestridedConvTranspose",
+    "DestridedConvTransposeCall",
+    "PhaseDecoder",
     "PhaseNetwork",
     "destride_layer",
     "destride_model",

@@ -469,7 +469,8 @@ def destride_layer(layer: nn.Module, *, form: str = "dense") -> nn.Module:
 
     ``layer`` is an ``nn.Conv1d/2d/3d`` (any groups, dilation, bias, padding — ints, tuples,
     ``'valid'``, ``'same'`` — and ``padding_mode``) or an ``nn.MaxPool1d/2d/3d`` /
-    ``nn.AvgPool1d/2d/3d``.  The result is made of padding, a split into phases
+    ``nn.AvgPool1d/2d/3d`` (or an ``nn.ConvTranspose1d/2d/3d``: sub-pixel convolution, see
+    :mod:`symstride.torch.transposed`).  The result is made of padding, a split into phases
     (space-to-depth, phases without weight dropped) and unit-stride convolutions or poolings;
     its output equals ``layer``'s on every input.  ``form`` picks the equivalent convolution
     (:data:`FORMS`): by default ``"dense"``, Theorem 2 as stated — padding, one
@@ -508,5 +509,9 @@ def destride_layer(layer: nn.Module, *, form: str = "dense") -> nn.Module:
             "avg", spec, ceil_mode=layer.ceil_mode, count_include_pad=layer.count_include_pad,
             divisor_override=getattr(layer, "divisor_override", None),
         )
-    supported = ", ".join(t.__name__ for t in (*_CONV_TYPES, *_MAX_POOL_TYPES, *_AVG_POOL_TYPES))
+    from .transposed import CONV_TRANSPOSE_TYPES, destride_transposed_layer
+
+    if kind in CONV_TRANSPOSE_TYPES:
+        return destride_transposed_layer(layer)
+    supported = ", ".join(t.__name__ for t in (*_CONV_TYPES, *_MAX_POOL_TYPES, *_AVG_POOL_TYPES, *CONV_TRANSPOSE_TYPES))
     raise TypeError(f"destride_layer supports {supported}; got {kind.__name__}")

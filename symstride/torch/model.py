@@ -5,8 +5,10 @@ input's shapes through the graph, and rewrites it node by node with the rules in
 below.  In ``mode="layer"`` each strided layer is replaced by its Theorem 2 equivalent
 (:func:`symstride.torch.layers.destride_layer`), in place; every other node is kept as it is,
 since a node that does not stride computes the same thing before and after.  Nodes that stride
-in a way symstride cannot make exact (transposed convolutions, adaptive or fractional pooling,
-pooling that returns indices, …) stop the conversion with an error naming the node.  Finally the
+in a way symstride cannot make exact (adaptive or fractional pooling, pooling that returns
+indices, …) stop the conversion with an error naming the node.  Strided transposed convolutions
+become sub-pixel convolutions (:mod:`symstride.torch.transposed`): per layer in ``mode="layer"``,
+whole decoder chains at their input resolution in ``mode="network"``.  Finally the
 converted model is run on the example input: its output must equal the original's and no
 convolution or pooling may run with a stride other than 1 (:func:`symstride.torch.strided_ops`).
 """
@@ -27,6 +29,7 @@ from ..errors import SymstrideError
 from .audit import recorded_run
 from .calls import functional_call, is_strided, label, refuse
 from .network import NETWORK_FORMS, convert_network
+from .transposed import convert_decoders, convert_transposed_layer
 from .layers import (
     _AVG_POOL_TYPES,
     _CONV_TYPES,
@@ -56,9 +59,6 @@ _TRAINING_SENSITIVE = (nn.modules.batchnorm._BatchNorm, nn.modules.dropout._Drop
 
 #: Strided operations without an exact conversion here, and why (a short note per entry).
 _REFUSED_MODULES = {
-    nn.ConvTranspose1d: "a transposed convolution with stride {stride} upsamples (fractional stride); symstride does not convert it",
-    nn.ConvTranspose2d: "a transposed convolution with stride {stride} upsamples (fractional stride); symstride does not convert it",
-    nn.ConvTranspose3d: "a transposed convolution with stride {stride} upsamples (fractional stride); symstride does not convert it",
     nn.LPPool1d: "power-average pooling with stride {stride} is not converted",
     nn.LPPool2d: "power-average pooling with stride {stride} is not converted",
     nn.Unfold: "patch extraction with stride {stride} is not converted",
@@ -76,9 +76,6 @@ _ADAPTIVE_MODULES = (
     nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d,
 )
 _REFUSED_FUNCTIONS = {
-    F.conv_transpose1d: "a transposed convolution upsamples (fractional stride); symstride does not convert it",
-    F.conv_transpose2d: "a transposed convolution upsamples (fractional stride); symstride does not convert it",
-    F.conv_transpose3d: "a transposed convolution upsamples (fractional stride); symstride does not convert it",
     F.lp_pool1d: "power-average pooling is not converted",
     F.lp_pool2d: "power-average pooling is not converted",
     F.max_pool1d_with_indices: "pooling that returns indices has no stride-free equivalent here",
@@ -132,6 +129,8 @@ def _layer_module(gm: fx.GraphModule, node: fx.Node, form: str) -> None:
     if kind in _CONV_TYPES:
         if is_strided(mod.stride):
             _set_module(gm, node.target, destride_layer(mod, form=form))
+        return
+    if convert_transposed_layer(gm, node, _replace_with_module):
         return
     if kind in _MAX_POOL_TYPES or kind in _AVG_POOL_TYPES:
         stride = mod.kernel_size if mod.stride is None else mod.stride
@@ -193,12 +192,9 @@ def _layer_function(gm: fx.GraphModule, node: fx.Node, form: str) -> None:
             )
         _replace_with_module(gm, node, pool, (args["input"],))
         return
+    if convert_transposed_layer(gm, node, _replace_with_module):
+        return
     if target in _REFUSED_FUNCTIONS:
-        stride = node.kwargs.get("stride")
-        if target in (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d):
-            stride = node.args[3] if len(node.args) > 3 else node.kwargs.get("stride", 1)
-            if not is_strided(stride):
-                return
         raise refuse(gm, node, _REFUSED_FUNCTIONS[target])
     if target in _ADAPTIVE_FUNCTIONS:
         size = node.args[1] if len(node.args) > 1 else node.kwargs.get("output_size")
@@ -276,12 +272,18 @@ def destride_model(
     each strided functional call (``F.conv2d``, ``F.max_pool2d``, …) by its Theorem 2
     equivalent (``form``: :data:`~symstride.torch.layers.FORMS`, ``"auto"`` picking per layer);
     everything else — batch-norm, elementwise activations, residual additions, … — is kept.
+    A strided ``ConvTranspose1d/2d/3d`` (or ``F.conv_transpose{1,2,3}d`` call) becomes sub-pixel
+    convolution: padding, a unit-stride convolution with ``C_out·P`` channels, depth-to-space, crop.
 
     ``mode="network"`` is Theorem 3 (:mod:`symstride.torch.network`): the chain of convolutions,
     batch-norms, pointwise activations, poolings and residual additions that holds every strided
     layer becomes one space-to-depth at its input and tied unit-stride layers throughout, with
     the boundary masks of :mod:`symstride.network`; what follows the chain is kept.  It is built
     for ``example_input``'s spatial size (``form``: :data:`~symstride.torch.network.NETWORK_FORMS`).
+    Each chain of transposed convolutions, batch-norms and activations (a decoder) becomes one
+    :class:`~symstride.torch.transposed.PhaseDecoder`: unit-stride convolutions at the chain's input
+    resolution and one depth-to-space (:mod:`symstride.decoder`); a strided transposed convolution
+    outside such a chain is converted as in ``mode="layer"``.
 
     With ``check=True`` (the default) the converted model is run on ``example_input``: its
     output must equal the original's (relative tolerance :data:`CHECK_TOLERANCE` of the dtype)
@@ -309,7 +311,11 @@ def destride_model(
         except Exception as exc:
             raise ValueError(f"the model does not run on the example input ({type(exc).__name__}: {exc})") from None
     if mode == "network":
+        convert_decoders(gm)  # chains of transposed convolutions: one depth-to-space each
         convert_network(gm, form)
+        for node in list(gm.graph.nodes):  # transposed convolutions outside a decoder chain
+            if node.op in ("call_module", "call_function"):
+                convert_transposed_layer(gm, node, _replace_with_module)
     else:
         for node in list(gm.graph.nodes):
             rule = _LAYER_RULES.get(node.op)
