@@ -188,6 +188,9 @@ class Equivalence(PhaseEquivalence):
     ``structural_zeros`` (per channel pair).
     """
 
+    #: The tap map's rule, as LaTeX (the filter-bank block of a derivation prints it).
+    tap_rule_latex = r"\delta m = s j + r"
+
     def __init__(self, layer: Conv, layout: str = "pytorch") -> None:
         if not isinstance(layer, Conv):
             raise TypeError(f"destride expects a symstride Conv layer, got {type(layer).__name__}")

@@ -147,6 +147,9 @@ class TransposedEquivalence(PhaseEquivalence):
     ``structural_zeros``.
     """
 
+    #: The tap map's rule, as LaTeX: tap ``m`` feeds output phase ``r`` at offset ``j``.
+    tap_rule_latex = r"\delta m = s (k' - 1 - j) + r"
+
     def __init__(self, layer: ConvTranspose, layout: str = "pytorch") -> None:
         if not isinstance(layer, ConvTranspose):
             raise TypeError(f"expected a symstride ConvTranspose layer, got {type(layer).__name__}")
@@ -274,6 +277,26 @@ class TransposedEquivalence(PhaseEquivalence):
             "live_phases": [list(r) for r in self.live_phases],
             "formula": {"latex": self.formula_latex(), "text": self.formula_text()},
         }
+
+    def latex(self, size: Any = None) -> str:
+        """The theorem for this layer as a LaTeX fragment: statement, the index computation, the
+        filter bank (with its figure) and the exact checks (:meth:`verify`, :meth:`verify_adjoint`)
+        on an input of ``size``.  The index computation is printed, not checked step by step;
+        the identity itself is decided exactly."""
+        from .filterbank import FilterBank
+        from .render import render_template
+
+        bank = FilterBank(self)
+        return render_template(
+            "transposed.tex", eq=self, bank=bank, figure=bank.figure(),
+            report=self.verify(size), adjoint=self.verify_adjoint(size),
+        )
+
+    def document(self, size: Any = None) -> str:
+        """:meth:`latex` as a standalone document (``symstride derive --transposed --format latex``)."""
+        from .render import render_template
+
+        return render_template("document.tex", title=f"Sub-pixel form of a {self.spec.describe()}", body=self.latex(size))
 
     def __repr__(self) -> str:
         from .report import transposed_text

@@ -478,7 +478,7 @@ def verify_adjoint(
     conv = spec.adjoint if adjoint is None else adjoint
     if not isinstance(conv, ConvSpec):
         raise TypeError(f"adjoint must be a ConvSpec, got {type(conv).__name__}")
-    identity = f"Adjoint (ConvT_s = Conv_sᵀ, stride {_shape(spec.stride)})"
+    identity = f"Adjoint (ConvT_s = Conv_s^T, stride {_shape(spec.stride)})"
 
     def fail(reason: str, method: str = "index") -> VerifyReport:
         return VerifyReport(identity, False, size, n_out, 0, 0, Mismatch(reason), method=method)
@@ -531,7 +531,7 @@ def _adjoint_matrices(
     kept = [o * prod(n_conv) + int(np.ravel_multi_index(i, n_conv))
             for o in range(conv.out_channels) for i in itertools.product(*map(range, size))
             if all(a < b for a, b in zip(i, n_conv))]
-    notes = ("ConvT.matrix(N) against Conv.matrix(N_out)ᵀ, restricted to the convolution's first N outputs",)
+    notes = ("ConvT.matrix(N) against Conv.matrix(N_out)^T, restricted to the convolution's first N outputs",)
     if len(kept) != mt.cols:
         reason = f"the convolution has {_shape(n_conv)} outputs, fewer than the transposed layer's {_shape(size)} inputs"
         return VerifyReport(identity, False, size, n_out, 0, 0, Mismatch(reason), notes, method="matrix")

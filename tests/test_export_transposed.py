@@ -2,6 +2,7 @@
 
 import importlib.util
 import io
+import subprocess
 
 import numpy as np
 import pytest
@@ -78,6 +79,26 @@ def test_formula_and_cli_formats(tmp_path, capsys):
     target = tmp_path / "t.npz"
     assert main(["derive", "--transposed", "--format", "npz", "--size", "6", "-o", str(target)]) == 0
     assert np.load(target)["output_size"].tolist() == [13]
-    assert main(["derive", "--transposed", "--format", "latex"]) == 2
+    assert main(["derive", "--transposed", "--format", "latex", "-o", str(tmp_path / "missing" / "t.tex")]) == 2
     err = capsys.readouterr().err
-    assert "no derivation of the transposed layer yet" in err and err.count("\n") == 1
+    assert "No such file or directory" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--kernel", "3,3", "--stride", "2", "--padding", "1", "--output-padding", "1"],
+     ["--kernel", "5", "--stride", "3", "--dilation", "2", "--in-channels", "2", "--out-channels", "4", "--groups", "2"]],
+)
+def test_latex_document_compiles(tmp_path, capsys, argv):
+    assert main(["derive", "--transposed", *argv, "--format", "latex", "--fragment"]) == 0
+    fragment = capsys.readouterr().out
+    for piece in [r"\begin{theorem}[Transposed convolution as sub-pixel convolution]", r"\operatorname{D2S}_{s}",
+                  r"$\delta m = s (k' - 1 - j) + r$ on every axis", r"&& \text{flip $j = k' - 1 - q$: a cross-correlation}",
+                  r"\emph{Adjoint (ConvT\_s = Conv\_s\textasciicircum{}T"]:
+        assert piece in fragment, piece
+    assert fragment.count("}: exact on an input of size") == 2
+    target = tmp_path / "t.tex"
+    assert main(["derive", "--transposed", *argv, "--format", "latex", "-o", str(target)]) == 0
+    proc = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", "t.tex"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-2000:]

@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         return int(args._run(args) or 0)
-    except (ValueError, TypeError, SymstrideError) as exc:
+    except (ValueError, TypeError, SymstrideError, OSError) as exc:  # OSError: e.g. -o into a missing folder
         print(f"symstride {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `symstride derive | head`

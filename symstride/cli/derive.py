@@ -13,7 +13,6 @@ import argparse
 from typing import Callable
 
 from .. import export
-from ..errors import SymstrideError
 from ..equivalence import Equivalence, destride
 from ..indexing import LAYOUTS
 from ..operators import Conv
@@ -35,11 +34,8 @@ def _json(eq: Equivalence, args: argparse.Namespace) -> str:
 
 def _latex(eq: Equivalence, args: argparse.Namespace) -> str:
     """The checked derivation: a standalone document, or with ``--fragment`` just its body."""
-    if args.transposed:
-        raise SymstrideError(
-            "--format latex: symstride has no derivation of the transposed layer yet; "
-            "use --format text, json, python, npz or formula"
-        )
+    if args.transposed:  # statement, index computation, filter bank and exact checks
+        return eq.latex(args.size) if args.fragment else eq.document(args.size)
     derivation = eq.derivation
     return derivation.latex() if args.fragment else derivation.document()
 
