@@ -3,7 +3,7 @@
 import sympy as sp
 
 from symstride import Conv, D, SpaceToDepth
-from symstride.identity import Bank, identity
+from symstride import Bank, identity
 from symstride.operators import DepthToSpace, Pointwise
 
 TITLE = "Identities between operators"

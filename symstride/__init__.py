@@ -16,7 +16,11 @@ PyTorch integration lives in :mod:`symstride.torch`, imported only when asked fo
 
 from .errors import SymstrideError
 from .equivalence import Equivalence, destride
-from .operators import Conv, D, SpaceToDepth, Subsample
+from .derivation import Derivation, Step
+from .identities import Bank, Compose, identity
+from .mapping import check_mapping
+from .operators import Conv, D, DepthToSpace, Operator, Pointwise, SpaceToDepth, Subsample
+from .proofs import prove
 from .network import EquivalentNetwork, Network, verify_network
 from .params import ConvSpec
 from .reference import conv, depth_to_space, destride_input, destride_weights, space_to_depth
@@ -26,20 +30,30 @@ __version__ = "0.1.0"
 
 __all__ = [
     "SymstrideError",
+    "Bank",
+    "Compose",
     "Conv",
     "ConvSpec",
     "D",
+    "DepthToSpace",
+    "Derivation",
     "Equivalence",
     "EquivalentNetwork",
     "Network",
+    "Operator",
+    "Pointwise",
     "SpaceToDepth",
+    "Step",
     "Subsample",
     "VerifyReport",
+    "check_mapping",
     "conv",
     "depth_to_space",
     "destride",
     "destride_input",
     "destride_weights",
+    "identity",
+    "prove",
     "space_to_depth",
     "verify_subsampling",
     "verify_network",

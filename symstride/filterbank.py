@@ -130,7 +130,11 @@ class FilterBank:
                     "fill": colour[p.phase] if e is not None else "black!10",
                     "name": "p" + "x".join(map(str, p.phase)) + "j" + "x".join(map(str, pos)),
                 })
-            blocks.append({"phase": p.phase, "at": _at(origin[0] - 0.5, origin[1] + 0.45), "entries": entries})
+            if self.ndim == 1:  # label to the left of the row, clear of the boxes
+                label = {"at": _at(origin[0] - 0.6, origin[1]), "anchor": "east"}
+            else:  # label above the block
+                label = {"at": _at(origin[0] - 0.5, origin[1] + 0.45), "anchor": "south west"}
+            blocks.append({"phase": p.phase, **label, "entries": entries})
         arrows = []
         if self.ndim == 1:
             for b in blocks:

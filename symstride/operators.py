@@ -54,7 +54,7 @@ class Operator:
     """
 
     def __mul__(self, other: object) -> "Operator":
-        from .identity import Compose
+        from .identities import Compose
 
         if not isinstance(other, Operator):
             return NotImplemented

@@ -9,7 +9,7 @@ import sympy as sp
 
 from symstride import Conv, D, SpaceToDepth, destride
 from symstride.cli import main
-from symstride.identity import Bank, identity
+from symstride import Bank, identity
 from symstride.mapping import check_mapping
 from symstride.operators import DepthToSpace, Pointwise
 

@@ -71,7 +71,7 @@ def test_golden_proof_and_identity():
     import sympy as sp
 
     from symstride import D, SpaceToDepth
-    from symstride.identity import Bank, identity
+    from symstride import Bank, identity
     from symstride.proofs import prove
 
     golden("proof-noble-identity.tex", prove("noble-identity").latex())

@@ -90,5 +90,5 @@ def test_repr_and_latex():
     assert repr(layer) == "Conv(kernel=3, stride=2, padding=1, ndim=2, in_channels=2, out_channels=4)"
     assert sp.latex(layer) == r"\operatorname{Conv}_{s=2}^{k=3,\,p=1}(x;\, w)"
     assert layer._repr_latex_().startswith("$\\displaystyle ")
-    assert sp.latex(D((2, 3), (1, 0))) == "D_{(2,3)}^{(1,0)}"
+    assert sp.latex(D((2, 3), (1, 0))) == r"D_{(2,3)}^{(\,1,0\,)}" and sp.latex(D(2, 1)) == r"D_{2}^{(\,1\,)}"
     assert repr(D(2)) == "D(2)"
