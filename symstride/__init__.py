@@ -23,17 +23,29 @@ from .operators import Conv, D, DepthToSpace, Operator, Pointwise, SpaceToDepth,
 from .proofs import prove
 from .network import EquivalentNetwork, Network, verify_network
 from .params import ConvSpec
-from .reference import conv, depth_to_space, destride_input, destride_weights, space_to_depth
-from .verify import VerifyReport, verify_subsampling, verify_taps
+from .reference import (
+    conv,
+    conv_transpose,
+    depth_to_space,
+    destride_input,
+    destride_transposed_input,
+    destride_transposed_output,
+    destride_transposed_weights,
+    destride_weights,
+    space_to_depth,
+)
+from .transposed import ConvTranspose, TransposedEquivalence
+from .decoder import destride_decoder
+from .verify import VerifyReport, verify_adjoint, verify_subsampling, verify_taps
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "SymstrideError",
     "Bank",
     "Compose",
     "Conv",
     "ConvSpec",
+    "ConvTranspose",
     "D",
     "DepthToSpace",
     "Derivation",
@@ -45,17 +57,25 @@ __all__ = [
     "SpaceToDepth",
     "Step",
     "Subsample",
+    "SymstrideError",
+    "TransposedEquivalence",
     "VerifyReport",
     "check_mapping",
     "conv",
+    "conv_transpose",
     "depth_to_space",
     "destride",
+    "destride_decoder",
     "destride_input",
+    "destride_transposed_input",
+    "destride_transposed_output",
+    "destride_transposed_weights",
     "destride_weights",
     "identity",
     "prove",
     "space_to_depth",
-    "verify_subsampling",
+    "verify_adjoint",
     "verify_network",
+    "verify_subsampling",
     "verify_taps",
 ]
