@@ -75,6 +75,18 @@ class Compose(Operator):
         return hash((Compose, self.ops))
 
 
+def _bank_entry(entry: Any, position: int) -> sp.Expr:
+    """A filter-bank entry as SymPy: expressions and numbers only (strings are never parsed)."""
+    if isinstance(entry, sp.Basic):
+        return entry
+    if isinstance(entry, (bool, str, bytes)) or not isinstance(entry, (int, float, np.integer, np.floating)):
+        raise TypeError(
+            f"filter-bank entry {position} must be a SymPy expression or a number, got {entry!r} "
+            f"of type {type(entry).__name__} (strings are not parsed)"
+        )
+    return sp.sympify(entry)
+
+
 class Bank(Operator):
     """A convolution whose filter bank is given entry by entry (a claimed equivalent bank).
 
@@ -87,7 +99,7 @@ class Bank(Operator):
         arr = np.array(weights, dtype=object)
         if arr.ndim < 3:
             raise ValueError(f"a filter bank needs shape (C_out, C_in/groups, *kernel), got an array of {arr.ndim} axes")
-        entries = [sp.sympify(e) for e in arr.reshape(-1)]
+        entries = [_bank_entry(e, i) for i, e in enumerate(arr.reshape(-1))]
         self.weights = np.array(entries, dtype=object).reshape(arr.shape)
         cout, cin_g, *kernel = arr.shape
         self.spec = Conv(kernel=tuple(kernel), stride=stride, padding=padding, dilation=dilation,

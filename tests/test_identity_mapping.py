@@ -181,3 +181,10 @@ def test_derive_json_round_trips_through_check(capsys, tmp_path):
     out = tmp_path / "map.json"
     assert main(["derive", "--kernel", "7,7", "--stride", "2", "--padding", "3", "--in-channels", "3", "--format", "json", "-o", str(out)]) == 0
     assert main(["check", "--mapping", str(out)]) == 0
+
+
+def test_bank_entries_are_never_parsed_from_strings():
+    import pytest
+
+    with pytest.raises(TypeError, match="filter-bank entry 1 must be a SymPy expression or a number, got 'w\\[2\\]'"):
+        Bank([[[1, "w[2]"]]], stride=2)
