@@ -1,0 +1,115 @@
+"""The decoder spec: transposed convolutions and the network spec's pointwise maps, validated.
+
+The format is the network spec of :mod:`symstride.network.spec` (input, pointwise layers and
+``state_dict`` parameter keys) with one more layer type, ``conv_transpose``; parsing reuses that
+module for everything but the transposed layer, so the two formats cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence, Union
+
+from ..indexing import transposed_output_shape
+from ..network.pointwise import ACTIVATIONS
+from ..network.spec import LAYER_TYPES as NETWORK_LAYER_TYPES
+from ..network.spec import Activation, BatchNorm, Shape, _flag, _Layer, _layer, _load, parse_input
+from ..params import ConvTransposeSpec
+
+__all__ = ["LAYER_TYPES", "TransposedLayer", "Layer", "BatchNorm", "DecoderSpec", "parse", "parameter_shapes"]
+
+#: Layer types a decoder spec may use: transposed convolutions and the network spec's pointwise maps.
+LAYER_TYPES = ("conv_transpose", "batchnorm", *ACTIVATIONS)
+_TRANSPOSED_KEYS = {"out_channels", "kernel", "stride", "padding", "output_padding", "dilation", "groups", "bias"}
+
+
+@dataclass(frozen=True)
+class TransposedLayer(_Layer):
+    """A transposed convolution; parameters ``{path}.weight`` ``(C_in, C_out/groups, *k)``, ``{path}.bias``."""
+
+    conv: ConvTransposeSpec
+    bias: bool
+    kind = "conv_transpose"
+
+
+Layer = Union[TransposedLayer, Activation, BatchNorm]
+
+
+@dataclass(frozen=True)
+class DecoderSpec:
+    """A validated decoder: input shape and layers with inferred shapes."""
+
+    input: Shape
+    layers: tuple[Layer, ...]
+
+    @property
+    def ndim(self) -> int:
+        return len(self.input.size)
+
+    @property
+    def output(self) -> Shape:
+        return self.layers[-1].out_shape if self.layers else self.input
+
+    @property
+    def transposed(self) -> tuple[TransposedLayer, ...]:
+        """The transposed convolutions, in order."""
+        return tuple(layer for layer in self.layers if isinstance(layer, TransposedLayer))
+
+
+def _transposed(d: Mapping, path: str, shape: Shape) -> TransposedLayer:
+    unknown = sorted(set(d) - _TRANSPOSED_KEYS - {"type"})
+    if unknown:
+        raise ValueError(f"unknown key {unknown[0]!r} for a conv_transpose layer; allowed keys: {', '.join(sorted(_TRANSPOSED_KEYS))}")
+    for key in ("out_channels", "kernel"):
+        if key not in d:
+            raise ValueError(f"a conv_transpose layer needs {key!r}")
+    spec = ConvTransposeSpec.create(
+        d["kernel"], d.get("stride", 1), d.get("padding", 0), d.get("output_padding", 0), d.get("dilation", 1),
+        shape.channels, d["out_channels"], d.get("groups", 1), ndim=len(shape.size),
+    )
+    out = Shape(spec.out_channels, transposed_output_shape(spec, shape.size))
+    return TransposedLayer(path, shape, out, spec, _flag(d.get("bias", True), "bias"))
+
+
+def _decoder_layer(d: Any, path: str, shape: Shape) -> Layer:
+    kind = d.get("type") if isinstance(d, Mapping) else None
+    if kind != "conv_transpose":
+        if isinstance(kind, str) and kind not in LAYER_TYPES:
+            known = "a strided layer (see symstride.network)" if kind in NETWORK_LAYER_TYPES else "an unknown layer type"
+            raise ValueError(f"layer {path} ({kind}): {kind!r} is {known}; a decoder holds "
+                             f"{', '.join(map(repr, LAYER_TYPES))}")
+        return _layer(d, path, shape)  # the network spec's pointwise layers, validated there
+    try:
+        return _transposed(d, path, shape)
+    except (ValueError, TypeError) as exc:
+        raise type(exc)(f"layer {path} (conv_transpose): {exc}") from None
+
+
+def parse(spec_or_path: Any) -> DecoderSpec:
+    """Validate a decoder spec (a dict, or the path of a JSON file): the network spec format of
+    :mod:`symstride.network.spec` with ``conv_transpose`` layers and pointwise maps."""
+    data = _load(spec_or_path)
+    shape = first = parse_input(data, "decoder")
+    items = data["layers"]
+    if not isinstance(items, Sequence) or isinstance(items, (str, bytes)):
+        raise TypeError(f"layers must be a list of layer objects, got {type(items).__name__}")
+    layers = []
+    for i, item in enumerate(items):
+        layers.append(_decoder_layer(item, str(i), shape))
+        shape = layers[-1].out_shape
+    if not any(isinstance(layer, TransposedLayer) for layer in layers):
+        raise ValueError("a decoder needs at least one conv_transpose layer")
+    return DecoderSpec(first, tuple(layers))
+
+
+def parameter_shapes(spec: DecoderSpec) -> dict[str, tuple[int, ...]]:
+    """The shape of every parameter, keyed as in a PyTorch ``nn.Sequential`` ``state_dict``."""
+    shapes = {}
+    for layer in spec.layers:
+        if isinstance(layer, TransposedLayer):
+            shapes[f"{layer.path}.weight"] = layer.conv.weight_shape
+            if layer.bias:
+                shapes[f"{layer.path}.bias"] = (layer.conv.out_channels,)
+        elif isinstance(layer, BatchNorm):
+            shapes.update({f"{layer.path}.{n}": (layer.in_shape.channels,) for n in ("weight", "bias", "running_mean", "running_var")})
+    return shapes
