@@ -17,14 +17,14 @@ Three forms of the equivalent convolution compute the same thing (:data:`FORMS`)
   fastest form for depthwise layers on CPU, whose kernels are fast only for the original shapes).
 
 Phases that carry no weight at all (a 1×1 stride-2 layer keeps only phase 0) are dropped in the
-dense and phases forms: they are never sliced out of the input.  Pooling reduces axis by axis: along each axis the
-window maximum (or sum) over the ``k`` taps, each tap a phase slice ``x[δm :: s]`` — the
-per-phase window maxima and the maximum across phases, in one pass per axis.
+dense and phases forms: they are never sliced out of the input.
+
+Pooling layers are destrided by :mod:`.pooling`, the phases' live taps found by
+:mod:`.phase_windows`, padding done by :mod:`.padding`; the names stay importable from here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from math import prod
 from typing import Any, Callable, Sequence
 
@@ -34,17 +34,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import SymstrideError
-from ..indexing import (
-    equivalent_kernel,
-    output_length,
-    phase_count,
-    phase_index,
-    phases,
-    prepared_length,
-    tap_map,
-    weight_gather_index,
-)
+from ..indexing import equivalent_kernel, output_length, phase_count, prepared_length, weight_gather_index
 from ..params import ConvSpec
+from .padding import PADDING_MODES, pad_to, pad_widths  # noqa: F401  (pad_widths: re-exported)
+from .phase_windows import PhaseWindow, phase_windows
+from .pooling import DestridedPool, pool_spec
 from .spacetodepth import SpaceToDepth
 
 __all__ = [
@@ -72,78 +66,6 @@ _CONV_TYPES = {nn.Conv1d: 1, nn.Conv2d: 2, nn.Conv3d: 3}
 _CONV_MODULES = {n: t for t, n in _CONV_TYPES.items()}
 _MAX_POOL_TYPES = {nn.MaxPool1d: 1, nn.MaxPool2d: 2, nn.MaxPool3d: 3}
 _AVG_POOL_TYPES = {nn.AvgPool1d: 1, nn.AvgPool2d: 2, nn.AvgPool3d: 3}
-_PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
-
-
-@dataclass(frozen=True)
-class PhaseWindow:
-    """The live taps of one phase ``r``: per axis the offsets ``j = start + step·t``, ``t < count``.
-
-    In the equivalent bank the block of phase ``r`` is non-zero exactly on these offsets; they
-    form a progression because ``δ·m = s·j + r`` fixes ``m`` modulo ``s/gcd(δ, s)``.
-    """
-
-    phase: tuple[int, ...]
-    flat: int
-    start: tuple[int, ...]
-    count: tuple[int, ...]
-    step: tuple[int, ...]
-
-    def extent(self) -> tuple[int, ...]:
-        """Offsets spanned per axis: ``step·(count − 1) + 1``."""
-        return tuple(st * (c - 1) + 1 for st, c in zip(self.step, self.count))
-
-
-def phase_windows(spec: ConvSpec) -> tuple[PhaseWindow, ...]:
-    """The live phases of ``spec`` (row-major φ order) with their exact windows; empty phases are left out.
-
-    >>> spec = ConvSpec.create(kernel=3, stride=2, dilation=3)
-    >>> [(w.phase, w.start, w.count, w.step) for w in phase_windows(spec)]
-    [((0,), (0,), (2,), (3,)), ((1,), (1,), (1,), (1,))]
-    """
-    offsets: dict[tuple[int, ...], list[set[int]]] = {}
-    counts: dict[tuple[int, ...], int] = {}
-    for t in tap_map(spec):
-        axes = offsets.setdefault(t.phase, [set() for _ in range(spec.ndim)])
-        for a, j in enumerate(t.offset):
-            axes[a].add(j)
-        counts[t.phase] = counts.get(t.phase, 0) + 1
-    windows = []
-    for r in phases(spec.stride):
-        if r not in offsets:
-            continue
-        start, count, step = [], [], []
-        for a, js in enumerate(offsets[r]):
-            js = sorted(js)
-            st = js[1] - js[0] if len(js) > 1 else 1
-            if js != list(range(js[0], js[-1] + 1, st)):
-                raise SymstrideError(f"internal: phase {r} offsets {js} on axis {a} are not a progression")
-            start.append(js[0])
-            count.append(len(js))
-            step.append(st)
-        if prod(count) != counts[r]:
-            raise SymstrideError(f"internal: the taps of phase {r} are not a product of per-axis progressions")
-        windows.append(PhaseWindow(r, phase_index(r, spec.stride), tuple(start), tuple(count), tuple(step)))
-    return tuple(windows)
-
-
-def pad_widths(pairs: Sequence[tuple[int, int]]) -> list[int]:
-    """Per-axis ``(left, right)`` pairs in ``torch.nn.functional.pad``'s order (last axis first)."""
-    return [v for pair in reversed(pairs) for v in pair]
-
-
-def _pad_to(x: torch.Tensor, pads: Sequence[tuple[int, int]], lengths: Sequence[int], mode: str, value: float = 0.0) -> torch.Tensor:
-    """Pad the spatial axes by ``pads`` in ``mode``, then extend with ``value`` or trim to ``lengths``.
-
-    With ``mode="zeros"`` both steps are one ``F.pad`` (a negative width trims).
-    """
-    if mode == "zeros":
-        flat = pad_widths([(l, L - n - l) for (l, _), L, n in zip(pads, lengths, x.shape[2:])])
-        return F.pad(x, flat, value=value) if any(flat) else x
-    flat = pad_widths(pads)
-    xp = F.pad(x, flat, mode=_PADDING_MODES[mode]) if any(flat) else x
-    flat = pad_widths([(0, L - n) for L, n in zip(lengths, xp.shape[2:])])
-    return F.pad(xp, flat, value=value) if any(flat) else xp
 
 
 def _phase_slice(xp: torch.Tensor, window: PhaseWindow, stride: Sequence[int], n_out: Sequence[int]) -> torch.Tensor:
@@ -218,8 +140,8 @@ class _DestridedConvBase(nn.Module):
 
     def __init__(self, spec: ConvSpec, padding_mode: str = "zeros", form: str = "auto") -> None:
         super().__init__()
-        if padding_mode not in _PADDING_MODES:
-            options = ", ".join(map(repr, _PADDING_MODES))
+        if padding_mode not in PADDING_MODES:
+            options = ", ".join(map(repr, PADDING_MODES))
             raise ValueError(f"unknown padding_mode {padding_mode!r}; expected one of {options}")
         if form not in FORMS:
             raise ValueError(f"unknown form {form!r}; expected one of {', '.join(map(repr, FORMS))}")
@@ -272,9 +194,9 @@ class _DestridedConvBase(nn.Module):
         ]
         if self.form == "dense":
             lengths = [prepared_length(n, k, s) for n, k, s in zip(n_out, self.kernel_eq, spec.stride)]
-            return convs[0](self.space_to_depth(_pad_to(x, spec.padding, lengths, self.padding_mode)))
+            return convs[0](self.space_to_depth(pad_to(x, spec.padding, lengths, self.padding_mode)))
         lengths = [s * (n - 1) + d * (k - 1) + 1 for n, k, s, d in zip(n_out, spec.kernel, spec.stride, spec.dilation)]
-        xp = _pad_to(x, spec.padding, lengths, self.padding_mode)
+        xp = pad_to(x, spec.padding, lengths, self.padding_mode)
         if self.form == "subsample":
             return convs[0](xp)[(slice(None), slice(None), *(slice(0, s * (n - 1) + 1, s) for s, n in zip(spec.stride, n_out)))]
         out = None
@@ -343,122 +265,6 @@ class DestridedConvCall(_DestridedConvBase):
         weights = self.prepared_weights(weight)
         return self._run(x, [unit(w, bias if i == 0 else None, d) for i, (w, d) in enumerate(zip(weights, self.dilations))])
 
-
-# --- pooling -------------------------------------------------------------------------------------
-
-
-def pool_spec(kernel_size: Any, stride: Any, padding: Any, dilation: Any, ndim: int) -> ConvSpec:
-    """A one-channel :class:`ConvSpec` holding a pooling window's geometry (``stride=None`` means the kernel)."""
-    probe = ConvSpec.create(kernel=kernel_size, ndim=ndim)
-    stride = probe.kernel if stride is None or (isinstance(stride, (list, tuple)) and not stride) else stride
-    return ConvSpec.create(kernel=probe.kernel, stride=stride, padding=padding, dilation=dilation, ndim=ndim)
-
-
-def _pool_length(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
-    """PyTorch's pooling output size (``pooling_output_shape``), ceil mode included."""
-    span = d * (k - 1) + 1
-    if p > span // 2:
-        raise ValueError(f"pooling padding {p} must be at most half of the (dilated) window {span}")
-    out = (n + 2 * p - span + (s - 1 if ceil_mode else 0)) // s + 1
-    if ceil_mode and (out - 1) * s >= n + p:
-        out -= 1  # the last window must start inside the input or its left padding
-    if out < 1:
-        raise ValueError(f"the pooling window (span {span}) does not fit the padded input of size {n + 2 * p}")
-    return out
-
-
-class DestridedPool(nn.Module):
-    """A strided max or average pooling as unit-stride reductions of phase slices.
-
-    Axis by axis, the window maximum (or sum) over the ``k`` taps of the axis, each tap the
-    phase slice ``x[δm : : s]`` — per-phase window maxima and the maximum across phases, in one
-    pass per axis (a box window is a product of per-axis windows).  Max pads with ``-inf``, as
-    PyTorch; average divides the sums by PyTorch's divisor per output position
-    (``count_include_pad``, ``ceil_mode`` and ``divisor_override`` honoured).
-    """
-
-    def __init__(
-        self,
-        kind: str,
-        spec: ConvSpec,
-        *,
-        ceil_mode: bool = False,
-        count_include_pad: bool = True,
-        divisor_override: int | None = None,
-    ) -> None:
-        super().__init__()
-        if kind not in ("max", "avg"):
-            raise ValueError(f"kind must be 'max' or 'avg', got {kind!r}")
-        for axis, (l, r) in enumerate(spec.padding):
-            if l != r:
-                raise ValueError(f"pooling padding must be symmetric, got {l}:{r} (axis {axis})")
-        if kind == "avg" and any(d != 1 for d in spec.dilation):
-            raise ValueError("average pooling has no dilation")
-        self.kind = kind
-        self.spec = spec
-        self.ceil_mode = bool(ceil_mode)
-        self.count_include_pad = bool(count_include_pad)
-        self.divisor_override = divisor_override
-        self._divisors: dict[tuple, torch.Tensor] = {}
-
-    def _divisor(self, sizes: tuple[int, ...], n_out: list[int], like: torch.Tensor) -> torch.Tensor | float:
-        if self.divisor_override:
-            return float(self.divisor_override)
-        key = (*sizes, like.dtype, like.device)
-        if key not in self._divisors:
-            total = None
-            for axis, (n, m, k, s, (p, _)) in enumerate(zip(sizes, n_out, self.spec.kernel, self.spec.stride, self.spec.padding)):
-                starts = [s * i - p for i in range(m)]
-                if self.count_include_pad:
-                    counts = [min(a + k, n + p) - a for a in starts]
-                else:
-                    counts = [min(a + k, n) - max(a, 0) for a in starts]
-                shape = [1] * len(sizes)
-                shape[axis] = m
-                vec = torch.tensor(counts, dtype=like.dtype, device=like.device).reshape(shape)
-                total = vec if total is None else total * vec
-            self._divisors[key] = total
-        return self._divisors[key]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        spec = self.spec
-        sizes = tuple(x.shape[2:])
-        if len(sizes) != spec.ndim:
-            raise ValueError(f"input of shape {tuple(x.shape)} does not have {spec.ndim} spatial axes")
-        n_out = [
-            _pool_length(n, k, s, p[0], d, self.ceil_mode)
-            for n, k, s, p, d in zip(sizes, spec.kernel, spec.stride, spec.padding, spec.dilation)
-        ]
-        lengths = [s * (n - 1) + d * (k - 1) + 1 for n, k, s, d in zip(n_out, spec.kernel, spec.stride, spec.dilation)]
-        fill = float("-inf") if self.kind == "max" else 0.0
-        out = _pad_to(x, spec.padding, lengths, "zeros", fill)
-        for axis, (k, s, d, n) in enumerate(zip(spec.kernel, spec.stride, spec.dilation, n_out)):
-            index = [slice(None)] * out.dim()
-            acc = None
-            for m in range(k):  # tap m of this axis reads phase (d·m mod s), shifted by d·m div s
-                index[2 + axis] = slice(d * m, d * m + s * (n - 1) + 1, s)
-                tap = out[tuple(index)]
-                if acc is None:
-                    acc = tap
-                else:
-                    acc = torch.maximum(acc, tap) if self.kind == "max" else acc + tap
-            out = acc
-        if self.kind == "avg":
-            out = out / self._divisor(sizes, n_out, out)
-        return out
-
-    def extra_repr(self) -> str:
-        k, s, p = self.spec.kernel, self.spec.stride, [l for l, _ in self.spec.padding]
-        text = f"{self.kind}, kernel={k}, stride={s}, padding={tuple(p)}"
-        if self.kind == "max" and any(d != 1 for d in self.spec.dilation):
-            text += f", dilation={self.spec.dilation}"
-        if self.ceil_mode:
-            text += ", ceil_mode=True"
-        if self.kind == "avg" and not self.count_include_pad:
-            text += ", count_include_pad=False"
-        if self.divisor_override:
-            text += f", divisor_override={self.divisor_override}"
-        return text
 
 
 # --- entry point -------------------------------------------------------------------------------
