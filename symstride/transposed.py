@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import itertools
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy as sp
@@ -48,6 +48,9 @@ from .indexing import (
 from .operators import Conv, Layer
 from .params import ConvTransposeSpec
 from .verify import VerifyReport, verify_adjoint, verify_transposed_taps
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .derivation import Derivation
 
 __all__ = ["ConvTranspose", "TransposedEquivalence", "default_transposed_size"]
 
@@ -241,6 +244,17 @@ class TransposedEquivalence(PhaseEquivalence):
         """Decide ``⟨Conv_s x, y⟩ = ⟨x, ConvT_s y⟩`` exactly (see :func:`~symstride.verify.verify_adjoint`)."""
         size = default_transposed_size(self.spec) if size is None else size
         return verify_adjoint(self.spec, size, method=method)
+
+    @cached_property
+    def derivation(self) -> "Derivation":
+        """The sub-pixel theorem for this layer, step by step (:mod:`symstride.subpixel`).
+
+        ``eq.derivation.check()`` checks every step exactly and in float64 against
+        :func:`symstride.reference.conv_transpose`; ``eq.derivation.latex()`` renders it.
+        """
+        from .subpixel import subpixel_derivation
+
+        return subpixel_derivation(self)
 
     # -- export and display -----------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
