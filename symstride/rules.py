@@ -532,6 +532,14 @@ RULES: dict[str, Rule] = {
             short="noble identity",
         ),
         Rule(
+            "noble-identity-transposed",
+            "the transposed noble identity",
+            "Conv_1(U_s x; U_s h) = U_s Conv_1(x; h): upsampling, then filtering with h upsampled by s, equals filtering with h, then upsampling",
+            r"\operatorname{Conv}_1(U_s x; U_s h) = U_s \operatorname{Conv}_1(x; h)",
+            lemma=True,
+            short="transposed noble",
+        ),
+        Rule(
             "space-to-depth-permutation",
             "space-to-depth is a permutation",
             "S2D_s is a permutation of the entries; its inverse is depth-to-space D2S_s",

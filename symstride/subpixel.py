@@ -24,6 +24,7 @@ reindexed sum come from :func:`symstride.rules.reindex_bounds`, never typed in.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from math import prod
 from typing import TYPE_CHECKING, Any, Sequence
@@ -33,7 +34,7 @@ import sympy as sp
 
 from .derivation import Derivation, Grid, Step, instance_oracle
 from .lines import add, ceil_div, floor_div, mul
-from .printing import Display, Notation
+from .printing import Display, Notation, Operator
 from .rules import Bijection, IndexSet, Partition, SideCondition, reindex_bounds
 from .signals import join, names, nested_sum, vec
 from .terms import INDEX, Definition, random_values
@@ -54,6 +55,25 @@ def _divides(divisor: Any, value: Any) -> Any:
 def _minus(a: Any, quotient: Any) -> Any:
     """``a − quotient`` printed as written (``a − (δm − r)/s``, not ``a − 1·(δm − r)/s``)."""
     return sp.Add(a, sp.Mul(-1, quotient, evaluate=False), evaluate=False)
+
+
+#: Words of the prose that are mathematics: printed through the notation, not escaped.
+_MATH_WORDS = {
+    "x̂": sp.Symbol("xhat"), "x̃": sp.Symbol("xtilde"), "Conv_1": Operator("Conv", 1), "D2S_s": Operator("D2S", "s"),
+    "C_out": sp.Symbol("C_out"),
+}
+_MATH_SPLIT = re.compile("(" + "|".join(map(re.escape, _MATH_WORDS)) + ")")
+
+
+def _pieces(*parts: Any) -> tuple:
+    """Prose pieces with the words of :data:`_MATH_WORDS` turned into SymPy objects."""
+    out: list[Any] = []
+    for part in parts:
+        if isinstance(part, str):
+            out += [_MATH_WORDS.get(bit, bit) for bit in _MATH_SPLIT.split(part) if bit]
+        else:
+            out.append(part)
+    return tuple(out)
 
 
 def _is_one(v: Any) -> bool:
@@ -335,7 +355,7 @@ def subpixel_steps(ch: TransposedSignals) -> list[Step]:
     reads1 = [rch if _is_one(ax.s) else mul(rch, sp.Pow(ax.s, -1, evaluate=False)) for ax, rch in zip(axes, reach)]
     lims1 = clim + [(ax.m, 0, add(ax.k, -1), dv) for ax, dv in zip(axes, divisible)]
     steps.append(Step(nested_sum(mul(ch.weight(ci, ol, m), ch.signal(ch.xh, ci, reads1)), lims1), "gather",
-                      ("s n = t + p − δ m has the one solution n = (t + p − δ m)/s when s divides t + p − δ m; x̂ is x extended by zeros",)))
+                      _pieces("s n = t + p − δ m has the one solution n = (t + p − δ m)/s when s divides t + p − δ m; x̂ is x extended by zeros")))
 
     # (2) split the outputs by phase: t + p = s a + r
     blocks = [(ax.a, ax.skipped, ax.last_block, sp.Eq(add(mul(ax.s, ax.a), ax.r), add(ax.t, ax.pl), evaluate=False)) for ax in axes if ax.split]
@@ -405,14 +425,14 @@ def subpixel_steps(ch: TransposedSignals) -> list[Step]:
     # (7) the P phase filters of every output channel are one unit-stride convolution v = Conv_1(x̃; W')
     e_of = [add(a_of[ax.a], mul(-1, ax.skipped)) for ax in axes]
     steps.append(Step(nested_sum(ch.v[(ch.out_channel(o, r), *e_of)], phase_lims), "phase-filters",
-                      ("x̂[a − (k' − 1) + j] = x̃[a − ⌊p/s⌋ + j]: v = Conv_1(x̃; W') has C_out·P output channels, "
+                      _pieces("x̂[a − (k' − 1) + j] = x̃[a − ⌊p/s⌋ + j]: v = Conv_1(x̃; W') has C_out·P output channels, "
                        "channel ", ch.out_channel(sp.Symbol("o"), [ax.r for ax in axes]) if ch.channels else ch.phi([ax.r for ax in axes]),
                        " holding phase r of output channel o")))
 
     # (8) depth-to-space interleaves the phases
     u_at = [add(mul(ax.s, e), ax.rv) for ax, e in zip(axes, e_of)]
     steps.append(Step(nested_sum(ch.signal(ch.u, o, u_at), phase_lims), "depth-to-space",
-                      ("u = D2S_s(v): ", sp.Eq(ch.signal(ch.u, sp.Symbol("o"), [add(mul(ax.s, ax.e), ax.rv) for ax in axes]),
+                      _pieces("u = D2S_s(v): ", sp.Eq(ch.signal(ch.u, sp.Symbol("o"), [add(mul(ax.s, ax.e), ax.rv) for ax in axes]),
                                                ch.v[(ch.out_channel(sp.Symbol("o"), r), *[ax.e for ax in axes])], evaluate=False),
                        ", the inverse permutation of space-to-depth")))
 
@@ -451,7 +471,7 @@ def _statement(ch: TransposedSignals, steps: Sequence[Step], opening: str, extra
         opening, Display(sp.Eq(lhs, steps[0].expr, evaluate=False)),
         "equals depth-to-space of a unit-stride convolution with " + extra + ", cropped:",
         Display(sp.Eq(lhs, steps[-1].expr, evaluate=False)),
-        "where u = D2S_s(v), v = Conv_1(x̃; W') and x̃ is the input with k' − 1 − ⌊p/s⌋ zeros in front, k' = ⌊δ(k − 1)/s⌋ + 1.",
+        *_pieces("where u = D2S_s(v), v = Conv_1(x̃; W') and x̃ is the input with k' − 1 − ⌊p/s⌋ zeros in front, k' = ⌊δ(k − 1)/s⌋ + 1."),
     ]
 
 

@@ -293,16 +293,13 @@ class TransposedEquivalence(PhaseEquivalence):
         }
 
     def latex(self, size: Any = None) -> str:
-        """The theorem for this layer as a LaTeX fragment: statement, the index computation, the
-        filter bank (with its figure) and the exact checks (:meth:`verify`, :meth:`verify_adjoint`)
-        on an input of ``size``.  The index computation is printed, not checked step by step;
-        the identity itself is decided exactly."""
-        from .filterbank import FilterBank
+        """The sub-pixel theorem for this layer as a LaTeX fragment: the checked :attr:`derivation`
+        (statement, chain, checks, filter bank and figure), then the whole-layer exact checks
+        (:meth:`verify`, :meth:`verify_adjoint`) on an input of ``size``."""
         from .render import render_template
 
-        bank = FilterBank(self)
         return render_template(
-            "transposed.tex", eq=self, bank=bank, figure=bank.figure(),
+            "transposed.tex", eq=self, derivation=self.derivation.latex(),
             report=self.verify(size), adjoint=self.verify_adjoint(size),
         )
 
