@@ -52,7 +52,7 @@ from .verify import VerifyReport, verify_adjoint, verify_transposed_taps
 if TYPE_CHECKING:  # pragma: no cover
     from .derivation import Derivation
 
-__all__ = ["ConvTranspose", "TransposedEquivalence", "default_transposed_size"]
+__all__ = ["ConvTranspose", "TransposedEquivalence", "AdjointTensors", "default_transposed_size"]
 
 
 class ConvTranspose(Layer):
@@ -318,3 +318,57 @@ class TransposedEquivalence(PhaseEquivalence):
         from .render import render_template
 
         return render_template("equivalence_transposed_inline.tex", eq=self).strip()
+
+
+class AdjointTensors:
+    """``⟨Conv_s x, y⟩ = ⟨x, ConvT_s y⟩`` on the convolution tensors of one small layer (a book part).
+
+    The transposed layer's tensor ``T`` (built from its scatter definition) and the strided
+    convolution's tensor ``A`` (Theorem 2's layer, same weight symbols) are SymPy matrices;
+    :meth:`check` decides ``T = Aᵀ`` entry by entry and expands the bilinear identity with
+    symbolic ``x`` and ``y``; the exact decision of :meth:`TransposedEquivalence.verify_adjoint`
+    is reported beside it.
+    """
+
+    def __init__(self, layer: ConvTranspose, size: Any) -> None:
+        self.layer = layer
+        self.size = input_size(layer.spec, size)
+        self.out_size = layer.output_shape(self.size)
+        self.T = layer.matrix(self.size)
+        self.A = layer.adjoint().matrix(self.out_size)
+        self.x = sp.Matrix(sp.symbols(f"x_0:{self.A.cols}"))
+        self.y = sp.Matrix(sp.symbols(f"y_0:{self.T.cols}"))
+
+    def bilinear_gap(self) -> sp.Expr:
+        """``⟨A x, y⟩ − ⟨x, T y⟩`` expanded: 0 exactly when the identity holds for every x, y, w."""
+        return sp.expand((self.A * self.x).dot(self.y) - self.x.dot(self.T * self.y))
+
+    def check(self) -> Any:
+        from .rules import Outcome
+
+        if self.A.shape[::-1] != self.T.shape:
+            return Outcome(False, f"the tensors have shapes {self.A.shape} and {self.T.shape}, not transposes", "SymPy")
+        for (i, j), entry in np.ndenumerate(np.array(self.T.tolist(), dtype=object)):
+            if sp.expand(entry - self.A[j, i]) != 0:
+                return Outcome(False, f"T[{i}, {j}] = {entry} but A[{j}, {i}] = {self.A[j, i]}", "SymPy")
+        gap = self.bilinear_gap()
+        if gap != 0:
+            return Outcome(False, f"⟨Conv_s x, y⟩ − ⟨x, ConvT_s y⟩ = {gap}", "SymPy")
+        report = verify_adjoint(self.layer.spec, self.size, method="matrix")
+        if not report.exact:
+            return Outcome(False, str(report.mismatch), "matrix")
+        return Outcome(True, f"T = A^T entry by entry ({self.T.rows}×{self.T.cols}) and ⟨A x, y⟩ − ⟨x, T y⟩ expands to 0; "
+                             f"verify_adjoint agrees", "SymPy")
+
+    def latex_block(self, notation: Any = None) -> str:
+        from .render import render_template
+
+        return render_template("adjoint.tex", adj=self, report=self.check())
+
+    def text_block(self) -> str:
+        outcome = self.check()
+        return (f"adjoint of {self.layer.spec.describe()} on N = {self.size}: T is {self.T.rows}×{self.T.cols}, "
+                f"A is {self.A.rows}×{self.A.cols}; {'ok' if outcome.ok else 'FAILED'}: {outcome.detail}")
+
+    def __repr__(self) -> str:
+        return self.text_block()

@@ -138,3 +138,31 @@ def test_derive_transposed_latex_is_the_checked_derivation(capsys, tmp_path):
     assert r"(9) crop}" in fragment and r"\paragraph{Whole-layer checks.}" in fragment
     assert main([*argv, "-o", str(tmp_path / "t.pdf")]) == 0
     assert (tmp_path / "t.pdf").read_bytes().startswith(b"%PDF")
+
+
+# ---------------------------------------------------------------------------------------------
+# the adjoint relation (AdjointTensors) and the book's transposed chapters
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_adjoint_tensors_are_transposes_and_a_wrong_entry_is_named():
+    from symstride.transposed import AdjointTensors
+
+    adj = AdjointTensors(ConvTranspose(kernel=3, stride=2, padding=1, output_padding=1), 3)
+    assert adj.check().ok and adj.T.shape == (6, 3) and adj.A.shape == (3, 6) and adj.bilinear_gap() == 0
+    w = sp.IndexedBase("w")
+    adj.T = adj.T.copy()
+    adj.T[1, 0] = w[0]  # the transposed tensor reads tap 0 where the adjoint reads tap 2
+    outcome = adj.check()
+    assert not outcome.ok and outcome.detail == "T[1, 0] = w[0] but A[0, 1] = w[2]"
+
+
+def test_the_transposed_chapters_are_in_the_book_and_check():
+    from symstride.book import chapter, chapters
+
+    names = [c.name for c in chapters()]
+    assert names[-3:] == ["subpixel_dcgan", "transposed_adjoint", "proofs_transposed"]
+    dcgan = chapter("subpixel_dcgan")
+    assert [p.check().ok for p in dcgan.parts] == [True, True]
+    assert dcgan.parts[1].blocks[0].zeros == 0  # the 4×4 stride-2 kernel splits into four full 2×2 filters
+    assert all(bool(report) for _, report in chapter("transposed_adjoint").check())
