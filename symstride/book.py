@@ -18,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Sequence
 
-__all__ = ["Chapter", "chapters", "chapter", "write_book", "BookResult"]
+__all__ = ["Chapter", "chapters", "chapter", "contents", "write_book", "BookResult"]
 
 
 def _package() -> ModuleType:
@@ -102,6 +102,12 @@ def chapters(names: Sequence[str] | None = None) -> list[Chapter]:
     if unknown:
         raise ValueError(f"no chapter named {', '.join(map(repr, unknown))}; the chapters are: {', '.join(known)}")
     return [Chapter.from_module(importlib.import_module(f"{package.__name__}.{n}")) for n in wanted]
+
+
+def contents() -> list[tuple[str, str]]:
+    """``(name, title)`` of every chapter in book order, without building (or checking) any."""
+    package = _package()
+    return [(n, importlib.import_module(f"{package.__name__}.{n}").TITLE) for n in package.CHAPTERS]
 
 
 def chapter(name: str) -> Chapter:

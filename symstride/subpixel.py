@@ -36,8 +36,8 @@ from .derivation import Derivation, Grid, Step, instance_oracle
 from .lines import add, ceil_div, floor_div, mul
 from .printing import Display, Notation, Operator
 from .rules import Bijection, IndexSet, Partition, SideCondition, reindex_bounds
-from .signals import join, names, nested_sum, vec
-from .terms import INDEX, Definition, random_values
+from .signals import PhaseChannels, instance_arrays, join, names, nested_sum, vec
+from .terms import INDEX, Definition
 
 if TYPE_CHECKING:  # pragma: no cover
     from .transposed import TransposedEquivalence
@@ -153,13 +153,14 @@ class TAxis:
         return add(self.kq, -1, mul(-1, self.skipped))
 
 
-class TransposedSignals:
+class TransposedSignals(PhaseChannels):
     """A transposed layer's axes, channel structure, signals and notation."""
 
     def __init__(self, axes: list[TAxis], cin: int, cout: int, groups: int, layout: str, channel_indexed: bool) -> None:
         self.axes, self.nd = axes, len(axes)
         self.cin, self.cout, self.groups, self.layout = cin, cout, groups, layout
         self.cin_g, self.cout_g = cin // groups, cout // groups
+        self.phase_count = cout  # the output channels are split into phases
         self.channels = channel_indexed
         self.o, self.c, self.oq = (sp.Symbol(v, **_INT) for v in ("o", "c", "o'"))
         self.P = prod(ax.s for ax in axes) if all(isinstance(ax.s, int) for ax in axes) else sp.Mul(*(ax.s for ax in axes))
@@ -196,34 +197,10 @@ class TransposedSignals:
         ]
         return cls(axes, 1, 1, 1, "pytorch", False)
 
-    # -- channel bookkeeping ------------------------------------------------------------------
-    def phi(self, r: Sequence[Any]) -> Any:
-        """Row-major flattening φ(r), written out."""
-        terms = []
-        for x, ra in enumerate(r):
-            rest = [bx.s for bx in self.axes[x + 1 :]]
-            weight = prod(rest) if all(isinstance(v, int) for v in rest) else sp.Mul(*rest)
-            terms.append(mul(weight, ra))
-        return add(*terms)
-
+    # -- channel bookkeeping (φ, phase_channel and decode from PhaseChannels) --------------------
     def out_channel(self, o: Any, r: Sequence[Any]) -> Any:
         """The equivalent output channel of output channel ``o`` and phase ``r`` (the layout's order)."""
-        if not self.channels:
-            return self.phi(r)
-        if self.layout == "pytorch":
-            return add(mul(o, self.P), self.phi(r))
-        return add(mul(self.phi(r), self.cout), o)
-
-    def decode(self, flat: Any) -> tuple[Any, list[Any]]:
-        """Inverse of :meth:`out_channel`: ``(o, r)`` from an equivalent channel index."""
-        if not self.channels:
-            o, rest = sp.S.Zero, flat
-        elif self.layout == "pytorch":
-            o, rest = sp.floor(flat / self.P), sp.Mod(flat, self.P)
-        else:
-            o, rest = sp.Mod(flat, self.cout), sp.floor(flat / self.cout)
-        r = [sp.Mod(sp.floor(rest / sp.Mul(*(bx.s for bx in self.axes[x + 1 :]))), ax.s) for x, ax in enumerate(self.axes)]
-        return o, r
+        return self.phase_channel(o, r)
 
     def group_in(self, o: Any, c: Any) -> Any:
         """The global input channel of local channel ``c`` in the group of output channel ``o``."""
@@ -265,15 +242,7 @@ class TransposedSignals:
         """The transposed layer on pseudo-random data (NumPy reference), indexed by the output indices."""
         from .reference import conv_transpose
 
-        def value(v: Any) -> int:
-            return params[str(v)] if isinstance(v, sp.Symbol) else int(v)
-
-        size = [value(ax.N) for ax in self.axes]
-        kernel = [value(ax.k) for ax in self.axes]
-        grids = np.indices((self.cin, *size))
-        x = random_values("x", list(grids) if self.channels else list(grids[1:]), seed)[None]
-        wg = np.indices((self.cin, self.cout_g, *kernel))
-        w = random_values("w", list(wg) if self.channels else list(wg[2:]), seed)
+        value, x, w = instance_arrays(params, self.axes, self.cin, (self.cin, self.cout_g), self.channels, seed)
         y = conv_transpose(
             x, w, stride=[value(ax.s) for ax in self.axes], dilation=[value(ax.d) for ax in self.axes],
             padding=[(value(ax.pl), value(ax.pr)) for ax in self.axes], output_padding=[value(ax.op) for ax in self.axes],
