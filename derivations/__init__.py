@@ -14,4 +14,7 @@ CHAPTERS = (
     "proofs_theorems",
     "proofs_lemmas",
     "identities",
+    "subpixel_dcgan",
+    "transposed_adjoint",
+    "proofs_transposed",
 )

@@ -18,21 +18,29 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Sequence
 
-__all__ = ["Chapter", "chapters", "chapter", "write_book", "BookResult"]
+__all__ = ["Chapter", "chapters", "chapter", "contents", "write_book", "BookResult"]
 
 
 def _package() -> ModuleType:
-    """The ``derivations`` package: installed as ``symstride.derivations``, or the source folder."""
-    try:
-        return importlib.import_module("symstride.derivations")
-    except ModuleNotFoundError:
-        pass
+    """The ``derivations`` package: the source folder beside the package, or the installed one.
+
+    A source checkout's own folder wins: an editable install of another checkout maps
+    ``symstride.derivations`` to *its* folder, which would silently build the wrong book.
+    """
     src = Path(__file__).resolve().parent.parent / "derivations"
+    loaded = sys.modules.get("symstride.derivations")
+    if loaded is not None and (not (src / "__init__.py").is_file() or Path(loaded.__file__).resolve().parent == src):
+        return loaded
     if not (src / "__init__.py").is_file():
-        raise ModuleNotFoundError("the derivations folder is neither installed (symstride.derivations) nor beside the package")
+        try:
+            return importlib.import_module("symstride.derivations")
+        except ModuleNotFoundError:
+            raise ModuleNotFoundError("the derivations folder is neither installed (symstride.derivations) nor beside the package") from None
     spec = importlib.util.spec_from_file_location("symstride.derivations", src / "__init__.py", submodule_search_locations=[str(src)])
     module = importlib.util.module_from_spec(spec)
     sys.modules["symstride.derivations"] = module
+    for name in [n for n in sys.modules if n.startswith("symstride.derivations.")]:  # chapters of another folder
+        del sys.modules[name]
     spec.loader.exec_module(module)
     return module
 
@@ -94,6 +102,12 @@ def chapters(names: Sequence[str] | None = None) -> list[Chapter]:
     if unknown:
         raise ValueError(f"no chapter named {', '.join(map(repr, unknown))}; the chapters are: {', '.join(known)}")
     return [Chapter.from_module(importlib.import_module(f"{package.__name__}.{n}")) for n in wanted]
+
+
+def contents() -> list[tuple[str, str]]:
+    """``(name, title)`` of every chapter in book order, without building (or checking) any."""
+    package = _package()
+    return [(n, importlib.import_module(f"{package.__name__}.{n}").TITLE) for n in package.CHAPTERS]
 
 
 def chapter(name: str) -> Chapter:

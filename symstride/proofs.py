@@ -22,7 +22,7 @@ import sympy as sp
 
 from .derivation import CheckReport, Derivation, Grid, Step, instance_oracle
 from .lines import add, ceil_div, floor_div, mul
-from .printing import Display, Notation, Operator
+from .printing import Display, Iverson, Notation, Operator
 from .rules import Bijection, IndexSet, SideCondition
 from .signals import nested_sum
 from .terms import POINTWISE, Definition, random_values
@@ -111,6 +111,57 @@ def noble_identity() -> Derivation:
         definitions=defs, where=["u", "Dsx"], grid=grid,
         notation=Notation({"x": 0, "y": 0, "u": 0, "Dsx": 0}, {"Dsx": r"(D_{s} x)"}, {"Dsx": "(D_s x)"}),
         oracle=instance_oracle(reference), oracle_name="the NumPy reference convolution", name="noble-identity",
+    )
+
+
+def transposed_noble_identity() -> Derivation:
+    """``Conv_1(U_s x; h↑s) = U_s Conv_1(x; h)``: upsampling commutes with a filter upsampled by ``s``.
+
+    The dual of :func:`noble_identity`, the multirate identity behind sub-pixel convolution:
+    filtering the upsampled input with ``h`` upsampled by ``s`` is upsampling the filtered input.
+    """
+    s, k, N = _sym("s k N", **_POS)
+    t, m, i = _sym("t m i")
+    x, h, xu, c, cu, y = (sp.IndexedBase(name) for name in ("x", "h", "Usx", "c", "Usc", "y"))
+    divides = lambda e: sp.Eq(sp.Mod(e, s, evaluate=False), 0, evaluate=False)  # noqa: E731
+    over_s = lambda e: mul(e, sp.Pow(s, -1, evaluate=False))  # noqa: E731
+    steps = [
+        Step(nested_sum(mul(h[m], xu[add(t, mul(s, m))]), [(m, 0, add(k, -1))]), "definition",
+             ("y = Conv_1(", Operator("U", "s"), " x; h upsampled by s): y[t] = Σ h[m] (U_s x)[t + s m]",)),
+        Step(nested_sum(mul(h[m], x[over_s(add(t, mul(s, m)))]), [(m, 0, add(k, -1), divides(add(t, mul(s, m))))]), "unfold",
+             ("(U_s x)[i] = x[i/s] where s divides i, else 0",)),
+        Step(sp.Mul(Iverson(divides(t)), nested_sum(mul(h[m], x[add(over_s(t), m)]), [(m, 0, add(k, -1))]), evaluate=False), "index-arithmetic",
+             ("s | t + s m ⇔ s | t, and (t + s m)/s = t/s + m",)),
+        Step(sp.Mul(Iverson(divides(t)), c[over_s(t)], evaluate=False), "noble-identity-transposed",
+             ("c = Conv_1(x; h) read at t/s",),
+             (SideCondition(sp.Eq(add(mul(s, add(N, -1)), 1, mul(-1, s, add(k, -1))), add(mul(s, add(N, -k)), 1)), "both sides have the same length"),)),
+        Step(cu[t], "unfold", ("(U_s c)[t] = c[t/s] where s divides t, else 0",)),
+    ]
+    defs = [
+        Definition(x[i], None, ((i, 0, add(N, -1)),), note="the input"),
+        Definition(h[i], None, ((i, 0, add(k, -1)),), note="the filter"),
+        Definition(xu[i], sp.Piecewise((x[over_s(i)], divides(i)), (0, True), evaluate=False), ((i, 0, mul(s, add(N, -1))),), note="the input upsampled by s"),
+        Definition(c[i], nested_sum(mul(h[m], x[add(i, m)]), [(m, 0, add(k, -1))]), ((i, 0, add(N, -k)),), note="the filtered input"),
+        Definition(cu[i], sp.Piecewise((c[over_s(i)], divides(i)), (0, True), evaluate=False), ((i, 0, mul(s, add(N, -k))),), note="the filtered input upsampled by s"),
+    ]
+    grid = Grid({s: range(1, 5), k: range(1, 6), N: range(1, 16)}, ((t, 0, mul(s, add(N, -k))),), (sp.Ge(N, k),))
+
+    def reference(p: dict[str, int], seed: int) -> np.ndarray:
+        from .reference import conv
+
+        up = np.zeros(p["s"] * (p["N"] - 1) + 1)
+        up[:: p["s"]] = random_values("x", [np.arange(p["N"])], seed)
+        hs = random_values("h", [np.arange(p["k"])], seed)[None, None]
+        return conv(up[None, None], hs, dilation=p["s"])[0, 0]
+
+    return Derivation(
+        "The transposed noble identity", y[t], steps, theorem="Lemma, the transposed noble identity",
+        statement=["For all positive integers s, k and input lengths N ≥ k, filtering the upsampled input with h upsampled by s",
+                   Display(sp.Eq(y[t], steps[0].expr, evaluate=False)), "equals upsampling the filtered input:",
+                   Display(sp.Eq(y[t], steps[-1].expr, evaluate=False))],
+        definitions=defs, where=["Usx", "c", "Usc"], grid=grid,
+        notation=Notation({"x": 0, "y": 0, "Usx": 0, "c": 0, "Usc": 0}, {"Usx": r"(U_{s} x)", "Usc": r"(U_{s} c)"}, {"Usx": "(U_s x)", "Usc": "(U_s c)"}),
+        oracle=instance_oracle(reference), oracle_name="the NumPy reference convolution on the upsampled input", name="noble-identity-transposed",
     )
 
 
@@ -221,6 +272,12 @@ def _polyphase() -> list[Derivation]:
     return [polyphase_proof(1), polyphase_proof(2)]
 
 
+def _transposed() -> list[Derivation]:
+    from .subpixel import subpixel_proof
+
+    return [subpixel_proof(1), subpixel_proof(2)]
+
+
 def _composition() -> list[Derivation]:
     from .composition import composition_proof
 
@@ -232,8 +289,10 @@ PROOFS: dict[str, tuple[str, Callable[[], Any]]] = {
     "stride-as-subsampling": ("Theorem 1: Conv_s = D_s ∘ Conv_1, for symbolic s, k, δ, p", _subsampling),
     "polyphase": ("Theorem 2: a strided convolution is a unit-stride one on the phases, symbolic s, k, δ, p per axis (d = 1 and 2)", _polyphase),
     "composition": ("Theorem 3 (core): two strided layers and a pointwise map are a unit-stride network on S = s1·s2 phases", _composition),
+    "transposed": ("Sub-pixel theorem: a transposed convolution is a unit-stride one on the P output phases, then depth-to-space and a crop, symbolic s, k, δ, p, o_p per axis (d = 1 and 2)", _transposed),
     "subsampling-composition": ("Lemma: D_a ∘ D_b = D_ab", lambda: [subsampling_composition()]),
     "noble-identity": ("Lemma: D_s ∘ Conv_1(w upsampled by s) = Conv_1(w) ∘ D_s", lambda: [noble_identity()]),
+    "noble-identity-transposed": ("Lemma: Conv_1(U_s x; h upsampled by s) = U_s Conv_1(x; h)", lambda: [transposed_noble_identity()]),
     "pointwise-commutes": ("Lemma: pointwise maps commute with subsampling and with space-to-depth", pointwise_commutes),
     "space-to-depth-permutation": ("Lemma: space-to-depth is a permutation, depth-to-space its inverse", space_to_depth_permutation),
 }

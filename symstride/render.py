@@ -55,7 +55,7 @@ _UNICODE = {
     "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\varepsilon", "λ": r"\lambda",
     "μ": r"\mu", "π": r"\pi", "ρ": r"\rho", "σ": r"\sigma", "τ": r"\tau", "φ": r"\varphi", "ω": r"\omega",
     "Δ": r"\Delta", "Π": r"\Pi", "Σ": r"\Sigma", "Φ": r"\Phi", "→": r"\to", "↦": r"\mapsto", "←": r"\leftarrow",
-    "↔": r"\leftrightarrow", "·": r"\cdot", "×": r"\times", "≤": r"\le", "≥": r"\ge", "≠": r"\ne", "≡": r"\equiv",
+    "↔": r"\leftrightarrow", "⟨": r"\langle", "⟩": r"\rangle", "·": r"\cdot", "×": r"\times", "≤": r"\le", "≥": r"\ge", "≠": r"\ne", "≡": r"\equiv",
     "∘": r"\circ", "−": "-", "∈": r"\in", "⌈": r"\lceil", "⌉": r"\rceil", "⌊": r"\lfloor", "⌋": r"\rfloor",
     "′": "'", "∑": r"\sum", "₀": "_0", "₁": "_1", "₂": "_2", "₃": "_3", "₄": "_4", "₅": "_5", "₆": "_6",
     "₇": "_7", "₈": "_8", "₉": "_9", "√": r"\surd", "∞": r"\infty", "±": r"\pm", "…": r"\dots", "⊙": r"\odot",

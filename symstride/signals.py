@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .derivation import Derivation, Grid
     from .params import ConvSpec
 
-__all__ = ["LayerSignals", "Axis", "nested_sum", "names", "vec", "join", "sub"]
+__all__ = ["LayerSignals", "Axis", "nested_sum", "names", "vec", "join", "sub", "flatten_phase", "join_channel", "split_channel", "instance_arrays", "PhaseChannels"]
 
 _INT = {"integer": True, "nonnegative": True}
 
@@ -112,7 +112,25 @@ class Axis:
         return not (self.pl == 0 and self.pr == 0)
 
 
-class LayerSignals:
+class PhaseChannels:
+    """φ, the phase channel of a (channel, phase) pair and its inverse, for a class with ``axes``,
+    ``layout``, ``channels`` (whether signals carry a channel index) and ``phase_count`` (the
+    channels that are split into phases)."""
+
+    def phi(self, r: Sequence[Any]) -> Any:
+        """Row-major flattening φ(r) = ((r_1 s_2 + r_2) s_3 + r_3)…, written out."""
+        return flatten_phase([ax.s for ax in self.axes], r)
+
+    def phase_channel(self, c: Any, r: Sequence[Any]) -> Any:
+        """c·P + φ(r) (PyTorch) or φ(r)·C + c (TensorFlow)."""
+        return join_channel(c, r, [ax.s for ax in self.axes], self.phase_count, self.layout, self.channels)
+
+    def decode(self, flat: Any) -> tuple[Any, list[Any]]:
+        """Inverse of :meth:`phase_channel`: (c, r) from a channel index expression."""
+        return split_channel(flat, [ax.s for ax in self.axes], self.phase_count, self.layout, self.channels)
+
+
+class LayerSignals(PhaseChannels):
     """A layer's axes, channel structure, signals and notation (see the module docstring)."""
 
     def __init__(self, axes: list[Axis], cin: int, cout: int, groups: int, layout: str, channel_indexed: bool) -> None:
@@ -120,6 +138,7 @@ class LayerSignals:
         self.nd = len(axes)
         self.cin, self.cout, self.groups, self.layout = cin, cout, groups, layout
         self.cin_g = cin // groups
+        self.phase_count = self.cin_g  # the input channels are split into phases
         self.channels = channel_indexed
         self.o = sp.Symbol("o", **_INT)
         self.c = sp.Symbol("c", **_INT)
@@ -261,15 +280,7 @@ class LayerSignals:
         """The strided layer on pseudo-random data (NumPy reference), indexed by the output indices."""
         from .reference import conv
 
-        def value(v: Any) -> int:
-            return params[str(v)] if isinstance(v, sp.Symbol) else int(v)
-
-        size = [value(ax.N) for ax in self.axes]
-        kernel = [value(ax.k) for ax in self.axes]
-        grids = np.indices((self.cin, *size))
-        x = random_values("x", list(grids) if self.channels else list(grids[1:]), seed)[None]
-        wg = np.indices((self.cout, self.cin_g, *kernel))
-        w = random_values("w", list(wg) if self.channels else list(wg[2:]), seed)
+        value, x, w = instance_arrays(params, self.axes, self.cin, (self.cout, self.cin_g), self.channels, seed)
         y = conv(
             x, w, stride=[value(ax.s) for ax in self.axes], dilation=[value(ax.d) for ax in self.axes],
             padding=[(value(ax.pl), value(ax.pr)) for ax in self.axes], groups=self.groups,
@@ -282,36 +293,6 @@ class LayerSignals:
         if self.groups == 1:
             return c
         return add(mul(sp.floor(o / (self.cout // self.groups)), self.cin_g), c)
-
-    def phi(self, r: Sequence[Any]) -> Any:
-        """Row-major flattening φ(r) = ((r_1 s_2 + r_2) s_3 + r_3)…, written out."""
-        terms = []
-        for a, (ax, ra) in enumerate(zip(self.axes, r)):
-            weight = prod(bx.s for bx in self.axes[a + 1 :]) if all(isinstance(bx.s, int) for bx in self.axes[a + 1 :]) else sp.Mul(*(bx.s for bx in self.axes[a + 1 :]))
-            terms.append(mul(weight, ra))
-        return add(*terms)
-
-    def phase_channel(self, c: Any, r: Sequence[Any]) -> Any:
-        """c·P + φ(r) (PyTorch) or φ(r)·C + c (TensorFlow)."""
-        if not self.channels:
-            return self.phi(r)
-        if self.layout == "pytorch":
-            return add(mul(c, self.P), self.phi(r))
-        return add(mul(self.phi(r), self.cin_g), c)
-
-    def decode(self, flat: Any) -> tuple[Any, list[Any]]:
-        """Inverse of :meth:`phase_channel`: (c, r) from a channel index expression."""
-        if not self.channels:
-            c, rest = sp.S.Zero, flat
-        elif self.layout == "pytorch":
-            c, rest = sp.floor(flat / self.P), sp.Mod(flat, self.P)
-        else:
-            c, rest = sp.Mod(flat, self.cin_g), sp.floor(flat / self.cin_g)
-        r = []
-        for a in range(self.nd):
-            below = sp.Mul(*(bx.s for bx in self.axes[a + 1 :]))
-            r.append(sp.Mod(sp.floor(rest / below), self.axes[a].s))
-        return c, r
 
     # -- indexed helpers ----------------------------------------------------------------------
     def W_in(self, o: Any, c: Any, taps: Sequence[Any]) -> sp.Indexed:
@@ -372,6 +353,50 @@ class LayerSignals:
         odom = [(o, 0, ch.cout - 1)] if ch.channels else []
         defs.append(Definition(ch.Y(o, t, ch.u), body, tuple(odom + [(ax.t, 0, add(ax.unit_length, -1)) for ax in axes]), note="the unit-stride convolution"))
         return defs
+
+
+def instance_arrays(params: dict[str, int], axes: Sequence[Any], cin: int, weight_lead: tuple[int, int], channels: bool,
+                    seed: int) -> tuple[Any, np.ndarray, np.ndarray]:
+    """For a float64 oracle: the parameter lookup, the input ``x`` (batch 1) and the weights ``w``
+    of one grid instance, filled with the same pseudo-random values the exact tables use."""
+
+    def value(v: Any) -> int:
+        return params[str(v)] if isinstance(v, sp.Symbol) else int(v)
+
+    grids = np.indices((cin, *(value(ax.N) for ax in axes)))
+    x = random_values("x", list(grids) if channels else list(grids[1:]), seed)[None]
+    wg = np.indices((*weight_lead, *(value(ax.k) for ax in axes)))
+    return value, x, random_values("w", list(wg) if channels else list(wg[2:]), seed)
+
+
+def _product(values: Sequence[Any]) -> Any:
+    return prod(values) if all(isinstance(v, int) for v in values) else sp.Mul(*values)
+
+
+def flatten_phase(strides: Sequence[Any], r: Sequence[Any]) -> Any:
+    """Row-major flattening φ(r) = ((r_1 s_2 + r_2) s_3 + r_3)… of a phase vector, written out."""
+    return add(*(mul(_product(strides[a + 1 :]), ra) for a, ra in enumerate(r)))
+
+
+def join_channel(c: Any, r: Sequence[Any], strides: Sequence[Any], count: Any, layout: str, channels: bool = True) -> Any:
+    """The phase channel of channel ``c`` (of ``count``) and phase ``r``: c·P + φ(r) (PyTorch) or φ(r)·C + c (TensorFlow)."""
+    if not channels:
+        return flatten_phase(strides, r)
+    if layout == "pytorch":
+        return add(mul(c, _product(strides)), flatten_phase(strides, r))
+    return add(mul(flatten_phase(strides, r), count), c)
+
+
+def split_channel(flat: Any, strides: Sequence[Any], count: Any, layout: str, channels: bool = True) -> tuple[Any, list[Any]]:
+    """Inverse of :func:`join_channel`: ``(c, r)`` from a channel index expression."""
+    P = _product(strides)
+    if not channels:
+        c, rest = sp.S.Zero, flat
+    elif layout == "pytorch":
+        c, rest = sp.floor(flat / P), sp.Mod(flat, P)
+    else:
+        c, rest = sp.Mod(flat, count), sp.floor(flat / count)
+    return c, [sp.Mod(sp.floor(rest / sp.Mul(*strides[a + 1 :])), s) for a, s in enumerate(strides)]
 
 
 def vec(values: Sequence[Any]) -> Any:

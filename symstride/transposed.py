@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import itertools
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy as sp
@@ -49,7 +49,10 @@ from .operators import Conv, Layer
 from .params import ConvTransposeSpec
 from .verify import VerifyReport, verify_adjoint, verify_transposed_taps
 
-__all__ = ["ConvTranspose", "TransposedEquivalence", "default_transposed_size"]
+if TYPE_CHECKING:  # pragma: no cover
+    from .derivation import Derivation
+
+__all__ = ["ConvTranspose", "TransposedEquivalence", "AdjointTensors", "default_transposed_size"]
 
 
 class ConvTranspose(Layer):
@@ -242,6 +245,17 @@ class TransposedEquivalence(PhaseEquivalence):
         size = default_transposed_size(self.spec) if size is None else size
         return verify_adjoint(self.spec, size, method=method)
 
+    @cached_property
+    def derivation(self) -> "Derivation":
+        """The sub-pixel theorem for this layer, step by step (:mod:`symstride.subpixel`).
+
+        ``eq.derivation.check()`` checks every step exactly and in float64 against
+        :func:`symstride.reference.conv_transpose`; ``eq.derivation.latex()`` renders it.
+        """
+        from .subpixel import subpixel_derivation
+
+        return subpixel_derivation(self)
+
     # -- export and display -----------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
         """The equivalence as the JSON document of ``symstride derive --transposed --format json``."""
@@ -279,16 +293,13 @@ class TransposedEquivalence(PhaseEquivalence):
         }
 
     def latex(self, size: Any = None) -> str:
-        """The theorem for this layer as a LaTeX fragment: statement, the index computation, the
-        filter bank (with its figure) and the exact checks (:meth:`verify`, :meth:`verify_adjoint`)
-        on an input of ``size``.  The index computation is printed, not checked step by step;
-        the identity itself is decided exactly."""
-        from .filterbank import FilterBank
+        """The sub-pixel theorem for this layer as a LaTeX fragment: the checked :attr:`derivation`
+        (statement, chain, checks, filter bank and figure), then the whole-layer exact checks
+        (:meth:`verify`, :meth:`verify_adjoint`) on an input of ``size``."""
         from .render import render_template
 
-        bank = FilterBank(self)
         return render_template(
-            "transposed.tex", eq=self, bank=bank, figure=bank.figure(),
+            "transposed.tex", eq=self, derivation=self.derivation.latex(),
             report=self.verify(size), adjoint=self.verify_adjoint(size),
         )
 
@@ -307,3 +318,57 @@ class TransposedEquivalence(PhaseEquivalence):
         from .render import render_template
 
         return render_template("equivalence_transposed_inline.tex", eq=self).strip()
+
+
+class AdjointTensors:
+    """``⟨Conv_s x, y⟩ = ⟨x, ConvT_s y⟩`` on the convolution tensors of one small layer (a book part).
+
+    The transposed layer's tensor ``T`` (built from its scatter definition) and the strided
+    convolution's tensor ``A`` (Theorem 2's layer, same weight symbols) are SymPy matrices;
+    :meth:`check` decides ``T = Aᵀ`` entry by entry and expands the bilinear identity with
+    symbolic ``x`` and ``y``; the exact decision of :meth:`TransposedEquivalence.verify_adjoint`
+    is reported beside it.
+    """
+
+    def __init__(self, layer: ConvTranspose, size: Any) -> None:
+        self.layer = layer
+        self.size = input_size(layer.spec, size)
+        self.out_size = layer.output_shape(self.size)
+        self.T = layer.matrix(self.size)
+        self.A = layer.adjoint().matrix(self.out_size)
+        self.x = sp.Matrix(sp.symbols(f"x_0:{self.A.cols}"))
+        self.y = sp.Matrix(sp.symbols(f"y_0:{self.T.cols}"))
+
+    def bilinear_gap(self) -> sp.Expr:
+        """``⟨A x, y⟩ − ⟨x, T y⟩`` expanded: 0 exactly when the identity holds for every x, y, w."""
+        return sp.expand((self.A * self.x).dot(self.y) - self.x.dot(self.T * self.y))
+
+    def check(self) -> Any:
+        from .rules import Outcome
+
+        if self.A.shape[::-1] != self.T.shape:
+            return Outcome(False, f"the tensors have shapes {self.A.shape} and {self.T.shape}, not transposes", "SymPy")
+        for (i, j), entry in np.ndenumerate(np.array(self.T.tolist(), dtype=object)):
+            if sp.expand(entry - self.A[j, i]) != 0:
+                return Outcome(False, f"T[{i}, {j}] = {entry} but A[{j}, {i}] = {self.A[j, i]}", "SymPy")
+        gap = self.bilinear_gap()
+        if gap != 0:
+            return Outcome(False, f"⟨Conv_s x, y⟩ − ⟨x, ConvT_s y⟩ = {gap}", "SymPy")
+        report = verify_adjoint(self.layer.spec, self.size, method="matrix")
+        if not report.exact:
+            return Outcome(False, str(report.mismatch), "matrix")
+        return Outcome(True, f"T = A^T entry by entry ({self.T.rows}×{self.T.cols}) and ⟨A x, y⟩ − ⟨x, T y⟩ expands to 0; "
+                             f"verify_adjoint agrees", "SymPy")
+
+    def latex_block(self, notation: Any = None) -> str:
+        from .render import render_template
+
+        return render_template("adjoint.tex", adj=self, report=self.check())
+
+    def text_block(self) -> str:
+        outcome = self.check()
+        return (f"adjoint of {self.layer.spec.describe()} on N = {self.size}: T is {self.T.rows}×{self.T.cols}, "
+                f"A is {self.A.rows}×{self.A.cols}; {'ok' if outcome.ok else 'FAILED'}: {outcome.detail}")
+
+    def __repr__(self) -> str:
+        return self.text_block()

@@ -20,6 +20,7 @@ from symstride.rules import RULES, IndexSet, SameSet
 from symstride.signals import nested_sum
 from symstride.subsampling import subsampling_derivation
 from symstride.terms import Definition
+from symstride.transposed import ConvTranspose
 
 I = {"integer": True, "nonnegative": True}
 m, j, r, n, t = (sp.Symbol(s, **I) for s in "m j r n t".split())
@@ -71,7 +72,26 @@ BROKEN = [  # (proof, part, step, how the line is broken)
     ("noble-identity", 0, 3, lambda e: _bump(e, "n")),
     ("pointwise-commutes", 1, 2, lambda e: e.func(e.args[0].func(e.args[0].base, e.args[0].indices[1], e.args[0].indices[0]))),
     ("space-to-depth-permutation", 0, 2, lambda e: e.func(e.base, e.indices[0] + 1)),
+    ("transposed", 0, 4, lambda e: e.replace(sp.ceiling, lambda a: sp.ceiling(a) + 1)),
+    ("transposed", 1, 3, lambda e: _shift_atom(e, "xhat", 1)),
+    ("noble-identity-transposed", 0, 2, lambda e: _bump(e, "t")),
 ]
+
+
+def _shift_atom(expr, base, position, by=1):
+    """Every ``base[…]`` read with its index ``position`` moved by ``by``."""
+    def moved(a):
+        idx = list(a.indices)
+        idx[position] = idx[position] + by
+        return a.func(a.base, *idx)
+
+    return expr.replace(lambda a: isinstance(a, sp.Indexed) and a.base.label.name == base, moved)
+
+
+def _limit_to_zero(expr, name):
+    """The sum over ``name`` cut to its first term (a phase dropped)."""
+    return expr.replace(lambda a: isinstance(a, sp.Sum) and any(v.name == name for v, _, _ in a.limits),
+                        lambda a: a.func(a.function, *((v, lo, lo) if v.name == name else (v, lo, hi) for v, lo, hi in a.limits)))
 
 
 @pytest.mark.parametrize("name, part, step, corrupt", BROKEN, ids=[f"{b[0]}-{b[1]}-{b[2]}" for b in BROKEN])
@@ -155,11 +175,28 @@ LAYER_CASES = {
     "unfold": _theorem1_case(2, lambda e: e.func(e.base, e.indices[0] + 1)),
 }
 
+
+def _transposed_case(rule, corrupt):
+    d = destride(ConvTranspose(kernel=3, stride=2, padding=1, output_padding=1)).derivation
+    step = next(i for i, s in enumerate(d.steps) if s.rule == rule)
+    return d, d.with_step(step, corrupt(d.steps[step].expr))
+
+
+LAYER_CASES.update({  # the rules of the sub-pixel derivation (symstride.subpixel)
+    "gather": _transposed_case("gather", lambda e: _shift_atom(e, "xhat", 0)),
+    "output-phase-split": _transposed_case("output-phase-split", lambda e: _limit_to_zero(e, "r")),
+    "phase-taps": _transposed_case("phase-taps", lambda e: e.replace(Iverson, lambda c: Iverson(sp.Eq(c.lhs, 0)) if c.lhs.has(sp.Mod) else Iverson(c))),
+    "phase-filters": _transposed_case("phase-filters", lambda e: _shift_atom(e, "v", 1)),
+    "depth-to-space": _transposed_case("depth-to-space", lambda e: _shift_atom(e, "u", 0)),
+    "crop": _transposed_case("crop", lambda e: _shift_atom(e, "u", 0, -1)),
+})
+
 LEMMA_CASES = {  # the lemma rules: their proofs, each with a false twin at the step citing the rule
     "subsampling-composition": ("subsampling-composition", 0, 3, lambda e: e.func(e.base, e.indices[0] + 1)),
     "noble-identity": ("noble-identity", 0, 3, lambda e: e.replace(lambda a: isinstance(a, sp.Indexed) and a.base.label.name == "Dsx", lambda a: a.func(a.base, a.indices[0] + 1))),
     "pointwise-commutes": ("pointwise-commutes", 0, 2, lambda e: e.func(e.args[0].func(e.args[0].base, e.args[0].indices[0] + 1))),
     "space-to-depth-permutation": ("space-to-depth-permutation", 0, 2, lambda e: e.func(e.base, e.indices[0] + 1)),
+    "noble-identity-transposed": ("noble-identity-transposed", 0, 3, lambda e: _shift_atom(e, "c", 0)),
 }
 
 

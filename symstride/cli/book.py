@@ -28,12 +28,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..book import chapters, write_book
+    from ..book import contents, write_book
     from . import UsageError
 
     if args.list:
-        for ch in chapters():
-            print(f"{ch.name}\t{ch.title}")
+        for name, title in contents():
+            print(f"{name}\t{title}")
         return 0
     if not args.output:
         raise UsageError("the book needs an output directory: -o DIR")
