@@ -14,6 +14,7 @@ CHAPTERS = (
     "proofs_theorems",
     "proofs_lemmas",
     "identities",
+    "parameter_sharing",
     "subpixel_dcgan",
     "transposed_adjoint",
     "proofs_transposed",

@@ -153,5 +153,5 @@ def write_book(directory: str | Path, names: Sequence[str] | None = None, *, pdf
     book.write_text(render_template("book.tex", chapters=bodies), encoding="utf-8")
     written.append(book)
     if pdf:
-        written.append(compile_pdf(book.read_text(encoding="utf-8"), out / "book.pdf", runs=2))
+        written.append(compile_pdf(book.read_text(encoding="utf-8"), out / "book.pdf"))
     return BookResult(written, failed)

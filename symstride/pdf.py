@@ -47,10 +47,11 @@ def first_error(log: str) -> str:
     return tail[0]
 
 
-def compile_pdf(tex: str, output: str | Path, *, runs: int = 1, timeout: float = 120) -> Path:
+def compile_pdf(tex: str, output: str | Path, *, runs: int = 3, timeout: float = 120) -> Path:
     """Compile the document ``tex`` to the PDF file ``output``; return its path.
 
-    ``runs`` > 1 reruns pdflatex (for a table of contents or cross-references).
+    pdflatex is rerun (at most ``runs`` passes in all) while its log asks for it, so that
+    cross-references and a table of contents resolve.
     """
     exe = pdflatex()
     output = Path(output)
@@ -65,7 +66,8 @@ def compile_pdf(tex: str, output: str | Path, *, runs: int = 1, timeout: float =
                 )
             except subprocess.TimeoutExpired:
                 raise LatexError(f"pdflatex did not finish within {timeout:g} s") from None
-            if proc.returncode != 0:
+            log_file = Path(tmp) / "document.log"
+            if proc.returncode != 0 or not log_file.exists() or "Rerun to get" not in log_file.read_text(errors="replace"):
                 break
         log_path = Path(tmp) / "document.log"
         log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else proc.stdout.decode(errors="replace")

@@ -24,7 +24,7 @@ from ..indexing import phase_vector
 from ..render import render_template
 from .equivalent import PhaseActivation, PhaseBatchNorm, PhaseResidual, TiedConv
 
-__all__ = ["network_document", "document_context", "figure_data"]
+__all__ = ["network_body", "network_document", "document_context", "figure_data"]
 
 #: Largest tied bank (filters × cells per filter) the figure draws in full.
 FIGURE_ROWS, FIGURE_COLS = 16, 40
@@ -128,6 +128,11 @@ def document_context(summary) -> dict:
         "seed": summary.seed,
         "figure": figure_data(eq),
     }
+
+
+def network_body(summary) -> str:
+    """The derivation of the network's equivalence without the document wrapper (for the book)."""
+    return render_template("network_body.tex", **document_context(summary))
 
 
 def network_document(summary) -> str:
