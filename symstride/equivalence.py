@@ -40,7 +40,7 @@ from .indexing import (
     weight_gather_index,
 )
 from .operators import Conv
-from .params import ConvSpec
+from .params import MAX_ELEMENTS, MAX_TAPS, ConvSpec
 from .verify import VerifyReport, verify_subsampling, verify_taps
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -59,6 +59,20 @@ def default_size(spec: ConvSpec) -> tuple[int, ...]:
         max(d * (k - 1) + 1 - pl - pr, 1) + 3 * s + 1
         for k, s, d, (pl, pr) in zip(spec.kernel, spec.stride, spec.dilation, spec.padding)
     )
+
+
+def _check_size(spec: Any, kernel: tuple[int, ...], phases: int) -> None:
+    """Refuse, before building anything, an equivalent too large to construct (rather than hang)."""
+    if phases > MAX_TAPS:
+        raise ValueError(
+            f"stride {spec.stride} gives {phases} phases (Π s); symstride builds equivalents with at most {MAX_TAPS}"
+        )
+    entries = spec.out_channels * (spec.in_channels // spec.groups) * phases * prod(kernel)
+    if entries > MAX_ELEMENTS:
+        raise ValueError(
+            f"the equivalent filter bank would have {entries} entries (out_channels·in_channels/groups·Π s·Π k'); "
+            f"symstride builds at most {MAX_ELEMENTS}"
+        )
 
 
 class PhaseEquivalence:
@@ -83,6 +97,7 @@ class PhaseEquivalence:
         self.kernel = equivalent_kernel(self.spec)
         self.phases = phase_count(self.spec)
         self.groups = self.spec.groups
+        _check_size(self.spec, self.kernel, self.phases)
         self.structural_zeros = structural_zeros(self.spec)
 
     # -- structure ----------------------------------------------------------------------------

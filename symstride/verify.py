@@ -357,6 +357,8 @@ def verify_subsampling(spec: ConvSpec, size: Any, *, factor: Any = None, offset:
     """
     from .operators import Subsample
 
+    if not isinstance(spec, ConvSpec):
+        raise TypeError(f"verify_subsampling expects a ConvSpec (e.g. Conv(...).spec), got {type(spec).__name__}")
     size = input_size(spec, size)
     n_out = output_shape(spec, size)
     sub = Subsample(spec.stride if factor is None else factor, offset)

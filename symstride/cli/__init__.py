@@ -59,6 +59,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:  # e.g. `symstride derive | head`
         return 0
+    except RecursionError:  # e.g. a JSON file of 100000 nested lists
+        print(f"symstride {args.command}: error: the input is nested too deeply to read", file=sys.stderr)
+        return 2
+    except MemoryError as exc:  # a request too large for this machine: refuse in one line
+        detail = f" ({exc})" if str(exc) else ""
+        print(f"symstride {args.command}: error: out of memory: the request is too large{detail}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

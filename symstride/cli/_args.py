@@ -12,14 +12,22 @@ import argparse
 import sys
 from typing import Any
 
-__all__ = ["axis_ints", "padding_arg", "write_output", "write_document", "check_document_output"]
+__all__ = ["axis_ints", "padding_arg", "seed_arg", "write_output", "write_document", "check_document_output"]
 
 
 def _int(text: str, what: str) -> int:
     text = text.strip()
-    if not text or not (text.isdigit() or (text[0] in "+-" and text[1:].isdigit())):
+    if not text or not (text.isdecimal() or (text[0] in "+-" and text[1:].isdecimal())):
         raise argparse.ArgumentTypeError(f"{what} must be an integer or a comma-separated list of integers, got {text!r}")
     return int(text)
+
+
+def seed_arg(text: str) -> int:
+    """``--seed``: a non-negative integer (NumPy's random generators take no negative seeds)."""
+    value = _int(text, "seed")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"seed must be a non-negative integer, got {value}")
+    return value
 
 
 def axis_ints(text: str) -> tuple[int, ...]:
@@ -62,7 +70,7 @@ def check_document_output(args: Any) -> None:
 
     if getattr(args, "fragment", False) and args.format != "latex":
         raise UsageError(f"--fragment applies to --format latex, not --format {args.format}")
-    if args.output and args.output.lower().endswith(".pdf") and (args.format != "latex" or args.fragment):
+    if args.output and args.output.lower().endswith(".pdf") and (args.format != "latex" or getattr(args, "fragment", False)):
         raise UsageError("-o FILE.pdf needs --format latex without --fragment (a PDF is a whole document)")
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from ..decoder import MASK_POLICIES, DecoderEquivalent, destride_decoder, forward, random_parameters
 from ..indexing import LAYOUTS
 from ..report import json_text
-from ._args import write_output
+from ._args import seed_arg, write_output
 
 __all__ = ["FORMATS", "add_parser", "run"]
 
@@ -66,7 +66,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--masks", choices=MASK_POLICIES, default="auto", help="where to put boundary masks (default auto: where needed)")
     p.add_argument("--layout", choices=sorted(LAYOUTS), default="pytorch", help="phase-channel order (default pytorch)")
     p.add_argument("--check", action="store_true", help="also run both networks on seeded random parameters and input")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random parameters and input (default 0)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="seed of the random parameters and input (default 0)")
     p.add_argument("--format", choices=list(FORMATS), default="text", help="output format (default text)")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     return p

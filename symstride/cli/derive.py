@@ -14,7 +14,7 @@ from typing import Callable
 
 from .. import export
 from ..equivalence import Equivalence, destride
-from ..indexing import LAYOUTS
+from ..indexing import LAYOUTS, input_size
 from ..operators import Conv
 from ..report import json_text
 from ..transposed import ConvTranspose
@@ -105,5 +105,7 @@ def build(args: argparse.Namespace) -> Equivalence:
 def run(args: argparse.Namespace) -> int:
     check_document_output(args)
     eq = build(args)
+    if args.size is not None:  # validated whatever the format, so that a bad size is never silently ignored
+        input_size(eq.spec, args.size)
     write_document(FORMATS[args.format](eq, args), args.output)
     return 0

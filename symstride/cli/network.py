@@ -14,7 +14,7 @@ from typing import Callable
 from ..network.strided import Network
 from ..network.summary import Summary, summarize
 from ..report import json_text
-from ._args import write_output
+from ._args import check_document_output, seed_arg, write_document
 
 __all__ = ["FORMATS", "add_parser", "run"]
 
@@ -45,14 +45,15 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument("spec", metavar="SPEC.json", help="network spec (JSON)")
     p.add_argument("--check", action="store_true", help="also compare both networks on seeded random parameters and input")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random parameters and input (default 0)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="seed of the random parameters and input (default 0)")
     p.add_argument("--format", choices=list(FORMATS), default="text", help="output format (default text)")
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output (FILE.pdf compiles the LaTeX with pdflatex)")
     return p
 
 
 def run(args: argparse.Namespace) -> int:
+    check_document_output(args)
     summary = summarize(Network.from_spec(args.spec), check=args.check, seed=args.seed)
     text = FORMATS[args.format](summary, args)
-    write_output(text, args.output)
+    write_document(text, args.output)
     return 1 if args.check and not summary.verification.exact else 0

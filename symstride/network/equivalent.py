@@ -407,6 +407,10 @@ def _first_padding_mode(layers: Sequence[Layer]) -> Conv | None:
     return None
 
 
+#: The largest number of input phases ``Π S`` of a tied network (its banks grow as ``(Π S)^2``).
+MAX_NETWORK_PHASES = 2**14
+
+
 def destride(network) -> EquivalentNetwork:
     """The equivalent non-strided network of a strided :class:`~symstride.network.strided.Network`.
 
@@ -430,6 +434,11 @@ def destride(network) -> EquivalentNetwork:
         padding = first.conv.padding
         size = tuple(n + l + r for n, (l, r) in zip(size, padding))
     stride = network.total_stride
+    if prod(stride) > MAX_NETWORK_PHASES:  # the tied banks grow as (Π S)^2: refuse rather than hang
+        raise ValueError(
+            f"the network's total stride {tuple(stride)} gives {prod(stride)} input phases (Π S); symstride "
+            f"builds tied networks with at most {MAX_NETWORK_PHASES}"
+        )
     basis = PhaseBasis.of(spec.input.channels, size, stride)
     stage = InputStage(basis, padding, first.padding_mode if first else "zeros", first.path if first else None)
     ops, out, _ = _build(spec.layers, basis, True, (1,) * spec.ndim, stage.serves)

@@ -412,6 +412,10 @@ def _input_check(eq: EquivalentNetwork) -> Check:
 
 def verify_network(eq: EquivalentNetwork) -> NetworkVerification:
     """Decide exactly whether ``eq`` computes its strided network (see the module docstring)."""
+    if not isinstance(eq, EquivalentNetwork):
+        raise TypeError(
+            f"verify_network expects an EquivalentNetwork (from Network.destride()), got {type(eq).__name__}"
+        )
     net = eq.network.spec
     checks = [_input_check(eq)]
     superfluous: list[str] = []
