@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from math import prod
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,8 @@ class MappingReport:
         head = f"tap map for {self.spec.describe()}, layout {self.layout}"
         if self.correct:
             return f"{head}: CORRECT — decided exactly by integer index analysis on input sizes {sizes}"
+        if self.tap is None:
+            return f"{head}: WRONG — {self.reason}"
         return f"{head}: WRONG at tap {self.tap} — {self.reason}"
 
 
@@ -70,6 +73,31 @@ def _ints(value: Any, name: str, ndim: int | None = None) -> list[int]:
     return out
 
 
+def _padding(value: Any) -> Any:
+    """Padding as the JSON states it: an int, or a list of ints or ``[left, right]`` pairs."""
+    if isinstance(value, list):
+        return [tuple(p) if isinstance(p, list) else p for p in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise ValueError(f"padding must be an integer or a list (one entry or [left, right] pair per axis), got {value!r}")
+
+
+def _stated_sizes(doc: dict, spec: ConvSpec, kq: list[int] | None) -> str | None:
+    """The document's derived sizes (phases, k', structural zeros) against the stated layer; None if consistent."""
+    true_kq = list(eq_kernel(spec))
+    if kq is not None and kq != true_kq:
+        return f"equivalent_kernel {kq} is not k' = floor(δ(k−1)/s) + 1 = {true_kq} for the stated kernel, stride and dilation"
+    phases = doc.get("phases")
+    n_phases = prod(spec.stride)
+    if phases is not None and phases != n_phases:
+        return f"phases {phases!r} is not P = Π s = {n_phases}"
+    zeros = doc.get("structural_zeros")
+    n_zeros = n_phases * prod(true_kq) - spec.taps
+    if zeros is not None and zeros != n_zeros:
+        return f"structural_zeros {zeros!r} is not P·Π k' − Π k = {n_zeros}"
+    return None
+
+
 def _parse(doc: Any) -> tuple[ConvSpec, str, list[int] | None, list[Tap]]:
     if not isinstance(doc, dict):
         raise ValueError(f"a mapping must be a JSON object, got {type(doc).__name__}")
@@ -82,7 +110,7 @@ def _parse(doc: Any) -> tuple[ConvSpec, str, list[int] | None, list[Tap]]:
             kernel=kernel,
             stride=_ints(doc["stride"], "stride", len(kernel)),
             dilation=_ints(doc.get("dilation", [1] * len(kernel)), "dilation", len(kernel)),
-            padding=[tuple(p) if isinstance(p, (list, tuple)) else p for p in doc.get("padding", [0] * len(kernel))],
+            padding=_padding(doc.get("padding", [0] * len(kernel))),
             in_channels=doc.get("in_channels", 1),
             out_channels=doc.get("out_channels", 1),
             groups=doc.get("groups", 1),
@@ -184,7 +212,11 @@ def check_mapping(doc: Any) -> MappingReport:
     """Decide exactly whether the tap map ``doc`` is a correct equivalence for its stated layer."""
     spec, layout, kq, taps = _parse(doc)
     base = default_size(spec)
-    sizes = (base, tuple(n + 1 for n in base))
+    # every residue of the size mod s on every axis: the boundary patterns repeat with period s
+    sizes = tuple(tuple(n + t for n in base) for t in range(max(2, *spec.stride)))
+    inconsistent = _stated_sizes(doc, spec, kq)
+    if inconsistent is not None:
+        return MappingReport(False, spec, layout, sizes, None, inconsistent)
     found = _structural(spec, taps)
     if found is not None:
         tap, reason = found

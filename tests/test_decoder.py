@@ -238,3 +238,12 @@ def test_parameter_and_policy_errors():
         destride_decoder(spec, masks="sometimes")
     with pytest.raises(ValueError, match="layout='tf' .* grouped layers"):
         destride_decoder(spec, layout="tf")
+
+
+def test_decoder_with_absurd_total_stride_is_refused_before_allocating():
+    from symstride.decoder import destride_decoder
+
+    spec = {"input": {"channels": 1, "size": [4, 4]},
+            "layers": [{"type": "conv_transpose", "out_channels": 1, "kernel": 2, "stride": 1000}]}
+    with pytest.raises(ValueError, match=r"total stride \(1000, 1000\) gives 1000000 output phases"):
+        destride_decoder(spec)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import sympy as sp
@@ -188,3 +189,37 @@ def test_bank_entries_are_never_parsed_from_strings():
 
     with pytest.raises(TypeError, match="filter-bank entry 1 must be a SymPy expression or a number, got 'w\\[2\\]'"):
         Bank([[[1, "w[2]"]]], stride=2)
+
+
+def _derived_map(**changes):
+    from symstride import Conv, destride
+
+    doc = destride(Conv(kernel=(3, 3), stride=2, padding=1)).to_json()
+    doc.update(changes)
+    return doc
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("equivalent_kernel", [7, 7], r"equivalent_kernel \[7, 7\] is not k' = floor\(δ\(k−1\)/s\) \+ 1 = \[2, 2\]"),
+        ("phases", 2, r"phases 2 is not P = Π s = 4"),
+        ("structural_zeros", 3, r"structural_zeros 3 is not P·Π k' − Π k = 7"),
+    ],
+)
+def test_mapping_with_inconsistent_derived_sizes_is_wrong(field, value, message):
+    report = check_mapping(_derived_map(**{field: value}))
+    assert not report.correct and report.tap is None
+    assert re.search(message, str(report))
+
+
+def test_mapping_padding_must_not_be_a_string():
+    with pytest.raises(ValueError, match="padding must be an integer or a list .* got 'NaN'"):
+        check_mapping(_derived_map(padding="NaN"))
+
+
+def test_mapping_is_checked_on_every_size_residue():
+    doc = destride(Conv(kernel=(3, 3), stride=3, padding=1)).to_json()
+    report = check_mapping(doc)
+    assert report.correct and len(report.sizes) == 3
+    assert {size[0] % 3 for size in report.sizes} == {0, 1, 2}

@@ -15,6 +15,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..indexing import LAYOUTS, check_layout, transposed_bank_gather_index
+from ..network.equivalent import MAX_NETWORK_PHASES
 from ..network.spec import BatchNorm
 from ..network.strided import input_array
 from ..reference import conv, depth_to_space, destride_transposed_bias, pad_or_trim
@@ -90,6 +91,14 @@ class DecoderEquivalent:
                              "use layout='pytorch' for decoders with grouped layers")
         nd = spec.ndim
         transposed = spec.transposed
+        total = [1] * nd
+        for layer in transposed:
+            total = [t * s for t, s in zip(total, layer.conv.stride)]
+        if prod(total) > MAX_NETWORK_PHASES:  # stages grow with Π S: refuse before allocating anything
+            raise ValueError(
+                f"the decoder's total stride {tuple(total)} gives {prod(total)} output phases (Π S); symstride "
+                f"builds decoders with at most {MAX_NETWORK_PHASES}"
+            )
         # backwards: which samples of each layer's output the network's output depends on (per axis)
         relevant = [[np.ones(n, dtype=bool) for n in spec.output.size]]
         for layer in reversed(transposed[1:]):
