@@ -96,6 +96,3 @@ class Frame:
         parts = [f"{p} = {int(self.columns[p][row])}" for p in self.parameters]
         parts += [f"{v} = {int(self.columns[v][row])}" for v in self.outputs]
         return ", ".join(parts)
-
-    def row_values(self, row: int) -> dict[str, int]:
-        return {str(s): int(self.columns[s][row]) for s in (*self.parameters, *self.outputs)}

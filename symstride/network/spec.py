@@ -371,14 +371,3 @@ def parse(spec_or_path: Any) -> NetworkSpec:
     if not layers:
         raise ValueError("the network needs at least one layer")
     return NetworkSpec(shape, layers)
-
-
-def parameter_count(spec: NetworkSpec) -> int:
-    """Number of learnable scalars (weights, biases, batch-norm affine parameters)."""
-    total = 0
-    for layer in walk(spec.layers):
-        if isinstance(layer, Conv):
-            total += prod(layer.conv.weight_shape) + (layer.conv.out_channels if layer.bias else 0)
-        elif isinstance(layer, BatchNorm):
-            total += 2 * layer.in_shape.channels
-    return total
