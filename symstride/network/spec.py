@@ -25,7 +25,6 @@ import json
 import numbers
 import os
 from dataclasses import dataclass
-from math import prod
 from typing import Any, Mapping, Sequence, Union
 
 from ..indexing import output_shape
