@@ -33,6 +33,7 @@ from .tap_comparison import (
     _strided_reads,
     _transposed_reads,
     _verify_bank,
+    check_extent,
 )
 
 __all__ = ["verify_transposed_taps", "verify_adjoint", "ADJOINT_MATRIX_ENTRIES"]
@@ -72,6 +73,7 @@ def verify_transposed_taps(
         f"Transposed convolution (stride {_shape(spec.stride)} as {phase_count(spec)} output phases "
         f"+ depth-to-space, layout {layout})"
     )
+    check_extent(identity, spec, size, n_out)
 
     def axes_of(r: tuple[int, ...], j: tuple[int, ...]) -> list:
         axes = []
@@ -116,6 +118,7 @@ def verify_adjoint(
     if not isinstance(conv, ConvSpec):
         raise TypeError(f"adjoint must be a ConvSpec, got {type(conv).__name__}")
     identity = f"Adjoint (ConvT_s = Conv_s^T, stride {_shape(spec.stride)})"
+    check_extent(identity, spec, size, n_out)
 
     def fail(reason: str, method: str = "index") -> VerifyReport:
         return VerifyReport(identity, False, size, n_out, 0, 0, Mismatch(reason), method=method)

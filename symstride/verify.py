@@ -49,6 +49,7 @@ from .tap_comparison import (  # _check_channels and _transposed_reads are re-ex
     _strided_reads,
     _transposed_reads,
     _verify_bank,
+    check_extent,
 )
 from .transposed_checks import ADJOINT_MATRIX_ENTRIES, verify_adjoint, verify_transposed_taps
 
@@ -76,6 +77,7 @@ def verify_taps(
     n_out = output_shape(spec, size)
     kq = tuple(kernel) if kernel is not None else equivalent_kernel(spec)
     identity = f"Theorem 2 (stride {_shape(spec.stride)} as {phase_count(spec)} phases, layout {layout})"
+    check_extent(identity, spec, size, n_out)
 
     def axes_of(r: tuple[int, ...], j: tuple[int, ...]) -> list:
         axes = []
@@ -111,6 +113,7 @@ def verify_subsampling(spec: ConvSpec, size: Any, *, factor: Any = None, offset:
     unit = spec.replace(stride=1)
     n_unit = output_shape(unit, size)
     identity = f"Theorem 1 (Conv with stride {_shape(spec.stride)} = {sub!r} ∘ unit-stride Conv)"
+    check_extent(identity, spec, size, n_out)
     n_sub = sub.output_shape(n_unit)
     if n_sub != n_out:
         mismatch = Mismatch(
