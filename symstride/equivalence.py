@@ -226,8 +226,15 @@ class Equivalence(PhaseEquivalence):
         return channel_index(c, phase_index(phase, self.spec.stride), cin_g, self.phases, self.layout)
 
     def phase_filter_index(self, phase: tuple[int, ...], o: int = 0, c: int = 0) -> np.ndarray:
-        """The gather index of the phase-``r`` filter that output ``o`` applies to input channel ``c``."""
-        return self.weight_index[o, self.phase_channel(phase, o, c)]
+        """The gather index of the phase-``r`` filter that output ``o`` applies to input channel ``c``.
+
+        Built from the one-channel bank (the tap structure does not depend on channels) and
+        offset to ``w[o, c]``, so it costs ``O(P·Π k')`` whatever the channel counts.
+        """
+        one = weight_gather_index(self.spec.replace(in_channels=1, out_channels=1, groups=1), self.layout)
+        local = one[0, phase_index(phase, self.spec.stride)]
+        base = (o * (self.spec.in_channels // self.groups) + c) * self.spec.taps
+        return np.where(local >= 0, local + base, -1)
 
     # -- the entry formula ----------------------------------------------------------------------
     @cached_property

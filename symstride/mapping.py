@@ -263,7 +263,8 @@ def check_mapping(doc: Any) -> MappingReport:
     if found is not None:
         tap, reason = found
         example = None
-        if not transposed and kq in (None, list(eq_kernel(spec))):
+        inside = all(0 <= m < k for t in taps for m, k in zip(t.tap, spec.kernel))
+        if not transposed and inside and kq in (None, list(eq_kernel(spec))):
             example = _counterexample(spec, layout, taps, base)
         return MappingReport(False, spec, layout, sizes, tap, reason + (f"; {example}" if example else ""))
     check = verify_transposed_taps if transposed else verify_taps

@@ -172,8 +172,17 @@ class TransposedEquivalence(PhaseEquivalence):
         return channel_index(o, phase_index(phase, self.spec.stride), self.spec.out_channels, self.phases, self.layout)
 
     def phase_filter_index(self, phase: tuple[int, ...], o: int = 0, c: int = 0) -> np.ndarray:
-        """The gather index of the filter producing phase ``r`` of output ``o`` from input channel ``c``."""
-        return self.weight_index[self.phase_channel(phase, o, c), c]
+        """The gather index of the filter producing phase ``r`` of output ``o`` from input channel ``c``.
+
+        Built from the one-channel bank and offset to ``w[g·C_in/groups + c, o_local]``, so it
+        costs ``O(P·Π k')`` whatever the channel counts.
+        """
+        one = transposed_weight_gather_index(self.spec.replace(in_channels=1, out_channels=1, groups=1), self.layout)
+        local = one[phase_index(phase, self.spec.stride), 0]
+        cin_g, cout_g = self.spec.in_channels // self.groups, self.spec.out_channels // self.groups
+        g, o_local = divmod(o, cout_g)
+        base = ((g * cin_g + c) * cout_g + o_local) * self.spec.taps
+        return np.where(local >= 0, local + base, -1)
 
     @property
     def skipped_blocks(self) -> tuple[int, ...]:

@@ -51,6 +51,7 @@ from .boundary import Boundary, decide, zero_overhang_after
 from .phases import AxisMap, PhaseBasis, PhaseTap, TapArrays, axis_map, mask_keep, phase_padding, phase_taps, tied_weight_index
 from .pointwise import ACTIVATIONS, batchnorm
 from .pooling import inside_counts
+from .limits import check_network_size
 from .spec import Activation, BatchNorm, Conv, Layer, Pool, layer_stride, walk
 from .strided import input_array, parameter
 
@@ -420,6 +421,7 @@ def destride(network) -> EquivalentNetwork:
     and at positions that depend on ``N``; it is not a per-phase operation.
     """
     spec = network.spec
+    check_network_size(spec)
     first = _first_padding_mode(spec.layers)
     for layer in walk(spec.layers):
         if isinstance(layer, Conv) and layer.padding_mode != "zeros" and layer is not first:

@@ -1,0 +1,86 @@
+"""Issue 13, items 5–8: no crash on inputs inside the limits, refusal with a figure beyond them,
+costs that do not grow with what does not matter, progress on long runs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from symstride import Conv, destride
+from symstride.cli import main
+
+
+def _check(tmp_path, doc, capsys):
+    path = tmp_path / "map.json"
+    path.write_text(json.dumps(doc))
+    status = main(["check", "--mapping", str(path)])
+    return (status, *capsys.readouterr())
+
+
+# -- item 5 -------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("tap", [[3], [10**30], [-1]])
+def test_a_tap_outside_the_kernel_is_a_wrong_map_not_an_internal_error(tmp_path, capsys, tap):
+    doc = destride(Conv(kernel=3, stride=2)).to_json()
+    doc["taps"][2]["tap"] = tap
+    status, out, err = _check(tmp_path, doc, capsys)
+    assert status == 1 and err == ""
+    assert f"WRONG at tap {tap} — tap {tap} is outside the kernel [3]" in out
+
+
+def test_derive_with_a_huge_padding_refuses_in_one_line(capsys):
+    status = main(["derive", "--kernel", "3", "--stride", "2", "--padding", str(10**30), "--format", "latex"])
+    _, err = capsys.readouterr()
+    assert status == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert "int64" in err or "limit" in err
+
+
+# -- item 6: memory estimated before allocating, refused with the figure --------------------------------
+@pytest.mark.parametrize("layer, layout", [
+    (Conv(kernel=3, stride=2, in_channels=4, out_channels=6, groups=2), "pytorch"),
+    (Conv(kernel=(3, 2), stride=(2, 3), dilation=(1, 2), in_channels=3, out_channels=2), "tf"),
+])
+def test_phase_filter_index_is_the_bank_slice_without_building_the_bank(layer, layout):
+    import numpy as np
+
+    eq = destride(layer, layout=layout)
+    cin_g = layer.spec.in_channels // layer.spec.groups
+    for o in range(layer.spec.out_channels):
+        for c in range(cin_g):
+            for r in eq.phase_vectors:
+                assert np.array_equal(eq.phase_filter_index(r, o, c), eq.weight_index[o, eq.phase_channel(r, o, c)])
+
+
+def test_transposed_phase_filter_index_is_the_bank_slice():
+    import numpy as np
+
+    from symstride import ConvTranspose
+
+    eq = destride(ConvTranspose(kernel=3, stride=2, in_channels=4, out_channels=6, groups=2))
+    for o in range(6):
+        for c in range(2):
+            for r in eq.phase_vectors:
+                assert np.array_equal(eq.phase_filter_index(r, o, c), eq.weight_index[eq.phase_channel(r, o, c), c])
+
+
+def test_derive_with_many_channels_does_not_build_the_bank(capsys):
+    assert main(["derive", "--kernel", "1", "--stride", "2", "--in-channels", "21000", "--out-channels", "21000"]) == 0
+    assert "21000→21000" in capsys.readouterr().out
+
+
+def test_a_bank_too_large_to_build_is_refused_with_the_figure(capsys):
+    status = main(["derive", "--kernel", "1", "--stride", "2", "--in-channels", "21000", "--out-channels", "21000",
+                   "--format", "npz", "-o", "/dev/null"])
+    err = capsys.readouterr().err
+    assert status == 2 and "needs about 10.6 GB; symstride builds indices of at most 2 GB" in err
+
+
+@pytest.mark.parametrize("size, padding, figure", [([16, 16], 100000, "160.0 GB"), ([10**9], 1, "24.0 GB")])
+def test_network_requests_beyond_memory_are_refused_with_the_figure(tmp_path, capsys, size, padding, figure):
+    spec = {"input": {"channels": 1, "size": size},
+            "layers": [{"type": "conv", "out_channels": 1, "kernel": 3, "stride": 2, "padding": padding}]}
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps(spec))
+    status = main(["network", str(path)])
+    err = capsys.readouterr().err
+    assert status == 2 and f"needs about {figure}" in err and "at most 2 GB" in err, err
