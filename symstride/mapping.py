@@ -22,6 +22,7 @@ True
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from math import prod
 from pathlib import Path
@@ -34,7 +35,11 @@ from .mapping_fields import check_keys, stated_field_problem, tap_keys
 from .params import ConvSpec, ConvTransposeSpec, as_int
 from .verify import VerifyReport, verify_taps, verify_transposed_taps
 
-__all__ = ["MappingReport", "check_mapping", "load_mapping"]
+__all__ = ["MappingReport", "check_mapping", "load_mapping", "MAX_COUNTEREXAMPLE_TAPS"]
+
+#: A structurally wrong map gets a symbolic counterexample when it has at most this many
+#: distinct taps (the polynomial comparison grows with them; the verdict does not need it).
+MAX_COUNTEREXAMPLE_TAPS = 4096
 
 
 @dataclass(frozen=True)
@@ -213,10 +218,11 @@ def _counterexample(spec: ConvSpec, layout: str, taps: list[Tap], size: tuple[in
     ch = LayerSignals.concrete(spec, layout=layout, channel_indexed=eq.layer.channel_indexed, r=eq.index_symbols["r"], j=eq.index_symbols["j"])
     lhs, steps = polyphase_steps(ch)
     o, c = eq.index_symbols["o"][0], eq.index_symbols["c"][0]
-    entries: dict[tuple, Any] = {}
-    for t in taps:
-        key = (t.phase, t.offset)
-        entries[key] = entries.get(key, 0) + eq.layer.weight(o, c, t.tap)
+    listed = Counter((t.phase, t.offset, t.tap) for t in taps)  # a tap listed n times weighs n·w
+    entries: dict[tuple, list] = {}
+    for (r, j, m), n in listed.items():
+        entries.setdefault((r, j), []).append(n * eq.layer.weight(o, c, m))
+    entries = {key: sp.Add(*terms) for key, terms in entries.items()}
     pieces = [
         (value, sp.And(*(sp.Eq(v, x) for v, x in zip((*eq.index_symbols["r"], *eq.index_symbols["j"]), (*r, *j)))))
         for (r, j), value in entries.items()
@@ -264,7 +270,8 @@ def check_mapping(doc: Any) -> MappingReport:
         tap, reason = found
         example = None
         inside = all(0 <= m < k for t in taps for m, k in zip(t.tap, spec.kernel))
-        if not transposed and inside and kq in (None, list(eq_kernel(spec))):
+        small = len(set(taps)) <= MAX_COUNTEREXAMPLE_TAPS and spec.taps <= MAX_COUNTEREXAMPLE_TAPS
+        if not transposed and inside and small and kq in (None, list(eq_kernel(spec))):
             example = _counterexample(spec, layout, taps, base)
         return MappingReport(False, spec, layout, sizes, tap, reason + (f"; {example}" if example else ""))
     check = verify_transposed_taps if transposed else verify_taps
