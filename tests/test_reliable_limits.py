@@ -84,3 +84,37 @@ def test_network_requests_beyond_memory_are_refused_with_the_figure(tmp_path, ca
     status = main(["network", str(path)])
     err = capsys.readouterr().err
     assert status == 2 and f"needs about {figure}" in err and "at most 2 GB" in err, err
+
+
+# -- item 8: the book shows progress on a terminal and creates nothing for an unknown chapter ---------
+def test_book_with_an_unknown_chapter_creates_no_directory(tmp_path, capsys):
+    target = tmp_path / "out"
+    assert main(["book", "--only", "nosuch", "-o", str(target), "--no-pdf"]) == 2
+    assert "no chapter named 'nosuch'" in capsys.readouterr().err and not target.exists()
+
+
+class _Terminal:
+    def __init__(self):
+        self.lines = []
+
+    def isatty(self):
+        return True
+
+    def write(self, text):
+        self.lines.append(text)
+
+    def flush(self):
+        pass
+
+
+def test_book_reports_each_chapter_on_a_terminal_and_is_quiet_when_piped(tmp_path, capsys, monkeypatch):
+    from symstride.book import contents
+
+    first = contents()[0][0]
+    assert main(["book", "--only", first, "-o", str(tmp_path / "piped"), "--no-pdf"]) == 0
+    assert capsys.readouterr().err == ""
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    assert main(["book", "--only", first, "-o", str(tmp_path / "tty"), "--no-pdf"]) == 0
+    text = "".join(terminal.lines)
+    assert f"symstride book: [1/2] {first}: " in text and "symstride book: [2/2] book: all chapters" in text
