@@ -214,10 +214,41 @@ def polyphase_derivation(eq: "Equivalence", *, sizes: Sequence[Sequence[int]] | 
         Display(sp.Eq(lhs, steps[-1].expr, evaluate=False)),
         f"whose filter bank W' has {zeros} structural zero{'s' if zeros != 1 else ''} per channel pair.",
     ]
+    twin = channel_twin(eq)
     return ch.derivation(
         _title(eq), lhs, steps, defs, ch.concrete_grid(sizes),
         theorem="Theorem 2, stride removal", statement=statement, blocks=[FilterBank(eq)], name="polyphase",
+        checked_by=None if twin is None else polyphase_derivation(twin, sizes=sizes),
+        checked_by_note="" if twin is None else (
+            f"checked on the same layer with {twin.spec.in_channels}→{twin.spec.out_channels} channels"
+            f" (groups={twin.groups}) standing for {spec.in_channels}→{spec.out_channels} (groups={eq.groups}):"
+            " the lines treat channels only through chan(c, φ(r)) and the group of o, alike for every count"
+        ),
     )
+
+
+def channel_twin(eq: "Equivalence") -> "Equivalence | None":
+    """The same equivalence with at most two groups of at most two channels each (None if it is one).
+
+    Its derivation has the same lines as ``eq``'s with smaller channel counts, so checking it
+    costs the same whatever ``eq``'s channel counts (the check of ``eq`` itself enumerates every
+    output channel and sums over every input channel).
+
+    >>> from symstride import Conv, destride
+    >>> channel_twin(destride(Conv(kernel=3, stride=2, in_channels=64, out_channels=128, groups=4))).spec.describe()
+    '1-D, kernel 3, stride 2, padding 0, dilation 1, 4→4 channels, groups 2'
+    >>> channel_twin(destride(Conv(kernel=3, stride=2, in_channels=2, out_channels=2))) is None
+    True
+    """
+    from .equivalence import destride
+    from .operators import Conv
+
+    spec = eq.spec
+    g = min(spec.groups, 2)
+    cin, cout = g * min(spec.in_channels // spec.groups, 2), g * min(spec.out_channels // spec.groups, 2)
+    if (cin, cout, g) == (spec.in_channels, spec.out_channels, spec.groups):
+        return None
+    return destride(Conv(spec.replace(in_channels=cin, out_channels=cout, groups=g)), layout=eq.layout)
 
 
 # ---------------------------------------------------------------------------------------------

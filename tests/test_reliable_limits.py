@@ -118,3 +118,30 @@ def test_book_reports_each_chapter_on_a_terminal_and_is_quiet_when_piped(tmp_pat
     assert main(["book", "--only", first, "-o", str(tmp_path / "tty"), "--no-pdf"]) == 0
     text = "".join(terminal.lines)
     assert f"symstride book: [1/2] {first}: " in text and "symstride book: [2/2] book: all chapters" in text
+
+
+# -- item 7: the derivation check does not grow with channel counts ----------------------------------
+def test_derivation_check_of_a_wide_layer_is_that_of_its_two_channel_twin():
+    wide = destride(Conv(kernel=(3, 3), stride=2, padding=1, in_channels=256, out_channels=256)).derivation
+    twin = destride(Conv(kernel=(3, 3), stride=2, padding=1, in_channels=2, out_channels=2)).derivation
+    report = wide.check()
+    assert report.ok and report.outputs == twin.check().outputs  # not 128× more output channels
+    assert "checked on the same layer with 2→2 channels (groups=1) standing for 256→256 (groups=1)" in report.grid
+
+
+def test_grouped_wide_layer_keeps_two_groups_in_its_twin():
+    from symstride.polyphase import channel_twin
+
+    eq = destride(Conv(kernel=3, stride=2, in_channels=96, out_channels=64, groups=8), layout="pytorch")
+    twin = channel_twin(eq)
+    assert (twin.spec.in_channels, twin.spec.out_channels, twin.groups) == (4, 4, 2)
+
+
+def test_a_changed_line_of_a_wide_derivation_is_checked_itself_not_by_the_twin():
+    import sympy as sp
+
+    wide = destride(Conv(kernel=3, stride=2, in_channels=64, out_channels=64)).derivation
+    broken = wide.with_step(len(wide.steps) - 1, wide.steps[-1].expr * 2)
+    report = broken.check()
+    assert not report.ok and report.failed_step == len(wide.steps) - 1 and "standing for" not in report.grid
+    assert isinstance(broken.steps[-1].expr, sp.Basic)
