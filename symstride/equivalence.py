@@ -36,6 +36,7 @@ from .indexing import (
     phase_index,
     phases,
     structural_zeros,
+    tap_arrays,
     tap_map,
     weight_gather_index,
 )
@@ -114,7 +115,7 @@ class PhaseEquivalence:
     @property
     def live_phases(self) -> list[tuple[int, ...]]:
         """Phases that carry at least one weight (the others can be dropped)."""
-        used = {t.phase for t in self.taps}
+        used = {tuple(r) for r in np.unique(self.tap_arrays[1].T, axis=0).tolist()}
         return [r for r in self.phase_vectors if r in used]
 
     @cached_property
@@ -212,9 +213,18 @@ class Equivalence(PhaseEquivalence):
         self._setup(layer, layout, channels="reads")
         self.in_channels = self.spec.in_channels * self.phases
         self.out_channels = self.spec.out_channels
-        self.taps = tuple(tap_map(self.spec))
 
     # -- structure ----------------------------------------------------------------------------
+    @cached_property
+    def taps(self) -> tuple:
+        """Every original tap with its phase and offset (:func:`~symstride.indexing.tap_map`), built on first use."""
+        return tuple(tap_map(self.spec))
+
+    @property
+    def tap_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:attr:`taps` as ``(m, r, j)`` arrays of shape ``(ndim, Π k)`` (no object per tap)."""
+        return tap_arrays(self.spec)
+
     @cached_property
     def weight_index(self) -> np.ndarray:
         """Gather index: ``W'.flat = w.flat[weight_index]``, −1 at structural zeros."""
@@ -287,8 +297,9 @@ class Equivalence(PhaseEquivalence):
         return polyphase_derivation(self)
 
     # -- export and display -----------------------------------------------------------------------
-    def to_json(self) -> dict[str, Any]:
-        """The equivalence as the JSON document of ``symstride derive --format json``."""
+    def to_json(self, *, taps: bool = True) -> dict[str, Any]:
+        """The equivalence as the JSON document of ``symstride derive --format json``
+        (``taps=False``: with an empty tap list, for writers that stream the taps themselves)."""
         return {
             "kernel": list(self.spec.kernel),
             "stride": list(self.spec.stride),
@@ -302,7 +313,7 @@ class Equivalence(PhaseEquivalence):
             "phases": self.phases,
             "equivalent_kernel": list(self.kernel),
             "equivalent_in_channels": self.in_channels,
-            "taps": [{"tap": list(t.tap), "phase": list(t.phase), "offset": list(t.offset)} for t in self.taps],
+            "taps": [{"tap": list(t.tap), "phase": list(t.phase), "offset": list(t.offset)} for t in self.taps] if taps else [],
             "structural_zeros": self.structural_zeros,
             "formula": {"latex": self.formula_latex(), "text": self.formula_text()},
         }

@@ -52,6 +52,7 @@ __all__ = [
     "transposed_bank_gather_index",
     "MAX_INDEX_BYTES",
     "check_index_size",
+    "tap_arrays",
 ]
 
 #: The largest gather index (bytes, int64 entries plus the weight numbering) symstride builds.
@@ -232,6 +233,19 @@ def _tap_arrays(spec, taps: Sequence[Tap] | None, *, flip: bool = False) -> tupl
         return grid, reach % stride, q
     arrays = (np.array([t[i] for t in taps], dtype=np.int64).reshape(-1, spec.ndim).T for i in range(3))
     return tuple(arrays)
+
+
+def tap_arrays(spec, *, flip: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every tap's ``(m, r, j)`` as three ``(ndim, Π k)`` int arrays, row-major in ``m``.
+
+    The vectorised :func:`tap_map` (``flip``: :func:`transposed_tap_map`'s offsets): no Python
+    object per tap, so a 9·10^6-tap kernel costs a few arrays.
+
+    >>> m, r, j = tap_arrays(ConvSpec.create(kernel=3, stride=2))
+    >>> m.tolist(), r.tolist(), j.tolist()
+    ([[0, 1, 2]], [[0, 1, 0]], [[0, 0, 1]])
+    """
+    return _tap_arrays(spec, None, flip=flip)
 
 
 def weight_gather_index(

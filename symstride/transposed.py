@@ -42,6 +42,7 @@ from .indexing import (
     phase_index,
     transposed_geometry,
     transposed_output_shape,
+    tap_arrays,
     transposed_tap_map,
     transposed_weight_gather_index,
 )
@@ -159,7 +160,16 @@ class TransposedEquivalence(PhaseEquivalence):
         self._setup(layer, layout, channels="produces")
         self.in_channels = self.spec.in_channels
         self.out_channels = self.spec.out_channels * self.phases
-        self.taps = tuple(transposed_tap_map(self.spec))
+
+    @cached_property
+    def taps(self) -> tuple:
+        """Every tap with its output phase and offset (:func:`~symstride.indexing.transposed_tap_map`), built on first use."""
+        return tuple(transposed_tap_map(self.spec))
+
+    @property
+    def tap_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:attr:`taps` as ``(m, r, j)`` arrays of shape ``(ndim, Π k)`` (no object per tap)."""
+        return tap_arrays(self.spec, flip=True)
 
     # -- structure ----------------------------------------------------------------------------
     @cached_property
@@ -266,8 +276,9 @@ class TransposedEquivalence(PhaseEquivalence):
         return subpixel_derivation(self)
 
     # -- export and display -----------------------------------------------------------------------
-    def to_json(self) -> dict[str, Any]:
-        """The equivalence as the JSON document of ``symstride derive --transposed --format json``."""
+    def to_json(self, *, taps: bool = True) -> dict[str, Any]:
+        """The equivalence as the JSON document of ``symstride derive --transposed --format json``
+        (``taps=False``: with an empty tap list, for writers that stream the taps themselves)."""
         spec = self.spec
         return {
             "transposed": True,
@@ -292,7 +303,7 @@ class TransposedEquivalence(PhaseEquivalence):
                 {"tap": list(t.tap), "phase": list(t.phase), "offset": list(t.offset),
                  "delay": [k - 1 - j for k, j in zip(self.kernel, t.offset)]}
                 for t in self.taps
-            ],
+            ] if taps else [],
             "input_left_padding": list(self.input_left_padding),
             "skipped_blocks": list(self.skipped_blocks),
             "crop_start": list(self.crop_start),

@@ -145,3 +145,35 @@ def test_a_changed_line_of_a_wide_derivation_is_checked_itself_not_by_the_twin()
     report = broken.check()
     assert not report.ok and report.failed_step == len(wide.steps) - 1 and "standing for" not in report.grid
     assert isinstance(broken.steps[-1].expr, sp.Basic)
+
+
+# -- item 6: the tap map and its JSON are vectorised ---------------------------------------------------
+@pytest.mark.parametrize("layer", [
+    Conv(kernel=3, stride=2),
+    Conv(kernel=(5, 3), stride=(2, 3), dilation=(2, 1), padding=(1, (0, 2)), in_channels=4, out_channels=2, groups=2),
+    Conv(kernel=(2, 2, 3), stride=2),
+])
+def test_vectorised_json_is_the_json_of_the_document(layer):
+    from symstride.report import json_text
+    from symstride.tap_json import equivalence_json
+
+    for layout in ("pytorch", "tf") if layer.spec.groups == 1 else ("pytorch",):
+        eq = destride(layer, layout=layout)
+        assert equivalence_json(eq) == json_text(eq.to_json())
+
+
+def test_vectorised_json_of_transposed_maps_matches_and_chunks_join(monkeypatch):
+    from symstride import ConvTranspose
+    from symstride import tap_json
+    from symstride.report import json_text
+
+    monkeypatch.setattr(tap_json, "CHUNK_TAPS", 4)  # several chunks
+    for layer in (ConvTranspose(kernel=(4, 3), stride=2, padding=1, output_padding=1), Conv(kernel=(3, 4), stride=2)):
+        eq = destride(layer)
+        assert tap_json.equivalence_json(eq) == json_text(eq.to_json())
+
+
+def test_a_large_kernel_builds_no_tap_objects():
+    eq = destride(Conv(kernel=(400, 400), stride=2))
+    m, r, j = eq.tap_arrays
+    assert m.shape == (2, 160000) and "taps" not in eq.__dict__ and eq.live_phases == [(0, 0), (0, 1), (1, 0), (1, 1)]

@@ -50,8 +50,16 @@ def padding_arg(text: str) -> tuple:
 def write_output(text: str | bytes, path: str | None) -> None:
     """Write a subcommand's result to ``path`` (``-o FILE``), or to standard output when None.
 
-    Bytes (a binary format such as npz) are written as they are and need a path.
+    Bytes (a binary format such as npz) are written as they are and need a path; an iterable
+    of strings (a streamed document) is written piece by piece.
     """
+    if not isinstance(text, (str, bytes)):
+        if path:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.writelines(text)
+        else:
+            sys.stdout.writelines(text)
+        return
     if isinstance(text, bytes):
         if not path:
             raise ValueError("a binary format needs an output file: give -o FILE")

@@ -10,13 +10,12 @@ the writers in :data:`FORMATS`; each works for both kinds of equivalence.
 from __future__ import annotations
 
 import argparse
-from typing import Callable
+from typing import Any, Callable
 
 from .. import export
 from ..equivalence import Equivalence, destride
 from ..indexing import LAYOUTS, input_size
 from ..operators import Conv
-from ..report import json_text
 from ..transposed import ConvTranspose
 from . import UsageError
 from ._args import axis_ints, check_document_output, padding_arg, write_document
@@ -28,8 +27,10 @@ def _text(eq: Equivalence, args: argparse.Namespace) -> str:
     return repr(eq) + "\n"
 
 
-def _json(eq: Equivalence, args: argparse.Namespace) -> str:
-    return json_text(eq.to_json())
+def _json(eq: Equivalence, args: argparse.Namespace) -> Any:
+    from ..tap_json import equivalence_json_pieces
+
+    return equivalence_json_pieces(eq)  # streamed: a 9·10^6-tap map is never one string
 
 
 def _latex(eq: Equivalence, args: argparse.Namespace) -> str:
