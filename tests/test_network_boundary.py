@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from symstride.errors import SymstrideError
+from symstride.core.errors import SymstrideError
 from symstride.network.equivalent import Mask, PhaseResidual, TiedConv
 from symstride.network.phases import PhaseTap
 from symstride.network.strided import Network

@@ -13,11 +13,11 @@ import argparse
 from typing import Callable
 
 from .. import export
-from ..equivalence import Equivalence, destride
-from ..indexing import LAYOUTS, input_size
-from ..operators import Conv
-from ..report import json_text
-from ..transposed import ConvTranspose
+from ..layer.equivalence import Equivalence, destride
+from ..core.indexing import LAYOUTS, input_size
+from ..algebra.operators import Conv
+from ..layer.report import json_text
+from ..layer.transposed import ConvTranspose
 from . import UsageError
 from ._args import axis_ints, check_document_output, padding_arg, write_document
 

@@ -14,12 +14,12 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..indexing import LAYOUTS, check_layout, transposed_bank_gather_index
+from ..core.indexing import LAYOUTS, check_layout, transposed_bank_gather_index
 from ..network.equivalent import MAX_NETWORK_PHASES
 from ..network.spec import BatchNorm
 from ..network.strided import input_array
-from ..reference import conv, depth_to_space, destride_transposed_bias, pad_or_trim
-from ..verify import VerifyReport, _check_channels, _compare, _transposed_reads
+from ..reference.convolution import conv, depth_to_space, destride_transposed_bias, pad_or_trim
+from ..core.verify import VerifyReport, _check_channels, _compare, _transposed_reads
 from .boundary import junk_reaches, relevant_inputs
 from .spec import DecoderSpec, TransposedLayer, parse
 from .transposed import _parameters, _pointwise
@@ -247,7 +247,7 @@ class DecoderEquivalent:
 
     # -- display ----------------------------------------------------------------------------------------
     def __repr__(self) -> str:
-        from ..report import decoder_text
+        from ..layer.report import decoder_text
 
         return decoder_text(self)
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence, Union
 
-from ..indexing import transposed_output_shape
+from ..core.indexing import transposed_output_shape
 from ..network.pointwise import ACTIVATIONS
 from ..network.spec import LAYER_TYPES as NETWORK_LAYER_TYPES
 from ..network.spec import Activation, BatchNorm, Shape, _flag, _Layer, _layer, _load, parse_input
-from ..params import ConvTransposeSpec
+from ..core.params import ConvTransposeSpec
 
 __all__ = ["LAYER_TYPES", "TransposedLayer", "Layer", "BatchNorm", "DecoderSpec", "parse", "parameter_shapes"]
 

@@ -13,7 +13,7 @@ import numpy as np
 from ..network.pointwise import ACTIVATIONS, batchnorm
 from ..network.spec import Activation
 from ..network.strided import input_array, parameter
-from ..reference import conv_transpose, destride_transposed_bias
+from ..reference.convolution import conv_transpose, destride_transposed_bias
 from .spec import DecoderSpec, Layer, TransposedLayer, parameter_shapes
 
 __all__ = ["random_parameters", "forward"]

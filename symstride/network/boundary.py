@@ -17,7 +17,7 @@ right sees an input whose size ``N`` is divisible by its ``B = s·R`` on every a
 is no overhang.  A layer without right padding never reads past ``N``:
 ``s·(N_out − 1) + δ·(k − 1) − p_left ≤ N + p_right − 1``.
 
->>> from symstride.params import ConvSpec
+>>> from symstride.core.params import ConvSpec
 >>> from .phases import PhaseBasis, mask_keep
 >>> spec = ConvSpec.create(kernel=3, stride=2, padding=1)
 >>> overhang_reads(spec, PhaseBasis.of(1, (9,), (4,)))   # N = 9 in 4 phases: positions 9..11 past the end
@@ -32,8 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..indexing import output_shape
-from ..params import ConvSpec
+from ..core.indexing import output_shape
+from ..core.params import ConvSpec
 from .phases import PhaseBasis, mask_keep
 
 __all__ = ["Boundary", "overhang_reads", "decide", "zero_overhang_after"]

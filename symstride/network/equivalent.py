@@ -44,9 +44,9 @@ from typing import Any, Mapping, Sequence, Union
 
 import numpy as np
 
-from ..errors import SymstrideError
-from ..indexing import output_shape
-from ..reference import conv, pad, space_to_depth
+from ..core.errors import SymstrideError
+from ..core.indexing import output_shape
+from ..reference.convolution import conv, pad, space_to_depth
 from .boundary import Boundary, decide, zero_overhang_after
 from .phases import AxisMap, PhaseBasis, PhaseTap, TapArrays, axis_map, mask_keep, phase_padding, phase_taps, tied_weight_index
 from .pointwise import ACTIVATIONS, batchnorm
@@ -414,7 +414,7 @@ MAX_NETWORK_PHASES = 2**14
 def destride(network) -> EquivalentNetwork:
     """The equivalent non-strided network of a strided :class:`~symstride.network.strided.Network`.
 
-    Raises :class:`~symstride.errors.SymstrideError` for a reflect/replicate/circular padding
+    Raises :class:`~symstride.core.errors.SymstrideError` for a reflect/replicate/circular padding
     on a convolution that is not the first window-reading layer: such padding copies samples
     from the far side of the true feature map, which in the phase domain lie in other phases
     and at positions that depend on ``N``; it is not a per-phase operation.

@@ -20,8 +20,8 @@ from math import prod
 
 import numpy as np
 
-from ..indexing import phase_vector
-from ..render import render_template
+from ..core.indexing import phase_vector
+from ..render.templates import render_template
 from .equivalent import PhaseActivation, PhaseBatchNorm, PhaseResidual, TiedConv
 
 __all__ = ["network_body", "network_document", "document_context", "figure_data"]

@@ -27,9 +27,9 @@ import os
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence, Union
 
-from ..indexing import output_shape
-from ..params import ConvSpec, as_int, per_axis
-from ..reference import PADDING_MODES
+from ..core.indexing import output_shape
+from ..core.params import ConvSpec, as_int, per_axis
+from ..reference.convolution import PADDING_MODES
 from .pointwise import ACTIVATIONS
 
 __all__ = [

@@ -22,7 +22,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..reference import conv, pad
+from ..reference.convolution import conv, pad
 from .pointwise import ACTIVATIONS, batchnorm
 from .pooling import avg_pool, max_pool
 from .spec import Activation, BatchNorm, Conv, Layer, NetworkSpec, Pool, Residual, parse, total_stride, walk

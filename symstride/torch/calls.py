@@ -14,7 +14,7 @@ import torch
 import torch.fx as fx
 import torch.nn.functional as F
 
-from ..errors import SymstrideError
+from ..core.errors import SymstrideError
 
 __all__ = [
     "FunctionalCall", "functional_call", "label", "refuse", "is_strided",

@@ -2,7 +2,7 @@
 
 A strided layer becomes padding, a split of the input into its phases (space-to-depth) and
 unit-stride operations on the phases.  The weights come from symstride's mapping
-(:func:`symstride.indexing.weight_gather_index`, the same gather index the ``npz`` export
+(:func:`symstride.core.indexing.weight_gather_index`, the same gather index the ``npz`` export
 writes), never from a second derivation.
 
 Three forms of the equivalent convolution compute the same thing (:data:`FORMS`):
@@ -33,9 +33,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import SymstrideError
-from ..indexing import equivalent_kernel, output_length, phase_count, prepared_length, weight_gather_index
-from ..params import ConvSpec
+from ..core.errors import SymstrideError
+from ..core.indexing import equivalent_kernel, output_length, phase_count, prepared_length, weight_gather_index
+from ..core.params import ConvSpec
 from .padding import PADDING_MODES, pad_to, pad_widths  # noqa: F401  (pad_widths: re-exported)
 from .phase_windows import PhaseWindow, phase_windows
 from .pooling import DestridedPool, pool_spec

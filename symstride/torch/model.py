@@ -25,7 +25,7 @@ from torch import nn
 from torch.fx.passes.shape_prop import ShapeProp
 from torch.utils._pytree import tree_flatten
 
-from ..errors import SymstrideError
+from ..core.errors import SymstrideError
 from .audit import recorded_run
 from .calls import functional_call, is_strided, label, refuse
 from .network import NETWORK_FORMS, convert_network

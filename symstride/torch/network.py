@@ -34,7 +34,7 @@ import torch.fx as fx
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import SymstrideError
+from ..core.errors import SymstrideError
 from ..network import Network
 from ..network.equivalent import EquivalentNetwork, InputStage, Mask, PhaseActivation, TiedConv, TiedMaxPool
 from ..network.equivalent import PhaseBatchNorm as TiedBatchNormOp

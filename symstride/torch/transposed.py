@@ -3,8 +3,8 @@
 ``mode="layer"``: each strided ``nn.ConvTranspose1d/2d/3d`` (or ``F.conv_transpose{1,2,3}d``
 call) becomes sub-pixel convolution — zero padding (or a trim) of the input, one unit-stride
 ``nn.Conv`` with ``C_out·P`` output channels holding the flipped phase filters ``W'``, N-D
-depth-to-space and the crop (:mod:`symstride.transposed`).  The weights come from symstride's
-gather index (:func:`symstride.indexing.transposed_weight_gather_index`), never from a second
+depth-to-space and the crop (:mod:`symstride.layer.transposed`).  The weights come from symstride's
+gather index (:func:`symstride.core.indexing.transposed_weight_gather_index`), never from a second
 derivation.
 
 ``mode="network"``: each maximal chain of transposed convolutions, batch-norms and pointwise
@@ -26,9 +26,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..decoder import DecoderEquivalent, TransposedLayer, destride_decoder
-from ..indexing import transposed_geometry, transposed_weight_gather_index
+from ..core.indexing import transposed_geometry, transposed_weight_gather_index
 from ..network.spec import BatchNorm
-from ..params import ConvTransposeSpec
+from ..core.params import ConvTransposeSpec
 from .calls import _REQUIRED, _signature, is_strided, refuse
 from .layers import _gather, pad_widths
 from .network import PhaseBatchNorm, PhasePointwise

@@ -20,7 +20,7 @@ import torch.fx as fx
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import SymstrideError
+from ..core.errors import SymstrideError
 from .calls import functional_call, is_strided, label, refuse
 from .layers import _AVG_POOL_TYPES, _CONV_TYPES, _MAX_POOL_TYPES, conv_spec, pool_spec
 
