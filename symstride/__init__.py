@@ -15,9 +15,12 @@ PyTorch integration lives in :mod:`symstride.torch`, imported only when asked fo
 """
 
 from .core.errors import SymstrideError
-from .layer.equivalence import Equivalence, destride
-from .proof.derivation import Derivation, Step
-from .algebra.identities import Bank, Compose, identity
+from .layer.equivalence import Equivalence
+from .layer.destride import destride
+from .proof.derivation import Derivation
+from .proof.step import Step
+from .algebra.identities import Bank, identity
+from .algebra.operators import Compose
 from .layer.mapping import check_mapping
 from .algebra.operators import Conv, D, DepthToSpace, Operator, Pointwise, SpaceToDepth, Subsample
 from .proof.proofs import prove
@@ -34,9 +37,12 @@ from .reference.convolution import (
     destride_weights,
     space_to_depth,
 )
-from .layer.transposed import ConvTranspose, TransposedEquivalence
+from .algebra.conv_transpose import ConvTranspose
+from .layer.transposed import TransposedEquivalence
 from .decoder import destride_decoder
-from .core.verify import VerifyReport, verify_adjoint, verify_subsampling, verify_taps
+from .core.tap_comparison import VerifyReport
+from .algebra.operator_checks import verify_adjoint, verify_subsampling
+from .core.verify import verify_taps
 
 __version__ = "0.1.0"
 

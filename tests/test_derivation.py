@@ -11,7 +11,8 @@ import pytest
 import sympy as sp
 
 from symstride import Conv, destride
-from symstride.proof.derivation import Derivation, Grid, Step
+from symstride.proof.derivation import Derivation
+from symstride.proof.step import Grid, Step
 from symstride.algebra.lines import add, mul
 from symstride.render.printing import Iverson, Written, latex, text
 from symstride.proof.rules import Bijection, IndexSet, Partition, SameSet, SideCondition, reindex_bounds, rule

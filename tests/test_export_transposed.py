@@ -10,7 +10,7 @@ import pytest
 from symstride import destride, export
 from symstride.cli import main
 from symstride.reference.convolution import conv, destride_transposed_weights
-from symstride.layer.transposed import ConvTranspose
+from symstride.algebra.conv_transpose import ConvTranspose
 from tests.transposed_cases import TOL, torch_conv_transpose
 from tests.transposed_cases import single_thread_torch  # noqa: F401 (autouse fixture)
 

@@ -16,7 +16,8 @@ import pytest
 
 from symstride import Conv, destride
 from symstride.cli import main
-from symstride.layer.filterbank import ChannelOrders, FilterBank
+from symstride.layer.channel_orders import ChannelOrders
+from symstride.layer.filterbank import FilterBank
 from symstride.render.pdf import LatexError, compile_pdf, first_error
 from symstride.render.templates import TemplateError, escape, render_template
 from symstride.proof.subsampling import subsampling_derivation

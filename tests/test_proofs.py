@@ -11,7 +11,8 @@ import sympy as sp
 
 from symstride import Conv, destride
 from symstride.cli import main
-from symstride.proof.derivation import Derivation, Grid, Step
+from symstride.proof.derivation import Derivation
+from symstride.proof.step import Grid, Step
 from symstride.algebra.lines import add
 from symstride.render.pdf import compile_pdf
 from symstride.render.printing import Iverson
@@ -20,7 +21,7 @@ from symstride.proof.rules import RULES, IndexSet, SameSet
 from symstride.proof.signals import nested_sum
 from symstride.proof.subsampling import subsampling_derivation
 from symstride.algebra.expansion import Definition
-from symstride.layer.transposed import ConvTranspose
+from symstride.algebra.conv_transpose import ConvTranspose
 
 I = {"integer": True, "nonnegative": True}
 m, j, r, n, t = (sp.Symbol(s, **I) for s in "m j r n t".split())

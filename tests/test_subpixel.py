@@ -15,7 +15,7 @@ from symstride.cli import main
 from symstride.render.pdf import compile_pdf
 from symstride.proof.proofs import prove
 from symstride.proof.subpixel import PROOF_GRID, subpixel_derivation
-from symstride.layer.transposed import ConvTranspose
+from symstride.algebra.conv_transpose import ConvTranspose
 from tests.test_latex import golden
 
 RULE_ORDER = ["definition", "gather", "output-phase-split", "phase-taps", "reindex", "reindex", "structural-zeros",

@@ -25,7 +25,7 @@ import sympy as sp
 from ..core.errors import SymstrideError
 from ..render.printing import Iverson
 
-__all__ = ["EvaluationError", "integer_values", "truth_values"]
+__all__ = ["EvaluationError", "integer_values", "truth_values", "truth", "exact_value"]
 
 
 class EvaluationError(SymstrideError):
@@ -116,7 +116,7 @@ _RELATIONS = {
 }
 
 
-def _value(expr: Any, cols: Mapping[sp.Symbol, np.ndarray], n: int) -> _Frac:
+def exact_value(expr: Any, cols: Mapping[sp.Symbol, np.ndarray], n: int) -> _Frac:
     """Exact value of an integer/rational expression on every row."""
     if isinstance(expr, (int, np.integer)):
         expr = sp.Integer(int(expr))
@@ -127,32 +127,32 @@ def _value(expr: Any, cols: Mapping[sp.Symbol, np.ndarray], n: int) -> _Frac:
             raise EvaluationError(f"no value for the symbol {expr} (not a parameter, output index or summation index)")
         return _Frac(cols[expr])
     if isinstance(expr, sp.UnevaluatedExpr):
-        return _value(expr.args[0], cols, n)
+        return exact_value(expr.args[0], cols, n)
     if isinstance(expr, sp.Add):
-        acc = _value(expr.args[0], cols, n)
+        acc = exact_value(expr.args[0], cols, n)
         for arg in expr.args[1:]:
-            acc = _add(acc, _value(arg, cols, n))
+            acc = _add(acc, exact_value(arg, cols, n))
         return acc
     if isinstance(expr, sp.Mul):
-        acc = _value(expr.args[0], cols, n)
+        acc = exact_value(expr.args[0], cols, n)
         for arg in expr.args[1:]:
-            acc = _mul(acc, _value(arg, cols, n))
+            acc = _mul(acc, exact_value(arg, cols, n))
         return acc
     if isinstance(expr, sp.Pow):
         base, exp = expr.args
         if not exp.is_Integer:
             raise EvaluationError(f"only integer powers can be evaluated, got {expr}")
-        b = _value(base, cols, n)
+        b = exact_value(base, cols, n)
         e = int(exp)
         out = _Frac(b.num ** abs(e), None if b.den is None else b.den ** abs(e))
         return _inv(out, expr) if e < 0 else out
     if isinstance(expr, sp.floor):
-        return _Frac(_floor(_value(expr.args[0], cols, n)))
+        return _Frac(_floor(exact_value(expr.args[0], cols, n)))
     if isinstance(expr, sp.ceiling):
-        a = _value(expr.args[0], cols, n)
+        a = exact_value(expr.args[0], cols, n)
         return _Frac(a.num if a.den is None else -((-a.num) // a.den))
     if isinstance(expr, sp.Mod):
-        a, q = (_value(arg, cols, n) for arg in expr.args)
+        a, q = (exact_value(arg, cols, n) for arg in expr.args)
         if (q.num == 0).any():
             raise EvaluationError(f"modulus zero in {expr}")
         if a.den is None and q.den is None:
@@ -160,25 +160,25 @@ def _value(expr: Any, cols: Mapping[sp.Symbol, np.ndarray], n: int) -> _Frac:
         quotient = _floor(_mul(a, _inv(q, expr)))
         return _add(a, _mul(_Frac(-quotient), q))
     if isinstance(expr, (sp.Min, sp.Max)):
-        values = [_value(arg, cols, n) for arg in expr.args]
+        values = [exact_value(arg, cols, n) for arg in expr.args]
         acc = values[0]
         for v in values[1:]:
             take = _cmp(v, acc) < 0 if isinstance(expr, sp.Min) else _cmp(v, acc) > 0
             acc = _Frac(np.where(take, v.num, acc.num), None if v.den is None and acc.den is None else np.where(take, v.dens, acc.dens))
         return acc
     if isinstance(expr, Iverson):
-        return _Frac(_truth(expr.args[0], cols, n).astype(np.int64))
+        return _Frac(truth(expr.args[0], cols, n).astype(np.int64))
     if isinstance(expr, sp.Abs):
-        a = _value(expr.args[0], cols, n)
+        a = exact_value(expr.args[0], cols, n)
         return _Frac(np.abs(a.num), a.den)
     if isinstance(expr, sp.Piecewise):
         num = np.zeros(n, dtype=np.int64)
         den = np.ones(n, dtype=np.int64)
         done = np.zeros(n, dtype=bool)
         for piece, cond in expr.args:
-            take = _truth(cond, cols, n) & ~done
+            take = truth(cond, cols, n) & ~done
             if take.any():
-                v = _value(piece, cols, n)
+                v = exact_value(piece, cols, n)
                 num, den = np.where(take, v.num, num), np.where(take, v.dens, den)
             done |= take
         if not done.all():
@@ -187,30 +187,30 @@ def _value(expr: Any, cols: Mapping[sp.Symbol, np.ndarray], n: int) -> _Frac:
     raise EvaluationError(f"cannot evaluate {expr} ({type(expr).__name__}) as an integer index expression")
 
 
-def _truth(cond: Any, cols: Mapping[sp.Symbol, np.ndarray], n: int) -> np.ndarray:
+def truth(cond: Any, cols: Mapping[sp.Symbol, np.ndarray], n: int) -> np.ndarray:
     """Exact truth value of a condition on every row."""
     if cond is sp.true or cond is True:
         return np.ones(n, dtype=bool)
     if cond is sp.false or cond is False:
         return np.zeros(n, dtype=bool)
     if type(cond) in _RELATIONS:
-        return _RELATIONS[type(cond)](_cmp(_value(cond.lhs, cols, n), _value(cond.rhs, cols, n)))
+        return _RELATIONS[type(cond)](_cmp(exact_value(cond.lhs, cols, n), exact_value(cond.rhs, cols, n)))
     if isinstance(cond, sp.And):
         out = np.ones(n, dtype=bool)
         for arg in cond.args:
-            out &= _truth(arg, cols, n)
+            out &= truth(arg, cols, n)
         return out
     if isinstance(cond, sp.Or):
         out = np.zeros(n, dtype=bool)
         for arg in cond.args:
-            out |= _truth(arg, cols, n)
+            out |= truth(arg, cols, n)
         return out
     if isinstance(cond, sp.Not):
-        return ~_truth(cond.args[0], cols, n)
+        return ~truth(cond.args[0], cols, n)
     if isinstance(cond, sp.Xor):
         out = np.zeros(n, dtype=bool)
         for arg in cond.args:
-            out ^= _truth(arg, cols, n)
+            out ^= truth(arg, cols, n)
         return out
     raise EvaluationError(f"cannot evaluate the condition {cond} ({type(cond).__name__})")
 
@@ -221,9 +221,9 @@ def integer_values(expr: Any, cols: Mapping[sp.Symbol, np.ndarray], n: int, what
     ``what`` names the expression in that error: a string, or a callable returning one (so that
     messages are only formatted when needed).
     """
-    return _value(sp.sympify(expr), cols, n).integer(what if what is not None else lambda: str(expr))
+    return exact_value(sp.sympify(expr), cols, n).integer(what if what is not None else lambda: str(expr))
 
 
 def truth_values(cond: Any, cols: Mapping[sp.Symbol, np.ndarray], n: int) -> np.ndarray:
     """A condition on every row of ``cols``, exactly."""
-    return _truth(cond, cols, n)
+    return truth(cond, cols, n)

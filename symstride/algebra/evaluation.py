@@ -14,10 +14,10 @@ import numpy as np
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from .arith import EvaluationError, _truth, _value, integer_values
+from .arith import EvaluationError, truth, exact_value, integer_values
 from .expansion import Definition, Term, expand, unfold
-from .frames import Frame, _ragged
-from .polynomials import Table, _Block, _polynomial_ids
+from .frames import Frame, ragged
+from .polynomials import Table, PolynomialBlock, polynomial_ids
 
 __all__ = ["evaluate", "evaluate_terms"]
 
@@ -28,13 +28,13 @@ def _apply_ready(conditions: list, cols: dict, n: int) -> tuple[list, np.ndarray
     mask = np.ones(n, dtype=bool)
     for c in conditions:
         if all(s in cols for s in c.free_symbols if isinstance(s, sp.Symbol)):
-            mask &= _truth(c, cols, n)
+            mask &= truth(c, cols, n)
         else:
             pending.append(c)
     return pending, mask
 
 
-def _evaluate_term(term: Term, frame: Frame, definitions: Mapping[str, Definition]) -> _Block:
+def _evaluate_term(term: Term, frame: Frame, definitions: Mapping[str, Definition]) -> PolynomialBlock:
     cols = dict(frame.columns)
     n = frame.size
     out = np.arange(n, dtype=np.int64)
@@ -46,21 +46,21 @@ def _evaluate_term(term: Term, frame: Frame, definitions: Mapping[str, Definitio
             out, n = out[mask], int(mask.sum())
         lo_v = integer_values(lo, cols, n, lambda: f"the lower bound {lo} of {var}")
         hi_v = integer_values(hi, cols, n, lambda: f"the upper bound {hi} of {var}")
-        cols, parent, n = _ragged(cols, n, var, lo_v, hi_v)
+        cols, parent, n = ragged(cols, n, var, lo_v, hi_v)
         out = out[parent]
     if pending:
         mask = np.ones(n, dtype=bool)
         for c in pending:
-            mask &= _truth(c, cols, n)
+            mask &= truth(c, cols, n)
         cols = {k: v[mask] for k, v in cols.items()}
         out, n = out[mask], int(mask.sum())
     for cond, message in term.assertions:
-        ok = _truth(cond, cols, n)
+        ok = truth(cond, cols, n)
         if not ok.all():
             bad = int(np.argmin(ok))
             where = frame.describe_row(int(out[bad]))
             raise EvaluationError(f"{message} (at {where}; {_bound_values(term, cols, bad)})")
-    coeff = _value(term.coeff, cols, n).reduced()
+    coeff = exact_value(term.coeff, cols, n).reduced()
     atoms = []
     inner = {}
     for slot, atom in enumerate(term.atoms):
@@ -68,11 +68,11 @@ def _evaluate_term(term: Term, frame: Frame, definitions: Mapping[str, Definitio
             (arg,) = atom.args
             table = evaluate(arg, Frame(dict(cols), np.arange(n, dtype=np.int64), tuple(cols), ()), definitions)
             inner[slot] = (atom.func.__name__, table)
-            atoms.append((f"{atom.func.__name__}(·)", _polynomial_ids(table, n)[:, None]))
+            atoms.append((f"{atom.func.__name__}(·)", polynomial_ids(table, n)[:, None]))
             continue
         index = [integer_values(i, cols, n, lambda i=i, atom=atom: f"the index {i} of {atom}") for i in atom.indices]
         atoms.append((atom.base.label.name, np.stack(index, axis=1) if index else np.zeros((n, 0), dtype=np.int64)))
-    return _Block(out, coeff.num, coeff.dens, atoms, inner)
+    return PolynomialBlock(out, coeff.num, coeff.dens, atoms, inner)
 
 
 def _bound_values(term: Term, cols: dict, row: int) -> str:

@@ -1,6 +1,6 @@
 """Operator expressions: products of operators, and filter banks claimed entry by entry.
 
-``a * b`` of two operators is a :class:`Compose` (applied right to left); :class:`Bank` is a
+``a * b`` of two operators is a :class:`~symstride.algebra.operators.Compose` (applied right to left); :class:`Bank` is a
 convolution whose bank a user writes out — the usual right-hand side of a claimed identity.
 The helpers read an expression's structure (its operators, spatial axes, input channels)
 before :mod:`symstride.algebra.identities` decides it.
@@ -15,36 +15,9 @@ from typing import Any, Sequence
 import numpy as np
 import sympy as sp
 
-from .operators import Conv, DepthToSpace, Operator, SpaceToDepth
+from .operators import Compose, Conv, DepthToSpace, Operator, SpaceToDepth
 
-__all__ = ["Compose", "Bank", "operator_chain", "spatial_axes", "input_channels"]
-
-
-class Compose(Operator):
-    """``ops[0] * ops[1] * …``: ``ops[-1]`` is applied first."""
-
-    def __init__(self, *ops: Operator) -> None:
-        if len(ops) < 2 or not all(isinstance(op, Operator) for op in ops):
-            raise TypeError("Compose needs at least two symstride operators")
-        self.ops = tuple(ops)
-
-    @classmethod
-    def of(cls, a: Operator, b: Operator) -> "Compose":
-        left = a.ops if isinstance(a, Compose) else (a,)
-        right = b.ops if isinstance(b, Compose) else (b,)
-        return cls(*left, *right)
-
-    def __repr__(self) -> str:
-        return " * ".join(repr(op) for op in self.ops)
-
-    def _latex(self, printer: Any) -> str:
-        return r" \circ ".join(printer._print(op) for op in self.ops)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Compose) and self.ops == other.ops
-
-    def __hash__(self) -> int:
-        return hash((Compose, self.ops))
+__all__ = ["Bank", "operator_chain", "spatial_axes", "input_channels"]
 
 
 def _bank_entry(entry: Any, position: int) -> sp.Expr:

@@ -1,7 +1,7 @@
 """Frames: the rows an evaluation runs on, one per parameter instance and output index.
 
 A :class:`Frame` is a grid of parameter values filtered by constraints and expanded over the
-output domain; :func:`_ragged` is the ragged expansion of one index whose bounds may depend on
+output domain; :func:`ragged` is the ragged expansion of one index whose bounds may depend on
 the columns already there (shared with the summation limits of :mod:`symstride.algebra.evaluation`).
 """
 
@@ -14,15 +14,15 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import sympy as sp
 
-from .arith import EvaluationError, _truth, integer_values
+from .arith import EvaluationError, truth, integer_values
 
-__all__ = ["Frame", "MAX_ROWS"]
+__all__ = ["Frame", "MAX_ROWS", "ragged"]
 
 #: The largest number of (instance, output, summation index) rows one evaluation may create.
 MAX_ROWS = 30_000_000
 
 
-def _ragged(cols: dict, n: int, var: sp.Symbol, lo: np.ndarray, hi: np.ndarray) -> tuple[dict, np.ndarray, int]:
+def ragged(cols: dict, n: int, var: sp.Symbol, lo: np.ndarray, hi: np.ndarray) -> tuple[dict, np.ndarray, int]:
     counts = np.clip(hi - lo + 1, 0, None)
     total = int(counts.sum())
     if total > MAX_ROWS:
@@ -74,14 +74,14 @@ class Frame:
         cols = {p: table[:, i].copy() for i, p in enumerate(params)}
         keep = np.ones(n, dtype=bool)
         for c in constraints:
-            keep &= _truth(sp.sympify(c), cols, n)
+            keep &= truth(sp.sympify(c), cols, n)
         cols = {k: v[keep] for k, v in cols.items()}
         n = int(keep.sum())
         instance = np.arange(n, dtype=np.int64)
         cols = dict(cols)
         for var, lo, hi in domain:
             lo_v, hi_v = integer_values(lo, cols, n), integer_values(hi, cols, n)
-            cols, parent, n = _ragged(cols, n, var, lo_v, hi_v)
+            cols, parent, n = ragged(cols, n, var, lo_v, hi_v)
             instance = instance[parent]
         return cls(cols, instance, params, tuple(v for v, _, _ in domain))
 

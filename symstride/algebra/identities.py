@@ -34,14 +34,15 @@ import numpy as np
 import sympy as sp
 
 from .arith import integer_values
-from .expressions import Bank, Compose, input_channels, operator_chain, spatial_axes
+from .expressions import Bank, input_channels, operator_chain, spatial_axes
+from .operators import Compose
 from .index_forms import INDEX_FORMS, INT, Builder, Signal
 from .numeric_forms import apply_numeric
 from .operators import Operator
 from ..core.params import per_axis
 from .expansion import Definition
 from .arith import EvaluationError
-from .frames import Frame, _ragged
+from .frames import Frame, ragged
 from .polynomials import compare
 from .evaluation import evaluate
 from .random_evaluation import numeric, random_values
@@ -227,7 +228,7 @@ def _frame_of(N: tuple, sizes: list, domain: list) -> Frame:
     n = len(sizes)
     instance = np.arange(n, dtype=np.int64)
     for var, lo, hi in domain:
-        cols, parent, n = _ragged(cols, n, var, integer_values(lo, cols, n), integer_values(hi, cols, n))
+        cols, parent, n = ragged(cols, n, var, integer_values(lo, cols, n), integer_values(hi, cols, n))
         instance = instance[parent]
     return Frame(cols, instance, tuple(N), tuple(v for v, _, _ in domain))
 

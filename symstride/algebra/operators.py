@@ -29,7 +29,7 @@ import sympy as sp
 from ..core.indexing import check_layout, channel_index, input_size, output_shape, phase_index
 from ..core.params import ConvSpec, as_int, per_axis
 
-__all__ = ["Operator", "Layer", "Conv", "Subsample", "D", "SpaceToDepth", "DepthToSpace", "Pointwise", "MAX_MATRIX_ENTRIES"]
+__all__ = ["Operator", "Compose", "Layer", "Conv", "Subsample", "D", "SpaceToDepth", "DepthToSpace", "Pointwise", "MAX_MATRIX_ENTRIES"]
 
 #: Explicit SymPy matrices are for small concrete sizes; larger ones are refused.
 MAX_MATRIX_ENTRIES = 250_000
@@ -54,17 +54,42 @@ class Operator:
     """
 
     def __mul__(self, other: object) -> "Operator":
-        from .identities import Compose
-
         if not isinstance(other, Operator):
             return NotImplemented
         return Compose.of(self, other)
 
 
+class Compose(Operator):
+    """``ops[0] * ops[1] * …``: ``ops[-1]`` is applied first."""
+
+    def __init__(self, *ops: Operator) -> None:
+        if len(ops) < 2 or not all(isinstance(op, Operator) for op in ops):
+            raise TypeError("Compose needs at least two symstride operators")
+        self.ops = tuple(ops)
+
+    @classmethod
+    def of(cls, a: Operator, b: Operator) -> "Compose":
+        left = a.ops if isinstance(a, Compose) else (a,)
+        right = b.ops if isinstance(b, Compose) else (b,)
+        return cls(*left, *right)
+
+    def __repr__(self) -> str:
+        return " * ".join(repr(op) for op in self.ops)
+
+    def _latex(self, printer: Any) -> str:
+        return r" \circ ".join(printer._print(op) for op in self.ops)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Compose) and self.ops == other.ops
+
+    def __hash__(self) -> int:
+        return hash((Compose, self.ops))
+
+
 class Layer(Operator):
     """What every layer with symbolic weights shares: its validated ``spec`` and weight symbols.
 
-    Subclasses (:class:`Conv`, :class:`~symstride.layer.transposed.ConvTranspose`) set ``spec`` and
+    Subclasses (:class:`Conv`, :class:`~symstride.algebra.conv_transpose.ConvTranspose`) set ``spec`` and
     ``name`` through :meth:`_set`.  Weight symbols follow the spec's PyTorch weight shape:
     ``name[a, b, *tap]`` with ``(a, b)`` its first two axes, or ``name[*tap]`` when both are 1.
     """

@@ -17,11 +17,11 @@ import sympy as sp
 from .arith import EvaluationError
 from .frames import Frame
 
-__all__ = ["Table", "Difference", "compare", "MAX_DEGREE"]
+__all__ = ["Table", "Difference", "compare", "MAX_DEGREE", "PolynomialBlock", "polynomial_ids"]
 
 
 @dataclass
-class _Block:
+class PolynomialBlock:
     """The rows of one term: output row, coefficient, and each atom's base and indices."""
 
     out: np.ndarray
@@ -35,7 +35,7 @@ class _Block:
 class Table:
     """A line evaluated on a frame: per output row, a polynomial in the primitive atoms."""
 
-    blocks: list[_Block]
+    blocks: list[PolynomialBlock]
     rows: int
     terms: int = field(init=False)
 
@@ -198,7 +198,7 @@ _POLY_IDS: dict[bytes, int] = {}
 _POLYS: list[np.ndarray] = []
 
 
-def _polynomial_ids(table: Table, n: int) -> np.ndarray:
+def polynomial_ids(table: Table, n: int) -> np.ndarray:
     """One id per row: rows get the same id exactly when they hold the same polynomial.
 
     The polynomial of each row is written canonically — monomials as sorted global atom ids

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..decoder import MASK_POLICIES, DecoderEquivalent, destride_decoder, forward, random_parameters
 from ..core.indexing import LAYOUTS
-from ..layer.report import json_text
+from ..render.json_text import json_text
 from ._args import seed_arg, write_output
 
 __all__ = ["FORMATS", "add_parser", "run"]

@@ -216,7 +216,7 @@ def weight_gather_index(
 
     ``W'`` has shape ``(C_out, C_in/groups · P, *k')``.  Within a group the local channels are
     ordered as ``layout`` orders the global ones; with ``layout="tf"`` that is only a grouped
-    convolution when ``groups == 1`` (see :func:`symstride.layer.equivalence.destride`).  ``taps``
+    convolution when ``groups == 1`` (see :func:`symstride.layer.destride.destride`).  ``taps``
     defaults to :func:`tap_map`; passing another map builds the bank that map claims.
     """
     check_layout(layout)

@@ -1,9 +1,9 @@
 """The shared machinery of the exact single-layer checks: per-tap reads and their comparison.
 
 Each layer is described by what every tap ``m`` reads at every output position, one
-``(position, live)`` pair per axis (:func:`_strided_reads`, :func:`_transposed_reads`);
-:func:`_compare` decides whether a claimed map reads the same samples tap by tap, and
-:func:`_verify_bank` does so for a claimed phase filter bank.  The verdict is a
+``(position, live)`` pair per axis (:func:`strided_reads`, :func:`transposed_reads`);
+:func:`compare_reads` decides whether a claimed map reads the same samples tap by tap, and
+:func:`verify_bank` does so for a claimed phase filter bank.  The verdict is a
 :class:`VerifyReport`, naming the first :class:`Mismatch`.  Used by :mod:`symstride.core.verify`
 (strided layers) and :mod:`symstride.core.transposed_checks` (transposed layers and adjoints).
 """
@@ -19,7 +19,7 @@ import numpy as np
 from .indexing import Tap, channel_decode, phase_count
 from .params import ConvSpec, ConvTransposeSpec
 
-__all__ = ["Mismatch", "VerifyReport"]
+__all__ = ["Mismatch", "VerifyReport", "axis_reads", "check_channels", "compare_reads", "index_text", "shape_text", "strided_reads", "transposed_reads", "verify_bank"]
 
 
 @dataclass(frozen=True)
@@ -59,17 +59,17 @@ class VerifyReport:
         lines = [f"{self.identity}: {verdict}"]
         if self.method == "matrix":
             lines.append(
-                f"  input size {_shape(self.size)} → output {_shape(self.output_shape)}; "
+                f"  input size {shape_text(self.size)} → output {shape_text(self.output_shape)}; "
                 f"{self.terms_checked} entries of the SymPy matrices compared exactly"
             )
         elif self.taps_checked:
             lines.append(
-                f"  input size {_shape(self.size)} → output {_shape(self.output_shape)}; "
+                f"  input size {shape_text(self.size)} → output {shape_text(self.output_shape)}; "
                 f"{self.taps_checked} taps at each of {prod(self.output_shape)} output positions "
                 f"({self.terms_checked} tap reads), decided by integer arithmetic"
             )
         else:
-            lines.append(f"  input size {_shape(self.size)} → output {_shape(self.output_shape)}; decided before comparing taps")
+            lines.append(f"  input size {shape_text(self.size)} → output {shape_text(self.output_shape)}; decided before comparing taps")
         lines += [f"  {note}" for note in self.notes]
         if self.mismatch is not None:
             lines.append(f"  first difference: {self.mismatch}")
@@ -78,15 +78,15 @@ class VerifyReport:
     __repr__ = __str__
 
 
-def _shape(values: Sequence[int]) -> str:
+def shape_text(values: Sequence[int]) -> str:
     return "×".join(map(str, values))
 
 
-def _fmt(index: Iterable[int]) -> str:
+def index_text(index: Iterable[int]) -> str:
     return ", ".join(map(str, index))
 
 
-def _check_channels(channels: int, g: int, n_phases: int, layout: str) -> Mismatch | None:
+def check_channels(channels: int, g: int, n_phases: int, layout: str) -> Mismatch | None:
     """Each equivalent group must hold exactly its original group's ``channels``, in every phase.
 
     For Theorem 2 these are the input channels the equivalent layer reads; for a transposed
@@ -108,7 +108,7 @@ def _check_channels(channels: int, g: int, n_phases: int, layout: str) -> Mismat
     return None
 
 
-def _axis_reads(start: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+def axis_reads(start: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Input positions read along one axis and whether they are real samples (not padding)."""
     live = (start >= 0) & (start < n)
     return start, live
@@ -125,10 +125,10 @@ def _grid(arrays: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def _term(weight: str, x_pos: Sequence[int]) -> str:
-    return f"{weight}·x[0, 0, {_fmt(x_pos)}]"
+    return f"{weight}·x[0, 0, {index_text(x_pos)}]"
 
 
-def _compare(
+def compare_reads(
     identity: str,
     size: tuple[int, ...],
     n_out: tuple[int, ...],
@@ -189,8 +189,8 @@ def _compare(
                 first = (bad, m)
     notes = (
         *notes,
-        f"positions: {_shape(classes)} classes of identical boundary signature per axis "
-        f"(of {_shape(n_out)}), one representative each",
+        f"positions: {shape_text(classes)} classes of identical boundary signature per axis "
+        f"(of {shape_text(n_out)}), one representative each",
     )
     if first is None:
         return VerifyReport(identity, True, size, n_out, n_taps, n_taps * prod(n_out), None, notes)
@@ -203,7 +203,7 @@ def _compare(
     for axes in claimed.get(m, []):
         if all(bool(lv[i]) for (_, lv), i in zip(axes, out)):
             got.append(tuple(int(pos[i]) for (pos, _), i in zip(axes, out)))
-    weight = f"w[0, 0, {_fmt(m)}]"
+    weight = f"w[0, 0, {index_text(m)}]"
     strided = _term(weight, ref_pos) if ref_pos is not None else absent[0]
     if not claimed.get(m):
         equivalent = "no term with it (the tap is missing from the map)"
@@ -212,32 +212,32 @@ def _compare(
     else:
         equivalent = " + ".join(_term(weight, g) for g in got)
     reason = (
-        f"tap [{_fmt(m)}] at output y[0, 0, {_fmt(out)}]: {describe_claim[0]} has {strided}, "
+        f"tap [{index_text(m)}] at output y[0, 0, {index_text(out)}]: {describe_claim[0]} has {strided}, "
         f"{describe_claim[1]} has {equivalent}"
     )
     mismatch = Mismatch(reason, output=(0, 0, *out), tap=m, strided=strided, equivalent=equivalent)
     return VerifyReport(identity, False, size, n_out, n_taps, n_taps * prod(n_out), mismatch, notes)
 
 
-def _strided_reads(spec: ConvSpec, size: tuple[int, ...], n_out: tuple[int, ...]) -> dict:
+def strided_reads(spec: ConvSpec, size: tuple[int, ...], n_out: tuple[int, ...]) -> dict:
     """Reference side: tap ``m`` at output ``i`` reads ``x[s·i + δ·m − p_left]`` on every axis."""
     reads = {}
     for m in np.ndindex(*spec.kernel):
         axes = []
         for mm, s, d, (pl, _), n, no in zip(m, spec.stride, spec.dilation, spec.padding, size, n_out):
-            axes.append(_axis_reads(s * np.arange(no) + d * mm - pl, n))
+            axes.append(axis_reads(s * np.arange(no) + d * mm - pl, n))
         reads[tuple(int(v) for v in m)] = axes
     return reads
 
 
-def _transposed_reads(spec: ConvTransposeSpec, size: tuple[int, ...], n_out: tuple[int, ...]) -> dict:
+def transposed_reads(spec: ConvTransposeSpec, size: tuple[int, ...], n_out: tuple[int, ...]) -> dict:
     """Reference side: tap ``m`` at output ``t`` reads ``x[n]`` where ``s·n + δ·m = t + p_left``, if any."""
     reads = {}
     for m in np.ndindex(*spec.kernel):
         axes = []
         for mm, s, d, (pl, _), n, no in zip(m, spec.stride, spec.dilation, spec.padding, size, n_out):
             reach = np.arange(no) + pl - d * mm
-            pos, live = _axis_reads(reach // s, n)
+            pos, live = axis_reads(reach // s, n)
             axes.append((pos, live & (reach % s == 0)))
         reads[tuple(int(v) for v in m)] = axes
     return reads
@@ -259,15 +259,15 @@ def _claimed_taps(spec: Any, taps: Sequence[Tap], kq: Sequence[int]) -> list[tup
             raise ValueError(f"tap {list(m)} is outside the kernel {spec.kernel}")
         for name, vec, bound in (("phase", r, spec.stride), ("offset", j, kq)):
             if not all(0 <= v < b for v, b in zip(vec, bound)):
-                return Mismatch(f"tap [{_fmt(m)}]: {name} {list(vec)} is outside [0, {_shape(bound)})", tap=m)
+                return Mismatch(f"tap [{index_text(m)}]: {name} {list(vec)} is outside [0, {shape_text(bound)})", tap=m)
         if (r, j) in slots:
-            return Mismatch(f"tap [{_fmt(m)}]: phase {list(r)} offset {list(j)} already holds tap [{_fmt(slots[r, j])}]", tap=m)
+            return Mismatch(f"tap [{index_text(m)}]: phase {list(r)} offset {list(j)} already holds tap [{index_text(slots[r, j])}]", tap=m)
         slots[r, j] = m
         entries.append((m, r, j))
     return entries
 
 
-def _verify_bank(
+def verify_bank(
     identity: str, spec: Any, taps: Sequence[Tap], size: tuple[int, ...], n_out: tuple[int, ...],
     kq: tuple[int, ...], layout: str, axes_of: Any, *, reference: Any, channels: tuple[int, str], describe: tuple[str, str],
     absent: tuple[str, str] | None = None,
@@ -287,9 +287,9 @@ def _verify_bank(
     for m, r, j in entries:
         claimed.setdefault(m, []).append(axes_of(r, j))
     count, role = channels
-    channel_problem = _check_channels(count, spec.groups, phase_count(spec), layout)
+    channel_problem = check_channels(count, spec.groups, phase_count(spec), layout)
     if channel_problem is not None:
         return VerifyReport(identity, False, size, n_out, 0, 0, channel_problem)
     notes = (f"channels: {count}·{phase_count(spec)} equivalent {role} decode uniquely; groups={spec.groups} preserved",)
     extra = {} if absent is None else {"absent": absent}
-    return _compare(identity, size, n_out, spec.kernel, reference(), claimed, describe, notes, **extra)
+    return compare_reads(identity, size, n_out, spec.kernel, reference(), claimed, describe, notes, **extra)

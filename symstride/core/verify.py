@@ -17,9 +17,9 @@ No floating point and no polynomial expansion is involved, so layers with hundre
 and 224×224 inputs are decided exactly in milliseconds.  A failed check names the first
 differing output entry (row-major) and the tap responsible.
 
-This module holds the checks of strided layers (Theorems 1 and 2); the transposed-layer and
-adjoint checks live in :mod:`symstride.core.transposed_checks` and the shared comparison machinery in
-:mod:`symstride.core.tap_comparison`, all re-exported here.
+This module holds the tap checks of strided layers (Theorem 2) and of transposed layers (the
+sub-pixel theorem); the shared comparison machinery is :mod:`symstride.core.tap_comparison`, and
+the checks that need operators (Theorem 1, the adjoint) are :mod:`symstride.algebra.operator_checks`.
 
 >>> from symstride.core.params import ConvSpec
 >>> from symstride.core.indexing import Tap, tap_map
@@ -37,22 +37,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .indexing import Tap, check_layout, equivalent_kernel, input_size, output_shape, phase_count
-from .params import ConvSpec
-from .tap_comparison import (  # _check_channels and _transposed_reads are re-exported for symstride.decoder
-    Mismatch,
-    VerifyReport,
-    _axis_reads,
-    _check_channels,
-    _compare,
-    _shape,
-    _strided_reads,
-    _transposed_reads,
-    _verify_bank,
-)
-from .transposed_checks import ADJOINT_MATRIX_ENTRIES, verify_adjoint, verify_transposed_taps
+from .indexing import Tap, check_layout, equivalent_kernel, input_size, output_shape, phase_count, transposed_output_shape
+from .params import ConvSpec, ConvTransposeSpec
+from .tap_comparison import VerifyReport, axis_reads, shape_text, strided_reads, transposed_reads, verify_bank
 
-__all__ = ["Mismatch", "VerifyReport", "verify_taps", "verify_subsampling", "verify_transposed_taps", "verify_adjoint"]
+__all__ = ["verify_taps", "verify_transposed_taps", "TRANSPOSED_ABSENT"]
 
 
 def verify_taps(
@@ -75,57 +64,71 @@ def verify_taps(
     size = input_size(spec, size)
     n_out = output_shape(spec, size)
     kq = tuple(kernel) if kernel is not None else equivalent_kernel(spec)
-    identity = f"Theorem 2 (stride {_shape(spec.stride)} as {phase_count(spec)} phases, layout {layout})"
+    identity = f"Theorem 2 (stride {shape_text(spec.stride)} as {phase_count(spec)} phases, layout {layout})"
 
     def axes_of(r: tuple[int, ...], j: tuple[int, ...]) -> list:
         axes = []
         for jj, rr, s, (pl, _), n, no, k in zip(j, r, spec.stride, spec.padding, size, n_out, kq):
             coarse = np.arange(no) + jj
             padded = s * coarse + rr  # index into the padded, trimmed/extended input
-            pos, live = _axis_reads(padded - pl, n)
+            pos, live = axis_reads(padded - pl, n)
             axes.append((pos, live & (padded < s * (no + k - 1))))
         return axes
 
-    return _verify_bank(
+    return verify_bank(
         identity, spec, taps, size, n_out, kq, layout, axes_of,
-        reference=lambda: _strided_reads(spec, size, n_out), channels=(spec.in_channels, "inputs"),
+        reference=lambda: strided_reads(spec, size, n_out), channels=(spec.in_channels, "inputs"),
         describe=("the strided layer", "the equivalent layer"),
     )
 
 
-def verify_subsampling(spec: ConvSpec, size: Any, *, factor: Any = None, offset: Any = 0) -> VerifyReport:
-    """Decide Theorem 1 exactly: ``Conv_s(w) = D_s ∘ Conv_1(w)`` on inputs of ``size``.
+#: What "no term" means for a transposed layer and for its sub-pixel equivalent.
+TRANSPOSED_ABSENT = (
+    "nothing (no input sample lands there with this tap)",
+    "nothing (wrong phase, or it reads the zero padding)",
+)
 
-    ``factor``/``offset`` describe the subsampling operator being claimed (default: the
-    stride, offset 0); a wrong factor or offset is rejected with the first differing output.
+
+def verify_transposed_taps(
+    spec: ConvTransposeSpec,
+    taps: Sequence[Tap],
+    size: Any,
+    *,
+    kernel: Sequence[int] | None = None,
+    layout: str = "pytorch",
+) -> VerifyReport:
+    """Decide exactly whether a tap map realises the transposed layer as sub-pixel convolution.
+
+    Each entry ``(m, r, j)`` of ``taps`` claims ``W'[chan(o, φ(r)), c, j] = w[c, o, m]``: tap
+    ``m`` feeds output phase ``r`` at offset ``j`` of the unit-stride bank (``kernel`` is its size
+    ``k'``, by default the true one).  The claimed layer is that unit-stride convolution, with the
+    same groups, over the input padded by ``k' − 1 − ⌊p_left/s⌋`` on the left (and trimmed or
+    extended on the right), followed by depth-to-space in ``layout`` order and the crop of
+    :func:`~symstride.core.indexing.transposed_geometry`.  Compared tap by tap with the transposed
+    layer's own reads ``s·n + δ·m = t + p_left``; a tap in the wrong phase or at the wrong offset
+    is named with the first output it gets wrong.
     """
-    from ..algebra.operators import Subsample
-
-    if not isinstance(spec, ConvSpec):
-        raise TypeError(f"verify_subsampling expects a ConvSpec (e.g. Conv(...).spec), got {type(spec).__name__}")
+    check_layout(layout)
     size = input_size(spec, size)
-    n_out = output_shape(spec, size)
-    sub = Subsample(spec.stride if factor is None else factor, offset)
-    if len(sub.factor) == 1 and spec.ndim > 1:
-        sub = Subsample(sub.factor * spec.ndim, sub.offset * spec.ndim)
-    unit = spec.replace(stride=1)
-    n_unit = output_shape(unit, size)
-    identity = f"Theorem 1 (Conv with stride {_shape(spec.stride)} = {sub!r} ∘ unit-stride Conv)"
-    n_sub = sub.output_shape(n_unit)
-    if n_sub != n_out:
-        mismatch = Mismatch(
-            f"{sub!r} of the unit-stride output ({_shape(n_unit)}) has {_shape(n_sub)} samples, "
-            f"the strided layer has {_shape(n_out)}"
-        )
-        return VerifyReport(identity, False, size, n_out, 0, 0, mismatch)
-    claimed = {}
-    for m in np.ndindex(*spec.kernel):
+    n_out = transposed_output_shape(spec, size)
+    kq = tuple(kernel) if kernel is not None else equivalent_kernel(spec)
+    identity = (
+        f"Transposed convolution (stride {shape_text(spec.stride)} as {phase_count(spec)} output phases "
+        f"+ depth-to-space, layout {layout})"
+    )
+
+    def axes_of(r: tuple[int, ...], j: tuple[int, ...]) -> list:
         axes = []
-        for mm, f, o, d, (pl, _), n, no in zip(m, sub.factor, sub.offset, spec.dilation, spec.padding, size, n_out):
-            t = f * np.arange(no) + o  # the unit-stride output kept by D
-            axes.append(_axis_reads(t + d * mm - pl, n))
-        claimed[tuple(int(v) for v in m)] = [axes]
-    return _compare(
-        identity, size, n_out, spec.kernel, _strided_reads(spec, size, n_out), claimed,
-        ("the strided layer", f"{sub!r} ∘ Conv_1"),
+        for jj, rr, s, (pl, _), n, no, k in zip(j, r, spec.stride, spec.padding, size, n_out, kq):
+            start, crop = divmod(pl, s)
+            fine = np.arange(no) + crop  # position after depth-to-space, before the crop
+            prepared = fine // s + jj  # the block's read in the prepared input
+            pos, live = axis_reads(prepared - (k - 1 - start), n)
+            axes.append((pos, live & (fine % s == rr)))
+        return axes
+
+    return verify_bank(
+        identity, spec, taps, size, n_out, kq, layout, axes_of,
+        reference=lambda: transposed_reads(spec, size, n_out), channels=(spec.out_channels, "outputs"),
+        describe=("the transposed layer", "the equivalent layer"), absent=TRANSPOSED_ABSENT,
     )

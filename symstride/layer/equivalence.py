@@ -41,12 +41,15 @@ from ..core.indexing import (
 )
 from ..algebra.operators import Conv
 from ..core.params import MAX_ELEMENTS, MAX_TAPS, ConvSpec
-from ..core.verify import VerifyReport, verify_subsampling, verify_taps
+from ..algebra.operator_checks import verify_subsampling
+from ..core.tap_comparison import VerifyReport
+from ..core.verify import verify_taps
+from .filterbank import FilterBank
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..proof.derivation import Derivation
 
-__all__ = ["PhaseEquivalence", "Equivalence", "destride", "default_size"]
+__all__ = ["PhaseEquivalence", "Equivalence", "default_size"]
 
 
 def _text(expr: sp.Basic) -> str:
@@ -277,7 +280,7 @@ class Equivalence(PhaseEquivalence):
         """
         from ..proof.polyphase import polyphase_derivation
 
-        return polyphase_derivation(self)
+        return polyphase_derivation(self, blocks=[FilterBank(self)])
 
     # -- export and display -----------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
@@ -309,22 +312,3 @@ class Equivalence(PhaseEquivalence):
         from ..render.templates import render_template
 
         return render_template("equivalence_inline.tex", eq=self).strip()
-
-
-def destride(layer: Conv | Any, *, layout: str = "pytorch") -> PhaseEquivalence:
-    """The unit-stride equivalent of a strided layer (Theorem 2), or of a transposed layer.
-
-    For a :class:`~symstride.algebra.operators.Conv`: an :class:`Equivalence`, the layer over the
-    phases of its input.  For a :class:`~symstride.layer.transposed.ConvTranspose`: a
-    :class:`~symstride.layer.transposed.TransposedEquivalence`, a unit-stride layer producing the
-    phases of the output, then depth-to-space.  ``layout`` orders the phase channels:
-    ``"pytorch"`` (``pixel_unshuffle``/``pixel_shuffle``, channel-major ``c·P + φ(r)``) or
-    ``"tf"`` (TensorFlow/ONNX ``SpaceToDepth``/``DepthToSpace``, phase-major ``φ(r)·C + c``).
-    """
-    from .transposed import ConvTranspose, TransposedEquivalence
-
-    if isinstance(layer, ConvTranspose):
-        return TransposedEquivalence(layer, layout)
-    if not isinstance(layer, Conv):
-        raise TypeError(f"destride expects a symstride Conv layer or a ConvTranspose layer, got {type(layer).__name__}")
-    return Equivalence(layer, layout)

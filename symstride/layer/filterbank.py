@@ -18,15 +18,12 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .equivalence import Equivalence
-
-__all__ = ["FilterBank", "PhaseFilter", "MAX_FIGURE_TAPS"]
+__all__ = ["FilterBank", "PhaseFilter", "MAX_FIGURE_TAPS", "filter_bank_text", "tap_label", "vector_text"]
 
 #: Filter banks with more entries than this are summarised, not drawn.
 MAX_FIGURE_TAPS = 400
@@ -151,8 +148,6 @@ class FilterBank:
         return render_template("filter_bank.tex", bank=self, figure=self.figure())
 
     def text_block(self) -> str:
-        from .report import filter_bank_text
-
         pair = f" (output channel {self.o}, input channel {self.c}; every pair has the same pattern)" if self.eq.layer.channel_indexed else ""
         body = filter_bank_text(self.eq, self.o, self.c)
         return f"filter bank W'{pair}, {self.zeros} structural zeros:\n" + "\n".join("  " + line for line in body.splitlines())
@@ -171,55 +166,34 @@ def _at(x: float, y: float) -> str:
     return f"({x:g},{y:g})"
 
 
-class ChannelOrders:
-    """The two space-to-depth channel orders side by side, for one layer.
+def vector_text(values) -> str:
+    """``2`` for one axis, ``(2,0)`` for several: how phases, offsets and taps print in text."""
+    values = tuple(values)
+    return str(values[0]) if len(values) == 1 else "(" + ",".join(map(str, values)) + ")"
 
-    PyTorch's ``pixel_unshuffle`` numbers the equivalent channels ``c·P + φ(r)`` (channel-major),
-    TensorFlow/ONNX ``SpaceToDepth`` ``φ(r)·C + c`` (phase-major).  The table lists, for every
-    equivalent channel, the (input channel, phase) it holds under each order; :meth:`check`
-    decides both equivalences exactly.
-    """
 
-    def __init__(self, layer: Any) -> None:
-        from .equivalence import destride
+def tap_label(eq: "Equivalence", tap) -> str:
+    """How a tap of output channel 0, input channel 0 prints, e.g. ``w[2]`` or ``w[0,0,1,2]``."""
+    return str(eq.layer.weight(0, 0, tap)).replace(" ", "")
 
-        self.layer = layer
-        self.pytorch = destride(layer, layout="pytorch")
-        self.tf = destride(layer, layout="tf")
 
-    def rows(self) -> list[tuple[int, tuple[int, tuple[int, ...]], tuple[int, tuple[int, ...]]]]:
-        from ..core.indexing import channel_decode, phase_vector
-
-        spec = self.layer.spec
-        n_phases = self.pytorch.phases
-        out = []
-        for new in range(spec.in_channels * n_phases):
-            pairs = []
-            for layout in ("pytorch", "tf"):
-                c, flat = channel_decode(new, spec.in_channels, n_phases, layout)
-                pairs.append((c, phase_vector(flat, spec.stride)))
-            out.append((new, pairs[0], pairs[1]))
-        return out
-
-    def check(self) -> Any:
-        from ..proof.rules import Outcome
-
-        for eq in (self.pytorch, self.tf):
-            report = eq.verify()
-            if not report.exact:
-                return Outcome(False, f"layout {eq.layout}: {report.mismatch}", "index analysis")
-        return Outcome(True, "both channel orders give an exact equivalence (symstride.core.verify, default input size)", "index analysis")
-
-    def latex_block(self, notation: Any = None) -> str:
-        from ..render.templates import render_template
-
-        return render_template("channel_orders.tex", orders=self, rows=self.rows())
-
-    def text_block(self) -> str:
-        lines = ["equivalent channel   PyTorch c·P + φ(r)   TensorFlow/ONNX φ(r)·C + c"]
-        for new, (c1, r1), (c2, r2) in self.rows():
-            lines.append(f"  {new:<18} c={c1}, r={r1!s:<12} c={c2}, r={r2}")
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.text_block()
+def filter_bank_text(eq: "Equivalence", o: int = 0, c: int = 0) -> str:
+    """The phase filters of one (output, input) channel pair, one block per phase, zeros shown as 0."""
+    lines = []
+    for phase in FilterBank(eq, o, c).phases:
+        labels = np.vectorize(lambda e: tap_label(eq, e) if e is not None else "0", otypes=[object])(phase.entries)
+        width = max(len(s) for s in labels.reshape(-1))
+        head = f"phase r={vector_text(phase.phase)} │ "
+        pad = " " * (len(head) - 2) + "│ "
+        if labels.ndim == 1:
+            lines.append(head + "  ".join(s.ljust(width) for s in labels).rstrip())
+            continue
+        first = True
+        for lead in itertools.product(*map(range, labels.shape[:-2])):
+            for row_i, row in enumerate(labels[lead]):
+                text = "  ".join(s.ljust(width) for s in row).rstrip()
+                if lead and row_i == 0:
+                    text += f"   (leading offsets j = {vector_text(lead)}, …)"
+                lines.append((head if first else pad) + text)
+                first = False
+    return "\n".join(lines)

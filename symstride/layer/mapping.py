@@ -31,7 +31,8 @@ from .equivalence import default_size
 from ..core.indexing import Tap, check_layout, split_tap
 from ..core.indexing import equivalent_kernel as eq_kernel
 from ..core.params import ConvSpec, as_int
-from ..core.verify import VerifyReport, verify_taps
+from ..core.tap_comparison import VerifyReport
+from ..core.verify import verify_taps
 
 __all__ = ["MappingReport", "check_mapping", "load_mapping"]
 
@@ -177,7 +178,7 @@ def _counterexample(spec: ConvSpec, layout: str, taps: list[Tap], size: tuple[in
     """
     import sympy as sp
 
-    from .equivalence import destride
+    from .destride import destride
     from ..algebra.operators import Conv
     from ..proof.polyphase import phase_definitions, polyphase_steps
     from ..proof.signals import LayerSignals

@@ -1,69 +1,31 @@
 """Plain-text reports: what a result object prints in a terminal.
 
+The filter bank's own text is :func:`symstride.layer.filterbank.filter_bank_text`; the decoder's
+is :func:`symstride.decoder.report.decoder_text`.
+
 >>> from symstride import Conv, destride
->>> print(filter_bank_text(destride(Conv(kernel=3, stride=2))))
-phase r=0 │ w[0]  w[2]
-phase r=1 │ w[1]  0
+>>> print(equivalence_text(destride(Conv(kernel=3, stride=2))).splitlines()[0])
+Theorem 2: a strided convolution is a unit-stride convolution over 2 phases
 """
 
 from __future__ import annotations
 
-import itertools
 from math import prod
-from typing import TYPE_CHECKING
 
-import numpy as np
 
 from ..core.indexing import LAYOUTS
+from .filterbank import filter_bank_text, vector_text
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .equivalence import Equivalence
-    from ..decoder import DecoderEquivalent
-    from .transposed import TransposedEquivalence
-
-__all__ = ["equivalence_text", "transposed_text", "decoder_text", "filter_bank_text", "tap_label", "json_text"]
+__all__ = ["equivalence_text", "transposed_text", "axes_text", "MAX_LISTED"]
 
 #: Longest tap map / filter bank a text report lists in full.
 MAX_LISTED = 64
 
 
-def _axes(values) -> str:
+def axes_text(values) -> str:
+    """``2`` when every axis has the value 2, else ``2×3``."""
     values = tuple(values)
     return str(values[0]) if len(set(values)) == 1 else "×".join(map(str, values))
-
-
-def _vec(values) -> str:
-    values = tuple(values)
-    return str(values[0]) if len(values) == 1 else "(" + ",".join(map(str, values)) + ")"
-
-
-def tap_label(eq: "Equivalence", tap) -> str:
-    """How a tap of output channel 0, input channel 0 prints, e.g. ``w[2]`` or ``w[0,0,1,2]``."""
-    return str(eq.layer.weight(0, 0, tap)).replace(" ", "")
-
-
-def filter_bank_text(eq: "Equivalence", o: int = 0, c: int = 0) -> str:
-    """The phase filters of one (output, input) channel pair, one block per phase, zeros shown as 0."""
-    from .filterbank import FilterBank
-
-    lines = []
-    for phase in FilterBank(eq, o, c).phases:
-        labels = np.vectorize(lambda e: tap_label(eq, e) if e is not None else "0", otypes=[object])(phase.entries)
-        width = max(len(s) for s in labels.reshape(-1))
-        head = f"phase r={_vec(phase.phase)} │ "
-        pad = " " * (len(head) - 2) + "│ "
-        if labels.ndim == 1:
-            lines.append(head + "  ".join(s.ljust(width) for s in labels).rstrip())
-            continue
-        first = True
-        for lead in itertools.product(*map(range, labels.shape[:-2])):
-            for row_i, row in enumerate(labels[lead]):
-                text = "  ".join(s.ljust(width) for s in row).rstrip()
-                if lead and row_i == 0:
-                    text += f"   (leading offsets j = {_vec(lead)}, …)"
-                lines.append((head if first else pad) + text)
-                first = False
-    return "\n".join(lines)
 
 
 def equivalence_text(eq: "Equivalence") -> str:
@@ -76,13 +38,13 @@ def equivalence_text(eq: "Equivalence") -> str:
         f"  strided     y = Conv_s(pad(x); w)        w  {tuple(spec.weight_shape)}",
         f"  equivalent  y = Conv_1(S2D_s(prep(x)); W')  W' {tuple(eq.weight_shape)}",
         f"  phases      P = Π s = {eq.phases} ({live} carry weights), input channels {spec.in_channels} → {eq.in_channels}",
-        f"  kernel      k' = floor(δ(k−1)/s) + 1 = {_axes(eq.kernel)}",
+        f"  kernel      k' = floor(δ(k−1)/s) + 1 = {axes_text(eq.kernel)}",
         f"  zeros       {eq.structural_zeros} structural zeros of {eq.phases * prod(eq.kernel)} per channel pair",
         f"  layout      {eq.layout}: {LAYOUTS[eq.layout]}",
         "  prep(x)     pad by p, trim or zero-extend each axis to L = s·(N_out + k' − 1), then space-to-depth by s",
     ]
     lines += _bank_and_taps(eq, "tap map  w[o, c, m] → W'[o, chan(c, φ(r)), j]   with δ·m = s·j + r",
-                            lambda t: f"  m={_vec(t.tap):<10} → r={_vec(t.phase):<8} j={_vec(t.offset)}")
+                            lambda t: f"  m={vector_text(t.tap):<10} → r={vector_text(t.phase):<8} j={vector_text(t.offset)}")
     return "\n".join(lines)
 
 
@@ -94,7 +56,7 @@ def _bank_and_taps(eq, tap_header: str, tap_row) -> list[str]:
         lines.append(f"filter bank W'{pair}")
         lines += ["  " + line for line in filter_bank_text(eq).splitlines()]
     else:
-        lines.append(f"filter bank W': {eq.phases} phase filters of size {_axes(eq.kernel)} (too large to list)")
+        lines.append(f"filter bank W': {eq.phases} phase filters of size {axes_text(eq.kernel)} (too large to list)")
     lines.append("")
     lines.append(tap_header)
     lines += [tap_row(t) for t in eq.taps[:MAX_LISTED]]
@@ -115,52 +77,14 @@ def transposed_text(eq: "TransposedEquivalence") -> str:
         f"  equivalent  y = crop(D2S_s(Conv_1(prep(x); W')))       W' {tuple(eq.weight_shape)}",
         f"  phases      P = Π s = {eq.phases} ({len(eq.live_phases)} carry weights), output channels "
         f"{spec.out_channels} → {eq.out_channels} before depth-to-space",
-        f"  kernel      k' = floor(δ(k−1)/s) + 1 = {_axes(eq.kernel)}, each phase filter flipped (cross-correlation form)",
+        f"  kernel      k' = floor(δ(k−1)/s) + 1 = {axes_text(eq.kernel)}, each phase filter flipped (cross-correlation form)",
         f"  zeros       {eq.structural_zeros} structural zeros of {eq.phases * prod(eq.kernel)} per channel pair",
         f"  layout      {eq.layout}: {LAYOUTS[eq.layout]}; depth-to-space is its inverse",
-        f"  prep(x)     zero-pad k' − 1 − ⌊p/s⌋ = {_axes(eq.input_left_padding)} on the left "
+        f"  prep(x)     zero-pad k' − 1 − ⌊p/s⌋ = {axes_text(eq.input_left_padding)} on the left "
         "(trim where negative), trim or zero-extend the right to ⌈(p + N_out)/s⌉ − ⌊p/s⌋ + k' − 1",
-        f"  crop        after depth-to-space keep N_out samples from p mod s = {_axes(eq.crop_start)}",
+        f"  crop        after depth-to-space keep N_out samples from p mod s = {axes_text(eq.crop_start)}",
         "  phases of   output t with t + p = s·(a + ⌊p/s⌋) + r: phase r, block a; it reads x[a + ⌊p/s⌋ − (k' − 1 − j)]",
     ]
     lines += _bank_and_taps(eq, "tap map  w[c, o, m] → W'[chan(o, φ(r)), c, j]   with δ·m = s·(k' − 1 − j) + r",
-                            lambda t: f"  m={_vec(t.tap):<10} → output phase r={_vec(t.phase):<8} j={_vec(t.offset)}")
+                            lambda t: f"  m={vector_text(t.tap):<10} → output phase r={vector_text(t.phase):<8} j={vector_text(t.offset)}")
     return "\n".join(lines)
-
-
-def decoder_text(eq: "DecoderEquivalent") -> str:
-    """The decoder at its input resolution: one row per transposed layer, then the masks and why."""
-    spec = eq.spec
-    n_params = sum(prod(st.layer.conv.weight_shape) for st in eq.stages)
-    n_bank = sum(st.sharing * prod(st.layer.conv.weight_shape) for st in eq.stages)
-    lines = [
-        f"Decoder: {len(eq.stages)} transposed layers as unit-stride convolutions at the input resolution, "
-        f"one depth-to-space by {_axes(eq.block)} at the output",
-        f"  input {spec.input.channels}×{_axes(spec.input.size)} → output {spec.output.channels}×{_axes(spec.output.size)}; "
-        f"layout {eq.layout}; masks {eq.masks}",
-        f"  weights: {n_params} original, {n_bank} non-zero entries in the equivalent banks (each weight appears Π R times)",
-        "",
-        "  layer  phases R→B      channels        kernel   pad (left:right)  mask   sharing",
-    ]
-    for st in eq.stages:
-        pads = ",".join(f"{l}:{r}" for l, r in st.pad)
-        mask = ",".join("yes" if m else "no" for m in st.masked)
-        lines.append(
-            f"  {st.layer.path:<6} {_axes(st.in_phases) + '→' + _axes(st.out_phases):<15} "
-            f"{str(st.in_channels) + '→' + str(st.out_channels):<15} {_axes(st.kernel):<8} {pads:<17} {mask:<6} ×{st.sharing}"
-        )
-    lines += ["", "boundaries (junk = samples of the last block past the end of the feature map)"]
-    for st in eq.stages[1:]:
-        lines += [f"  before layer {st.layer.path}: {why}" for why in st.mask_reasons]
-    if len(eq.stages) < 2:
-        lines.append("  a single transposed layer reads only the network input: no masks")
-    return "\n".join(lines)
-
-
-def json_text(doc) -> str:
-    """JSON indented for reading, with short lists of numbers kept on one line."""
-    import json
-    import re
-
-    text = json.dumps(doc, indent=2, ensure_ascii=False)
-    return re.sub(r"\[\s*(-?\d+(?:,\s*-?\d+)*)\s*\]", lambda m: "[" + re.sub(r"\s+", " ", m.group(1)) + "]", text) + "\n"

@@ -14,7 +14,7 @@ The transposed layer is also the adjoint of the strided convolution with the sam
 tensor (Theorem 2's layer): ``⟨Conv_s x, y⟩ = ⟨x, ConvT_s y⟩``, checked by
 :meth:`TransposedEquivalence.verify_adjoint`.
 
->>> from symstride import destride
+>>> from symstride import ConvTranspose, destride
 >>> eq = destride(ConvTranspose(kernel=3, stride=2, padding=1, output_padding=1))
 >>> eq.kernel, eq.phases, eq.out_channels
 ((2,), 2, 2)
@@ -26,7 +26,6 @@ tensor (Theorem 2's layer): ``⟨Conv_s x, y⟩ = ⟨x, ConvT_s y⟩``, checked 
 
 from __future__ import annotations
 
-import itertools
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -41,93 +40,20 @@ from ..core.indexing import (
     input_size,
     phase_index,
     transposed_geometry,
-    transposed_output_shape,
     transposed_tap_map,
     transposed_weight_gather_index,
 )
-from ..algebra.operators import Conv, Layer
+from ..algebra.conv_transpose import ConvTranspose
 from ..core.params import ConvTransposeSpec
-from ..core.verify import VerifyReport, verify_adjoint, verify_transposed_taps
+from ..algebra.operator_checks import verify_adjoint
+from ..core.tap_comparison import VerifyReport
+from ..core.verify import verify_transposed_taps
+from .filterbank import FilterBank
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..proof.derivation import Derivation
 
-__all__ = ["ConvTranspose", "TransposedEquivalence", "AdjointTensors", "default_transposed_size"]
-
-
-class ConvTranspose(Layer):
-    """A transposed convolution layer (PyTorch's ``ConvTranspose``) with symbolic weights.
-
-    ``ConvTranspose(kernel, stride=1, padding=0, output_padding=0, dilation=1, in_channels=1,
-    out_channels=1, groups=1)``; weights ``w[c, o, *m]`` of shape ``(C_in, C_out/groups, *k)``.
-
-    >>> ConvTranspose(kernel=3, stride=2).matrix(2)
-    Matrix([
-    [w[0],    0],
-    [w[1],    0],
-    [w[2], w[0]],
-    [   0, w[1]],
-    [   0, w[2]]])
-    """
-
-    def __init__(
-        self,
-        kernel: Any,
-        stride: Any = 1,
-        padding: Any = 0,
-        output_padding: Any = 0,
-        dilation: Any = 1,
-        in_channels: Any = 1,
-        out_channels: Any = 1,
-        groups: Any = 1,
-        *,
-        name: str = "w",
-    ) -> None:
-        if isinstance(kernel, ConvTransposeSpec):
-            spec = kernel
-        else:
-            spec = ConvTransposeSpec.create(
-                kernel, stride, padding, output_padding, dilation, in_channels, out_channels, groups
-            )
-        self._set(spec, name)
-
-    output_padding = property(lambda self: self.spec.output_padding, doc="Output padding per axis.")
-
-    def adjoint(self) -> Conv:
-        """The strided convolution this layer is the adjoint of (same weight symbols)."""
-        return Conv(self.spec.adjoint, name=self.name)
-
-    # -- the transposed convolution tensor ----------------------------------------------------
-    def output_shape(self, size: Any) -> tuple[int, ...]:
-        """Spatial output shape on an input of spatial shape ``size``."""
-        return transposed_output_shape(self.spec, size)
-
-    def matrix(self, size: Any) -> sp.Matrix:
-        """The layer's tensor as a matrix, rows ``(o, *t)``, columns ``(c, *n)``, row-major.
-
-        Built from the definition (a scatter: input ``n`` adds ``w[c, o, m]·x[c, n]`` at
-        ``t = s·n + δ·m − p_left`` when that is an output), independently of :class:`Conv`.
-        """
-        spec = self.spec
-        size = input_size(spec, size)
-        n_out = transposed_output_shape(spec, size)
-        cin_g, cout_g = spec.in_channels // spec.groups, spec.out_channels // spec.groups
-
-        def terms():
-            for c in range(spec.in_channels):
-                group = c // cin_g
-                for n in itertools.product(*map(range, size)):
-                    for o_local, m in itertools.product(range(cout_g), itertools.product(*map(range, spec.kernel))):
-                        t = [s * nn + d * mm - p[0] for nn, mm, s, d, p in zip(n, m, spec.stride, spec.dilation, spec.padding)]
-                        if all(0 <= tt < no for tt, no in zip(t, n_out)):
-                            yield group * cout_g + o_local, t, c, n, self.weight(c, o_local, m)
-
-        return self._tensor(size, n_out, terms(), "transposed convolution")
-
-    def _latex(self, printer: Any) -> str:
-        from ..render.templates import render_template
-
-        return render_template("operator_conv_transpose.tex", spec=self.spec, name=self.name).strip()
+__all__ = ["TransposedEquivalence", "AdjointTensors", "default_transposed_size"]
 
 
 def default_transposed_size(spec: ConvTransposeSpec) -> tuple[int, ...]:
@@ -241,7 +167,7 @@ class TransposedEquivalence(PhaseEquivalence):
         return verify_transposed_taps(self.spec, self.taps, size, kernel=self.kernel, layout=self.layout)
 
     def verify_adjoint(self, size: Any = None, *, method: str = "auto") -> VerifyReport:
-        """Decide ``⟨Conv_s x, y⟩ = ⟨x, ConvT_s y⟩`` exactly (see :func:`~symstride.core.verify.verify_adjoint`)."""
+        """Decide ``⟨Conv_s x, y⟩ = ⟨x, ConvT_s y⟩`` exactly (see :func:`~symstride.algebra.operator_checks.verify_adjoint`)."""
         size = default_transposed_size(self.spec) if size is None else size
         return verify_adjoint(self.spec, size, method=method)
 
@@ -254,7 +180,7 @@ class TransposedEquivalence(PhaseEquivalence):
         """
         from ..proof.subpixel import subpixel_derivation
 
-        return subpixel_derivation(self)
+        return subpixel_derivation(self, blocks=[FilterBank(self)])
 
     # -- export and display -----------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..core.indexing import phase_vector
 from ..render.templates import render_template
-from .equivalent import PhaseActivation, PhaseBatchNorm, PhaseResidual, TiedConv
+from .phase_ops import PhaseActivation, PhaseBatchNorm, PhaseResidual, TiedConv
 
 __all__ = ["network_body", "network_document", "document_context", "figure_data"]
 

@@ -40,17 +40,10 @@ from typing import Sequence
 import numpy as np
 
 from ..core.indexing import output_shape, phase_vector
-from ..core.verify import Mismatch, VerifyReport
-from .boundary import zero_overhang_after
-from .equivalent import (
-    EquivalentNetwork,
-    PhaseActivation,
-    PhaseBatchNorm,
-    PhaseOp,
-    PhaseResidual,
-    TiedConv,
-    TiedMaxPool,
-)
+from ..core.tap_comparison import Mismatch, VerifyReport
+from .phase_ops import zero_overhang_after
+from .equivalent import EquivalentNetwork
+from .phase_ops import PhaseActivation, PhaseBatchNorm, PhaseOp, PhaseResidual, TiedConv, TiedMaxPool
 from .phases import PhaseBasis, mask_keep
 from .spec import Activation, BatchNorm, Conv, Layer, Pool, Residual, total_stride
 

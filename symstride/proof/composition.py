@@ -19,7 +19,8 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from .derivation import Derivation, Grid, Step, instance_oracle
+from .derivation import Derivation
+from .step import Grid, Step, instance_oracle
 from ..algebra.lines import add, ceil_div, floor_div, mul
 from ..render.printing import Display, Notation
 from .rules import Bijection, IndexSet, Partition, SideCondition, reindex_bounds

@@ -14,9 +14,9 @@ import numpy as np
 import sympy as sp
 
 from ..algebra.arith import EvaluationError, integer_values, truth_values
-from ..algebra.frames import Frame, _ragged
+from ..algebra.frames import Frame, ragged
 
-__all__ = ["Outcome", "IndexSet", "Partition", "Bijection", "SameSet"]
+__all__ = ["Outcome", "IndexSet", "Partition", "Bijection", "SameSet", "base_set", "enumerate_set", "where_set"]
 
 
 @dataclass(frozen=True)
@@ -31,24 +31,24 @@ class Outcome:
         return self.ok
 
 
-def _enumerate(frame_cols: dict, n: int, limits: Sequence[tuple], instance: np.ndarray) -> tuple[dict, int, np.ndarray]:
+def enumerate_set(frame_cols: dict, n: int, limits: Sequence[tuple], instance: np.ndarray) -> tuple[dict, int, np.ndarray]:
     cols = dict(frame_cols)
     for var, lo, hi in limits:
         lo_v = integer_values(lo, cols, n, lambda: f"the lower bound {lo} of {var}")
         hi_v = integer_values(hi, cols, n, lambda: f"the upper bound {hi} of {var}")
-        cols, parent, n = _ragged(cols, n, var, lo_v, hi_v)
+        cols, parent, n = ragged(cols, n, var, lo_v, hi_v)
         instance = instance[parent]
     return cols, n, instance
 
 
-def _where(frame: Frame, instance: int, cols: dict, row: int, names: Sequence[sp.Symbol]) -> str:
+def where_set(frame: Frame, instance: int, cols: dict, row: int, names: Sequence[sp.Symbol]) -> str:
     rows = np.flatnonzero(frame.instance == instance)
     params = frame.describe_row(int(rows[0])) if rows.size else ""
     extra = ", ".join(f"{v} = {int(cols[v][row])}" for v in names)
     return ", ".join(p for p in (params, extra) if p)
 
 
-def _base(frame: Frame) -> tuple[dict, int, np.ndarray]:
+def base_set(frame: Frame) -> tuple[dict, int, np.ndarray]:
     """One row per parameter instance."""
     first = np.unique(frame.instance, return_index=True)[1]
     cols = {p: frame.columns[p][first] for p in frame.parameters}
@@ -77,7 +77,7 @@ class IndexSet:
         return ok
 
     def enumerate(self, cols: dict, n: int, instance: np.ndarray) -> tuple[dict, int, np.ndarray]:
-        cols, n, instance = _enumerate(cols, n, self.limits, instance)
+        cols, n, instance = enumerate_set(cols, n, self.limits, instance)
         keep = np.ones(n, dtype=bool)
         for c in self.conditions:
             keep &= truth_values(c, cols, n)
@@ -104,13 +104,13 @@ class Partition:
     member: Any
 
     def check(self, frame: Frame) -> Outcome:
-        cols, n, inst = _base(frame)
-        cols, n, inst = _enumerate(cols, n, self.context, inst)
+        cols, n, inst = base_set(frame)
+        cols, n, inst = enumerate_set(cols, n, self.context, inst)
         cols, n, inst = self.source.enumerate(cols, n, inst)
         items = n
         ids = np.arange(n)
         cols = {**cols, _ROW: ids}
-        cols2, n2, inst2 = _enumerate(cols, n, (self.part,), inst)
+        cols2, n2, inst2 = enumerate_set(cols, n, (self.part,), inst)
         hit = truth_values(self.member, cols2, n2)
         counts = np.bincount(cols2[_ROW][hit], minlength=n)
         bad = np.flatnonzero(counts != 1)
@@ -118,7 +118,7 @@ class Partition:
         if bad.size:
             row = int(bad[0])
             names = tuple(v for v, _, _ in self.context) + self.source.variables
-            where = _where(frame, int(inst[row]), cols, row, names)
+            where = where_set(frame, int(inst[row]), cols, row, names)
             return Outcome(False, f"{int(counts[row])} classes {var} contain the index ({where}); a partition needs exactly one")
         return Outcome(True, f"each of {items} indices lies in exactly one class {var} (enumerated)")
 
@@ -141,8 +141,8 @@ class Bijection:
     backward: Mapping[sp.Symbol, Any]
 
     def _one_way(self, frame: Frame, a: IndexSet, b: IndexSet, there: Mapping, back: Mapping, names: tuple[str, str]) -> Outcome | int:
-        cols, n, inst = _base(frame)
-        cols, n, inst = _enumerate(cols, n, self.context, inst)
+        cols, n, inst = base_set(frame)
+        cols, n, inst = enumerate_set(cols, n, self.context, inst)
         cols, n, inst = a.enumerate(cols, n, inst)
         context_vars = tuple(v for v, _, _ in self.context)
         try:
@@ -154,7 +154,7 @@ class Bijection:
         if not inside.all():
             row = int(np.argmin(inside))
             img = ", ".join(f"{v} = {int(image[v][row])}" for v in b.variables)
-            where = _where(frame, int(inst[row]), cols, row, context_vars + a.variables)
+            where = where_set(frame, int(inst[row]), cols, row, context_vars + a.variables)
             return Outcome(False, f"{names[0]} index ({where}) maps to {img}, outside the {names[1]} set {b.text()}")
         returned = {v: integer_values(e, moved, n) for v, e in back.items()}
         same = np.ones(n, dtype=bool)
@@ -162,7 +162,7 @@ class Bijection:
             same &= returned[v] == cols[v]
         if not same.all():
             row = int(np.argmin(same))
-            where = _where(frame, int(inst[row]), cols, row, context_vars + a.variables)
+            where = where_set(frame, int(inst[row]), cols, row, context_vars + a.variables)
             return Outcome(False, f"the two maps are not inverse: {names[0]} index ({where}) does not map back to itself")
         return n
 
@@ -192,8 +192,8 @@ class SameSet:
             return Outcome(False, "the two nestings sum over different variables")
         tables = []
         for s in (self.first, self.second):
-            cols, n, inst = _base(frame)
-            cols, n, inst = _enumerate(cols, n, self.context, inst)
+            cols, n, inst = base_set(frame)
+            cols, n, inst = enumerate_set(cols, n, self.context, inst)
             cols, n, inst = s.enumerate(cols, n, inst)
             ctx = [cols[v] for v, _, _ in self.context]
             rows = np.stack([inst, *ctx, *(cols[v] for v in variables)], axis=1) if n else np.zeros((0, 1 + len(ctx) + len(variables)), dtype=np.int64)

@@ -19,20 +19,18 @@ derived by :func:`symstride.proof.rules.reindex_bounds`, never typed in.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 import sympy as sp
 
-from .derivation import Derivation, Step
+from .derivation import Derivation
+from .step import Step
 from ..core.indexing import equivalent_kernel
 from ..algebra.lines import add, mul
 from ..render.printing import Display
 from .rules import Bijection, IndexSet, Partition, SideCondition, reindex_bounds
 from .signals import LayerSignals, join, nested_sum, vec
 from ..algebra.expansion import INDEX, Definition
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..layer.equivalence import Equivalence
 
 __all__ = ["polyphase_derivation", "polyphase_proof", "polyphase_steps", "phase_definitions"]
 
@@ -190,14 +188,15 @@ def _kq_display(ax: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
-def polyphase_derivation(eq: "Equivalence", *, sizes: Sequence[Sequence[int]] | None = None) -> Derivation:
+def polyphase_derivation(eq: Any, *, sizes: Sequence[Sequence[int]] | None = None, blocks: Sequence[Any] = ()) -> Derivation:
     """The derivation of ``eq`` (Theorem 2 with the layer's numbers substituted).
 
     It is checked on the input sizes ``sizes`` (per axis; by default from the smallest input
     the kernel fits to a few strides beyond) against the NumPy reference convolution.
+    ``eq`` is the layer's equivalence (:mod:`symstride.layer` calls this from ``eq.derivation``;
+    nothing here imports that layer); ``blocks`` are shown with the derivation (the equivalence
+    passes its filter bank).
     """
-    from ..layer.filterbank import FilterBank
-
     spec = eq.spec
     ch = LayerSignals.concrete(
         spec, layout=eq.layout, channel_indexed=eq.layer.channel_indexed, r=eq.index_symbols["r"], j=eq.index_symbols["j"]
@@ -216,7 +215,7 @@ def polyphase_derivation(eq: "Equivalence", *, sizes: Sequence[Sequence[int]] | 
     ]
     return ch.derivation(
         _title(eq), lhs, steps, defs, ch.concrete_grid(sizes),
-        theorem="Theorem 2, stride removal", statement=statement, blocks=[FilterBank(eq)], name="polyphase",
+        theorem="Theorem 2, stride removal", statement=statement, blocks=list(blocks), name="polyphase",
     )
 
 

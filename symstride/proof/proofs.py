@@ -20,7 +20,8 @@ from typing import Any, Callable
 import numpy as np
 import sympy as sp
 
-from .derivation import CheckReport, Derivation, Grid, Step, instance_oracle
+from .derivation import CheckReport, Derivation
+from .step import Grid, Step, instance_oracle
 from ..algebra.lines import add, ceil_div, floor_div, mul
 from ..render.printing import Display, Iverson, Notation, Operator
 from .rules import Bijection, IndexSet, SideCondition

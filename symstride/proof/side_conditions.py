@@ -15,7 +15,7 @@ import sympy as sp
 
 from ..algebra.arith import truth_values
 from ..algebra.frames import Frame
-from .index_sets import Outcome, _base, _enumerate, _where
+from .index_sets import Outcome, base_set, enumerate_set, where_set
 from ..algebra.lines import add, ceil_div, floor_div, mul
 
 __all__ = ["SideCondition", "decide", "reindex_bounds"]
@@ -75,12 +75,12 @@ class SideCondition:
         verdict = None if stmt.has(sp.floor, sp.ceiling, sp.Mod) else decide(stmt.xreplace(weakened))
         if verdict is True:
             return Outcome(True, f"{self.text}: follows from the assumptions", "SymPy")
-        cols, n, inst = _base(frame)
-        cols, n, inst = _enumerate(cols, n, self.over, inst)
+        cols, n, inst = base_set(frame)
+        cols, n, inst = enumerate_set(cols, n, self.over, inst)
         ok = truth_values(stmt, cols, n)
         if not ok.all():
             row = int(np.argmin(ok))
-            where = _where(frame, int(inst[row]), cols, row, tuple(v for v, _, _ in self.over))
+            where = where_set(frame, int(inst[row]), cols, row, tuple(v for v, _, _ in self.over))
             return Outcome(False, f"{self.text}: false at {where}")
         return Outcome(True, f"{self.text}: holds on all {n} cases", "exhaustive")
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 import sympy as sp
 
-from .derivation import Step
+from .step import Step
 from ..algebra.lines import add, ceil_div, floor_div, mul
 from ..render.printing import Iverson, Notation
 from .rules import SideCondition
@@ -25,7 +25,8 @@ from ..algebra.expansion import Definition
 from ..algebra.random_evaluation import random_values
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .derivation import Derivation, Grid
+    from .derivation import Derivation
+    from .step import Grid
     from ..core.params import ConvSpec
 
 __all__ = ["LayerSignals", "Axis", "nested_sum", "names", "vec", "join", "sub", "flatten_phase", "join_channel", "split_channel", "instance_arrays", "PhaseChannels"]
@@ -247,7 +248,7 @@ class LayerSignals(PhaseChannels):
     # -- derivations about this layer -------------------------------------------------------------
     def concrete_grid(self, sizes: Sequence[Sequence[int]] | None = None) -> "Grid":
         """Input sizes per axis (default: from the smallest the kernel fits to a few strides beyond)."""
-        from .derivation import Grid
+        from .step import Grid
 
         if sizes is None:
             sizes = []
@@ -258,7 +259,7 @@ class LayerSignals(PhaseChannels):
 
     def proof_grid(self, values: dict[str, Sequence[int]]) -> "Grid":
         """Every combination of ``values`` (keys ``s``, ``k``, ``d``, ``p``, ``N``) per axis where the kernel fits."""
-        from .derivation import Grid
+        from .step import Grid
 
         grid = {}
         for ax in self.axes:
@@ -268,7 +269,8 @@ class LayerSignals(PhaseChannels):
 
     def derivation(self, title: str, lhs: Any, steps: Sequence[Step], definitions: Sequence[Definition], grid: "Grid", **options: Any) -> "Derivation":
         """A derivation about this layer, checked in float64 against the NumPy reference convolution."""
-        from .derivation import Derivation, instance_oracle
+        from .derivation import Derivation
+        from .step import instance_oracle
 
         options.setdefault("notation", self.notation())
         return Derivation(

@@ -27,19 +27,17 @@ The axes and signals of the layer are :class:`~symstride.proof.transposed_signal
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 import sympy as sp
 
-from .derivation import Derivation, Grid, Step
+from .derivation import Derivation
+from .step import Grid, Step
 from ..algebra.lines import add, mul
 from ..render.printing import Display, Operator
 from .rules import Bijection, IndexSet, Partition, SideCondition, reindex_bounds
 from .signals import join, nested_sum, vec
-from .transposed_signals import TAxis, TransposedSignals, _is_one
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..layer.transposed import TransposedEquivalence
+from .transposed_signals import TAxis, TransposedSignals, is_one
 
 __all__ = ["TransposedSignals", "subpixel_steps", "subpixel_derivation", "subpixel_proof", "PROOF_GRID"]
 
@@ -90,8 +88,8 @@ def subpixel_steps(ch: TransposedSignals) -> list[Step]:
                   ("the transposed convolution with stride ", vec([ax.s for ax in axes]), ": input sample n adds w x[n] at s n + δ m − p"))]
 
     # (1) gather: the sum over n has at most one term, n = (t + p − δm)/s
-    divisible = [None if _is_one(ax.s) else _divides(ax.s, rch) for ax, rch in zip(axes, reach)]
-    reads1 = [rch if _is_one(ax.s) else mul(rch, sp.Pow(ax.s, -1, evaluate=False)) for ax, rch in zip(axes, reach)]
+    divisible = [None if is_one(ax.s) else _divides(ax.s, rch) for ax, rch in zip(axes, reach)]
+    reads1 = [rch if is_one(ax.s) else mul(rch, sp.Pow(ax.s, -1, evaluate=False)) for ax, rch in zip(axes, reach)]
     lims1 = clim + [(ax.m, 0, add(ax.k, -1), dv) for ax, dv in zip(axes, divisible)]
     steps.append(Step(nested_sum(mul(ch.weight(ci, ol, m), ch.signal(ch.xh, ci, reads1)), lims1), "gather",
                       _pieces("s n = t + p − δ m has the one solution n = (t + p − δ m)/s when s divides t + p − δ m; x̂ is x extended by zeros")))
@@ -121,7 +119,7 @@ def subpixel_steps(ch: TransposedSignals) -> list[Step]:
         lo, hi, side = reindex_bounds(0, add(ax.k, -1), scale=ax.d, stride=ax.s, residue=ax.rv)
         conds += side
         q_reach = add(mul(ax.s, ax.q), ax.rv)
-        dv = None if _is_one(ax.d) else _divides(ax.d, q_reach)
+        dv = None if is_one(ax.d) else _divides(ax.d, q_reach)
         qlims.append((ax.q, lo, hi, dv))
         taps4.append(q_reach if dv is None else mul(q_reach, sp.Pow(ax.d, -1, evaluate=False)))
         reads4.append(add(a_of[ax.a], mul(-1, ax.q)))
@@ -219,14 +217,15 @@ def _statement(ch: TransposedSignals, steps: Sequence[Step], opening: str, extra
 # ---------------------------------------------------------------------------------------------
 
 
-def subpixel_derivation(eq: "TransposedEquivalence", *, sizes: Sequence[Sequence[int]] | None = None) -> Derivation:
+def subpixel_derivation(eq: Any, *, sizes: Sequence[Sequence[int]] | None = None, blocks: Sequence[Any] = ()) -> Derivation:
     """The derivation of ``eq`` (the sub-pixel theorem with the layer's numbers substituted).
 
     Checked on the input sizes ``sizes`` (per axis; by default the smallest with an output to a
     few more) against :func:`symstride.reference.convolution.conv_transpose`.
+    ``eq`` is the layer's equivalence (:mod:`symstride.layer` calls this from ``eq.derivation``;
+    nothing here imports that layer); ``blocks`` are shown with the derivation (the equivalence
+    passes its filter bank).
     """
-    from ..layer.filterbank import FilterBank
-
     spec = eq.spec
     ch = TransposedSignals.concrete(spec, layout=eq.layout, channel_indexed=eq.layer.channel_indexed,
                                     r=eq.index_symbols["r"], j=eq.index_symbols["j"])
@@ -246,7 +245,7 @@ def subpixel_derivation(eq: "TransposedEquivalence", *, sizes: Sequence[Sequence
     return ch.derivation(
         f"A stride-{stride} transposed convolution with a {kind} kernel is a unit-stride convolution on {eq.phases} output phases",
         steps, ch.definitions(eq.formula_lhs, eq.formula), grid,
-        theorem="Theorem, sub-pixel convolution", statement=statement, blocks=[FilterBank(eq)], name="subpixel",
+        theorem="Theorem, sub-pixel convolution", statement=statement, blocks=list(blocks), name="subpixel",
         where=["xhat", "xtilde", "W'", "v", "u"],
     )
 

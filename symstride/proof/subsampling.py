@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
-from .derivation import Derivation, Step
+from .derivation import Derivation
+from .step import Step
 from ..algebra.lines import add, ceil_div
 from ..render.printing import Display, Operator
 from .rules import Outcome
@@ -68,7 +69,7 @@ class TensorIdentity:
         return self.layer.matrix(size), Subsample(self.layer.stride).matrix(unit_out, self.layer.out_channels), self.unit.matrix(size)
 
     def check(self) -> Outcome:
-        from ..core.verify import verify_subsampling
+        from ..algebra.operator_checks import verify_subsampling
 
         for size in self.sizes:
             strided, select, unit = self._parts(size)

@@ -16,18 +16,19 @@ from typing import Any, Sequence
 import numpy as np
 import sympy as sp
 
-from .derivation import Derivation, Grid, Step, instance_oracle
+from .derivation import Derivation
+from .step import Grid, Step, instance_oracle
 from ..algebra.lines import add, ceil_div, floor_div, mul
 from ..render.printing import Notation
 from .signals import PhaseChannels, instance_arrays, names, nested_sum
 from ..algebra.expansion import INDEX, Definition
 
-__all__ = ["TAxis", "TransposedSignals"]
+__all__ = ["TAxis", "TransposedSignals", "is_one"]
 
 _INT = {"integer": True, "nonnegative": True}
 
 
-def _is_one(v: Any) -> bool:
+def is_one(v: Any) -> bool:
     return isinstance(v, int) and v == 1
 
 
@@ -55,7 +56,7 @@ class TAxis:
     @property
     def split(self) -> bool:
         """Whether the output of this axis has phases (stride ≠ 1 or symbolic)."""
-        return not _is_one(self.s)
+        return not is_one(self.s)
 
     @property
     def rv(self) -> Any:

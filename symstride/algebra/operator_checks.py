@@ -1,7 +1,6 @@
-"""Exact checks of the transposed layer: its sub-pixel equivalent and its adjoint.
+"""Exact checks that involve operators: Theorem 1 and the adjoint of the transposed layer.
 
-:func:`verify_transposed_taps` decides, tap by tap, whether a claimed tap map realises a
-transposed convolution as a unit-stride convolution followed by depth-to-space;
+:func:`verify_subsampling` decides ``Conv_s(w) = D_s ∘ Conv_1(w)`` by index analysis;
 :func:`verify_adjoint` decides that the transposed layer is the transpose of the convolution
 reading the same weights, by index analysis or by comparing SymPy matrices.
 """
@@ -9,85 +8,27 @@ reading the same weights, by index analysis or by comparing SymPy matrices.
 from __future__ import annotations
 
 from math import prod
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
-from .indexing import (
-    Tap,
-    check_layout,
-    equivalent_kernel,
-    input_size,
-    output_shape,
-    phase_count,
-    transposed_output_shape,
-)
-from .params import ConvSpec, ConvTransposeSpec
-from .tap_comparison import (
+from ..core.indexing import input_size, output_shape, transposed_output_shape
+from ..core.params import ConvSpec, ConvTransposeSpec
+from ..core.verify import TRANSPOSED_ABSENT
+from .conv_transpose import ConvTranspose
+from .operators import Conv, Subsample
+from ..core.tap_comparison import (
     Mismatch,
     VerifyReport,
-    _axis_reads,
-    _compare,
-    _fmt,
-    _shape,
-    _strided_reads,
-    _transposed_reads,
-    _verify_bank,
+    axis_reads,
+    compare_reads,
+    index_text,
+    shape_text,
+    strided_reads,
+    transposed_reads,
 )
 
-__all__ = ["verify_transposed_taps", "verify_adjoint", "ADJOINT_MATRIX_ENTRIES"]
-
-
-#: What "no term" means for a transposed layer and for its sub-pixel equivalent.
-_TRANSPOSED_ABSENT = (
-    "nothing (no input sample lands there with this tap)",
-    "nothing (wrong phase, or it reads the zero padding)",
-)
-
-
-def verify_transposed_taps(
-    spec: ConvTransposeSpec,
-    taps: Sequence[Tap],
-    size: Any,
-    *,
-    kernel: Sequence[int] | None = None,
-    layout: str = "pytorch",
-) -> VerifyReport:
-    """Decide exactly whether a tap map realises the transposed layer as sub-pixel convolution.
-
-    Each entry ``(m, r, j)`` of ``taps`` claims ``W'[chan(o, φ(r)), c, j] = w[c, o, m]``: tap
-    ``m`` feeds output phase ``r`` at offset ``j`` of the unit-stride bank (``kernel`` is its size
-    ``k'``, by default the true one).  The claimed layer is that unit-stride convolution, with the
-    same groups, over the input padded by ``k' − 1 − ⌊p_left/s⌋`` on the left (and trimmed or
-    extended on the right), followed by depth-to-space in ``layout`` order and the crop of
-    :func:`~symstride.core.indexing.transposed_geometry`.  Compared tap by tap with the transposed
-    layer's own reads ``s·n + δ·m = t + p_left``; a tap in the wrong phase or at the wrong offset
-    is named with the first output it gets wrong.
-    """
-    check_layout(layout)
-    size = input_size(spec, size)
-    n_out = transposed_output_shape(spec, size)
-    kq = tuple(kernel) if kernel is not None else equivalent_kernel(spec)
-    identity = (
-        f"Transposed convolution (stride {_shape(spec.stride)} as {phase_count(spec)} output phases "
-        f"+ depth-to-space, layout {layout})"
-    )
-
-    def axes_of(r: tuple[int, ...], j: tuple[int, ...]) -> list:
-        axes = []
-        for jj, rr, s, (pl, _), n, no, k in zip(j, r, spec.stride, spec.padding, size, n_out, kq):
-            start, crop = divmod(pl, s)
-            fine = np.arange(no) + crop  # position after depth-to-space, before the crop
-            prepared = fine // s + jj  # the block's read in the prepared input
-            pos, live = _axis_reads(prepared - (k - 1 - start), n)
-            axes.append((pos, live & (fine % s == rr)))
-        return axes
-
-    return _verify_bank(
-        identity, spec, taps, size, n_out, kq, layout, axes_of,
-        reference=lambda: _transposed_reads(spec, size, n_out), channels=(spec.out_channels, "outputs"),
-        describe=("the transposed layer", "the equivalent layer"), absent=_TRANSPOSED_ABSENT,
-    )
+__all__ = ["verify_subsampling", "verify_adjoint", "ADJOINT_MATRIX_ENTRIES"]
 
 
 #: ``verify_adjoint(method="auto")`` compares SymPy matrices up to this many entries.
@@ -115,7 +56,7 @@ def verify_adjoint(
     conv = spec.adjoint if adjoint is None else adjoint
     if not isinstance(conv, ConvSpec):
         raise TypeError(f"adjoint must be a ConvSpec, got {type(conv).__name__}")
-    identity = f"Adjoint (ConvT_s = Conv_s^T, stride {_shape(spec.stride)})"
+    identity = f"Adjoint (ConvT_s = Conv_s^T, stride {shape_text(spec.stride)})"
 
     def fail(reason: str, method: str = "index") -> VerifyReport:
         return VerifyReport(identity, False, size, n_out, 0, 0, Mismatch(reason), method=method)
@@ -132,12 +73,12 @@ def verify_adjoint(
     try:
         n_conv = output_shape(conv, n_out)
     except ValueError as exc:
-        return fail(f"the convolution cannot act on the transposed layer's output size {_shape(n_out)}: {exc}")
+        return fail(f"the convolution cannot act on the transposed layer's output size {shape_text(n_out)}: {exc}")
     entries = conv.out_channels * prod(size) * conv.in_channels * prod(n_out)
     if method == "matrix" or (method == "auto" and entries <= ADJOINT_MATRIX_ENTRIES):
         return _adjoint_matrices(identity, spec, conv, size, n_out, n_conv)
     claimed = {}
-    for m, axes in _strided_reads(conv, n_out, n_conv).items():
+    for m, axes in strided_reads(conv, n_out, n_conv).items():
         inverted = []
         for (pos, live), n, no in zip(axes, size, n_out):
             i = np.arange(pos.size)
@@ -146,11 +87,11 @@ def verify_adjoint(
             inv[pos[keep]] = i[keep]
             inverted.append((inv, inv >= 0))
         claimed[m] = [inverted]
-    notes = (f"the convolution acts on {_shape(n_out)} samples and has {_shape(n_conv)} outputs; the first {_shape(size)} pair with the transposed input",)
-    return _compare(
-        identity, size, n_out, spec.kernel, _transposed_reads(spec, size, n_out), claimed,
+    notes = (f"the convolution acts on {shape_text(n_out)} samples and has {shape_text(n_conv)} outputs; the first {shape_text(size)} pair with the transposed input",)
+    return compare_reads(
+        identity, size, n_out, spec.kernel, transposed_reads(spec, size, n_out), claimed,
         ("the transposed layer", "the transpose of the convolution"), notes,
-        (_TRANSPOSED_ABSENT[0], "nothing (no convolution output reads that sample with this tap)"),
+        (TRANSPOSED_ABSENT[0], "nothing (no convolution output reads that sample with this tap)"),
     )
 
 
@@ -160,8 +101,8 @@ def _adjoint_matrices(
     """Compare ``ConvT.matrix(N)`` with the transpose of ``Conv.matrix(N_out)`` (rows ``i < N``)."""
     import itertools
 
-    from ..algebra.operators import Conv
-    from ..layer.transposed import ConvTranspose
+    from .operators import Conv
+    from .conv_transpose import ConvTranspose
 
     mt = ConvTranspose(spec).matrix(size)
     mc = Conv(conv).matrix(n_out)
@@ -170,7 +111,7 @@ def _adjoint_matrices(
             if all(a < b for a, b in zip(i, n_conv))]
     notes = ("ConvT.matrix(N) against Conv.matrix(N_out)^T, restricted to the convolution's first N outputs",)
     if len(kept) != mt.cols:
-        reason = f"the convolution has {_shape(n_conv)} outputs, fewer than the transposed layer's {_shape(size)} inputs"
+        reason = f"the convolution has {shape_text(n_conv)} outputs, fewer than the transposed layer's {shape_text(size)} inputs"
         return VerifyReport(identity, False, size, n_out, 0, 0, Mismatch(reason), notes, method="matrix")
     mct = mc.extract(kept, list(range(mc.cols))).T
     if mt == mct:
@@ -180,9 +121,47 @@ def _adjoint_matrices(
             o, t = divmod(row, prod(n_out))
             c, n = divmod(col, prod(size))
             t, n = np.unravel_index(t, n_out), np.unravel_index(n, size)
-            where = f"y[0, {o}, {_fmt(map(int, t))}] ← x[0, {c}, {_fmt(map(int, n))}]"
+            where = f"y[0, {o}, {index_text(map(int, t))}] ← x[0, {c}, {index_text(map(int, n))}]"
             reason = (f"entry {where}: the transposed layer has {mt[row, col]}, "
                       f"the transpose of the convolution has {mct[row, col]}")
             mismatch = Mismatch(reason, output=(0, o, *map(int, t)), strided=str(mt[row, col]), equivalent=str(mct[row, col]))
             return VerifyReport(identity, False, size, n_out, 0, mt.rows * mt.cols, mismatch, notes, method="matrix")
     raise AssertionError("unequal matrices without a differing entry")  # pragma: no cover
+
+
+def verify_subsampling(spec: ConvSpec, size: Any, *, factor: Any = None, offset: Any = 0) -> VerifyReport:
+    """Decide Theorem 1 exactly: ``Conv_s(w) = D_s ∘ Conv_1(w)`` on inputs of ``size``.
+
+    ``factor``/``offset`` describe the subsampling operator being claimed (default: the
+    stride, offset 0); a wrong factor or offset is rejected with the first differing output.
+    """
+    from .operators import Subsample
+
+    if not isinstance(spec, ConvSpec):
+        raise TypeError(f"verify_subsampling expects a ConvSpec (e.g. Conv(...).spec), got {type(spec).__name__}")
+    size = input_size(spec, size)
+    n_out = output_shape(spec, size)
+    sub = Subsample(spec.stride if factor is None else factor, offset)
+    if len(sub.factor) == 1 and spec.ndim > 1:
+        sub = Subsample(sub.factor * spec.ndim, sub.offset * spec.ndim)
+    unit = spec.replace(stride=1)
+    n_unit = output_shape(unit, size)
+    identity = f"Theorem 1 (Conv with stride {shape_text(spec.stride)} = {sub!r} ∘ unit-stride Conv)"
+    n_sub = sub.output_shape(n_unit)
+    if n_sub != n_out:
+        mismatch = Mismatch(
+            f"{sub!r} of the unit-stride output ({shape_text(n_unit)}) has {shape_text(n_sub)} samples, "
+            f"the strided layer has {shape_text(n_out)}"
+        )
+        return VerifyReport(identity, False, size, n_out, 0, 0, mismatch)
+    claimed = {}
+    for m in np.ndindex(*spec.kernel):
+        axes = []
+        for mm, f, o, d, (pl, _), n, no in zip(m, sub.factor, sub.offset, spec.dilation, spec.padding, size, n_out):
+            t = f * np.arange(no) + o  # the unit-stride output kept by D
+            axes.append(axis_reads(t + d * mm - pl, n))
+        claimed[tuple(int(v) for v in m)] = [axes]
+    return compare_reads(
+        identity, size, n_out, spec.kernel, strided_reads(spec, size, n_out), claimed,
+        ("the strided layer", f"{sub!r} ∘ Conv_1"),
+    )
