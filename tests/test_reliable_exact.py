@@ -9,12 +9,12 @@ import pytest
 import sympy as sp
 
 from symstride import Conv, ConvTranspose, SymstrideError, destride
-from symstride.arith import EvaluationError, integer_values, truth_values
+from symstride.algebra.arith import EvaluationError, integer_values, truth_values
 from symstride.cli import main
-from symstride.indexing import Tap, tap_map
-from symstride.mapping import check_mapping
-from symstride.params import ConvSpec
-from symstride.verify import verify_subsampling, verify_taps
+from symstride.core.indexing import Tap, tap_map
+from symstride.layer.mapping import check_mapping
+from symstride.core.params import ConvSpec
+from symstride import verify_subsampling, verify_taps
 
 N = sp.Symbol("N", integer=True)
 

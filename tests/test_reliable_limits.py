@@ -130,7 +130,7 @@ def test_derivation_check_of_a_wide_layer_is_that_of_its_two_channel_twin():
 
 
 def test_grouped_wide_layer_keeps_two_groups_in_its_twin():
-    from symstride.polyphase import channel_twin
+    from symstride.layer.equivalence import channel_twin
 
     eq = destride(Conv(kernel=3, stride=2, in_channels=96, out_channels=64, groups=8), layout="pytorch")
     twin = channel_twin(eq)
@@ -154,8 +154,8 @@ def test_a_changed_line_of_a_wide_derivation_is_checked_itself_not_by_the_twin()
     Conv(kernel=(2, 2, 3), stride=2),
 ])
 def test_vectorised_json_is_the_json_of_the_document(layer):
-    from symstride.report import json_text
-    from symstride.tap_json import equivalence_json
+    from symstride.render.json_text import json_text
+    from symstride.layer.tap_json import equivalence_json
 
     for layout in ("pytorch", "tf") if layer.spec.groups == 1 else ("pytorch",):
         eq = destride(layer, layout=layout)
@@ -164,8 +164,8 @@ def test_vectorised_json_is_the_json_of_the_document(layer):
 
 def test_vectorised_json_of_transposed_maps_matches_and_chunks_join(monkeypatch):
     from symstride import ConvTranspose
-    from symstride import tap_json
-    from symstride.report import json_text
+    from symstride.layer import tap_json
+    from symstride.render.json_text import json_text
 
     monkeypatch.setattr(tap_json, "CHUNK_TAPS", 4)  # several chunks
     for layer in (ConvTranspose(kernel=(4, 3), stride=2, padding=1, output_padding=1), Conv(kernel=(3, 4), stride=2)):

@@ -13,10 +13,11 @@ import argparse
 from typing import Any, Callable
 
 from .. import export
-from ..equivalence import Equivalence, destride
-from ..indexing import LAYOUTS, input_size
-from ..operators import Conv
-from ..transposed import ConvTranspose
+from ..layer.equivalence import Equivalence
+from ..layer.destride import destride
+from ..core.indexing import LAYOUTS, input_size
+from ..algebra.operators import Conv
+from ..algebra.conv_transpose import ConvTranspose
 from . import UsageError
 from ._args import axis_ints, check_document_output, padding_arg, write_document
 
@@ -28,7 +29,7 @@ def _text(eq: Equivalence, args: argparse.Namespace) -> str:
 
 
 def _json(eq: Equivalence, args: argparse.Namespace) -> Any:
-    from ..tap_json import equivalence_json_pieces
+    from ..layer.tap_json import equivalence_json_pieces
 
     return equivalence_json_pieces(eq)  # streamed: a 9·10^6-tap map is never one string
 

@@ -12,14 +12,14 @@ estimates them and refuses the request with the figure instead.
 >>> check_network_size(spec)
 Traceback (most recent call last):
 ...
-symstride.errors.SymstrideError: layer 0 (conv): its exact analysis needs about 160.0 GB (output 100007×100007 positions); symstride analyses networks in at most 2 GB — use a smaller padding or input size
+symstride.core.errors.SymstrideError: layer 0 (conv): its exact analysis needs about 160.0 GB (output 100007×100007 positions); symstride analyses networks in at most 2 GB — use a smaller padding or input size
 """
 
 from __future__ import annotations
 
 from math import prod
 
-from ..errors import SymstrideError
+from ..core.errors import SymstrideError
 from .spec import Conv, Pool, walk
 
 __all__ = ["MAX_NETWORK_BYTES", "network_bytes", "check_network_size"]

@@ -2,7 +2,7 @@
 
 A strided layer becomes padding, a split of the input into its phases (space-to-depth) and
 unit-stride operations on the phases.  The weights come from symstride's mapping
-(:func:`symstride.indexing.weight_gather_index`, the same gather index the ``npz`` export
+(:func:`symstride.core.indexing.weight_gather_index`, the same gather index the ``npz`` export
 writes), never from a second derivation.
 
 Three forms of the equivalent convolution compute the same thing on finite inputs (:data:`FORMS`):
@@ -43,10 +43,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import SymstrideError
-from ..indexing import equivalent_kernel, output_length, phase_count, prepared_length, weight_gather_index
-from ..params import ConvSpec
-from .padding import PADDING_MODES, pad_to, pad_widths  # noqa: F401  (pad_widths: re-exported)
+from ..core.errors import SymstrideError
+from ..core.indexing import equivalent_kernel, output_length, phase_count, prepared_length, weight_gather_index
+from ..core.params import ConvSpec
+from .padding import PADDING_MODES, pad_to
 from .phase_windows import PhaseWindow, phase_windows
 from .pooling import DestridedPool, pool_spec
 from .spacetodepth import SpaceToDepth
@@ -58,10 +58,9 @@ __all__ = [
     "DestridedConv",
     "DestridedConvCall",
     "DestridedPool",
-    "destride_layer",
     "conv_spec",
     "pool_spec",
-]
+    "AVG_POOL_TYPES", "CONV_TYPES", "MAX_POOL_TYPES", "gather_weight", "as_parameter"]
 
 #: The forms of the equivalent convolution (see the module docstring).
 FORMS = {
@@ -72,10 +71,10 @@ FORMS = {
 }
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
-_CONV_TYPES = {nn.Conv1d: 1, nn.Conv2d: 2, nn.Conv3d: 3}
-_CONV_MODULES = {n: t for t, n in _CONV_TYPES.items()}
-_MAX_POOL_TYPES = {nn.MaxPool1d: 1, nn.MaxPool2d: 2, nn.MaxPool3d: 3}
-_AVG_POOL_TYPES = {nn.AvgPool1d: 1, nn.AvgPool2d: 2, nn.AvgPool3d: 3}
+CONV_TYPES = {nn.Conv1d: 1, nn.Conv2d: 2, nn.Conv3d: 3}
+_CONV_MODULES = {n: t for t, n in CONV_TYPES.items()}
+MAX_POOL_TYPES = {nn.MaxPool1d: 1, nn.MaxPool2d: 2, nn.MaxPool3d: 3}
+AVG_POOL_TYPES = {nn.AvgPool1d: 1, nn.AvgPool2d: 2, nn.AvgPool3d: 3}
 
 
 def _phase_slice(xp: torch.Tensor, window: PhaseWindow, stride: Sequence[int], n_out: Sequence[int]) -> torch.Tensor:
@@ -87,7 +86,7 @@ def _phase_slice(xp: torch.Tensor, window: PhaseWindow, stride: Sequence[int], n
     return xp[tuple(index)]
 
 
-def _gather(weight: torch.Tensor, index: torch.Tensor, zeros: bool) -> torch.Tensor:
+def gather_weight(weight: torch.Tensor, index: torch.Tensor, zeros: bool) -> torch.Tensor:
     """``out.flat = weight.flat[index]``, zero where ``index`` is −1 (``zeros``: whether any is;
     decided once when the module is built, so the forward pass has no data-dependent branch)."""
     values = weight.reshape(-1)[index.clamp(min=0)]
@@ -188,7 +187,7 @@ class _DestridedConvBase(nn.Module):
             raise ValueError(f"weight has shape {tuple(weight.shape)}, expected {self.spec.weight_shape}")
         if self.form == "subsample":
             return [weight]
-        return [_gather(weight, getattr(self, f"index_{k}"), z) for k, z in enumerate(self._zeros)]
+        return [gather_weight(weight, getattr(self, f"index_{k}"), z) for k, z in enumerate(self._zeros)]
 
     def _forward(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
         conv, g = _CONV[self.spec.ndim], self.spec.groups
@@ -244,8 +243,8 @@ class DestridedConv(_DestridedConvBase):
 
     def __init__(self, spec: ConvSpec, weight: torch.Tensor, bias: torch.Tensor | None, padding_mode: str = "zeros", form: str = "auto") -> None:
         super().__init__(spec, padding_mode, form)
-        self.weight = _parameter(weight)
-        self.bias = _parameter(bias) if bias is not None else None
+        self.weight = as_parameter(weight)
+        self.bias = as_parameter(bias) if bias is not None else None
 
     def phase_weights(self) -> list[torch.Tensor]:
         """The filters of the unit-stride convolutions, gathered from :attr:`weight`."""
@@ -255,7 +254,7 @@ class DestridedConv(_DestridedConvBase):
         return self._forward(x, self.weight, self.bias)
 
 
-def _parameter(t: torch.Tensor) -> nn.Parameter:
+def as_parameter(t: torch.Tensor) -> nn.Parameter:
     """``t`` itself when it is a Parameter (tied), else a Parameter wrapping the same storage."""
     return t if isinstance(t, nn.Parameter) else nn.Parameter(t.detach(), requires_grad=t.requires_grad)
 
@@ -269,58 +268,3 @@ class DestridedConvCall(_DestridedConvBase):
 
     def forward(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
         return self._forward(x, weight, bias)
-
-
-# --- entry point -------------------------------------------------------------------------------
-
-
-def destride_layer(layer: nn.Module, *, form: str = "auto") -> nn.Module:
-    """The unit-stride equivalent of a strided PyTorch layer (Theorem 2).
-
-    ``layer`` is an ``nn.Conv1d/2d/3d`` (any groups, dilation, bias, padding — ints, tuples,
-    ``'valid'``, ``'same'`` — and ``padding_mode``) or an ``nn.MaxPool1d/2d/3d`` /
-    ``nn.AvgPool1d/2d/3d`` (or an ``nn.ConvTranspose1d/2d/3d``: sub-pixel convolution, see
-    :mod:`symstride.torch.transposed`).  The result is made of padding, a split into phases
-    (space-to-depth, phases without weight dropped) and unit-stride convolutions or poolings;
-    its output equals ``layer``'s on every input, NaN and inf included.  ``form`` picks the
-    equivalent convolution (:data:`FORMS`): by default ``"auto"``, the fastest NaN-faithful form
-    for the layer's shape; ``"dense"`` is Theorem 2 as stated — padding, one
-    :class:`SpaceToDepth` and one unit-stride convolution with ``W'``.  The module's parameters
-    are ``layer.weight`` and ``layer.bias`` themselves (tied; filters are gathered on each call).
-
-    >>> import torch
-    >>> conv = torch.nn.Conv2d(3, 8, 3, stride=2, padding=1).double()
-    >>> eq = destride_layer(conv)
-    >>> eq
-    DestridedConv(2-D, kernel 3, stride 2, padding 1, dilation 1, 3→8 channels, form='phases', phases=[(0, 0), (0, 1), (1, 0), (1, 1)])
-    >>> [tuple(w.shape[2:]) for w in eq.phase_weights()], eq.weight is conv.weight
-    ([(2, 2), (2, 1), (1, 2), (1, 1)], True)
-    >>> x = torch.randn(2, 3, 11, 10, dtype=torch.float64)
-    >>> bool(torch.allclose(eq(x), conv(x), rtol=0, atol=1e-12))
-    True
-    >>> destride_layer(torch.nn.Conv2d(4, 4, 1, stride=2)).windows[0].phase   # 1×1 stride 2: one phase
-    (0, 0)
-    """
-    if not isinstance(layer, nn.Module):
-        raise TypeError(f"destride_layer expects a torch.nn layer, got {type(layer).__name__}")
-    kind = type(layer)
-    if kind in _CONV_TYPES:
-        spec = conv_spec(layer.weight.shape, layer.stride, layer.padding, layer.dilation, layer.groups)
-        return DestridedConv(spec, layer.weight, layer.bias, layer.padding_mode, form)
-    if kind in _MAX_POOL_TYPES:
-        if layer.return_indices:
-            raise SymstrideError(f"{kind.__name__} with return_indices=True has no stride-free equivalent in symstride")
-        spec = pool_spec(layer.kernel_size, layer.stride, layer.padding, layer.dilation, _MAX_POOL_TYPES[kind])
-        return DestridedPool("max", spec, ceil_mode=layer.ceil_mode)
-    if kind in _AVG_POOL_TYPES:
-        spec = pool_spec(layer.kernel_size, layer.stride, layer.padding, 1, _AVG_POOL_TYPES[kind])
-        return DestridedPool(
-            "avg", spec, ceil_mode=layer.ceil_mode, count_include_pad=layer.count_include_pad,
-            divisor_override=getattr(layer, "divisor_override", None),
-        )
-    from .transposed import CONV_TRANSPOSE_TYPES, destride_transposed_layer
-
-    if kind in CONV_TRANSPOSE_TYPES:
-        return destride_transposed_layer(layer)
-    supported = ", ".join(t.__name__ for t in (*_CONV_TYPES, *_MAX_POOL_TYPES, *_AVG_POOL_TYPES, *CONV_TRANSPOSE_TYPES))
-    raise TypeError(f"destride_layer supports {supported}; got {kind.__name__}")
