@@ -55,7 +55,7 @@ def test_filters_layouts_multichannel():
 
 @pytest.mark.parametrize(
     "layer",
-    [Conv(3, 2), Conv(5, 3, dilation=2), Conv((3, 4), (2, 3), in_channels=2, out_channels=2), Conv((2, 3, 2), (2, 1, 2), dilation=(1, 2, 1))],
+    [Conv(3, stride=2), Conv(5, stride=3, dilation=2), Conv((3, 4), stride=(2, 3), in_channels=2, out_channels=2), Conv((2, 3, 2), stride=(2, 1, 2), dilation=(1, 2, 1))],
 )
 def test_formula_agrees_with_filters(layer):
     eq = destride(layer)
@@ -73,14 +73,14 @@ def test_formula_agrees_with_filters(layer):
 
 def test_tf_layout_with_groups_is_refused():
     with pytest.raises(SymstrideError, match="phase-major .* splits each of the groups=2"):
-        destride(Conv(3, 2, in_channels=4, out_channels=4, groups=2), layout="tf")
+        destride(Conv(3, stride=2, in_channels=4, out_channels=4, groups=2), layout="tf")
 
 
 def test_destride_rejects_non_layers():
     with pytest.raises(TypeError, match="expects a symstride Conv layer"):
         destride("conv3x3")
     with pytest.raises(ValueError, match="unknown layout 'nchw'; expected one of 'pytorch', 'tf'"):
-        destride(Conv(3, 2), layout="nchw")
+        destride(Conv(3, stride=2), layout="nchw")
 
 
 # -- exact verification -------------------------------------------------------------------------
@@ -98,7 +98,7 @@ def configs(draw):
         for kk, dd, pp in zip(k, d, p)
     )
     layout = draw(st.sampled_from(["pytorch", "tf"])) if g == 1 else "pytorch"
-    return Conv(k, s, p, d, in_channels=g, out_channels=2 * g, groups=g), size, layout
+    return Conv(k, stride=s, padding=p, dilation=d, in_channels=g, out_channels=2 * g, groups=g), size, layout
 
 
 def _torch_conv(nd):
@@ -166,7 +166,7 @@ def test_moved_tap_is_named_with_both_sides():
 
 
 def test_verify_large_layer_exact():
-    layer = Conv((3, 3), 2, padding=1, in_channels=64, out_channels=128)
+    layer = Conv((3, 3), stride=2, padding=1, in_channels=64, out_channels=128)
     report = destride(layer).verify(size=(224, 224))
     assert report.exact and report.output_shape == (112, 112)
 
@@ -174,7 +174,7 @@ def test_verify_large_layer_exact():
 def test_verify_subsampling_rejects_wrong_operator():
     from symstride import verify_subsampling
 
-    spec = Conv((3, 3), 2).spec
+    spec = Conv((3, 3), stride=2).spec
     assert verify_subsampling(spec, (8, 8)).exact
     report = verify_subsampling(spec, (8, 8), offset=1)
     assert not report.exact and "tap [0, 0] at output y[0, 0, 0, 0]" in str(report)

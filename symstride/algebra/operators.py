@@ -29,7 +29,7 @@ import sympy as sp
 from ..core.indexing import check_layout, channel_index, input_size, output_shape, phase_index
 from ..core.params import ConvSpec, as_int, per_axis
 
-__all__ = ["Operator", "Compose", "Layer", "Conv", "Subsample", "D", "SpaceToDepth", "DepthToSpace", "Pointwise", "MAX_MATRIX_ENTRIES"]
+__all__ = ["Operator", "Compose", "Layer", "Conv", "Subsample", "D", "SpaceToDepth", "DepthToSpace", "Pointwise", "MAX_MATRIX_ENTRIES", "kernel_argument"]
 
 #: Explicit SymPy matrices are for small concrete sizes; larger ones are refused.
 MAX_MATRIX_ENTRIES = 250_000
@@ -181,26 +181,49 @@ class Layer(Operator):
         return f"$\\displaystyle {self._latex(None)}$"
 
 
+def kernel_argument(kernel: Any, kernel_size: Any, layer: str) -> Any:
+    """``kernel``, or PyTorch's spelling ``kernel_size`` (one of them, not both).
+
+    Everything after ``kernel`` is keyword-only in :class:`Conv` and ``ConvTranspose``: their
+    positional orders differ (dilation vs output padding third), so a positional call would
+    silently mean different things.
+
+    >>> Conv(kernel_size=3, stride=2).spec == Conv(kernel=3, stride=2).spec
+    True
+    >>> Conv(3, 2)
+    Traceback (most recent call last):
+    ...
+    TypeError: Conv.__init__() takes from 1 to 2 positional arguments but 3 were given
+    """
+    if kernel is not None and kernel_size is not None:
+        raise TypeError(f"{layer} takes kernel or kernel_size (PyTorch's name for it), not both")
+    if kernel is None and kernel_size is None:
+        raise TypeError(f"{layer} needs a kernel size: {layer}(kernel=3, stride=2, …) or kernel_size=3")
+    return kernel if kernel is not None else kernel_size
+
+
 class Conv(Layer):
     """A convolution layer (cross-correlation, PyTorch semantics) with symbolic weights.
 
-    ``Conv(kernel, stride=1, padding=0, dilation=1, in_channels=1, out_channels=1, groups=1)``;
+    ``Conv(kernel, *, stride=1, padding=0, dilation=1, in_channels=1, out_channels=1, groups=1)``;
     per-axis parameters take an int or one value per spatial axis, padding also
     ``(left, right)`` pairs.  ``name`` is the weight symbol's name.
     """
 
     def __init__(
         self,
-        kernel: Any,
+        kernel: Any = None,
+        *,
         stride: Any = 1,
         padding: Any = 0,
         dilation: Any = 1,
         in_channels: Any = 1,
         out_channels: Any = 1,
         groups: Any = 1,
-        *,
         name: str = "w",
+        kernel_size: Any = None,
     ) -> None:
+        kernel = kernel_argument(kernel, kernel_size, "Conv")
         if isinstance(kernel, ConvSpec):
             spec = kernel
         else:
