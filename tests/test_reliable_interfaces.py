@@ -52,3 +52,75 @@ def test_kernel_size_is_an_alias_of_kernel():
         Conv(3, kernel_size=3)
     with pytest.raises(TypeError, match="needs a kernel size"):
         ConvTranspose(stride=2)
+
+
+# -- item 12: CLI and input details ------------------------------------------------------------------
+def test_version(capsys):
+    import symstride
+
+    assert main(["--version"]) == 0 and capsys.readouterr().out.strip() == f"symstride {symstride.__version__}"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["derive", "--kernal", "3"], "symstride derive: error: unknown option '--kernal' (did you mean --kernel?)"),
+    (["check", "map.json", "--mappin", "x"], "symstride check: error: unknown option '--mappin' (did you mean --mapping?)"),
+    (["network", "spec.json", "--sise", "8"], "symstride network: error: unknown option '--sise'"),
+])
+def test_unknown_flags_name_the_subcommand_and_suggest_the_nearest(capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message) and err.count("\n") == 1
+
+
+def test_check_takes_the_file_positionally_and_keeps_mapping(tmp_path, capsys):
+    path = tmp_path / "map.json"
+    path.write_text(json.dumps(destride(Conv(kernel=3, stride=2)).to_json()))
+    assert main(["check", str(path)]) == 0 and "CORRECT" in capsys.readouterr().out
+    assert main(["check", "--mapping", str(path)]) == 0 and "CORRECT" in capsys.readouterr().out
+    assert main(["check", str(path), "--mapping", str(path)]) == 2 and "give the tap map once" in capsys.readouterr().err
+    assert main(["check"]) == 2 and "the tap map to check is missing" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["٣", "３", "1_0", "²"])
+def test_unicode_digits_and_underscores_are_refused(capsys, value):
+    assert main(["derive", "--kernel", value, "--stride", "2"]) == 2
+    assert f"got {value!r}" in capsys.readouterr().err
+
+
+def test_a_spec_with_a_utf8_bom_is_read(tmp_path, capsys):
+    doc = {"input": {"channels": 1, "size": [8]}, "layers": [{"type": "conv", "out_channels": 1, "kernel": 3, "stride": 2}]}
+    path = tmp_path / "net.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(doc).encode())
+    assert main(["network", str(path)]) == 0
+    mapping = tmp_path / "map.json"
+    mapping.write_bytes(b"\xef\xbb\xbf" + json.dumps(destride(Conv(kernel=3, stride=2)).to_json()).encode())
+    assert main(["check", str(mapping)]) == 0
+
+
+def test_duplicate_json_keys_are_refused(tmp_path, capsys):
+    path = tmp_path / "net.json"
+    path.write_text('{"input": {"channels": 1, "size": [8]}, "layers": [{"type": "conv", "out_channels": 1, '
+                    '"kernel": 3, "stride": 2, "stride": 1}]}')
+    assert main(["network", str(path)]) == 2
+    assert "the key 'stride' appears twice" in capsys.readouterr().err
+    mapping = tmp_path / "map.json"
+    mapping.write_text('{"kernel": [3], "stride": [2], "stride": [1], "taps": []}')
+    assert main(["check", str(mapping)]) == 2 and "the key 'stride' appears twice" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", [{3, 2}, frozenset({1, 2}), {0: 3, 1: 2}])
+def test_sets_are_refused_where_order_matters(value):
+    with pytest.raises(TypeError, match="order is arbitrary|unordered"):
+        Conv(kernel=value, stride=2)
+    with pytest.raises(TypeError, match="order is arbitrary|unordered"):
+        Conv(kernel=(3, 3), stride=value)
+
+
+def test_one_structural_zero_is_singular():
+    eq = destride(Conv(kernel=3, stride=2))
+    assert eq.structural_zeros == 1
+    text = repr(eq)
+    assert "1 structural zero of" in text and "1 structural zeros" not in text
+    from symstride.layer.filterbank import FilterBank
+
+    assert "1 structural zero:" in FilterBank(eq).text_block()

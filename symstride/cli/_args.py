@@ -17,7 +17,8 @@ __all__ = ["axis_ints", "padding_arg", "seed_arg", "write_output", "write_docume
 
 def _int(text: str, what: str) -> int:
     text = text.strip()
-    if not text or not (text.isdecimal() or (text[0] in "+-" and text[1:].isdecimal())):
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    if not (digits.isascii() and digits.isdigit()):  # no '٣', '３' (Unicode digits) or '1_0' (int() takes them)
         raise argparse.ArgumentTypeError(f"{what} must be an integer or a comma-separated list of integers, got {text!r}")
     return int(text)
 

@@ -21,7 +21,7 @@ True
 
 from __future__ import annotations
 
-import json
+
 from collections import Counter
 from dataclasses import dataclass
 from math import prod
@@ -31,6 +31,7 @@ from typing import Any
 from .equivalence import default_size
 from ..core.indexing import Tap, check_layout, split_tap
 from ..core.indexing import equivalent_kernel as eq_kernel
+from ..core.json_input import load_json
 from ..core.params import ConvSpec, ConvTransposeSpec, as_int
 from ..core.tap_comparison import VerifyReport
 from ..core.verify import verify_taps, verify_transposed_taps
@@ -302,7 +303,4 @@ def load_mapping(path: str | Path) -> Any:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    return load_json(text, str(path), "{where} is not valid JSON: {detail}")
