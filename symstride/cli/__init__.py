@@ -40,9 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="symstride",
         description="Derive, prove, check and export the equivalence between strided and unit-stride convolutions.",
     )
-    from .. import __version__
+    from importlib.metadata import PackageNotFoundError, version
 
-    parser.add_argument("--version", action="version", version=f"symstride {__version__}")
+    try:
+        release = version("symstride")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree without installing
+        release = "unknown (not installed)"
+    parser.add_argument("--version", action="version", version=f"symstride {release}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     parser.subcommands = {}
