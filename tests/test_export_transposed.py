@@ -89,7 +89,7 @@ def test_formula_and_cli_formats(tmp_path, capsys):
     [["--kernel", "3,3", "--stride", "2", "--padding", "1", "--output-padding", "1"],
      ["--kernel", "5", "--stride", "3", "--dilation", "2", "--in-channels", "2", "--out-channels", "4", "--groups", "2"]],
 )
-def test_latex_document_compiles(tmp_path, capsys, argv):
+def test_latex_document_compiles(tmp_path, capsys, argv, pdflatex_path):
     assert main(["derive", "--transposed", *argv, "--format", "latex", "--fragment"]) == 0
     fragment = capsys.readouterr().out
     for piece in [r"\begin{theorem}[Theorem, sub-pixel convolution]", r"\operatorname{D2S}_{s}", r"\paragraph{Checked.}",
@@ -99,6 +99,6 @@ def test_latex_document_compiles(tmp_path, capsys, argv):
     assert fragment.count("}: exact on an input of size") == 2
     target = tmp_path / "t.tex"
     assert main(["derive", "--transposed", *argv, "--format", "latex", "-o", str(target)]) == 0
-    proc = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", "t.tex"],
+    proc = subprocess.run([pdflatex_path, "-halt-on-error", "-interaction=nonstopmode", "t.tex"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout[-2000:]

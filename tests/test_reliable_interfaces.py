@@ -124,3 +124,22 @@ def test_one_structural_zero_is_singular():
     from symstride.layer.filterbank import FilterBank
 
     assert "1 structural zero:" in FilterBank(eq).text_block()
+
+
+# -- item 14: tests that need pdflatex fail with one clear message when it is missing ----------------
+def test_the_pdflatex_fixture_fails_clearly_without_pdflatex(pytester, monkeypatch):
+    pytester.makeconftest(open(__file__.replace("test_reliable_interfaces.py", "conftest.py"), encoding="utf-8").read())
+    pytester.makepyfile(test_needs="def test_compile(pdflatex_path):\n    assert pdflatex_path\n")
+    monkeypatch.setenv("PATH", str(pytester.path))
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)  # the setup fails, with the message below
+    assert "needs pdflatex on PATH, which is missing" in result.stdout.str()
+    assert "FileNotFoundError" not in result.stdout.str()
+
+
+def test_torch_is_in_the_test_extra():
+    import tomllib
+    from pathlib import Path
+
+    extras = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert any(dep.startswith("torch") for dep in extras["test"])

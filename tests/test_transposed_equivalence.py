@@ -147,10 +147,7 @@ def test_wrong_phase_assignment_rejected_exactly_when_pytorch_disagrees(case, dr
     """The failing twin: move one tap to another phase or offset, or drop it."""
     spec, size, _ = case
     eq = destride(layer_of(spec))
-    twin = corrupt_one_tap(draw, eq.taps, eq.kernel, spec.stride)
-    if twin is None:
-        return
-    taps, t = twin
+    taps, t = corrupt_one_tap(draw, eq.taps, eq.kernel, spec.stride)  # always a real corruption
     report = verify_transposed_taps(spec, taps, size, kernel=eq.kernel)
     slots = [(u.phase, u.offset) for u in taps]
     if len(set(slots)) < len(slots):
