@@ -181,7 +181,7 @@ def test_verify_subsampling_rejects_wrong_operator():
 
 def test_report_reads_like_a_report():
     eq = destride(Conv(kernel=3, stride=2))
-    text = repr(eq)
+    text = str(eq)
     for fragment in ["over 2 phases", "phase r=0 │ w[0]  w[2]", "phase r=1 │ w[1]  0", "m=2", "formula  W'[r, j] = w[2*j + r]"]:
         assert fragment in text
     assert str(eq.verify(size=9)).startswith("Theorem 2 (stride 2 as 2 phases, layout pytorch): exact")

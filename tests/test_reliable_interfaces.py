@@ -119,7 +119,7 @@ def test_sets_are_refused_where_order_matters(value):
 def test_one_structural_zero_is_singular():
     eq = destride(Conv(kernel=3, stride=2))
     assert eq.structural_zeros == 1
-    text = repr(eq)
+    text = str(eq)
     assert "1 structural zero of" in text and "1 structural zeros" not in text
     from symstride.layer.filterbank import FilterBank
 
@@ -143,3 +143,37 @@ def test_torch_is_in_the_test_extra():
 
     extras = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     assert any(dep.startswith("torch") for dep in extras["test"])
+
+
+# -- item 10: repr round-trips; LaTeX keeps the right padding; sympy.latex gives the formula ---------
+@pytest.mark.parametrize("layer", [
+    Conv(kernel=3, stride=2, padding=[(1, 2)]),
+    Conv(kernel=(3, 3), stride=2, padding=(1, 2)),
+    Conv(kernel=(3, 3), stride=2),
+    Conv(kernel=(3, 2, 3), stride=(1, 2, 1), dilation=2, in_channels=4, out_channels=2, groups=2),
+    ConvTranspose(kernel=3, stride=2, padding=[(1, 2)], output_padding=1),
+])
+def test_repr_is_one_evaluable_line(layer):
+    from symstride import Conv as C, ConvTranspose as CT  # noqa: F401  (the names repr uses)
+
+    names = {"Conv": C, "ConvTranspose": CT, "destride": destride}
+    for obj in (layer, destride(layer)):
+        text = repr(obj)
+        assert "\n" not in text
+        again = eval(text, names)  # noqa: S307 - our own repr
+        assert (again.spec if hasattr(again, "spec") else again) == obj.spec
+
+
+def test_latex_of_a_layer_keeps_the_right_padding():
+    assert r"p=[1,2]" in Conv(kernel=3, stride=2, padding=[(1, 2)])._repr_latex_()
+    assert r"p=(1,2)" in Conv(kernel=(3, 3), stride=2, padding=(1, 2))._repr_latex_()  # per axis, symmetric
+    assert r"p=[1,2],\,o=1" in ConvTranspose(kernel=3, stride=2, padding=[(1, 2)], output_padding=1)._repr_latex_()
+
+
+def test_sympy_latex_of_an_equivalence_is_the_formula_not_the_report():
+    import sympy
+
+    eq = destride(Conv(kernel=3, stride=2))
+    text = sympy.latex(eq)
+    assert text.startswith(r"\operatorname{Conv}") and "mathtt" not in text and "Theorem 2" not in text
+    assert str(eq).startswith("Theorem 2: a strided convolution")

@@ -281,7 +281,7 @@ def test_wrong_adjoint_rejected_with_first_entry():
 
 def test_report_reads_like_a_report():
     eq = destride(ConvTranspose(kernel=3, stride=2, padding=1, output_padding=1))
-    text = repr(eq)
+    text = str(eq)
     for fragment in [
         "a unit-stride convolution with 2 output phases, then depth-to-space",
         "transposed 1-D, kernel 3, stride 2, padding 1, output padding 1",

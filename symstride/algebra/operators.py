@@ -155,16 +155,14 @@ class Layer(Operator):
     # -- display ----------------------------------------------------------------------------
     def __repr__(self) -> str:
         s = self.spec
-        parts = [f"kernel={_fmt_axes(s.kernel)}", f"stride={_fmt_axes(s.stride)}"]
-        if any(p != (0, 0) for p in s.padding):
+        parts = [f"kernel={s.kernel if s.ndim > 1 else s.kernel[0]}", f"stride={_fmt_axes(s.stride)}"]  # the kernel fixes ndim
+        if any(p != (0, 0) for p in s.padding):  # a (left, right) pair only inside a per-axis list
             pads = [p[0] if p[0] == p[1] else p for p in s.padding]
-            parts.append(f"padding={pads[0] if len(set(pads)) == 1 else tuple(pads)}")
+            parts.append(f"padding={pads[0] if len(set(pads)) == 1 and not isinstance(pads[0], tuple) else pads}")
         if any(getattr(s, "output_padding", ())):
             parts.append(f"output_padding={_fmt_axes(s.output_padding)}")
         if any(d != 1 for d in s.dilation):
             parts.append(f"dilation={_fmt_axes(s.dilation)}")
-        if s.ndim > 1 and len(set(s.kernel)) == 1 and len(set(s.stride)) == 1:
-            parts.append(f"ndim={s.ndim}")
         if s.in_channels != 1 or s.out_channels != 1:
             parts += [f"in_channels={s.in_channels}", f"out_channels={s.out_channels}"]
         if s.groups != 1:

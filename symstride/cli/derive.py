@@ -25,7 +25,7 @@ __all__ = ["FORMATS", "add_parser", "run"]
 
 
 def _text(eq: Equivalence, args: argparse.Namespace) -> str:
-    return repr(eq) + "\n"
+    return str(eq) + "\n"
 
 
 def _json(eq: Equivalence, args: argparse.Namespace) -> Any:

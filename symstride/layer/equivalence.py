@@ -342,7 +342,10 @@ class Equivalence(PhaseEquivalence):
             "formula": {"latex": self.formula_latex(), "text": self.formula_text()},
         }
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # one line, evaluable with symstride's names imported
+        return f"destride({self.layer!r}, layout={self.layout!r})"
+
+    def __str__(self) -> str:
         from .report import equivalence_text
 
         return equivalence_text(self)
@@ -351,3 +354,7 @@ class Equivalence(PhaseEquivalence):
         from ..render.templates import render_template
 
         return render_template("equivalence_inline.tex", eq=self).strip()
+
+    def _latex(self, printer: Any) -> str:
+        """``sympy.latex(eq)``: the equivalence as one formula (not the text report)."""
+        return self._repr_latex_().removeprefix("$\\displaystyle").removesuffix("$").strip()

@@ -255,7 +255,10 @@ class TransposedEquivalence(PhaseEquivalence):
 
         return render_template("document.tex", title=f"Sub-pixel form of a {self.spec.describe()}", body=self.latex(size))
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # one line, evaluable with symstride's names imported
+        return f"destride({self.layer!r}, layout={self.layout!r})"
+
+    def __str__(self) -> str:
         from .report import transposed_text
 
         return transposed_text(self)
@@ -264,6 +267,10 @@ class TransposedEquivalence(PhaseEquivalence):
         from ..render.templates import render_template
 
         return render_template("equivalence_transposed_inline.tex", eq=self).strip()
+
+    def _latex(self, printer: Any) -> str:
+        """``sympy.latex(eq)``: the equivalence as one formula (not the text report)."""
+        return self._repr_latex_().removeprefix("$\\displaystyle").removesuffix("$").strip()
 
 
 class AdjointTensors:
