@@ -177,3 +177,45 @@ def test_sympy_latex_of_an_equivalence_is_the_formula_not_the_report():
     text = sympy.latex(eq)
     assert text.startswith(r"\operatorname{Conv}") and "mathtt" not in text and "Theorem 2" not in text
     assert str(eq).startswith("Theorem 2: a strided convolution")
+
+
+# -- item 9: an export derived without channel counts takes any channel count --------------------------
+def _load(path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("layout", ["pytorch", "tf"])
+def test_python_export_without_channels_works_for_any_channel_count(tmp_path, layout):
+    import numpy as np
+    import torch
+
+    path = tmp_path / f"m_{layout}.py"
+    assert main(["derive", "--kernel", "3,3", "--stride", "2", "--padding", "1", "--layout", layout, "--format", "python", "-o", str(path)]) == 0
+    module = _load(path)
+    rng = np.random.default_rng(0)
+    for cin, cout in ((16, 32), (1, 1), (3, 5)):
+        x, w = rng.standard_normal((2, cin, 9, 10)), rng.standard_normal((cout, cin, 3, 3))
+        want = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), stride=2, padding=1).numpy()
+        z = module.destride_input(x)
+        if layout == "tf":  # phase-major channels: reorder to PyTorch's channel-major before convolving
+            z = z.reshape(2, 4, cin, *z.shape[2:]).transpose(0, 2, 1, 3, 4).reshape(2, cin * 4, *z.shape[2:])
+            bank = module.destride_weights(w).reshape(cout, 4, cin, 2, 2).transpose(0, 2, 1, 3, 4).reshape(cout, cin * 4, 2, 2)
+        else:
+            bank = module.destride_weights(w)
+        got = torch.nn.functional.conv2d(torch.tensor(z), torch.tensor(bank)).numpy()
+        assert np.abs(got - want).max() < 1e-10
+
+
+def test_python_export_with_channels_given_fixes_them(tmp_path):
+    import numpy as np
+
+    path = tmp_path / "fixed.py"
+    assert main(["derive", "--kernel", "3", "--stride", "2", "--in-channels", "2", "--out-channels", "3", "--format", "python", "-o", str(path)]) == 0
+    module = _load(path)
+    with pytest.raises(ValueError, match=r"w must have shape \(3, 2, 3\)"):
+        module.destride_weights(np.ones((4, 2, 3)))
