@@ -17,7 +17,8 @@ No floating point and no polynomial expansion is involved, so layers with hundre
 and 224×224 inputs are decided exactly in milliseconds.  A failed check names the first
 differing output entry (row-major) and the tap responsible.
 
-This module holds the tap checks of strided layers (Theorem 2) and of transposed layers (the
+Both verifiers read the claimed bank through :func:`symstride.core.phasemap.phase_reads`, the
+read rule of the one phase map (the decoder's stages use it too).  This module holds the tap checks of strided layers (Theorem 2) and of transposed layers (the
 sub-pixel theorem); the shared comparison machinery is :mod:`symstride.core.tap_comparison`, and
 the checks that need operators (Theorem 1, the adjoint) are :mod:`symstride.algebra.operator_checks`.
 
@@ -35,10 +36,9 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-import numpy as np
-
 from .indexing import Tap, check_layout, equivalent_kernel, input_size, output_shape, phase_count, transposed_output_shape
 from .params import ConvSpec, ConvTransposeSpec
+from .phasemap import phase_reads
 from .tap_comparison import VerifyReport, axis_reads, shape_text, strided_reads, transposed_reads, verify_bank
 
 __all__ = ["verify_taps", "verify_transposed_taps", "TRANSPOSED_ABSENT"]
@@ -69,8 +69,7 @@ def verify_taps(
     def axes_of(r: tuple[int, ...], j: tuple[int, ...]) -> list:
         axes = []
         for jj, rr, s, (pl, _), n, no, k in zip(j, r, spec.stride, spec.padding, size, n_out, kq):
-            coarse = np.arange(no) + jj
-            padded = s * coarse + rr  # index into the padded, trimmed/extended input
+            padded, _ = phase_reads("strided", no, 1, s, rr, 0, jj, 0)  # index into the padded, trimmed/extended input
             pos, live = axis_reads(padded - pl, n)
             axes.append((pos, live & (padded < s * (no + k - 1))))
         return axes
@@ -120,11 +119,10 @@ def verify_transposed_taps(
     def axes_of(r: tuple[int, ...], j: tuple[int, ...]) -> list:
         axes = []
         for jj, rr, s, (pl, _), n, no, k in zip(j, r, spec.stride, spec.padding, size, n_out, kq):
-            start, crop = divmod(pl, s)
-            fine = np.arange(no) + crop  # position after depth-to-space, before the crop
-            prepared = fine // s + jj  # the block's read in the prepared input
-            pos, live = axis_reads(prepared - (k - 1 - start), n)
-            axes.append((pos, live & (fine % s == rr)))
+            start, crop = divmod(pl, s)  # output t sits at t + crop after depth-to-space
+            read, mine = phase_reads("transposed", no, 1, s, 0, rr, jj, k - 1 - start, crop)
+            pos, live = axis_reads(read, n)
+            axes.append((pos, live & mine))
         return axes
 
     return verify_bank(

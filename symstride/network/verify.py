@@ -9,7 +9,8 @@ The equivalent network is exact when every link of this chain holds:
    ``c·B^d + φ(r)`` to ``c``, and every original weight must appear exactly once per output
    phase ``q`` — and then, for every claimed tap ``(φ(q), m) ↦ (φ(r), j)`` and every output
    position ``n = R·a + q`` inside the true map, the sample the equivalent layer reads
-   (phase ``r`` at offset ``a + j − e``, i.e. position ``B·(a + j − e) + r``) must be the sample
+   (phase ``r`` at offset ``a + j − e``, i.e. position ``B·(a + j − e) + r``: the read rule
+   :func:`symstride.core.phasemap.phase_reads` of one layer) must be the sample
    the strided layer reads (``s·n + δ·m − p``), or both must read the padding value: the
    equivalent side reads padding when it is outside the phase tensor, when the mask before the
    layer blanks the sample, or when the sample lies past the end and is known to be zero;
@@ -40,6 +41,7 @@ from typing import Sequence
 import numpy as np
 
 from ..core.indexing import output_shape, phase_vector
+from ..core.phasemap import phase_reads
 from ..core.tap_comparison import Mismatch, VerifyReport
 from .phase_ops import zero_overhang_after
 from .equivalent import EquivalentNetwork
@@ -176,12 +178,14 @@ def _check_reads(label: str, spec, op, claimed, zero_overhang: bool, fill: float
             a = np.arange(a_out[ax])
             n = small[ax] * a + q[ax]
             ps = spec.stride[ax] * n + spec.dilation[ax] * m[ax] - spec.padding[ax][0]
-            ix = a + j[ax] - op.padding[ax][0]
+            read, mine = phase_reads("strided", small[ax] * a_out[ax], small[ax], big[ax], r[ax], q[ax], j[ax], op.padding[ax][0])
+            pe = read[mine]  # B·(a + j − e) + r: phase r at phase-domain index ix
+            ix = (pe - r[ax]) // big[ax]
             true_out.append(n < n_out[ax])
             live_s.append((ps >= 0) & (ps < n_in[ax]))
             pos_s.append(ps)
             inside.append((ix >= 0) & (ix < a_in[ax]))
-            pos_e.append(big[ax] * ix + r[ax])
+            pos_e.append(pe)
             idx.append(np.clip(ix, 0, a_in[ax] - 1))
         T, LS, IN = _axes_grid(true_out), _axes_grid(live_s), _axes_grid(inside)
         true_e = IN & _axes_grid([p < n for p, n in zip(pos_e, n_in)])
