@@ -19,10 +19,13 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "symstride"
 
 #: The layers, bottom to top.  A module may import its own layer and the layers below it.
+#: ``render`` knows no domain object (it needs only the error type), so everything above it,
+#: core included, may print and render through it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("errors", ("symstride.core.errors",)),
+    ("render", ("symstride.render",)),
     ("core", ("symstride.core",)),
     ("reference", ("symstride.reference",)),
-    ("render", ("symstride.render",)),
     ("algebra", ("symstride.algebra",)),
     ("proof", ("symstride.proof",)),
     ("layer", ("symstride.layer",)),

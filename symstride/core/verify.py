@@ -39,9 +39,9 @@ from typing import Any, Sequence
 from .indexing import Tap, check_layout, equivalent_kernel, input_size, output_shape, phase_count, transposed_output_shape
 from .params import ConvSpec, ConvTransposeSpec
 from .phasemap import phase_reads
-from .tap_comparison import VerifyReport, axis_reads, shape_text, strided_reads, transposed_reads, verify_bank
+from .tap_comparison import VerifyReport, axis_reads, compare_reads, shape_text, strided_reads, transposed_reads, verify_bank
 
-__all__ = ["verify_taps", "verify_transposed_taps", "TRANSPOSED_ABSENT"]
+__all__ = ["verify_taps", "verify_transposed_taps", "tap_counterexample", "TRANSPOSED_ABSENT"]
 
 
 def verify_taps(
@@ -66,19 +66,40 @@ def verify_taps(
     kq = tuple(kernel) if kernel is not None else equivalent_kernel(spec)
     identity = f"Theorem 2 (stride {shape_text(spec.stride)} as {phase_count(spec)} phases, layout {layout})"
 
-    def axes_of(r: tuple[int, ...], j: tuple[int, ...]) -> list:
-        axes = []
-        for jj, rr, s, (pl, _), n, no, k in zip(j, r, spec.stride, spec.padding, size, n_out, kq):
-            padded, _ = phase_reads("strided", no, 1, s, rr, 0, jj, 0)  # index into the padded, trimmed/extended input
-            pos, live = axis_reads(padded - pl, n)
-            axes.append((pos, live & (padded < s * (no + k - 1))))
-        return axes
-
     return verify_bank(
-        identity, spec, taps, size, n_out, kq, layout, axes_of,
+        identity, spec, taps, size, n_out, kq, layout, lambda r, j: _strided_entry_reads(spec, size, n_out, kq, r, j),
         reference=lambda: strided_reads(spec, size, n_out), channels=(spec.in_channels, "inputs"),
         describe=("the strided layer", "the equivalent layer"),
     )
+
+
+def _strided_entry_reads(spec: ConvSpec, size: tuple[int, ...], n_out: tuple[int, ...], kq: Sequence[int],
+                         r: Sequence[int], j: Sequence[int]) -> list:
+    """Per axis, ``(position, live)`` of bank entry ``(r, j)`` at every output: the phase map's read
+    of the prepared input (padded, trimmed or zero-extended to ``s·(N_out + k' − 1)``)."""
+    axes = []
+    for jj, rr, s, (pl, _), n, no, k in zip(j, r, spec.stride, spec.padding, size, n_out, kq):
+        padded, _ = phase_reads("strided", no, 1, s, rr, 0, jj, 0)  # index into the padded, trimmed/extended input
+        pos, live = axis_reads(padded - pl, n)
+        axes.append((pos, live & (padded < s * (no + k - 1))))
+    return axes
+
+
+def tap_counterexample(spec: ConvSpec, taps: Sequence[Tap], size: Any) -> VerifyReport:
+    """Compare any multiset of claimed taps — missing, repeated or sharing a slot — with the strided
+    layer, tap by tap, on inputs of ``size``: the first output where they differ.
+
+    :func:`verify_taps` refuses such maps before comparing (they are no filter bank); this shows
+    what the claimed bank (entries summed where taps share a slot) would compute instead.
+    """
+    size = input_size(spec, size)
+    n_out = output_shape(spec, size)
+    kq = equivalent_kernel(spec)
+    claimed: dict[tuple[int, ...], list] = {}
+    for t in taps:
+        claimed.setdefault(tuple(t.tap), []).append(_strided_entry_reads(spec, size, n_out, kq, t.phase, t.offset))
+    return compare_reads(f"Theorem 2 (stride {shape_text(spec.stride)}), the claimed taps as written", size, n_out,
+                         spec.kernel, strided_reads(spec, size, n_out), claimed, ("the strided layer", "the claimed equivalent layer"))
 
 
 #: What "no term" means for a transposed layer and for its sub-pixel equivalent.

@@ -42,6 +42,7 @@ import numpy as np
 
 from ..core.indexing import output_shape, phase_vector
 from ..core.phasemap import phase_reads
+from ..core.results import Result
 from ..core.tap_comparison import Mismatch, VerifyReport
 from .phase_ops import zero_overhang_after
 from .equivalent import EquivalentNetwork
@@ -55,9 +56,9 @@ __all__ = ["Check", "NetworkVerification", "verify_network"]
 BLOCK = 1 << 20
 
 
-@dataclass(frozen=True)
-class Check:
-    """One link of the chain: which layer, by which rule, and whether it holds."""
+@dataclass(frozen=True, repr=False)
+class Check(Result):
+    """One link of the chain: which layer, by which rule, and whether it holds (``ok`` is ``exact``)."""
 
     path: str
     kind: str
@@ -66,14 +67,27 @@ class Check:
     detail: str
     report: VerifyReport | None = None
 
+    @property
+    def ok(self) -> bool:
+        return self.exact
+
+    @property
+    def failure(self) -> str | None:
+        return None if self.exact else str(self)
+
+    def json_fields(self) -> dict:
+        return {"path": self.path, "layer": self.kind, "rule": self.rule, "exact": self.exact, "detail": self.detail,
+                "report": None if self.report is None else self.report.to_json()}
+
     def __str__(self) -> str:
         head = f"layer {self.path} ({self.kind})" if self.path else self.kind
         return f"{head}: {'exact' if self.exact else 'NOT exact'} — {self.detail}"
 
 
-@dataclass(frozen=True)
-class NetworkVerification:
-    """The outcome of :func:`verify_network`: ``exact`` only when every check holds."""
+@dataclass(frozen=True, repr=False)
+class NetworkVerification(Result):
+    """The outcome of :func:`verify_network`: ``exact`` only when every check holds (``ok``);
+    ``failure`` is the first failed check."""
 
     checks: tuple[Check, ...]
     superfluous_masks: tuple[str, ...] = field(default=())
@@ -94,14 +108,25 @@ class NetworkVerification:
     def __bool__(self) -> bool:
         return self.exact
 
+    @property
+    def ok(self) -> bool:
+        return self.exact
+
+    @property
+    def failure(self) -> str | None:
+        first = self.first_failure
+        return None if first is None else str(first)
+
+    def json_fields(self) -> dict:
+        return {"exact": self.exact, "minimal": self.minimal, "checks": [c.to_json() for c in self.checks],
+                "superfluous_masks": list(self.superfluous_masks)}
+
     def __str__(self) -> str:
         lines = [f"Theorem 3 exact check: {'exact' if self.exact else 'NOT exact'} ({len(self.checks)} checks, integer index analysis)"]
         lines += [f"  {c}" for c in self.checks]
         if self.superfluous_masks:
             lines.append(f"  masks that blank nothing a true output reads: {', '.join(self.superfluous_masks)}")
         return "\n".join(lines)
-
-    __repr__ = __str__
 
 
 # ---------------------------------------------------------------------------------------------
