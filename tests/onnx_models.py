@@ -13,7 +13,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-__all__ = ["OPSET", "single_node", "rewritten_ops", "strided_ops"]
+__all__ = ["OPSET", "single_node", "rewritten_ops", "strided_ops", "export"]
 
 #: The opset the hand-built models import (AveragePool dilations need 19).
 OPSET = 19
@@ -52,3 +52,24 @@ def strided_ops(model: onnx.ModelProto) -> list[str]:
             if strides and any(s != 1 for s in strides[0]):
                 out.append(node.name)
     return out
+
+
+def export(module: Any, x: Any, *, dynamo: bool = True) -> onnx.ModelProto:
+    """``torch.onnx.export`` of ``module`` on example ``x`` as a ModelProto, offline.
+
+    ``dynamo=True`` (torch's default exporter: torch.export, then onnxscript; needs the
+    ``onnxscript`` package) or ``dynamo=False`` (the deprecated TorchScript exporter, opset 17,
+    which writes shared constants behind Identity nodes).  Both run without network access.
+    """
+    import io
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if dynamo:
+            return torch.onnx.export(module, (x,), dynamo=True, verbose=False).model_proto
+        buffer = io.BytesIO()
+        torch.onnx.export(module, (x,), buffer, dynamo=False, opset_version=17)
+    return onnx.load_from_string(buffer.getvalue())

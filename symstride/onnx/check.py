@@ -52,13 +52,17 @@ class OnnxCheck:
     seed: int
     input_shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
     proved: bool = False
+    #: Set when the rewritten model does not run in onnxruntime (then ``outputs`` is empty).
+    error: str | None = None
 
     @property
     def ok(self) -> bool:
-        return all(o.ok for o in self.outputs)
+        return self.error is None and all(o.ok for o in self.outputs)
 
     @property
     def failure(self) -> str | None:
+        if self.error is not None:
+            return f"the rewritten model does not run in onnxruntime: {self.error}"
         for o in self.outputs:
             if not o.ok:
                 return (f"output {o.name!r} differs: max |Δ| = {o.max_abs_error:.3g} is {o.relative_error:.3g} of "
@@ -72,18 +76,22 @@ class OnnxCheck:
     def to_json(self) -> dict[str, Any]:
         return {
             "ok": self.ok, "proved": self.proved, "failure": self.failure, "seed": self.seed,
-            "max_abs_error": self.max_abs_error,
+            "max_abs_error": self.max_abs_error, "error": self.error,
             "inputs": {k: list(v) for k, v in self.input_shapes.items()},
             "outputs": [{"name": o.name, "max_abs_error": o.max_abs_error, "max_abs_original": o.scale,
                          "relative_error": o.relative_error, "tolerance": o.tolerance, "ok": o.ok} for o in self.outputs],
         }
 
     def __repr__(self) -> str:
+        if self.error is not None:
+            return f"OnnxCheck(FAILED to run the rewritten model, seed {self.seed})"
         verdict = "agree" if self.ok else "DIFFER"
         return f"OnnxCheck({verdict}: max |Δ| = {self.max_abs_error:.3g} over {len(self.outputs)} output(s), seed {self.seed})"
 
     def __str__(self) -> str:
         lines = [f"onnxruntime, CPU, one thread, seeded random input (seed {self.seed}); evidence on one input, not a proof"]
+        if self.error is not None:
+            lines.append(f"  FAILED: {self.failure}")
         for o in self.outputs:
             lines.append(f"  {o.name}: max |Δ| = {o.max_abs_error:.3g}, relative {o.relative_error:.3g} "
                          f"(tolerance {o.tolerance:g}) {'ok' if o.ok else 'FAILED'}")
@@ -151,7 +159,11 @@ def check_onnx(original: onnx.ModelProto, rewritten: onnx.ModelProto, *, seed: i
     if names != [o.name for o in rewritten.graph.output]:
         raise ValueError(f"the models have different outputs: {names} and {[o.name for o in rewritten.graph.output]}")
     ys = session(original).run(None, feed)
-    zs = session(rewritten).run(None, feed)
+    shapes = {k: tuple(v.shape) for k, v in feed.items()}
+    try:
+        zs = session(rewritten).run(None, feed)
+    except Exception as exc:  # onnxruntime raises its own exception types; any of them is a failed check
+        return OnnxCheck((), seed, shapes, error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     outputs = []
     for info, y, z in zip(original.graph.output, ys, zs):
         y, z = np.asarray(y, dtype=np.float64), np.asarray(z, dtype=np.float64)
@@ -162,4 +174,4 @@ def check_onnx(original: onnx.ModelProto, rewritten: onnx.ModelProto, *, seed: i
         diff = np.where(finite, np.abs(y - z), np.where(same & (y == z), 0.0, np.inf)) if y.size else np.zeros(1)
         tolerance = TOLERANCES.get(info.type.tensor_type.elem_type, 1e-4)
         outputs.append(OutputDifference(info.name, float(diff.max()), float(np.abs(y[finite]).max(initial=0.0)), tolerance))
-    return OnnxCheck(tuple(outputs), seed, {k: tuple(v.shape) for k, v in feed.items()})
+    return OnnxCheck(tuple(outputs), seed, shapes)

@@ -26,11 +26,53 @@ from onnx import TensorProto, helper, numpy_helper
 
 from ..errors import SymstrideError
 
-__all__ = ["MIN_OPSET", "NodeError", "GraphView", "attributes", "describe_node"]
+__all__ = ["MIN_OPSET", "FOLDABLE", "NodeError", "GraphView", "attributes", "describe_node", "fold_constants"]
 
 #: The oldest default-domain opset the rewrite reads and writes (``Pad``, ``Slice`` and ``Reshape``
 #: with their shapes as inputs, ``DepthToSpace`` with ``mode``).
 MIN_OPSET = 11
+
+
+#: Operators whose outputs are evaluated when all their inputs are constant, before shape inference
+#: (exporters compute ``Pad`` widths and ``Reshape`` targets with such chains; ONNX shape inference
+#: does not follow them through every operator).
+FOLDABLE = frozenset({
+    "Constant", "ConstantOfShape", "Identity", "Cast", "Concat", "Reshape", "Slice", "Transpose", "Unsqueeze",
+    "Squeeze", "Gather", "Expand", "Range", "Add", "Sub", "Mul", "Div", "Neg", "Equal", "Where", "Flatten",
+})
+
+#: Folded constants larger than this many elements are left to shape inference.
+_FOLD_LIMIT = 1 << 16
+
+
+def fold_constants(model: onnx.ModelProto) -> onnx.ModelProto:
+    """A copy of ``model`` in which nodes of :data:`FOLDABLE` with constant inputs became initializers.
+
+    Used only to learn shapes: the rewritten model keeps the original nodes.  Evaluation is ONNX's
+    reference implementation, node by node; a node it cannot evaluate is left as it is.
+    """
+    from onnx.reference import ReferenceEvaluator
+
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    values = {t.name: numpy_helper.to_array(t) for t in out.graph.initializer}
+    kept, folded = [], []
+    for node in out.graph.node:
+        if node.op_type in FOLDABLE and node.domain in ("", "ai.onnx") and all(not i or i in values for i in node.input):
+            try:
+                results = ReferenceEvaluator(node).run(None, {i: values[i] for i in node.input if i})
+            except Exception:  # the reference implementation's own errors: leave the node to shape inference
+                results = None
+            if results is not None and all(np.asarray(r).size <= _FOLD_LIMIT for r in results):
+                for name, value in zip(node.output, results):
+                    values[name] = np.asarray(value)
+                    folded.append(numpy_helper.from_array(np.asarray(value), name))
+                continue
+        kept.append(node)
+    del out.graph.node[:]
+    out.graph.node.extend(kept)
+    out.graph.initializer.extend(folded)
+    return out
 
 
 def describe_node(node: onnx.NodeProto) -> str:
@@ -59,8 +101,8 @@ def attributes(node: onnx.NodeProto) -> dict[str, Any]:
 class GraphView:
     """A model with its inferred shapes, constants and a name allocator.
 
-    ``model`` is copied; shape inference runs once (with data propagation, so shapes computed
-    by ``Shape``/``Reshape`` chains are known).  :meth:`shape` raises nothing: it returns None
+    Shape inference runs once, on a copy with constant chains folded (:func:`fold_constants`) and
+    with data propagation, so shapes computed by ``Shape``/``Reshape`` chains are known.  :meth:`shape` raises nothing: it returns None
     for an unknown rank and None entries for dynamic dimensions; the rewrites decide what to refuse.
     """
 
@@ -75,21 +117,26 @@ class GraphView:
                 f"the model uses opset {self.opset}; symstride rewrites opset {MIN_OPSET} or newer "
                 f"(convert it first: onnx.version_converter.convert_version(model, {MIN_OPSET}))"
             )
+        self.model = model
         try:
-            self.model = onnx.shape_inference.infer_shapes(model, data_prop=True)
+            inferred = onnx.shape_inference.infer_shapes(fold_constants(model), data_prop=True)
         except onnx.shape_inference.InferenceError as exc:
             raise ValueError(f"ONNX shape inference fails on the model: {str(exc).splitlines()[0]}") from None
-        graph = self.model.graph
+        graph = model.graph
         self.initializers = {t.name: t for t in graph.initializer}
         self.producers = {out: node for node in graph.node for out in node.output}
         self._types: dict[str, onnx.TypeProto] = {}
-        for info in (*graph.input, *graph.value_info, *graph.output):
+        for info in (*inferred.graph.input, *inferred.graph.value_info, *inferred.graph.output, *graph.value_info):
             if info.type.HasField("tensor_type"):
                 self._types.setdefault(info.name, info.type)
         self._names = {n for node in graph.node for n in (*node.input, *node.output, node.name)}
         self._names |= set(self.initializers) | {i.name for i in graph.input}
 
     # --- shapes and types -----------------------------------------------------------------------
+
+    def inferred_type(self, name: str) -> onnx.TypeProto | None:
+        """The tensor type of ``name`` as shape inference (or the model's value_info) knows it."""
+        return self._types.get(name)
 
     def shape(self, name: str) -> tuple[int | None, ...] | None:
         """Static shape of tensor ``name`` (None for a dynamic dimension), or None if its rank is unknown."""

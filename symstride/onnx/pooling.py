@@ -24,7 +24,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 import onnx
 
-from ..indexing import equivalent_kernel, tap_map
+from ..indexing import Tap, equivalent_kernel, tap_map
 from ..params import ConvSpec
 from .attrs import per_axis_attr, read_attributes, window_pads
 from .graph import GraphView, NodeError
@@ -52,14 +52,17 @@ class PhaseTaps(NamedTuple):
         return tuple(st * (c - 1) + 1 for st, c in zip(self.step, self.count))
 
 
-def phase_taps(spec: ConvSpec) -> list[PhaseTaps]:
-    """The live phases of a window (row-major φ order) with their offsets, grouped from :func:`tap_map`.
+def phase_taps(spec: ConvSpec, taps: Sequence[Tap] | None = None) -> list[PhaseTaps]:
+    """The live phases of a window (row-major φ order) with their offsets, grouped from ``taps``
+    (default :func:`tap_map`); each phase's taps must fill a box with a constant step per axis.
 
     >>> [tuple(p) for p in phase_taps(ConvSpec.create(kernel=3, stride=2))]
     [((0,), (0,), (2,), (1,)), ((1,), (0,), (1,), (1,))]
     """
     offsets: dict[tuple[int, ...], list[set[int]]] = {}
-    for t in tap_map(spec):
+    counts: dict[tuple[int, ...], int] = {}
+    for t in tap_map(spec) if taps is None else taps:
+        counts[t.phase] = counts.get(t.phase, 0) + 1
         axes = offsets.setdefault(t.phase, [set() for _ in range(spec.ndim)])
         for a, j in enumerate(t.offset):
             axes[a].add(j)
@@ -73,6 +76,8 @@ def phase_taps(spec: ConvSpec) -> list[PhaseTaps]:
             start.append(js[0])
             count.append(len(js))
             step.append(st)
+        if prod(count) != counts[phase]:
+            raise ValueError(f"the taps of phase {phase} do not fill their box of offsets ({counts[phase]} taps, box {tuple(count)})")
         out.append(PhaseTaps(phase, tuple(start), tuple(count), tuple(step)))
     return out
 
@@ -131,6 +136,7 @@ def rewrite_pool(view: GraphView, node: onnx.NodeProto, layout: str) -> list[onn
     try:
         spec = ConvSpec.create(kernel=kernel, stride=stride, padding=pads, dilation=dilation, ndim=ndim)
         n_out = tuple(pool_output_length(n, k, s, p, d, ceil_mode) for n, k, s, p, d in zip(sizes, kernel, stride, pads, dilation))
+        windows = phase_taps(spec)
     except (ValueError, TypeError) as exc:
         raise NodeError(node, str(exc)) from None
     inferred = view.shape(node.output[0])
@@ -146,7 +152,7 @@ def rewrite_pool(view: GraphView, node: onnx.NodeProto, layout: str) -> list[onn
     z, more = space_to_depth(view, z, channels, lengths, stride, "dcr", name)
     nodes += more
     parts = []
-    for taps in phase_taps(spec):
+    for taps in windows:
         flat = int(np.ravel_multi_index(taps.phase, stride))
         starts = [flat * channels, *taps.start]
         ends = [(flat + 1) * channels, *(j0 + n + e - 1 for j0, n, e in zip(taps.start, n_out, taps.extent()))]

@@ -105,6 +105,10 @@ def destride_onnx(model: onnx.ModelProto, layout: str = "dcr", *, network: bool 
     del out.graph.initializer[:]
     out.graph.initializer.extend(view.initializers.values())
     del out.graph.value_info[:]  # shape inference's guesses for the old graph; the checker infers again
+    for info in out.graph.output:  # an output declared without a shape gets the inferred one (the checker wants it)
+        known = view.inferred_type(info.name)
+        if not info.type.tensor_type.HasField("shape") and known is not None and known.tensor_type.HasField("shape"):
+            info.type.CopyFrom(known)
     _prune(out)
     remaining = strided_nodes(out)
     if remaining:
