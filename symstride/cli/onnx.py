@@ -30,8 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--layout", choices=("dcr", "crd"), default="dcr",
                    help="phase channel order: dcr (ONNX SpaceToDepth/DepthToSpace DCR, default) or crd (PyTorch pixel_unshuffle)")
     p.add_argument("--check", action="store_true", help="run both models in onnxruntime on random input and compare")
-    p.add_argument("--network", action="store_true", help="apply Theorem 3 first: one space-to-depth at the input of "
-                                                          "each chain the torch bridge's network mode would convert")
+    p.add_argument("--network", action="store_true", help="apply Theorem 3 first: one space-to-depth at the input of the "
+                                                          "trunk the torch bridge's network mode would convert, tied filters after")
     p.add_argument("--seed", type=seed_arg, default=0, help="seed of the random input of --check (default 0)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="report format (default text)")
     return p
