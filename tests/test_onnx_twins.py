@@ -104,6 +104,16 @@ def _computed_weight():
     return _graph_model([helper.make_node("Relu", ["w"], ["w2"]), helper.make_node("Conv", ["x", "w2"], ["y"], name="c", strides=[2, 2])], [x, w])
 
 
+def _strided_in_subgraph():
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 8])
+    cond = helper.make_tensor_value_info("cond", TensorProto.BOOL, [])
+    branch = lambda op: helper.make_graph(  # noqa: E731
+        [helper.make_node(op, ["x"], ["z"], kernel_shape=[2], strides=[2])], "branch", [],
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, 2, 4])])
+    node = helper.make_node("If", ["cond"], ["y"], name="choose", then_branch=branch("MaxPool"), else_branch=branch("AveragePool"))
+    return _graph_model([node], [x, cond])
+
+
 #: Bad input → the error message (the node is always named).
 REFUSALS = {
     "dynamic spatial size": (single_node("Conv", [1, 3, "H", "W"], weight=(4, 3, 3, 3), strides=[2, 2]),
@@ -119,6 +129,7 @@ REFUSALS = {
     "integer input": (_graph_model([helper.make_node("MaxPool", ["x"], ["y"], name="p", kernel_shape=[2], strides=[2])],
                                    [helper.make_tensor_value_info("x", TensorProto.INT8, [1, 2, 8])]),
                       "MaxPool 'p': its input 'x' has element type INT8"),
+    "strided node in a subgraph": (_strided_in_subgraph(), "If 'choose': a strided AveragePool inside its subgraph"),
     "old opset": (single_node("MaxPool", [1, 2, 8], kernel_shape=[2], strides=[2], opset=9), "the model uses opset 9"),
 }
 
@@ -153,3 +164,13 @@ def test_layout_refused_by_the_library():
     model, _ = TWINS["conv"]
     with pytest.raises(ValueError, match="unknown layout 'tf'; expected one of 'dcr', 'crd'"):
         destride_onnx(model, layout="tf")
+
+
+def test_check_refuses_a_model_onnxruntime_cannot_run(tmp_path, capsys):
+    """onnxruntime has no float64 Conv: --check cannot use the original as its oracle and says so in one line."""
+    model = single_node("Conv", [1, 3, 9, 9], weight=(4, 3, 3, 3), strides=[2, 2], dtype=TensorProto.DOUBLE)
+    path = tmp_path / "in.onnx"
+    onnx.save(model, path)
+    assert main(["onnx", str(path), "-o", str(tmp_path / "out.onnx"), "--check"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("symstride onnx: error: onnxruntime cannot run the original model: ") and err.count("\n") == 1

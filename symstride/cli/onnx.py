@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections import Counter
 
 from ._args import seed_arg
@@ -37,28 +38,16 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return p
 
 
-def _load(path: str):
-    try:
-        import onnx
-    except ImportError:
-        raise ValueError("symstride onnx needs the onnx extra: pip install 'symstride[onnx]'") from None
-    from google.protobuf.message import DecodeError
-
-    try:
-        return onnx.load(path)
-    except DecodeError:
-        raise ValueError(f"{path} is not an ONNX model (it does not parse as a ModelProto)") from None
-
-
 def run(args: argparse.Namespace) -> int:
-    model = _load(args.model)
-    import onnx
-
-    from ..onnx import check_onnx, destride_onnx, strided_nodes
+    try:
+        from ..onnx import check_onnx, destride_onnx, load_model, save_model, strided_nodes
+    except ImportError as exc:
+        raise ValueError(f"symstride onnx needs the onnx extra (pip install 'symstride[onnx]'): {exc}") from None
+    model = load_model(args.model)
 
     before = strided_nodes(model)
     flat = destride_onnx(model, layout=args.layout, network=args.network)
-    onnx.save(flat, args.output)
+    save_model(flat, args.output)
     counts = Counter(n.op_type for n in before)
     doc = {"output": args.output, "layout": args.layout, "network": args.network,
            "rewritten": [{"name": n.name, "op_type": n.op_type} for n in before], "remaining_strided": len(strided_nodes(flat))}
@@ -73,6 +62,6 @@ def run(args: argparse.Namespace) -> int:
         if check is not None:
             print(str(check))
     if check is not None and not check.ok:
-        print(f"symstride onnx: check failed: {check.failure}", file=__import__("sys").stderr)
+        print(f"symstride onnx: check failed: {check.failure}", file=sys.stderr)
         return 1
     return 0

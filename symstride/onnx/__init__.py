@@ -20,8 +20,8 @@ symstride imports onnx.
 """
 
 from .check import OnnxCheck, check_onnx
-from .graph import NodeError
+from .graph import NodeError, load_model, save_model
 from .layout import LAYOUTS
 from .rewrite import STRIDED_OPS, destride_onnx, strided_nodes
 
-__all__ = ["LAYOUTS", "STRIDED_OPS", "NodeError", "OnnxCheck", "check_onnx", "destride_onnx", "strided_nodes"]
+__all__ = ["LAYOUTS", "STRIDED_OPS", "NodeError", "OnnxCheck", "check_onnx", "destride_onnx", "load_model", "save_model", "strided_nodes"]

@@ -158,7 +158,10 @@ def check_onnx(original: onnx.ModelProto, rewritten: onnx.ModelProto, *, seed: i
     names = [o.name for o in original.graph.output]
     if names != [o.name for o in rewritten.graph.output]:
         raise ValueError(f"the models have different outputs: {names} and {[o.name for o in rewritten.graph.output]}")
-    ys = session(original).run(None, feed)
+    try:
+        ys = session(original).run(None, feed)
+    except Exception as exc:  # onnxruntime's own exception types: the original cannot be the oracle here
+        raise ValueError(f"onnxruntime cannot run the original model: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     shapes = {k: tuple(v.shape) for k, v in feed.items()}
     try:
         zs = session(rewritten).run(None, feed)

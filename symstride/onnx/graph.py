@@ -26,7 +26,8 @@ from onnx import TensorProto, helper, numpy_helper
 
 from ..errors import SymstrideError
 
-__all__ = ["MIN_OPSET", "FOLDABLE", "NodeError", "GraphView", "attributes", "describe_node", "fold_constants"]
+__all__ = ["MIN_OPSET", "FOLDABLE", "NodeError", "GraphView", "attributes", "describe_node", "fold_constants", "load_model",
+           "save_model", "subgraph_nodes"]
 
 #: The oldest default-domain opset the rewrite reads and writes (``Pad``, ``Slice`` and ``Reshape``
 #: with their shapes as inputs, ``DepthToSpace`` with ``mode``).
@@ -72,6 +73,31 @@ def fold_constants(model: onnx.ModelProto) -> onnx.ModelProto:
     del out.graph.node[:]
     out.graph.node.extend(kept)
     out.graph.initializer.extend(folded)
+    return out
+
+
+def load_model(path: str) -> onnx.ModelProto:
+    """Read an ONNX model file, or a ValueError when the file is not one."""
+    from google.protobuf.message import DecodeError
+
+    try:
+        return onnx.load(path)
+    except DecodeError:
+        raise ValueError(f"{path} is not an ONNX model (it does not parse as a ModelProto)") from None
+
+
+def save_model(model: onnx.ModelProto, path: str) -> None:
+    """Write ``model`` to ``path`` (one file)."""
+    onnx.save(model, path)
+
+
+def subgraph_nodes(node: onnx.NodeProto) -> list[onnx.NodeProto]:
+    """Every node inside the graphs held by ``node``'s attributes (``If`` branches, ``Loop`` bodies), recursively."""
+    out = []
+    for attr in node.attribute:
+        for graph in [attr.g] if attr.type == onnx.AttributeProto.GRAPH else list(attr.graphs):
+            for inner in graph.node:
+                out += [inner, *subgraph_nodes(inner)]
     return out
 
 

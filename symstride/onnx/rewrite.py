@@ -16,11 +16,11 @@ import onnx
 from .conv import rewrite_conv
 from .conv_transpose import rewrite_conv_transpose
 from ..errors import SymstrideError
-from .graph import GraphView, NodeError
+from .graph import GraphView, NodeError, subgraph_nodes
 from .layout import check_onnx_layout
 from .pooling import rewrite_pool
 
-__all__ = ["REWRITES", "STRIDED_OPS", "destride_onnx", "strided_nodes"]
+__all__ = ["REWRITES", "STRIDED_OPS", "destride_onnx", "strided_nodes", "strided_nodes_in"]
 
 #: Operator type → rewrite(view, node, layout) returning the replacement nodes, or None if unit-stride.
 REWRITES: dict[str, Callable[[GraphView, onnx.NodeProto, str], list[onnx.NodeProto] | None]] = {
@@ -44,8 +44,13 @@ def strided_nodes(model: onnx.ModelProto) -> list[onnx.NodeProto]:
     >>> [n.op_type for n in strided_nodes(helper.make_model(g))]
     ['MaxPool']
     """
+    return strided_nodes_in(model.graph.node)
+
+
+def strided_nodes_in(nodes) -> list[onnx.NodeProto]:
+    """The nodes of ``nodes`` with an operator of :data:`STRIDED_OPS` and a stride ≠ 1."""
     out = []
-    for node in model.graph.node:
+    for node in nodes:
         if node.op_type in STRIDED_OPS and node.domain in ("", "ai.onnx"):
             strides = next((list(a.ints) for a in node.attribute if a.name == "strides"), [])
             if any(s != 1 for s in strides):
@@ -89,6 +94,10 @@ def destride_onnx(model: onnx.ModelProto, layout: str = "dcr", *, network: bool 
     """
     check_onnx_layout(layout)
     view = GraphView(model)
+    for node in view.model.graph.node:
+        inner = [n.op_type for n in strided_nodes_in(subgraph_nodes(node))]
+        if inner:
+            raise NodeError(node, f"a strided {inner[0]} inside its subgraph; symstride rewrites the main graph only")
     if network:
         from .network import rewrite_network
 
