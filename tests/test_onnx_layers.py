@@ -25,6 +25,8 @@ CASES = {
     "conv dilation": ("Conv", [1, 2, 15, 14], dict(weight=(3, 2, 3, 3), strides=[2, 2], dilations=[2, 3], pads=[2, 2, 2, 2])),
     "conv groups": ("Conv", [1, 6, 11, 9], dict(weight=(4, 3, 3, 3), strides=[2, 2], group=2, pads=[1, 1, 1, 1])),
     "conv depthwise": ("Conv", [1, 4, 11, 9], dict(weight=(4, 1, 3, 3), strides=[2, 2], group=4, pads=[1, 1, 1, 1])),
+    "conv depthwise × 2, dilated, stride 2×3": ("Conv", [1, 3, 13, 12], dict(weight=(6, 1, 3, 3), strides=[2, 3], group=3, dilations=[2, 1], pads=[1, 0, 2, 1])),
+    "conv depthwise 1-D": ("Conv", [2, 5, 17], dict(weight=(5, 1, 5), strides=[2], group=5, pads=[2, 2])),
     "conv 1×1 stride 2 (one live phase)": ("Conv", [1, 3, 9, 10], dict(weight=(4, 3, 1, 1), strides=[2, 2], bias=False)),
     "conv 1-D grouped dilated": ("Conv", [2, 4, 23], dict(weight=(6, 2, 3), strides=[3], dilations=[2], group=2, pads=[2, 1])),
     "conv 3-D": ("Conv", [1, 2, 7, 6, 5], dict(weight=(3, 2, 3, 3, 3), strides=[2, 2, 2], pads=[1, 1, 1, 1, 1, 1])),
@@ -152,3 +154,13 @@ def test_random_convs_agree(data):
     assert strided_ops(flat) == []
     check = check_onnx(model, flat)
     assert check.ok, check.failure
+
+
+def test_depthwise_runs_one_depthwise_conv_per_phase():
+    """Depthwise layers: per live phase a Slice and a depthwise Conv with that phase's exact kernel, summed."""
+    op, shape, kw = CASES["conv depthwise"]
+    flat = _rewrite(op, shape, kw, "crd")[1]
+    convs = [n for n in flat.graph.node if n.op_type == "Conv"]
+    kernels = [list(next(a.ints for a in n.attribute if a.name == "kernel_shape")) for n in convs]
+    assert kernels == [[2, 2], [2, 1], [1, 2], [1, 1]] and rewritten_ops(flat)[-1] == "Sum"
+    assert all(next(a.i for a in n.attribute if a.name == "group") == 4 for n in convs)

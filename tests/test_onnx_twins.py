@@ -58,6 +58,7 @@ def test_pool_window_must_be_a_box():
 
 TWINS = {
     "conv": (single_node("Conv", [1, 3, 9, 10], weight=(4, 3, 3, 3), strides=[2, 2], pads=[1, 1, 1, 1]), _corrupt_conv),
+    "conv depthwise": (single_node("Conv", [1, 4, 9, 10], weight=(4, 1, 3, 3), strides=[2, 2], group=4, pads=[1, 1, 1, 1]), _corrupt_conv),
     "conv_transpose": (single_node("ConvTranspose", [1, 4, 5, 6], weight=(4, 3, 4, 4), strides=[2, 2], pads=[1, 1, 1, 1]),
                        _corrupt_conv_transpose),
     "maxpool": (single_node("MaxPool", [1, 3, 9, 10], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]), _corrupt_pool),
