@@ -10,7 +10,7 @@ from torch import nn
 
 import symstride.onnx.network as network_module
 from symstride.cli import main
-from symstride.network.equivalent import TiedConv
+from symstride.network.phase_ops import TiedConv
 from symstride.onnx import NodeError, check_onnx, destride_onnx
 from tests.onnx_models import export, rewritten_ops, strided_ops
 

@@ -15,7 +15,7 @@ import symstride.onnx.conv as conv_module
 import symstride.onnx.conv_transpose as conv_transpose_module
 import symstride.onnx.pooling as pooling_module
 from symstride.cli import main
-from symstride.indexing import tap_map, transposed_tap_map, transposed_weight_gather_index, weight_gather_index
+from symstride.core.indexing import tap_map, transposed_tap_map, transposed_weight_gather_index, weight_gather_index
 from symstride.onnx import NodeError, check_onnx, destride_onnx
 from tests.onnx_models import single_node
 
@@ -49,7 +49,7 @@ def _corrupt_pool(monkeypatch):
 
 def test_pool_window_must_be_a_box():
     """A tap map with a tap missing from a phase's box is refused (the phases must tile the window)."""
-    from symstride.params import ConvSpec
+    from symstride.core.params import ConvSpec
 
     spec = ConvSpec.create(kernel=(3, 3), stride=(2, 2))
     with pytest.raises(ValueError, match=r"the taps of phase \(0, 0\) do not fill their box"):

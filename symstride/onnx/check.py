@@ -98,7 +98,7 @@ class OnnxCheck:
         return "\n".join(lines)
 
     def _repr_latex_(self) -> str:
-        from ..render import render_template
+        from ..render.templates import render_template
 
         return render_template("onnx_check_inline.tex", check=self).strip()
 

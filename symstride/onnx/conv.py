@@ -7,7 +7,7 @@ A ``Conv`` with strides ``s`` (any ``pads``/``auto_pad``, ``dilations``, ``group
     phases]  →  Conv(W', B; strides 1, pads 0, dilations 1, same group)
 
 with the equivalent bank ``W'[o, chan(c, φ(r)), j] = w[o, c, m]`` for ``δ·m = s·j + r`` read from
-symstride's gather index (:func:`symstride.indexing.weight_gather_index`, the index behind
+symstride's gather index (:func:`symstride.core.indexing.weight_gather_index`, the index behind
 :func:`symstride.destride_weights`).  Phases that no tap reaches (a 1×1 stride-2 layer keeps
 only phase 0) are dropped before the convolution; the structural zeros inside live phases stay
 in ``W'``.  Grouped layers always use the channel-major (``crd``) order: the phase-major order
@@ -21,8 +21,8 @@ from math import prod
 import numpy as np
 import onnx
 
-from ..indexing import channel_index, equivalent_kernel, output_shape, weight_gather_index
-from ..params import ConvSpec
+from ..core.indexing import channel_index, equivalent_kernel, output_shape, weight_gather_index
+from ..core.params import ConvSpec
 from .attrs import per_axis_attr, read_attributes, window_pads
 from .graph import GraphView, NodeError
 from .layout import SYMSTRIDE_LAYOUT, pad_or_trim, select_channels, space_to_depth

@@ -7,8 +7,8 @@ A ``ConvTranspose`` with strides ``s`` (``pads``, ``auto_pad``, ``output_padding
 
 where output phase ``r`` (``t + p_begin = s·a + r``) receives exactly the taps with
 ``δ·m ≡ r (mod s)``, flipped: ``W'[chan(o, φ(r)), c, j] = w[c, o, m]`` for ``δ·m = s·(k' − 1 − j) + r``
-(:func:`symstride.indexing.transposed_weight_gather_index`), ``b'[chan(o, φ(r))] = b[o]``, and the
-paddings and crop come from :func:`symstride.indexing.transposed_geometry`.  The depth-to-space
+(:func:`symstride.core.indexing.transposed_weight_gather_index`), ``b'[chan(o, φ(r))] = b[o]``, and the
+paddings and crop come from :func:`symstride.core.indexing.transposed_geometry`.  The depth-to-space
 is ``DepthToSpace`` with ``mode="DCR"`` (``--layout dcr``) or ``mode="CRD"`` (``--layout crd``)
 in 2-D with equal strides; grouped layers always use CRD (see :mod:`symstride.onnx.layout`).
 
@@ -24,8 +24,8 @@ from typing import Any, Sequence
 import numpy as np
 import onnx
 
-from ..indexing import transposed_geometry, transposed_weight_gather_index
-from ..params import ConvTransposeSpec
+from ..core.indexing import transposed_geometry, transposed_weight_gather_index
+from ..core.params import ConvTransposeSpec
 from ..reference import destride_transposed_bias
 from .attrs import pad_pairs, per_axis_attr, read_attributes
 from .conv import conv_layout

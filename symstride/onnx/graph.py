@@ -24,7 +24,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from ..errors import SymstrideError
+from ..core.errors import SymstrideError
 
 __all__ = ["MIN_OPSET", "FOLDABLE", "NodeError", "GraphView", "attributes", "describe_node", "fold_constants", "load_model",
            "save_model", "subgraph_nodes"]

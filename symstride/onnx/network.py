@@ -27,9 +27,9 @@ import numpy as np
 import onnx
 from onnx import helper
 
-from ..errors import SymstrideError
+from ..core.errors import SymstrideError
 from ..network import Network
-from ..network.equivalent import PhaseActivation, PhaseBatchNorm, PhaseResidual, TiedConv, TiedMaxPool
+from ..network.phase_ops import PhaseActivation, PhaseBatchNorm, PhaseResidual, TiedConv, TiedMaxPool
 from ..network.phases import tap_arrays
 from .graph import GraphView, NodeError
 from .layout import pad_or_trim, space_to_depth

@@ -2,7 +2,7 @@
 
 A window of ``k`` taps with stride ``s`` and dilation ``δ`` reads, for tap ``m``, the phase
 ``r = δ·m mod s`` at offset ``j = δ·m div s`` (symstride's tap map,
-:func:`symstride.indexing.tap_map`).  The taps of one phase form a box of offsets with a constant
+:func:`symstride.core.indexing.tap_map`).  The taps of one phase form a box of offsets with a constant
 step per axis, so
 
     Pad (−∞ for max, 0 for average) and trim to L = s·(N_out + k' − 1)  →  space-to-depth by s  →
@@ -24,8 +24,8 @@ from typing import NamedTuple, Sequence
 import numpy as np
 import onnx
 
-from ..indexing import Tap, equivalent_kernel, tap_map
-from ..params import ConvSpec
+from ..core.indexing import Tap, equivalent_kernel, tap_map
+from ..core.params import ConvSpec
 from .attrs import per_axis_attr, read_attributes, window_pads
 from .graph import GraphView, NodeError
 from .layout import pad_or_trim, space_to_depth

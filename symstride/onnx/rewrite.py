@@ -13,9 +13,9 @@ from typing import Callable
 
 import onnx
 
+from ..core.errors import SymstrideError
 from .conv import rewrite_conv
 from .conv_transpose import rewrite_conv_transpose
-from ..errors import SymstrideError
 from .graph import GraphView, NodeError, subgraph_nodes
 from .layout import check_onnx_layout
 from .pooling import rewrite_pool

@@ -1,0 +1,51 @@
+"""symstride.core.smt: claims decided for all values by z3, with counterexamples; never a false proof."""
+
+import pytest
+import sympy as sp
+
+from symstride.core.smt import Untranslatable, decide, to_z3
+
+s, k, d = sp.symbols("s k delta", integer=True, positive=True)
+r, p, n = sp.symbols("r p n", integer=True, nonnegative=True)
+
+
+@pytest.mark.parametrize(
+    "claim, assuming",
+    [
+        (sp.Eq(sp.ceiling(-r / s), 0), [r < s]),
+        (sp.Le(sp.ceiling((d * (k - 1) + 1 - r) / s) - 1, sp.floor(d * (k - 1) / s)), [r < s]),
+        (sp.Eq(sp.floor((d * (k - 1) - r) / s), sp.ceiling((d * (k - 1) + 1 - r) / s) - 1), []),
+        (sp.Eq(sp.Mod(s * n + r, s), r), [r < s]),
+        (sp.Eq(sp.floor((s * n + r) / s), n), [r < s]),
+    ],
+)
+def test_true_claims_are_proved(claim, assuming):
+    assert decide(claim, assuming=assuming).status == "proved"
+
+
+@pytest.mark.parametrize(
+    "claim, bad",
+    [
+        (sp.Eq(n * sp.Min(97, s), n * s), lambda m: m[s] > 97 and m[n] != 0),  # true on any grid s <= 97
+        (sp.Eq(sp.ceiling(-r / s), 0), lambda m: m[r] >= m[s]),  # the assumption r < s is needed
+        (sp.Eq(sp.floor(r / s), 0), lambda m: m[r] >= m[s]),
+    ],
+)
+def test_false_claims_are_refuted_with_a_counterexample(claim, bad):
+    out = decide(claim)
+    assert out.status == "refuted" and not out.proved
+    assert bad(out.counterexample)
+    assert claim.subs(out.counterexample) is sp.false
+
+
+def test_division_by_zero_never_proves():
+    x = sp.Symbol("x", integer=True)  # may be 0: floor(1/x) is then unconstrained
+    assert not decide(sp.Eq(sp.floor(1 / x) * 0 + sp.floor(1 / x), 1)).proved
+
+
+def test_untranslatable_claims_are_unknown_not_proved():
+    w = sp.IndexedBase("w")
+    out = decide(sp.Eq(w[n], w[n]) & sp.Eq(sp.sin(n), 0))
+    assert out.status == "unknown" and "no translation" in out.reason
+    with pytest.raises(Untranslatable, match="no integer or real assumption"):
+        to_z3(sp.Symbol("z") + 1)
