@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from onnx import TensorProto, numpy_helper
 
-from symstride import destride_weights
+from symstride.reference import destride_weights
 from symstride.onnx import check_onnx, destride_onnx, strided_nodes
 from tests.onnx_models import rewritten_ops, single_node, strided_ops
 

@@ -79,7 +79,7 @@ def test_twin_is_caught_by_check(name, layout, tmp_path, capsys, monkeypatch):
     corrupt(monkeypatch)
     assert main(args) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "check failed: output 'y' differs: max |Δ| = " in err and "above the tolerance 0.0001" in err
+    assert err.count("\n") == 1 and "check failed: output 'y' differs: max abs difference " in err and "above the tolerance 0.0001" in err
 
 
 def test_twin_check_object():

@@ -58,12 +58,20 @@ def check_examples():
     return good.checks[0], bad.first_failure
 
 
+def onnx_check_examples():
+    from symstride.onnx.check import OnnxCheck, OutputDifference
+
+    good = OnnxCheck((OutputDifference("y", 1e-7, 1.0, 1e-4),), seed=0)
+    return good, OnnxCheck((OutputDifference("y_1", 0.5, 1.0, 1e-4),), seed=0)
+
+
 #: class name → function returning (a result that holds, a result that fails).
 EXAMPLES = {
     "VerifyReport": verify_report_examples,
     "MappingReport": mapping_report_examples,
     "NetworkVerification": network_verification_examples,
     "Check": check_examples,
+    "OnnxCheck": onnx_check_examples,
 }
 
 

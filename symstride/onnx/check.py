@@ -17,6 +17,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto
 
+from ..core.results import Result
+
 __all__ = ["TOLERANCES", "OutputDifference", "OnnxCheck", "session", "random_inputs", "check_onnx"]
 
 #: Relative tolerance (max |Δ| / max |original|) per output element type.
@@ -41,8 +43,8 @@ class OutputDifference:
         return bool(np.isfinite(self.max_abs_error)) and self.relative_error <= self.tolerance
 
 
-@dataclass(frozen=True)
-class OnnxCheck:
+@dataclass(frozen=True, repr=False)
+class OnnxCheck(Result):
     """The comparison of two models in onnxruntime on one seeded random input.
 
     ``proved`` is always False: a numeric comparison on one input is evidence, not a proof.
@@ -65,42 +67,35 @@ class OnnxCheck:
             return f"the rewritten model does not run in onnxruntime: {self.error}"
         for o in self.outputs:
             if not o.ok:
-                return (f"output {o.name!r} differs: max |Δ| = {o.max_abs_error:.3g} is {o.relative_error:.3g} of "
-                        f"max |original| = {o.scale:.3g}, above the tolerance {o.tolerance:g}")
+                return (f"output {o.name!r} differs: max abs difference {o.max_abs_error:.3g} is {o.relative_error:.3g} of "
+                        f"the largest original value {o.scale:.3g}, above the tolerance {o.tolerance:g}")
         return None
 
     @property
     def max_abs_error(self) -> float:
         return max((o.max_abs_error for o in self.outputs), default=0.0)
 
-    def to_json(self) -> dict[str, Any]:
+    def json_fields(self) -> dict[str, Any]:
         return {
-            "ok": self.ok, "proved": self.proved, "failure": self.failure, "seed": self.seed,
-            "max_abs_error": self.max_abs_error, "error": self.error,
+            "seed": self.seed, "max_abs_error": self.max_abs_error, "error": self.error,
             "inputs": {k: list(v) for k, v in self.input_shapes.items()},
             "outputs": [{"name": o.name, "max_abs_error": o.max_abs_error, "max_abs_original": o.scale,
                          "relative_error": o.relative_error, "tolerance": o.tolerance, "ok": o.ok} for o in self.outputs],
         }
 
-    def __repr__(self) -> str:
-        if self.error is not None:
-            return f"OnnxCheck(FAILED to run the rewritten model, seed {self.seed})"
-        verdict = "agree" if self.ok else "DIFFER"
-        return f"OnnxCheck({verdict}: max |Δ| = {self.max_abs_error:.3g} over {len(self.outputs)} output(s), seed {self.seed})"
-
     def __str__(self) -> str:
-        lines = [f"onnxruntime, CPU, one thread, seeded random input (seed {self.seed}); evidence on one input, not a proof"]
         if self.error is not None:
-            lines.append(f"  FAILED: {self.failure}")
+            head = f"the rewritten model does not run in onnxruntime (seed {self.seed})"
+        else:
+            verdict = "agree" if self.ok else "DIFFER"
+            head = (f"{len(self.outputs)} output(s) {verdict} in onnxruntime (CPU, one thread, seed {self.seed}): "
+                    f"max abs difference {self.max_abs_error:.3g}")
+        lines = [head]
         for o in self.outputs:
             lines.append(f"  {o.name}: max |Δ| = {o.max_abs_error:.3g}, relative {o.relative_error:.3g} "
                          f"(tolerance {o.tolerance:g}) {'ok' if o.ok else 'FAILED'}")
+        lines.append("  (seeded random input: evidence on one input, not a proof)")
         return "\n".join(lines)
-
-    def _repr_latex_(self) -> str:
-        from ..render.templates import render_template
-
-        return render_template("onnx_check_inline.tex", check=self).strip()
 
 
 def session(model: onnx.ModelProto) -> Any:

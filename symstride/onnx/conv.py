@@ -8,7 +8,7 @@ A ``Conv`` with strides ``s`` (any ``pads``/``auto_pad``, ``dilations``, ``group
 
 with the equivalent bank ``W'[o, chan(c, φ(r)), j] = w[o, c, m]`` for ``δ·m = s·j + r`` read from
 symstride's gather index (:func:`symstride.core.indexing.weight_gather_index`, the index behind
-:func:`symstride.destride_weights`).  Phases that no tap reaches (a 1×1 stride-2 layer keeps
+:func:`symstride.reference.destride_weights`).  Phases that no tap reaches (a 1×1 stride-2 layer keeps
 only phase 0) are dropped before the convolution; the structural zeros inside live phases stay
 in ``W'``.  Grouped layers always use the channel-major (``crd``) order: the phase-major order
 would split every group across phases (see :mod:`symstride.onnx.layout`).
