@@ -7,6 +7,8 @@ Refusals: bad input is one line on stderr naming the node and the reason, exit s
 
 from __future__ import annotations
 
+import json
+
 import onnx
 import pytest
 from onnx import TensorProto, helper
@@ -175,3 +177,14 @@ def test_check_refuses_a_model_onnxruntime_cannot_run(tmp_path, capsys):
     assert main(["onnx", str(path), "-o", str(tmp_path / "out.onnx"), "--check"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("symstride onnx: error: onnxruntime cannot run the original model: ") and err.count("\n") == 1
+
+
+def test_cli_json_report(tmp_path, capsys):
+    model, _ = TWINS["conv"]
+    path = tmp_path / "in.onnx"
+    onnx.save(model, path)
+    assert main(["onnx", str(path), "-o", str(tmp_path / "out.onnx"), "--check", "--format", "json", "--layout", "crd"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["rewritten"] == [{"name": "the_conv", "op_type": "Conv"}] and doc["remaining_strided"] == 0
+    assert doc["layout"] == "crd" and doc["check"]["ok"] is True and doc["check"]["proved"] is False
+    assert onnx.load(tmp_path / "out.onnx").graph.output[0].name == "y"

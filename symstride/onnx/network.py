@@ -76,12 +76,13 @@ class _Writer:
             z = self.mask(z, op.mask, op.inputs.channels, name)
         z = self.pad(z, op.padding, name)
         params = self.trunk.params
-        inputs = [z, self.const(f"{name}/W", op.weight(params).astype(self.dtype))]
+        bank = op.weight(params)
+        inputs = [z, self.const(f"{name}/W", bank.astype(self.dtype))]
         bias = op.bias(params)
         if bias is not None:
             inputs.append(self.const(f"{name}/B", bias.astype(self.dtype)))
         ndim = len(op.axes)
-        kernel = list(op.weight(params).shape[2:])
+        kernel = list(bank.shape[2:])
         y = self.node("Conv", inputs, f"{name}/Conv", kernel_shape=kernel, strides=[1] * ndim, pads=[0] * (2 * ndim),
                       dilations=[1] * ndim, group=op.groups)
         if op.divisor is not None:
