@@ -67,6 +67,13 @@ def book_result_examples():
     return BookResult(files, []), BookResult(files, ["polyphase"])
 
 
+def onnx_check_examples():
+    from symstride.onnx.check import OnnxCheck, OutputDifference
+
+    good = OnnxCheck((OutputDifference("y", 1e-7, 1.0, 1e-4),), seed=0)
+    return good, OnnxCheck((OutputDifference("y_1", 0.5, 1.0, 1e-4),), seed=0)
+
+
 #: class name → function returning (a result that holds, a result that fails).
 EXAMPLES = {
     "BookResult": book_result_examples,
@@ -74,6 +81,7 @@ EXAMPLES = {
     "MappingReport": mapping_report_examples,
     "NetworkVerification": network_verification_examples,
     "Check": check_examples,
+    "OnnxCheck": onnx_check_examples,
 }
 
 
