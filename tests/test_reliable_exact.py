@@ -14,7 +14,8 @@ from symstride.cli import main
 from symstride.core.indexing import Tap, tap_map
 from symstride.layer.mapping import check_mapping
 from symstride.core.params import ConvSpec
-from symstride import verify_subsampling, verify_taps
+from symstride.algebra.operator_checks import verify_subsampling
+from symstride.core.verify import verify_taps
 
 N = sp.Symbol("N", integer=True)
 

@@ -139,7 +139,7 @@ def test_converted_layers_export_with_torch_export():
 def test_numpy_pipeline_with_live_mask_agrees_on_every_nan_and_inf_position(case):
     import numpy as np
 
-    from symstride import conv, destride_input, destride_live, destride_weights
+    from symstride.reference import conv, destride_input, destride_live, destride_weights
 
     ndim, ci, co, k, s, p, d, g, size = case
     w = np.random.default_rng(0).standard_normal((co, ci // g, *(k,) * ndim))

@@ -23,7 +23,7 @@ Phases that carry no weight at all (a 1×1 stride-2 layer keeps only phase 0) ar
 dense and phases forms: they are never sliced out of the input.
 
 The modules hold no filters of their own: every form gathers its filters from the original
-weight tensor on each call (symstride's gather index, a non-persistent buffer), so
+weight tensor on each call (symstride's gather index, a constant), so
 :class:`DestridedConv`'s parameters are the original layer's ``weight`` and ``bias`` — the same
 ``Parameter`` objects, tied — and training it trains the original layer, structural zeros
 staying zero.  The phases and subsample forms multiply exactly the products the strided layer
@@ -86,12 +86,18 @@ def _phase_slice(xp: torch.Tensor, window: PhaseWindow, stride: Sequence[int], n
     return xp[tuple(index)]
 
 
-def gather_weight(weight: torch.Tensor, index: torch.Tensor, zeros: bool) -> torch.Tensor:
-    """``out.flat = weight.flat[index]``, zero where ``index`` is −1 (``zeros``: whether any is;
-    decided once when the module is built, so the forward pass has no data-dependent branch)."""
-    values = weight.reshape(-1)[index.clamp(min=0)]
-    if zeros:
-        values = torch.where(index >= 0, values, torch.zeros((), dtype=weight.dtype, device=weight.device))
+def gather_weight(weight: torch.Tensor, index: np.ndarray) -> torch.Tensor:
+    """``out.flat = weight.flat[index]``, zero where ``index`` is −1.
+
+    ``index`` is symstride's constant gather index (a NumPy array), so whether it holds
+    structural zeros is decided here, in Python, and not by a data-dependent branch on a tensor:
+    the converted modules trace and export (``torch.export``, ``torch.onnx.export``).
+    """
+    index = np.asarray(index)
+    values = weight.reshape(-1)[torch.as_tensor(np.maximum(index, 0), device=weight.device)]
+    if (index < 0).any():
+        live = torch.as_tensor(index >= 0, device=weight.device)
+        values = torch.where(live, values, torch.zeros((), dtype=weight.dtype, device=weight.device))
     return values
 
 
@@ -176,10 +182,6 @@ class _DestridedConvBase(nn.Module):
                 self._indices.append(np.ascontiguousarray(block))
         else:  # subsample: the original kernel, used as it is
             self._indices = []
-        #: Whether each gather index holds −1 (a structural zero): fixed here, not tested in forward.
-        self._zeros = [bool((i < 0).any()) for i in self._indices]
-        for k, index in enumerate(self._indices):
-            self.register_buffer(f"index_{k}", torch.as_tensor(index, dtype=torch.int64), persistent=False)
 
     def prepared_weights(self, weight: torch.Tensor) -> list[torch.Tensor]:
         """The filters this module convolves with, gathered from the original ``weight``."""
@@ -187,7 +189,7 @@ class _DestridedConvBase(nn.Module):
             raise ValueError(f"weight has shape {tuple(weight.shape)}, expected {self.spec.weight_shape}")
         if self.form == "subsample":
             return [weight]
-        return [gather_weight(weight, getattr(self, f"index_{k}"), z) for k, z in enumerate(self._zeros)]
+        return [gather_weight(weight, i) for i in self._indices]
 
     def _forward(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
         conv, g = _CONV[self.spec.ndim], self.spec.groups

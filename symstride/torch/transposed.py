@@ -74,16 +74,14 @@ class _SubPixel(nn.Module):
         super().__init__()
         self.spec = spec
         self.n_phases = prod(spec.stride)
-        index = transposed_weight_gather_index(spec, "pytorch")  # (C_out·P, C_in/g, *k')
-        self._zeros = bool((index < 0).any())  # fixed here: no data-dependent branch in forward
-        self.register_buffer("index", torch.as_tensor(index, dtype=torch.int64), persistent=False)
+        self._index = transposed_weight_gather_index(spec, "pytorch")  # (C_out·P, C_in/g, *k'), a constant
         self.depth_to_space = DepthToSpace(spec.stride)
 
     def bank(self, weight: torch.Tensor) -> torch.Tensor:
         """``W'`` gathered from the original ``weight`` (structural zeros included)."""
         if tuple(weight.shape) != self.spec.weight_shape:
             raise ValueError(f"weight has shape {tuple(weight.shape)}, expected {self.spec.weight_shape}")
-        return gather_weight(weight, self.index, self._zeros)
+        return gather_weight(weight, self._index)
 
     def _run(self, x: torch.Tensor, conv: Any) -> torch.Tensor:
         spec = self.spec
@@ -292,8 +290,7 @@ def _decoder_module(gm: fx.GraphModule, chain: list[fx.Node]) -> PhaseDecoder:
         if i in stages:
             stage = stages[i]
             weight = mod.weight.detach()
-            index = equivalent.weight_index(stage)
-            bank = gather_weight(weight, torch.as_tensor(index, device=weight.device), bool((index < 0).any()))
+            bank = gather_weight(weight, equivalent.weight_index(stage))
             conv = _CONV_MODULES[equivalent.spec.ndim](
                 bank.shape[1] * mod.groups, bank.shape[0], tuple(bank.shape[2:]), groups=mod.groups,
                 bias=mod.bias is not None, device=weight.device, dtype=weight.dtype,
