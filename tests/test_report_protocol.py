@@ -58,6 +58,15 @@ def check_examples():
     return good.checks[0], bad.first_failure
 
 
+def book_result_examples():
+    from pathlib import Path
+
+    from symstride.book import BookResult
+
+    files = [Path("book/polyphase.tex"), Path("book/book.tex")]
+    return BookResult(files, []), BookResult(files, ["polyphase"])
+
+
 def onnx_check_examples():
     from symstride.onnx.check import OnnxCheck, OutputDifference
 
@@ -67,6 +76,7 @@ def onnx_check_examples():
 
 #: class name → function returning (a result that holds, a result that fails).
 EXAMPLES = {
+    "BookResult": book_result_examples,
     "VerifyReport": verify_report_examples,
     "MappingReport": mapping_report_examples,
     "NetworkVerification": network_verification_examples,
