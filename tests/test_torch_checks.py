@@ -274,3 +274,36 @@ def test_layer_mode_conversion_traces_with_torch_export():
     with torch.no_grad():
         assert float((program.module()(x) - net(x)).abs().max()) <= 1e-9
     assert strided_ops(program.module(), x) == []
+
+
+class Cached(nn.Module):
+    """Keeps a tensor computed in its forward pass: with gradients on, it is no graph leaf."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 2, 3, 2)
+        self.cache = None
+
+    def forward(self, x):
+        self.cache = self.conv.weight * 2
+        return self.conv(x)
+
+
+def test_a_model_that_cannot_be_copied_is_not_called_untraceable():
+    net = Cached()
+    net(torch.randn(1, 2, 8, 8))  # grad mode: net.cache is a non-leaf tensor
+    with pytest.raises(SymstrideError, match="could not copy Cached \\(RuntimeError: .*\\); destride_model converts a deep copy") as error:
+        destride_model(net, torch.randn(1, 2, 8, 8))
+    assert "torch.fx" not in str(error.value)
+
+
+def test_destride_layer_takes_a_parametrized_convolution():
+    from symstride.torch import destride_layer
+
+    conv = spectral_norm(nn.Conv1d(2, 3, 4, 3, 1)).eval()
+    x = torch.randn(2, 2, 17)
+    eq = destride_layer(conv)
+    assert isinstance(eq, ParametrizedDestridedConv) and eq.layer is conv
+    with torch.no_grad():
+        assert float((eq(x) - conv(x)).abs().max()) <= TOL
+    assert strided_ops(eq, x) == [] and strided_ops(conv, x) != []

@@ -246,7 +246,15 @@ def _inputs(example_input: Any) -> tuple:
 
 def _trace(model: nn.Module) -> fx.GraphModule:
     try:
-        return fx.symbolic_trace(copy.deepcopy(model))
+        duplicate = copy.deepcopy(model)
+    except Exception as exc:  # e.g. a tensor attribute computed in a forward pass with gradients
+        raise SymstrideError(
+            f"could not copy {type(model).__name__} ({type(exc).__name__}: {exc}); destride_model converts a "
+            "deep copy and leaves the model alone (a tensor attribute set by a forward pass with gradients "
+            "cannot be copied: run that forward under torch.no_grad())"
+        ) from None
+    try:
+        return fx.symbolic_trace(duplicate)
     except Exception as exc:  # fx raises many kinds of errors on untraceable code
         raise SymstrideError(
             f"torch.fx could not trace {type(model).__name__} ({type(exc).__name__}: {exc}); "
@@ -283,6 +291,9 @@ def destride_model(
     each strided functional call (``F.conv2d``, ``F.max_pool2d``, …) by its Theorem 2
     equivalent (``form``: :data:`~symstride.torch.layers.FORMS`, ``"auto"`` picking per layer);
     everything else — batch-norm, elementwise activations, residual additions, … — is kept.
+    Parametrized convolutions (``weight_norm``, ``spectral_norm``) keep their parametrization;
+    adaptive pooling whose windows stride at the example input's sizes becomes the stride-free
+    pooling it equals there (:mod:`symstride.torch.adaptive`).
     A strided ``ConvTranspose1d/2d/3d`` (or ``F.conv_transpose{1,2,3}d`` call) becomes sub-pixel
     convolution: padding, a unit-stride convolution with ``C_out·P`` channels, depth-to-space, crop.
 
