@@ -81,6 +81,21 @@ def test_adaptive_rule_against_pytorch(kind, ndim, data):
     assert strided_ops(pool, x) == []
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from(["avg", "max"]), st.lists(st.tuples(st.integers(1, 6), st.integers(1, 4)), min_size=1, max_size=2), st.data())
+def test_adaptive_pooling_with_an_integer_ratio_is_converted(kind, axes, data):
+    """n = s·m samples to m: the pooling with kernel s, stride s (the first axis strides)."""
+    axes[0] = (max(2, axes[0][0]), max(2, axes[0][1]))
+    sizes, out = tuple(s * m for m, s in axes), tuple(m for m, _ in axes)
+    pool = adaptive_rule(kind, sizes, out)
+    assert isinstance(pool, AdaptivePoolAt)
+    assert pool.pool.spec.kernel == tuple(s if m > 1 else s * m for m, s in axes)  # one output: the whole axis
+    assert pool.pool.spec.stride == tuple(s if m > 1 else 1 for m, s in axes)
+    x = torch.randn(2, 3, *sizes)
+    assert float((pool(x) - ADAPTIVE[kind, len(sizes)](x, out)).abs().max()) <= TOL
+    assert strided_ops(pool, x) == [] and strided_ops(lambda_module(lambda t: ADAPTIVE[kind, len(sizes)](t, out)), x) != []
+
+
 def test_adaptive_pooling_with_a_wrong_window_differs():
     """The failing twin: 12 → 5 is not the pooling with kernel 4, stride 2 (same output size)."""
     x = torch.randn(1, 2, 12, 12)
@@ -213,7 +228,8 @@ def test_parametrized_convolutions_keep_their_parametrization(parametrize):
             q.add_(step)
         assert float((flat(x) - net(x)).abs().max()) <= 1e-12  # recomputed from the original parameters
         assert float((frozen(x) - net(x)).abs().max()) > 1e-3   # a copied weight does not follow
-    assert float((flat(x) - net(x)).abs().max()) <= 1e-12
+    flat(x).sum().backward()  # the gradients reach the original parameters of the parametrization
+    assert all(p.grad is not None for p in flat.get_submodule("0.layer").parametrizations.weight.parameters())
 
 
 def test_parametrized_gradients_are_the_originals():
