@@ -147,6 +147,16 @@ class Difference:
             out += (("-" if sign == "-" else "") if k == 0 else f" {sign} ") + body
         return out
 
+    @property
+    def left_text(self) -> str:
+        """The first side's polynomial on the row, as text (``w[0]·x[0, 1] + …``)."""
+        return self._poly(self.left)
+
+    @property
+    def right_text(self) -> str:
+        """The second side's polynomial on the row, as text."""
+        return self._poly(self.right)
+
     def describe(self, frame: Frame, names: tuple[str, str] = ("the first side", "the second side")) -> str:
         return (
             f"at {frame.describe_row(self.row)}: {names[0]} has {self._poly(self.left)}, "
