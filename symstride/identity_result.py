@@ -4,6 +4,15 @@
 ``to_json``, a one-line ``repr``, a readable ``str``, ``_repr_latex_``/``latex``) and always says
 *what* was established and *by which argument*: "decided for all input sizes by …", or "holds for
 N ≤ 40 (not proved)" with the reason the decision procedure could not decide.
+
+>>> from symstride import D, identity
+>>> result = identity(D(13), D(14)).check()
+>>> result.ok, result.proved, result.counterexample.size, result.counterexample.smallest
+(False, False, (14,), True)
+>>> result
+<IdentityResult D(13) = D(14): refuted: at input size N = 14: the left side has output shape 1 channel × 2, the right side 1 channel × 1>
+>>> grid_text(((1,), (2,), (3,)), 1)
+'N ≤ 3'
 """
 
 from __future__ import annotations

@@ -232,17 +232,22 @@ def to_z3(expr: Any, translator: Translator | None = None) -> tuple[Any, Transla
     return translator.term(expr), translator
 
 
-def decide(claim: Any, *, assuming: Iterable[Any] = (), timeout_ms: int = TIMEOUT_MS) -> Decision:
+def decide(claim: Any, *, assuming: Iterable[Any] = (), timeout_ms: int = TIMEOUT_MS, native_division: bool = False) -> Decision:
     """Prove ``claim`` for all values of its symbols under ``assuming``, or refute it, or say unknown.
 
-    The symbols' SymPy assumptions (integer, positive, nonnegative, …) are hypotheses too.
+    The symbols' SymPy assumptions (integer, positive, nonnegative, …) are hypotheses too;
+    ``native_division`` selects z3's ``div``/``mod`` for quotients by positive constants.
+
+    >>> N = sp.Symbol("N", integer=True, positive=True)
+    >>> decide(sp.Eq(2 * sp.floor(N / 2) + sp.Mod(N, 2), N), native_division=True).status
+    'proved'
     """
     import z3
 
     claim = sp.sympify(claim)
     if claim is sp.true:
         return Decision("proved", reason="trivially true")
-    tr = Translator()
+    tr = Translator(native_division=native_division)
     try:
         goal = tr.term(claim)
         hyps = [tr.term(a) for a in assuming]

@@ -246,3 +246,9 @@ def test_latex_of_every_verdict_compiles(tmp_path):
         inline = r._repr_latex_()
         assert inline.startswith("$\\displaystyle") and inline.endswith("$")
     assert compile_pdf(render_template("document.tex", title="identities", body=body), tmp_path / "ids.pdf").exists()
+
+
+def test_an_identity_whose_sides_are_never_both_defined_is_refused():
+    # space-to-depth needs an even length: N on the left, N − 1 on the right
+    with pytest.raises(ValueError, match="no input size where both sides .* are defined"):
+        identity(SpaceToDepth(2), SpaceToDepth(2) * Conv(kernel=2)).check()
