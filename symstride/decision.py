@@ -198,12 +198,14 @@ def decide_identity(lhs: Operator, rhs: Operator, *, ndim: int, channels: int, t
     reason = " / ".join(reasons)
     reason += ("; σ(P) and σ(Q) are equal exactly when P = Q, and comparing such atoms for all input sizes "
                "needs quantifier alternation beyond the linear-arithmetic decision")
-    found = shapes.smallest_failure() if shapes.status() == "refuted" else None
+    shape_status = shapes.status()
+    found = shapes.smallest_failure() if shape_status == "refuted" else None
     if found is not None:  # shapes do not depend on the pointwise maps: a shape mismatch refutes
         size, _ = found
         return IdentityDecision("refuted", "the output shapes were decided for all input sizes by linear integer arithmetic (z3)",
                                 size, None, False, reason, one_sided)
-    return IdentityDecision("unknown", "output shapes decided equal for all input sizes; entries not decided", reason=reason, one_sided=one_sided)
+    shapes_text = "output shapes decided equal for all input sizes" if shape_status == "proved" else f"output shapes not decided ({shapes.reason})"
+    return IdentityDecision("unknown", f"{shapes_text}; entries not decided", reason=reason, one_sided=one_sided)
 
 
 def _segments_equal(left: Sequence[Operator], right: Sequence[Operator], toward: str, ndim: int, channels: int, timeout_ms: int) -> str:
