@@ -245,8 +245,14 @@ def _polynomial_ids(table: Table, n: int) -> np.ndarray:
 
 
 def _polynomial_text(pid: int) -> str:
+    """The polynomial of a registered id, factors and monomials in (name, index) order.
+
+    The order does not depend on the registry's ids (which follow the order atoms were first seen
+    in the process), so the same polynomial always prints the same way.
+    """
     terms = []
     for row in _POLYS[int(pid)]:
-        mono = "·".join(_atom_text(*_ATOMS[int(a)]) for a in row[:MAX_DEGREE] if a >= 0) or "1"
-        terms.append((mono, sp.Rational(int(row[-2]), int(row[-1]))))
-    return Difference._poly(terms)
+        atoms = sorted(_ATOMS[int(a)] for a in row[:MAX_DEGREE] if a >= 0)
+        terms.append((atoms, "·".join(_atom_text(*a) for a in atoms) or "1", sp.Rational(int(row[-2]), int(row[-1]))))
+    terms.sort(key=lambda t: t[0])
+    return Difference._poly([(mono, coeff) for _, mono, coeff in terms])
