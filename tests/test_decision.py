@@ -252,3 +252,37 @@ def test_an_identity_whose_sides_are_never_both_defined_is_refused():
     # space-to-depth needs an even length: N on the left, N − 1 on the right
     with pytest.raises(ValueError, match="no input size where both sides .* are defined"):
         identity(SpaceToDepth(2), SpaceToDepth(2) * Conv(kernel=2)).check()
+
+
+def test_depth_to_space_channels_that_depend_on_the_position_are_decided():
+    # (D2S v)[c, t] reads channel 2c + (t mod 2): the conv weight's index depends on t mod 2
+    conv = Conv(kernel=2, out_channels=2)
+    bank = np.array(conv.weight_array.tolist(), dtype=object)
+    assert identity(DepthToSpace(2) * conv, DepthToSpace(2) * Bank(bank)).check().proved
+    wrong = bank.copy()
+    wrong[1, 0, 1] = bank[1, 0, 0]  # a wrong bank entry, read only at odd t
+    lhs, rhs = DepthToSpace(2) * conv, DepthToSpace(2) * Bank(wrong)
+    result = identity(lhs, rhs).check()
+    ce = result.counterexample
+    assert (ce.size, ce.output, ce.smallest) == ((2,), (0, 1), True)
+    assert ce.left == "w[1, 0, 0]·x[0, 0] + w[1, 0, 1]·x[0, 1]" and ce.right == "w[1, 0, 0]·x[0, 0] + w[1, 0, 0]·x[0, 1]"
+    assert_really_differs(lhs, rhs, result)
+    conv2 = Conv(kernel=(2, 2), in_channels=2, out_channels=4)
+    assert identity(SpaceToDepth(2) * DepthToSpace(2) * conv2, conv2).check().proved
+
+
+def test_an_index_form_reading_outside_its_input_is_never_proved():
+    from dataclasses import replace
+
+    from symstride.arith import EvaluationError
+    from symstride.identity_formula import LinearEncoding
+    from symstride.terms import Definition
+
+    sides = Sides.build((D(2),), (D(2),), 1, 1)
+    name = sides.left.base.label.name
+    d = sides.definitions[name]
+    c, n = d.variables
+    broken = Definition(d.lhs, sides.x[c, 2 * n + 1], d.domain)  # reads x[N] at odd N
+    sides = replace(sides, right=sides.left, definitions={**sides.definitions, name: broken})
+    with pytest.raises(EvaluationError, match="reads outside"):
+        LinearEncoding(sides).status()
