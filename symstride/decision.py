@@ -59,7 +59,7 @@ TIMEOUT_MS = 20_000
 ARGUMENT = (
     "every output entry is a finite sum of terms coef·x[c, i] whose guards, read positions and output lengths "
     "are integer-affine in the input size N and the output index n with floor/mod by constants, so "
-    "'the identity fails' is a quantifier-free linear-integer-arithmetic formula, which z3 decides completely"
+    "the failure of the identity is a quantifier-free linear-integer-arithmetic formula, which z3 decides completely"
 )
 
 #: Operators that only move entries (no arithmetic, no padding zeros): a pointwise map commutes with them.
@@ -181,7 +181,7 @@ def decide_identity(lhs: Operator, rhs: Operator, *, ndim: int, channels: int, t
     if linear:
         enc = LinearEncoding(Sides.build(left, right, ndim, channels), timeout_ms)
         return _conclude(enc, "decided for all input sizes by linear integer arithmetic (z3): " + ARGUMENT, one_sided)
-    reasons = []
+    reasons: dict[str, list[str]] = {}
     for toward in ("output", "input"):
         reason = _segments_equal(left, right, toward, ndim, channels, timeout_ms)
         if not reason:
@@ -193,9 +193,8 @@ def decide_identity(lhs: Operator, rhs: Operator, *, ndim: int, channels: int, t
                 "by linear integer arithmetic (z3): " + ARGUMENT,
                 one_sided=one_sided,
             )
-        if reason not in reasons:
-            reasons.append(reason)
-    reason = " / ".join(reasons)
+        reasons.setdefault(reason, []).append(toward)
+    reason = "; ".join(f"with the maps moved toward the {' or the '.join(where)}, {why}" for why, where in reasons.items())
     reason += ("; σ(P) and σ(Q) are equal exactly when P = Q, and comparing such atoms for all input sizes "
                "needs quantifier alternation beyond the linear-arithmetic decision")
     shape_status = shapes.status()
@@ -219,7 +218,7 @@ def _segments_equal(left: Sequence[Operator], right: Sequence[Operator], toward:
         status = enc.status()
         if status != "proved":
             what = {"refuted": "differ at some input size", "unknown": f"were not decided ({enc.reason})"}[status]
-            return f"with the maps moved toward the {toward}, the linear segments {k} (counted from the input) of the two sides {what}"
+            return f"the linear segments {k} (counted from the input) of the two sides {what}"
         c = enc.sides.left.channels
     return ""
 

@@ -107,7 +107,13 @@ class Identity:
         return sorted(itertools.product(values, repeat=self.ndim), key=lambda s: (sum(s), s))
 
     def check(self, *, seed: int = 0, timeout_ms: int = TIMEOUT_MS) -> IdentityResult:
-        """Decide the identity for every input size (see the module docstring); cached for the defaults."""
+        """Decide the identity for every input size (see the module docstring); cached for the defaults.
+
+        ``timeout_ms`` bounds each z3 query; when z3 does not answer in time the result is bounded
+        evidence (``.proved`` False), never a proof.
+        """
+        if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int) or timeout_ms < 1:
+            raise ValueError(f"timeout_ms must be a positive integer (milliseconds per z3 query), got {timeout_ms!r}")
         if seed == 0 and timeout_ms == TIMEOUT_MS and self._result is not None:
             return self._result
         result = self._check(seed, timeout_ms)

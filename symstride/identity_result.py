@@ -130,7 +130,7 @@ class IdentityResult:
         text = (f"exact comparison on {grid_text(self.sizes, self.ndim)} ({len(self.sizes)} sizes where both sides "
                 f"are defined with equal shapes, {self.outputs} output entries, {self.terms} terms)")
         if self.max_error is not None:
-            text += f"; each side's exact table against its NumPy reference on random float64 data: max |Δ| = {self.max_error:.1e}"
+            text += f"; each side's exact table against its NumPy reference on random float64 data: largest difference {self.max_error:.1e}"
         return text
 
     @property

@@ -211,6 +211,12 @@ def test_sizes_are_validated(sizes, error, says):
         identity(D(2), D(2), sizes=sizes)
 
 
+def test_timeout_is_validated():
+    for bad in (0, -5, 1.5, True):
+        with pytest.raises(ValueError, match="timeout_ms must be a positive integer"):
+            identity(D(2), D(2)).check(timeout_ms=bad)
+
+
 def test_result_protocol_and_one_sided_sizes():
     result = identity(DepthToSpace(2) * SpaceToDepth(2), D(1), channels=2).check()
     assert result.proved
