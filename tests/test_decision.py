@@ -14,12 +14,15 @@ import pytest
 import sympy as sp
 
 from symstride import Bank, Conv, D, SpaceToDepth, identity
-from symstride.decision import Sides, decide_identity, pointwise_normal_form
-from symstride.expressions import operator_chain
-from symstride.index_forms import INT
-from symstride.numeric_forms import apply_numeric
-from symstride.operators import DepthToSpace, Pointwise
-from symstride.terms import Frame, compare, evaluate, random_values
+from symstride.algebra.decision import Sides, decide_identity, pointwise_normal_form
+from symstride.algebra.expressions import operator_chain
+from symstride.algebra.index_forms import INT
+from symstride.algebra.numeric_forms import apply_numeric
+from symstride.algebra.operators import DepthToSpace, Pointwise
+from symstride.algebra.evaluation import evaluate
+from symstride.algebra.frames import Frame
+from symstride.algebra.polynomials import compare
+from symstride.algebra.random_evaluation import random_values
 
 w = sp.IndexedBase("w")
 
@@ -223,7 +226,8 @@ def test_result_protocol_and_one_sided_sizes():
     assert any("only the right side is defined at N = 1" in n for n in result.notes)
     doc = json.loads(json.dumps(result.to_json()))
     assert doc["proved"] is True and doc["failure"] is None and doc["meaning"].startswith("for every input size")
-    assert "\n" not in repr(result) and repr(result).startswith("<IdentityResult")
+    assert "\n" not in repr(result) and repr(result).startswith("IdentityResult(ok: ")
+    assert doc["kind"] == "IdentityResult" and doc["verdict"] == "proved"
     bad = identity(D(13), D(14)).check()
     doc = bad.to_json()
     assert doc["counterexample"]["size"] == [14] and doc["counterexample"]["smallest"] is True and doc["ok"] is False
@@ -236,8 +240,8 @@ def test_decide_identity_directly():
 
 
 def test_latex_of_every_verdict_compiles(tmp_path):
-    from symstride.pdf import compile_pdf
-    from symstride.render import render_template
+    from symstride.render.pdf import compile_pdf
+    from symstride.render.templates import render_template
 
     zero = Bank([[[0]]])
     results = [
@@ -280,9 +284,9 @@ def test_depth_to_space_channels_that_depend_on_the_position_are_decided():
 def test_an_index_form_reading_outside_its_input_is_never_proved():
     from dataclasses import replace
 
-    from symstride.arith import EvaluationError
-    from symstride.identity_formula import LinearEncoding
-    from symstride.terms import Definition
+    from symstride.algebra.arith import EvaluationError
+    from symstride.algebra.identity_formula import LinearEncoding
+    from symstride.algebra.expansion import Definition
 
     sides = Sides.build((D(2),), (D(2),), 1, 1)
     name = sides.left.base.label.name

@@ -19,9 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symstride import Bank, Conv, D, SpaceToDepth, identity
-from symstride.expressions import operator_chain
-from symstride.numeric_forms import apply_numeric
-from symstride.terms import random_values
+from symstride.algebra.expressions import operator_chain
+from symstride.algebra.numeric_forms import apply_numeric
+from symstride.algebra.random_evaluation import random_values
 
 
 def examples(n: int) -> int:
