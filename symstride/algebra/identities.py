@@ -135,7 +135,10 @@ class Identity:
             size, side = decision.one_sided
             notes.append(f"only the {side} side is defined at {_size_text(size)} (the smallest such size); "
                          "the identity claims nothing where only one side is defined")
-        grid = self._grid(DEFAULT_SIZES if decision.status != "unknown" else BOUNDED_SIZES)
+        # the bounded grid where the decision leaves entries open (undecided, or a shape refutation
+        # whose smaller sizes' entries were not decided): it finds the smallest failure there
+        settled = decision.status == "proved" or (decision.status == "refuted" and decision.smallest)
+        grid = self._grid(DEFAULT_SIZES if settled else BOUNDED_SIZES)
         both, mismatch = self._walk(sides, grid)
         tables = self._tables(sides, both)
         error = self._numeric(sides, tables, both, seed) if tables else None
