@@ -185,7 +185,11 @@ def test_pointwise_maps_that_do_not_commute_are_refuted_or_bounded():
     assert result.headline == "holds for N ≤ 40 (not proved)" and "holds for N ≤ 40 (not proved)" in str(result)
     doc = result.to_json()
     assert doc["proved"] is False and doc["ok"] is True and doc["bounded_evidence"] == "N ≤ 40"
-    # a shape mismatch is decided for every size even when the entries are not
+    # a shape mismatch is decided for every size even when the entries are not; the bounded grid
+    # compares every smaller size exactly, so N = 14 is established as the smallest failing size
+    result = identity(Pointwise("relu") * D(13), D(14) * Pointwise("relu")).check()
+    assert result.counterexample.size == (14,) and result.counterexample.output is None and result.counterexample.smallest
+    # (and beyond its bound a shape mismatch still refutes)
     result = identity(Pointwise("relu") * Conv(kernel=2), Conv(kernel=3) * Pointwise("relu")).check()
     assert result.status == "refuted" and result.counterexample.output is None
 
