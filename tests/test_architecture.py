@@ -32,6 +32,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("network", ("symstride.network", "symstride.decoder")),
     ("export", ("symstride.export",)),
     ("torch", ("symstride.torch",)),
+    ("onnx", ("symstride.onnx",)),
     ("book", ("symstride.book",)),
     ("cli", ("symstride.cli",)),
     ("api", ("symstride.__main__", "symstride")),

@@ -64,6 +64,13 @@ def identity_result_examples():
     return identity(D(2) * D(3), D(6)).check(), identity(D(13), D(14)).check()
 
 
+def onnx_check_examples():
+    from symstride.onnx.check import OnnxCheck, OutputDifference
+
+    good = OnnxCheck((OutputDifference("y", 1e-7, 1.0, 1e-4),), seed=0)
+    return good, OnnxCheck((OutputDifference("y_1", 0.5, 1.0, 1e-4),), seed=0)
+
+
 #: class name → function returning (a result that holds, a result that fails).
 EXAMPLES = {
     "IdentityResult": identity_result_examples,
@@ -71,6 +78,7 @@ EXAMPLES = {
     "MappingReport": mapping_report_examples,
     "NetworkVerification": network_verification_examples,
     "Check": check_examples,
+    "OnnxCheck": onnx_check_examples,
 }
 
 
