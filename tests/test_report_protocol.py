@@ -64,6 +64,15 @@ def identity_result_examples():
     return identity(D(2) * D(3), D(6)).check(), identity(D(13), D(14)).check()
 
 
+def book_result_examples():
+    from pathlib import Path
+
+    from symstride.book import BookResult
+
+    files = [Path("book/polyphase.tex"), Path("book/book.tex")]
+    return BookResult(files, []), BookResult(files, ["polyphase"])
+
+
 def onnx_check_examples():
     from symstride.onnx.check import OnnxCheck, OutputDifference
 
@@ -74,6 +83,7 @@ def onnx_check_examples():
 #: class name → function returning (a result that holds, a result that fails).
 EXAMPLES = {
     "IdentityResult": identity_result_examples,
+    "BookResult": book_result_examples,
     "VerifyReport": verify_report_examples,
     "MappingReport": mapping_report_examples,
     "NetworkVerification": network_verification_examples,
