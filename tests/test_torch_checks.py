@@ -184,6 +184,12 @@ class Segmenter(nn.Module):
         return OrderedDict([("out", y), ("aux", (y.relu(), [y.shape[-1]]))])
 
 
+def test_agreeing_nan_and_infinities_are_the_same_output():
+    a = torch.tensor([1.0, float("nan"), float("inf"), -float("inf")])
+    compare_outputs(a, a.clone())
+    compare_outputs(torch.full((2,), float("nan")), torch.full((2,), float("nan")))
+
+
 def test_ordered_dict_output_is_the_same_output():
     net, x = Segmenter().eval(), torch.randn(1, 3, 16, 16)
     flat = destride_model(net, x)
@@ -199,6 +205,9 @@ def test_ordered_dict_output_is_the_same_output():
         ((torch.ones(2, dtype=torch.int64),), (torch.zeros(2, dtype=torch.int64),), "output\\[0\\]: the converted model's integer output differs"),
         ({"a": torch.ones(1)}, {"a": torch.ones(1), "b": torch.ones(1)}, "returns keys \\['a', 'b'\\], the original \\['a'\\]"),
         ([torch.ones(1)], [torch.ones(1), torch.ones(1)], "returns 2 items, the original 1"),
+        (torch.tensor([1.0, float("nan")]), torch.tensor([1.0, 2.0]), "NaN or infinite entries are not the original's \\(1 in the original, 0"),
+        (torch.tensor([float("inf")]), torch.tensor([-float("inf")]), "NaN or infinite entries are not the original's"),
+        (torch.tensor([3.0, float("nan")]), torch.tensor([3.5, float("nan")]), "the output: the converted model differs from the original by 0.5"),
     ],
 )
 def test_outputs_that_differ_are_named(reference, converted, message):

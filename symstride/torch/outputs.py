@@ -5,7 +5,8 @@ by their Python class: ``torch.fx`` rebuilds an ``OrderedDict`` output (torchvis
 segmentation models, detection backbones) as a plain ``dict``, and a namedtuple may come back
 as a tuple — the same output.  Mappings must have the same keys, sequences the same length
 (tuples and lists are not interchangeable), tensors the same shape and dtype and, when
-floating, values within ``CHECK_TOLERANCE[dtype] · max(1, max |original|)``; other leaves equal.
+floating, NaN and infinities in the same places and the finite values within
+``CHECK_TOLERANCE[dtype] · max(1, max |original|)``; other leaves equal.
 """
 
 from __future__ import annotations
@@ -89,8 +90,17 @@ def _compare_tensors(a: torch.Tensor, b: torch.Tensor, path: str) -> None:
         return
     if not a.numel():
         return
-    tol = CHECK_TOLERANCE.get(a.dtype, 1e-4) * max(1.0, float(a.abs().max()))
-    err = float((a - b).abs().max())
+    finite = torch.isfinite(a)
+    same = (torch.isnan(a) & torch.isnan(b)) | (~finite & ~torch.isnan(a) & (a == b))
+    if not bool((finite | same).all()):
+        raise SymstrideError(
+            f"{_where(path)}: the converted model's NaN or infinite entries are not the original's "
+            f"({int((~finite).sum())} in the original, {int((~torch.isfinite(b)).sum())} in the converted model)"
+        )
+    if not bool(finite.any()):
+        return
+    tol = CHECK_TOLERANCE.get(a.dtype, 1e-4) * max(1.0, float(a[finite].abs().max()))
+    err = float((a[finite] - b[finite]).abs().max())
     if not err <= tol:
         raise SymstrideError(
             f"{_where(path)}: the converted model differs from the original by {err:.3g} (tolerance {tol:.3g}); "
