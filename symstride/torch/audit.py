@@ -73,7 +73,7 @@ def effective_stride(func: Any, args: tuple, kwargs: dict | None = None) -> tupl
     if "adaptive" in name and "backward" not in name and isinstance(first, torch.Tensor):
         out = [int(v) for v in bound["output_size"]]
         sizes = first.shape[first.dim() - len(out):]
-        return tuple(window_stride(int(n), m) for n, m in zip(sizes, out))
+        return tuple(window_stride(int(n), m) if n > 0 and m > 0 else 1 for n, m in zip(sizes, out))  # empty: no window
     if "fractional_max_pool" in name and "backward" not in name and isinstance(first, torch.Tensor):
         out = [int(v) for v in bound["output_size"]]
         sizes = first.shape[first.dim() - len(out):]
