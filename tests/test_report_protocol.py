@@ -58,6 +58,12 @@ def check_examples():
     return good.checks[0], bad.first_failure
 
 
+def identity_result_examples():
+    from symstride import D, identity
+
+    return identity(D(2) * D(3), D(6)).check(), identity(D(13), D(14)).check()
+
+
 def book_result_examples():
     from pathlib import Path
 
@@ -76,6 +82,7 @@ def onnx_check_examples():
 
 #: class name → function returning (a result that holds, a result that fails).
 EXAMPLES = {
+    "IdentityResult": identity_result_examples,
     "BookResult": book_result_examples,
     "VerifyReport": verify_report_examples,
     "MappingReport": mapping_report_examples,
