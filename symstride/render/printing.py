@@ -271,6 +271,33 @@ class SymstridePrinter(_DerivationNotation, LatexPrinter):
             lower = r"\substack{%s}" % r" \\ ".join([lower, *conditions])
         return r"\sum_{%s}^{%s} " % (lower, self._print(hi))
 
+    def _print_Piecewise(self, expr: sp.Piecewise) -> str:
+        """Cases, with a long conjunction of conditions stacked one per line (so displays fit the page)."""
+        rows = []
+        for value, cond in expr.args:
+            if cond == sp.true:
+                rows.append(r"%s & \text{otherwise}" % self._print(value))
+                continue
+            conds = [self._print_chain(c) for c in _chains(cond)]
+            joined = self.NOTATION["and"].join(conds)
+            wide = visible_width(joined)
+            if len(conds) > 1 and wide > 40:
+                joined = r"\begin{aligned}[t] &%s\end{aligned}" % r",\\ &".join(conds)
+                wide = max(map(visible_width, conds))
+            shown = self._print(value)
+            if visible_width(shown) + wide > 80:  # the condition below its value
+                rows.append(r"%s, \\ \qquad \text{if } %s &" % (shown, joined))
+            else:
+                rows.append(r"%s & \text{if } %s" % (shown, joined))
+        return r"\begin{cases} %s \end{cases}" % r" \\ ".join(rows)
+
+    def sum_signs(self, expr: Any) -> tuple[list[str], str]:
+        """``([sum sign, …], summand)`` of a (nested) sum; ``([], expr)`` otherwise."""
+        if not isinstance(expr, sp.Sum):
+            return [], self._print(expr)
+        parts, body = conditional_sum_parts(expr)
+        return [self._sum_signs([part]).rstrip() for part in parts], self._summand(body)
+
     def sum_split(self, expr: Any) -> tuple[str, str]:
         """``(sum signs, summand)`` of a (nested) sum, printed separately; ``("", expr)`` otherwise."""
         if not isinstance(expr, sp.Sum):
@@ -379,12 +406,21 @@ class Notation:
         return latex(expr, **self.settings)
 
     def latex_lines(self, expr: Any, width: int = 62) -> list[str]:
-        """``expr`` as one line of LaTeX, or two (sum signs, then the summand) when it is wide."""
+        """``expr`` as one line of LaTeX, or several when it is wide: the sum signs (as many per
+        line as fit in ``width`` visible characters), then the summand."""
         whole = self.latex(expr)
         if visible_width(whole) <= width:
             return [whole]
-        prefix, body = SymstridePrinter(self.settings).sum_split(expr)
-        return [prefix, body] if prefix else [whole]
+        signs, body = SymstridePrinter(self.settings).sum_signs(expr)
+        if not signs:
+            return [whole]
+        lines = [signs[0]]
+        for sign in signs[1:]:
+            if visible_width(lines[-1] + sign) <= width:
+                lines[-1] += " " + sign
+            else:
+                lines.append(sign)
+        return lines + [body]
 
     def text(self, expr: Any) -> str:
         return text(expr, names=dict(self.text_names), brackets=dict(self.brackets))
