@@ -37,7 +37,7 @@ def test_the_resnet_layer_has_the_structural_zeros_of_the_design_notes(all_chapt
 
 def test_the_whole_book_compiles(all_chapters, tmp_path):
     tex = render_template("book.tex", chapters=[(c, c.body()) for c in all_chapters])
-    assert tex.count("\\section{") == len(all_chapters)
+    assert tex.count("\\chapter{") == len(all_chapters)
     assert compile_pdf(tex, tmp_path / "book.pdf").read_bytes().startswith(b"%PDF")
 
 

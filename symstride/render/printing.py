@@ -30,6 +30,7 @@ when a template is rendered.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -250,6 +251,9 @@ class SymstridePrinter(_DerivationNotation, LatexPrinter):
         name = expr.base.label.name
         brackets = self._settings["brackets"]
         head = self._settings["names"].get(name) or self._print(expr.base)
+        layer = re.fullmatch(r"([A-Za-z])_(\d+)('*)", name)
+        if layer and name not in self._settings["names"]:  # w_2: the weights of layer 2, w^{(2)}
+            head = "{%s%s}^{(%s)}" % (layer.group(1), layer.group(3), layer.group(2))
         lead = brackets.get(name)
         if name not in brackets:  # SymPy's form, {w}_{m}: safe for any name (w_{2}, W')
             return "{%s}_{%s}" % (head, ",".join(map(self._print, expr.indices)))
@@ -368,8 +372,6 @@ class TextPrinter(_DerivationNotation, StrPrinter):
 
 def visible_width(tex: str) -> int:
     """A rough count of the characters a LaTeX math string shows (for line breaking)."""
-    import re
-
     stripped = re.sub(r"\\(left|right|substack|frac|operatorname|pmod|mid|quad|qquad|,)", "", tex)
     stripped = re.sub(r"\\[a-zA-Z]+", "x", stripped)
     return len(re.sub(r"[{}^_ ]", "", stripped))
