@@ -1,7 +1,7 @@
 """LaTeX output: golden fragments, real pdflatex compiles, and the errors users see.
 
-Golden files live in ``tests/golden``; after an intended change of the output, regenerate them
-with ``SYMSTRIDE_UPDATE_GOLDEN=1`` and review the diff.  Every template is compiled by
+Golden files live in ``tests/golden`` and are compared (and, with ``SYMSTRIDE_UPDATE_GOLDEN=1``,
+rewritten) by :func:`tests.golden_files.golden`, their one update path.  Every template is compiled by
 ``pdflatex -halt-on-error`` in a temporary directory (through :func:`symstride.render.pdf.compile_pdf`).
 """
 
@@ -21,18 +21,9 @@ from symstride.layer.filterbank import FilterBank
 from symstride.render.pdf import LatexError, compile_pdf, first_error
 from symstride.render.templates import TemplateError, escape, render_template
 from symstride.proof.subsampling import subsampling_derivation
+from tests.golden_files import golden
 
-GOLDEN = Path(__file__).parent / "golden"
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("SYMSTRIDE_UPDATE_GOLDEN"):
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"missing golden file {path}; run with SYMSTRIDE_UPDATE_GOLDEN=1"
-    assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
 
 
 @pytest.fixture(scope="module")
