@@ -15,9 +15,10 @@ __all__ = ["GOLDEN", "golden"]
 GOLDEN = Path(__file__).parent / "golden"
 
 
-def golden(name: str, text: str) -> None:
-    """Assert ``text`` equals ``tests/golden/NAME`` (or write it, with ``SYMSTRIDE_UPDATE_GOLDEN=1``)."""
-    path = GOLDEN / name
+def golden(name: str | Path, text: str) -> None:
+    """Assert ``text`` equals ``tests/golden/NAME`` (or the file ``NAME`` when it is a Path, such as the
+    book's stored network document) — or write it, with ``SYMSTRIDE_UPDATE_GOLDEN=1``."""
+    path = name if isinstance(name, Path) else GOLDEN / name
     if os.environ.get("SYMSTRIDE_UPDATE_GOLDEN"):
         path.parent.mkdir(exist_ok=True)
         path.write_text(text, encoding="utf-8")

@@ -26,8 +26,8 @@ from symstride.cli import main
 from symstride.proof.proofs import PROOFS
 from symstride.render.latex_log import read_log
 from symstride.render.pdf import compile_document
-from symstride.render.structure import bibliography, cited_keys, theorem_heading
-from symstride.render.templates import render_template
+from symstride.render.structure import cited_keys, theorem_heading
+from symstride.render.templates import bibliography, render_template
 from symstride.render.text import UNICODE_MATH, UNICODE_TEXT, UnknownCharacter, escape
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,25 +11,25 @@ whose name matches its number:
   ``remark`` (one counter, by chapter in the book), its description as the note.
 
 Each heading also carries the works it rests on (keys of ``references.bib``, shipped in
-``symstride.templates``); the documents print a ``thebibliography`` of the works cited, built by
-:func:`cited_entries` from that file, so no document needs BibTeX or a network to build.
+``symstride.templates``, read by :func:`symstride.render.templates.bibliography`); the documents print
+a ``thebibliography`` of the works cited (:func:`cited_entries`), so no document needs BibTeX or a
+network to build.
 
 >>> h = theorem_heading("Theorem 2, stride removal")
 >>> h.env, h.name, h.note, h.cites
 ('named', 'Theorem 2', 'stride removal', ('vaidyanathan1993', 'kong2017'))
 >>> theorem_heading("Lemma, the noble identity")[:3]
 ('lemma', '', 'the noble identity')
->>> [e.key for e in cited_entries(r"see \\cite{shi2016} and \\cite{kong2017,shi2016}")]
+>>> cited_keys(r"see \\cite{shi2016} and \\cite{kong2017,shi2016}")
 ['shi2016', 'kong2017']
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import NamedTuple
 
-__all__ = ["TheoremHeading", "BibEntry", "ENVIRONMENTS", "CITATIONS", "theorem_heading", "bibliography", "cited_keys", "cited_entries", "parse_bibtex"]
+__all__ = ["TheoremHeading", "BibEntry", "ENVIRONMENTS", "CITATIONS", "theorem_heading", "cited_keys", "cited_entries", "parse_bibtex"]
 
 #: The numbered environments (they share one counter; the book numbers it by chapter).
 ENVIRONMENTS = ("theorem", "lemma", "corollary", "proposition", "definition", "remark")
@@ -138,15 +138,6 @@ def parse_bibtex(text: str) -> dict[str, BibEntry]:
     return entries
 
 
-@lru_cache(maxsize=None)
-def bibliography() -> dict[str, BibEntry]:
-    """The entries of the shipped ``references.bib``."""
-    from .templates import environment
-
-    source, _, _ = environment().loader.get_source(environment(), "references.bib")
-    return parse_bibtex(source)
-
-
 def cited_keys(tex: str) -> list[str]:
     """Keys of every ``\\cite{…}`` in ``tex``, in order of first citation."""
     keys: list[str] = []
@@ -155,9 +146,8 @@ def cited_keys(tex: str) -> list[str]:
     return keys
 
 
-def cited_entries(tex: str) -> list[BibEntry]:
-    """The bibliography entries cited in ``tex`` (an unknown key is an error naming it)."""
-    known = bibliography()
+def cited_entries(tex: str, known: dict[str, BibEntry]) -> list[BibEntry]:
+    """The entries of ``known`` cited in ``tex``, in order (an unknown key is an error naming it)."""
     unknown = [k for k in cited_keys(tex) if k not in known]
     if unknown:
         raise ValueError(f"cited but not in references.bib: {', '.join(unknown)}; known: {', '.join(known)}")

@@ -13,8 +13,8 @@ the order written); user-supplied prose goes through the ``escape`` filter:
 >>> from symstride.render.printing import Written
 >>> latex(Written(r, 2*j, evaluate=False)), latex(2*j + r)
 ('r + 2 j', '2 j + r')
->>> escape("50% of {x}_1 & more")
-'50\\\\% of \\\\{x\\\\}\\\\_1 \\\\& more'
+>>> escape("50% of {every} & more")
+'50\\\\% of \\\\{every\\\\} \\\\& more'
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ import jinja2
 from sympy.printing.latex import LatexPrinter
 
 from .printing import SymstridePrinter, latex
-from .structure import cited_entries, theorem_heading
+from .structure import BibEntry, cited_entries, parse_bibtex, theorem_heading
 from .text import UnknownCharacter, escape
 
-__all__ = ["LatexPrinter", "SymstridePrinter", "latex", "escape", "prose", "environment", "render_template", "TemplateError", "UnknownCharacter"]
+__all__ = ["LatexPrinter", "SymstridePrinter", "latex", "escape", "prose", "environment", "render_template", "TemplateError", "UnknownCharacter", "bibliography"]
 
 
 class TemplateError(ValueError):
@@ -95,8 +95,15 @@ def environment() -> jinja2.Environment:
     env.filters["prose"] = prose
     env.filters["axes"] = _axes
     env.filters["heading"] = theorem_heading
-    env.filters["cited"] = cited_entries
+    env.filters["cited"] = lambda tex: cited_entries(tex, bibliography())
     return env
+
+
+@lru_cache(maxsize=None)
+def bibliography() -> dict[str, BibEntry]:
+    """The entries of ``references.bib``, shipped beside the templates (BibTeX data; no network)."""
+    source, _, _ = environment().loader.get_source(environment(), "references.bib")
+    return parse_bibtex(source)
 
 
 def _axes(values: Any, sep: str = ",") -> str:

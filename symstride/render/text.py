@@ -15,9 +15,9 @@ which goes through :func:`escape`:
   :class:`UnknownCharacter` naming it — never a silent ``?``.
 
 >>> escape("δ ∤ sj + r, C_out filters, R^2 phases")
-'\\\\ensuremath{\\\\delta} \\\\ensuremath{\\\\nmid} sj + r, \\\\ensuremath{C_{\\\\mathrm{out}}} filters, \\\\ensuremath{R^{2}} phases'
+'\\\\ensuremath{\\\\delta} \\\\ensuremath{\\\\nmid} sj + \\\\ensuremath{r}, \\\\ensuremath{C_{\\\\mathrm{out}}} filters, \\\\ensuremath{R^{2}} phases'
 >>> escape("s | t and k - 1")
-'s \\\\textbar{} t and k \\\\ensuremath{-} 1'
+'\\\\ensuremath{s} \\\\textbar{} \\\\ensuremath{t} and \\\\ensuremath{k} \\\\ensuremath{-} 1'
 >>> escape("count_include_pad=False")
 '\\\\texttt{count\\\\_include\\\\_pad}=False'
 """
