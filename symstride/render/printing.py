@@ -417,8 +417,8 @@ class Notation:
         if not signs:
             return [whole]
         lines = [signs[0]]
-        for sign in signs[1:]:
-            if visible_width(lines[-1] + sign) <= width:
+        for sign in signs[1:]:  # lines after the first carry no step label: they may be wider
+            if visible_width(lines[-1] + sign) <= (width if len(lines) == 1 else width + 24):
                 lines[-1] += " " + sign
             else:
                 lines.append(sign)
