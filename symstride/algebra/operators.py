@@ -202,6 +202,8 @@ class Conv(Layer):
         name: str = "w",
     ) -> None:
         if isinstance(kernel, ConvSpec):
+            if kernel.direction != "strided":
+                raise TypeError(f"Conv needs a strided ConvSpec, got a {type(kernel).__name__} (use ConvTranspose)")
             spec = kernel
         else:
             spec = ConvSpec.create(kernel, stride, padding, dilation, in_channels, out_channels, groups)
