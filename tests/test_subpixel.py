@@ -16,7 +16,7 @@ from symstride.render.pdf import compile_pdf
 from symstride.proof.proofs import prove
 from symstride.proof.subpixel import PROOF_GRID, subpixel_derivation
 from symstride.algebra.conv_transpose import ConvTranspose
-from tests.test_latex import golden
+from tests.golden_files import golden
 
 RULE_ORDER = ["definition", "gather", "output-phase-split", "phase-taps", "reindex", "reindex", "structural-zeros",
               "phase-filters", "depth-to-space", "crop"]
