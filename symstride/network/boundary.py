@@ -36,8 +36,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from ..core.indexing import output_shape
 from ..core.params import ConvSpec
 from .phases import PhaseBasis
