@@ -390,6 +390,15 @@ class Derivation:
             return self.text() + "\n\n(not yet checked: call .check())"
         return self.text() + "\n\n" + (self._report.verdict if self._report.ok else f"check FAILED: {self._report.failure}")
 
+    def hedged_statement(self) -> tuple:
+        """The statement as a claim that is not proved: "For all …" becomes "For …"."""
+        out = []
+        for piece in self.statement:
+            if isinstance(piece, str):
+                piece = piece.replace("For all ", "For ").replace("for all ", "for ")
+            out.append(piece)
+        return tuple(out)
+
     # -- LaTeX ------------------------------------------------------------------------------
     def _context(self, checked: bool) -> dict[str, Any]:
         lines = [self.notation.latex_lines(step.expr) for step in self.steps]

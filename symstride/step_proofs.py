@@ -172,11 +172,14 @@ def lemma_verdict(name: str) -> tuple[bool, str]:
         parts = registry[name]()
         parts = parts if isinstance(parts, (list, tuple)) else [parts]
         verdict: tuple[bool, str] = (True, "proved")
-        for part in parts:
+        for part in parts:  # the symbolic verdict only: grid evidence does not make a lemma proved
             part.result = name
-            report = part.check()
-            if not report.proved:
-                verdict = (False, f"{part.title}: {report.failure or report.unproved or 'not proved'}")
+            for i in range(len(part.steps)):
+                step = prove_step(part, i)
+                if not step.proved:
+                    verdict = (False, f"{part.title}: step {i} ({part.steps[i].rule}) {step.status}: {step.detail}")
+                    break
+            if not verdict[0]:
                 break
     finally:
         _STACK.pop()
