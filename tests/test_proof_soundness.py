@@ -13,11 +13,12 @@ import pytest
 import sympy as sp
 
 from symstride import Conv, destride
-from symstride.derivation import Step
-from symstride.proofs import PROOFS, lemma_application, proof_status
-from symstride.rules import RULES, SideCondition
-from symstride.step_proofs import prove_step, using_registry
-from symstride.subsampling import subsampling_proof
+from symstride.proof.proofs import PROOFS, lemma_application, proof_status
+from symstride.proof.rules import RULES, SideCondition
+from symstride.proof.step import Step
+from symstride.proof.citations import using_registry
+from symstride.proof.step_proofs import prove_step
+from symstride.proof.subsampling import subsampling_proof
 
 I = {"integer": True, "nonnegative": True}
 P = {"integer": True, "positive": True}

@@ -14,12 +14,12 @@ import importlib
 import sys
 from typing import Sequence
 
-from ..errors import SymstrideError
+from ..core.errors import SymstrideError
 
 __all__ = ["main", "COMMANDS", "UsageError"]
 
 #: Subcommand modules, in help order.
-COMMANDS = ("derive", "network", "decoder", "book", "prove", "check")
+COMMANDS = ("derive", "network", "decoder", "onnx", "book", "prove", "check")
 
 
 class UsageError(ValueError):

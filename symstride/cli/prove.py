@@ -32,12 +32,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..proofs import PROOFS, prove
+    from ..proof.proofs import PROOFS, prove
     from . import UsageError
     from ._args import check_document_output, write_document
 
     if args.list:
-        from ..proofs import proof_status
+        from ..proof.proofs import proof_status
 
         for name, (summary, _) in PROOFS.items():
             proved, why = proof_status(name)
