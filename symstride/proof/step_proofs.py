@@ -18,7 +18,7 @@ input size under the derivation's hypotheses:
    (self-citation is rejected) and never through a cycle of citations
    (:func:`symstride.proof.citations.lemma_verdict`).
 
->>> from symstride.subsampling import subsampling_proof
+>>> from symstride.proof.subsampling import subsampling_proof
 >>> d = subsampling_proof()
 >>> prove_step(d, 1).status
 'proved'
