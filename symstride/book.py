@@ -16,7 +16,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
+
+from .core.results import Result
 
 __all__ = ["Chapter", "chapters", "chapter", "contents", "write_book", "BookResult"]
 
@@ -115,9 +117,9 @@ def chapter(name: str) -> Chapter:
     return chapters([name])[0]
 
 
-@dataclass
-class BookResult:
-    """What :func:`write_book` wrote, and which chapters failed their checks."""
+@dataclass(repr=False)
+class BookResult(Result):
+    """What :func:`write_book` wrote, and which chapters failed their checks (report protocol)."""
 
     files: list[Path]
     failed: list[str]
@@ -126,12 +128,31 @@ class BookResult:
     def ok(self) -> bool:
         return not self.failed
 
+    @property
+    def failure(self) -> str | None:
+        return f"checks failed in: {', '.join(self.failed)}" if self.failed else None
 
-def write_book(directory: str | Path, names: Sequence[str] | None = None, *, pdf: bool = True) -> BookResult:
-    """Render every chapter to ``DIR/NAME.tex`` (and ``.pdf``), and the whole book to ``DIR/book.*``."""
+    def json_fields(self) -> dict[str, Any]:
+        return {"files": [str(f) for f in self.files], "failed": list(self.failed)}
+
+    def __str__(self) -> str:
+        verdict = "every chapter checks" if self.ok else f"checks failed in {', '.join(self.failed)}"
+        return "\n".join([f"book: {len(self.files)} files written, {verdict}", *(f"  {f}" for f in self.files)])
+
+
+def write_book(
+    directory: str | Path, names: Sequence[str] | None = None, *, pdf: bool = True, progress: Callable[[str], None] | None = None
+) -> BookResult:
+    """Render every chapter to ``DIR/NAME.tex`` (and ``.pdf``), and the whole book to ``DIR/book.*``.
+
+    The chapter names are resolved (an unknown one refused) before ``DIR`` is created.
+    ``progress``, if given, is told ``"[i/n] NAME"`` as each chapter starts and ``"[n/n] book"``
+    for the combined book (the CLI prints it on a terminal).
+    """
     from .render.pdf import compile_pdf, pdflatex
     from .render.templates import render_template
 
+    selected = chapters(names)  # before anything is created: an unknown name leaves no trace
     if pdf:
         pdflatex()  # fail early, with the clear message, when pdflatex is missing
     out = Path(directory)
@@ -139,7 +160,10 @@ def write_book(directory: str | Path, names: Sequence[str] | None = None, *, pdf
     written: list[Path] = []
     failed: list[str] = []
     bodies = []
-    for ch in chapters(names):
+    total = len(selected) + 1
+    for i, ch in enumerate(selected, 1):
+        if progress is not None:
+            progress(f"[{i}/{total}] {ch.name}: {ch.title}")
         if not ch.ok:
             failed.append(ch.name)
         body = ch.body()
@@ -149,6 +173,8 @@ def write_book(directory: str | Path, names: Sequence[str] | None = None, *, pdf
         written.append(tex)
         if pdf:
             written.append(compile_pdf(tex.read_text(encoding="utf-8"), out / f"{ch.name}.pdf"))
+    if progress is not None:
+        progress(f"[{total}/{total}] book: all chapters")
     book = out / "book.tex"
     book.write_text(render_template("book.tex", chapters=bodies), encoding="utf-8")
     written.append(book)

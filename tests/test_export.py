@@ -257,12 +257,12 @@ def test_formula_entries_match_the_gather_index():
     assert seen == np.count_nonzero(index >= 0)
 
 
-def test_formula_latex_compiles(tmp_path):
+def test_formula_latex_compiles(tmp_path, pdflatex_path):
     eq = destride(Conv(kernel=(3, 3), stride=2, dilation=(1, 2), in_channels=2, out_channels=2), layout="tf")
     latex = formula_text(eq).splitlines()[2][len("latex   "):]
     doc = "\\documentclass{article}\\usepackage{amsmath}\\begin{document}\n\\[" + latex + "\\]\n\\end{document}\n"
     (tmp_path / "f.tex").write_text(doc, encoding="utf-8")
-    out = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", "f.tex"], cwd=tmp_path, capture_output=True, text=True)
+    out = subprocess.run([pdflatex_path, "-halt-on-error", "-interaction=nonstopmode", "f.tex"], cwd=tmp_path, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout[-2000:]
 
 

@@ -57,7 +57,7 @@ def test_the_oracle_is_the_layer_itself():
     np.testing.assert_allclose(expected, by_hand, atol=1e-15)
     from symstride.proof.subpixel import TransposedSignals
 
-    ch = TransposedSignals.concrete(ConvTranspose(3, 2, 1, 1).spec, layout="pytorch", channel_indexed=False,
+    ch = TransposedSignals.concrete(ConvTranspose(3, stride=2, padding=1, output_padding=1).spec, layout="pytorch", channel_indexed=False,
                                     r=(sp.Symbol("r"),), j=(sp.Symbol("j"),))
     np.testing.assert_allclose(ch.reference({"N": 4}, 0), expected, atol=0)
 

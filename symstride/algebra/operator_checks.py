@@ -21,6 +21,7 @@ from ..core.tap_comparison import (
     Mismatch,
     VerifyReport,
     axis_reads,
+    check_extent,
     compare_reads,
     index_text,
     shape_text,
@@ -54,9 +55,10 @@ def verify_adjoint(
     size = input_size(spec, size)
     n_out = transposed_output_shape(spec, size)
     conv = spec.adjoint if adjoint is None else adjoint
-    if not isinstance(conv, ConvSpec):
-        raise TypeError(f"adjoint must be a ConvSpec, got {type(conv).__name__}")
+    if not isinstance(conv, ConvSpec) or conv.direction != "strided":
+        raise TypeError(f"adjoint must be a (strided) ConvSpec, got {type(conv).__name__}")
     identity = f"Adjoint (ConvT_s = Conv_s^T, stride {shape_text(spec.stride)})"
+    check_extent(identity, spec, size, n_out)
 
     def fail(reason: str, method: str = "index") -> VerifyReport:
         return VerifyReport(identity, False, size, n_out, 0, 0, Mismatch(reason), method=method)
@@ -135,9 +137,7 @@ def verify_subsampling(spec: ConvSpec, size: Any, *, factor: Any = None, offset:
     ``factor``/``offset`` describe the subsampling operator being claimed (default: the
     stride, offset 0); a wrong factor or offset is rejected with the first differing output.
     """
-    from .operators import Subsample
-
-    if not isinstance(spec, ConvSpec):
+    if not isinstance(spec, ConvSpec) or spec.direction != "strided":
         raise TypeError(f"verify_subsampling expects a ConvSpec (e.g. Conv(...).spec), got {type(spec).__name__}")
     size = input_size(spec, size)
     n_out = output_shape(spec, size)
@@ -147,6 +147,7 @@ def verify_subsampling(spec: ConvSpec, size: Any, *, factor: Any = None, offset:
     unit = spec.replace(stride=1)
     n_unit = output_shape(unit, size)
     identity = f"Theorem 1 (Conv with stride {shape_text(spec.stride)} = {sub!r} ∘ unit-stride Conv)"
+    check_extent(identity, spec, size, n_out)
     n_sub = sub.output_shape(n_unit)
     if n_sub != n_out:
         mismatch = Mismatch(

@@ -150,7 +150,7 @@ class FilterBank:
     def text_block(self) -> str:
         pair = f" (output channel {self.o}, input channel {self.c}; every pair has the same pattern)" if self.eq.layer.channel_indexed else ""
         body = filter_bank_text(self.eq, self.o, self.c)
-        return f"filter bank W'{pair}, {self.zeros} structural zeros:\n" + "\n".join("  " + line for line in body.splitlines())
+        return f"filter bank W'{pair}, {self.zeros} structural zero{'s' if self.zeros != 1 else ''}:\n" + "\n".join("  " + line for line in body.splitlines())
 
     def _repr_latex_(self) -> str:
         from ..render.templates import render_template

@@ -14,7 +14,10 @@ from pathlib import Path
 
 from ..core.errors import SymstrideError
 
-__all__ = ["LatexError", "PdflatexMissing", "compile_pdf", "first_error", "pdflatex"]
+__all__ = ["LatexError", "PdflatexMissing", "compile_pdf", "first_error", "pdflatex", "latex_environment"]
+
+#: Variables pdflatex may see besides ``TEX*``/``TEXMF*`` ones: nothing else of the caller's environment.
+_KEPT = ("PATH", "HOME")
 
 
 class LatexError(SymstrideError):
@@ -34,6 +37,20 @@ def pdflatex() -> str:
             "texlive-latex-base texlive-latex-extra texlive-pictures) or write a .tex file instead"
         )
     return found
+
+
+def latex_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The minimal environment pdflatex runs with: ``PATH``, ``HOME`` and the TeX variables
+    (``TEXINPUTS``, ``TEXMFHOME``, ``TEXMF…``, ``openout_any``…), nothing else (no secrets, no
+    ``LD_PRELOAD``).
+
+    >>> sorted(latex_environment({"PATH": "/bin", "HOME": "/h", "TEXMFHOME": "/t", "AWS_SECRET": "x", "LD_PRELOAD": "y"}))
+    ['HOME', 'PATH', 'TEXMFHOME']
+    """
+    import os
+
+    source = os.environ if environ is None else environ
+    return {k: v for k, v in source.items() if k in _KEPT or k.startswith(("TEX", "texmf", "openout_", "openin_"))}
 
 
 def first_error(log: str) -> str:
@@ -62,7 +79,7 @@ def compile_pdf(tex: str, output: str | Path, *, runs: int = 3, timeout: float =
             try:
                 proc = subprocess.run(
                     [exe, "-halt-on-error", "-interaction=nonstopmode", "-no-shell-escape", src.name],
-                    cwd=tmp, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                    cwd=tmp, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL, env=latex_environment(),
                 )
             except subprocess.TimeoutExpired:
                 raise LatexError(f"pdflatex did not finish within {timeout:g} s") from None

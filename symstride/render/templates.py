@@ -135,6 +135,7 @@ def environment() -> jinja2.Environment:
     env.filters["escape"] = escape
     env.filters["prose"] = prose
     env.filters["axes"] = _axes
+    env.filters["padding"] = _padding
     return env
 
 
@@ -144,6 +145,13 @@ def _axes(values: Any, sep: str = ",") -> str:
     if len(set(values)) == 1:
         return str(values[0])
     return "(" + sep.join(str(v) for v in values) + ")"
+
+
+def _padding(pairs: Any) -> str:
+    """Per-axis ``(left, right)`` padding for a superscript: ``1`` when symmetric, else ``[1,2]``
+    per axis (the right side is never dropped); one entry when every axis agrees."""
+    items = tuple(str(l) if l == r else f"[{l},{r}]" for l, r in pairs)
+    return items[0] if len(set(items)) == 1 else "(" + ",".join(items) + ")"
 
 
 def render_template(name: str, /, **context: Any) -> str:
