@@ -216,7 +216,7 @@ def _check_reads(spec, op, claimed, zero_overhang: bool, fill: float):
                 masks.setdefault(m, []).append(kept)
                 views.setdefault(m, (axes, inside, kept))  # the first entry of (q, m) names a difference
                 if kept is not None and not zero_ok:
-                    past = _axes_grid([~lv for _, lv in ref_axes]) & _axes_grid(inside) & ~_axes_grid([pe < n for (pe, _), n in zip(axes, n_in)])
+                    past = ~_axes_grid([lv for _, lv in ref_axes]) & _axes_grid(inside) & ~_axes_grid([pe < n for (pe, _), n in zip(axes, n_in)])
                     mask_used |= bool((past & ~kept).any())
                 compared += prod(n_true)
         first, _ = first_difference(n_true, reference, reads, masks)
