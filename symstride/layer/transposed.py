@@ -41,7 +41,7 @@ from ..core.indexing import (
     phase_index,
     transposed_geometry,
     transposed_tap_map,
-    transposed_weight_gather_index,
+    weight_gather_index,
 )
 from ..algebra.conv_transpose import ConvTranspose
 from ..core.params import ConvTransposeSpec
@@ -91,7 +91,7 @@ class TransposedEquivalence(PhaseEquivalence):
     @cached_property
     def weight_index(self) -> np.ndarray:
         """Gather index: ``W'.flat = w.flat[weight_index]``, −1 at structural zeros."""
-        return transposed_weight_gather_index(self.spec, self.layout)
+        return weight_gather_index(self.spec, self.layout)
 
     def phase_channel(self, phase: tuple[int, ...], o: int = 0, c: int = 0) -> int:
         """The equivalent output channel holding phase ``r`` of output channel ``o``."""

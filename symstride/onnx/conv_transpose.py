@@ -7,7 +7,7 @@ A ``ConvTranspose`` with strides ``s`` (``pads``, ``auto_pad``, ``output_padding
 
 where output phase ``r`` (``t + p_begin = s·a + r``) receives exactly the taps with
 ``δ·m ≡ r (mod s)``, flipped: ``W'[chan(o, φ(r)), c, j] = w[c, o, m]`` for ``δ·m = s·(k' − 1 − j) + r``
-(:func:`symstride.core.indexing.transposed_weight_gather_index`), ``b'[chan(o, φ(r))] = b[o]``, and the
+(:func:`symstride.core.indexing.weight_gather_index`), ``b'[chan(o, φ(r))] = b[o]``, and the
 paddings and crop come from :func:`symstride.core.indexing.transposed_geometry`.  The depth-to-space
 is ``DepthToSpace`` with ``mode="DCR"`` (``--layout dcr``) or ``mode="CRD"`` (``--layout crd``)
 in 2-D with equal strides; grouped layers always use CRD (see :mod:`symstride.onnx.layout`).
@@ -24,7 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 import onnx
 
-from ..core.indexing import transposed_geometry, transposed_weight_gather_index
+from ..core.indexing import transposed_geometry, weight_gather_index
 from ..core.params import ConvTransposeSpec
 from ..reference import destride_transposed_bias
 from .attrs import pad_pairs, per_axis_attr, read_attributes
@@ -99,7 +99,7 @@ def rewrite_conv_transpose(view: GraphView, node: onnx.NodeProto, layout: str) -
     if inferred is not None and len(inferred) == ndim + 2 and any(a is not None and a != b for a, b in zip(inferred[2:], result)):
         raise NodeError(node, f"ONNX shape inference gives spatial output {inferred[2:]}, symstride computes {result}")
     lay = conv_layout(layout, groups)
-    index = transposed_weight_gather_index(spec, SYMSTRIDE_LAYOUT[lay])  # (C_out·P, C_in/g, *k')
+    index = weight_gather_index(spec, SYMSTRIDE_LAYOUT[lay])  # (C_out·P, C_in/g, *k')
     bank = np.where(index >= 0, w.reshape(-1)[np.maximum(index, 0)], np.zeros((), dtype=w.dtype)).astype(w.dtype)
 
     name = node.name or node.output[0]
