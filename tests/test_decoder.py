@@ -7,7 +7,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symstride.decoder import BatchNorm, TransposedLayer, destride_decoder, forward, parse, random_parameters
+from symstride.decoder import destride_decoder, forward, parse, random_parameters
+from symstride.network.spec import BatchNorm, ConvLayer
 from symstride.network.pointwise import ACTIVATIONS
 from tests.transposed_cases import TOL, examples
 from tests.transposed_cases import single_thread_torch  # noqa: F401 (autouse fixture)
@@ -20,7 +21,7 @@ def torch_model(spec, params):
     """An nn.Sequential built from the spec, loaded from ``params`` (the keys are its state_dict's)."""
     modules = []
     for layer in spec.layers:
-        if isinstance(layer, TransposedLayer):
+        if isinstance(layer, ConvLayer):
             c = layer.conv
             cls = getattr(torch.nn, f"ConvTranspose{spec.ndim}d")
             modules.append(cls(c.in_channels, c.out_channels, c.kernel, c.stride, tuple(p for p, _ in c.padding),

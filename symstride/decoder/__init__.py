@@ -48,13 +48,11 @@ True
 """
 
 from .equivalent import MASK_POLICIES, DecoderEquivalent, Stage, destride_decoder
-from .spec import LAYER_TYPES, BatchNorm, DecoderSpec, Layer, TransposedLayer, parameter_shapes, parse
+from .spec import LAYER_TYPES, parameter_shapes, parse
 from .transposed import forward, random_parameters
 
 __all__ = [
     "LAYER_TYPES",
-    "TransposedLayer",
-    "DecoderSpec",
     "parse",
     "parameter_shapes",
     "forward",

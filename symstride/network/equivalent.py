@@ -53,7 +53,7 @@ from .phase_ops import (
 )
 from .phases import PhaseBasis, TapArrays, axis_map, mask_keep, phase_padding, phase_taps
 from .pooling import inside_counts
-from .spec import Activation, BatchNorm, Conv, Layer, Pool, layer_stride, walk
+from .spec import Activation, BatchNorm, ConvLayer, Layer, Pool, layer_stride, walk
 from .arrays import input_array
 
 __all__ = [
@@ -102,7 +102,7 @@ def _maps(spec, out_phases: Sequence[int]) -> tuple[...]:
     return tuple(axis_map(k, s, d, p, r) for k, s, d, (p, _), r in zip(spec.kernel, spec.stride, spec.dilation, spec.padding, out_phases))
 
 
-def _windowed(layer: Conv | Pool, spec, basis: PhaseBasis, zero_overhang: bool, after: tuple[int, ...]):
+def _windowed(layer: ConvLayer | Pool, spec, basis: PhaseBasis, zero_overhang: bool, after: tuple[int, ...]):
     maps = _maps(spec, after)
     assert tuple(m.in_phases for m in maps) == basis.phases, "phase bases out of step"
     channels = layer.out_shape.channels
@@ -115,7 +115,7 @@ def _windowed(layer: Conv | Pool, spec, basis: PhaseBasis, zero_overhang: bool, 
         guard = Mask(mask_keep(out.size, out.phases, out.length), 0.0) if out.has_overhang else None
         return TiedMaxPool(layer.path, basis, out, maps, tuple(phase_taps(maps)), padding, -np.inf, boundary, mask, guard)
     n_out = out.count
-    if isinstance(layer, Conv):
+    if isinstance(layer, ConvLayer):
         bias = np.repeat(np.arange(channels), n_out) if layer.bias else None
         return TiedConv(layer.path, "conv", basis, out, maps, spec.weight_shape, TapArrays(phase_taps(maps)),
                         bias, spec.groups, padding, boundary, mask)
@@ -152,9 +152,9 @@ def _build(layers: Sequence[Layer], basis: PhaseBasis, zero_overhang: bool, afte
     suffix.reverse()
     ops = []
     for layer, r in zip(layers, suffix):
-        if isinstance(layer, (Conv, Pool)):
-            spec = layer.conv if isinstance(layer, Conv) else layer.pool
-            if isinstance(layer, Conv) and layer.path == prepad:
+        if isinstance(layer, (ConvLayer, Pool)):
+            spec = layer.conv if isinstance(layer, ConvLayer) else layer.pool
+            if isinstance(layer, ConvLayer) and layer.path == prepad:
                 spec = spec.replace(padding=0)
             op = _windowed(layer, spec, basis, zero_overhang, r)
         elif isinstance(layer, Activation):
@@ -172,13 +172,13 @@ def _build(layers: Sequence[Layer], basis: PhaseBasis, zero_overhang: bool, afte
     return tuple(ops), basis, zero_overhang
 
 
-def _first_padding_mode(layers: Sequence[Layer]) -> Conv | None:
+def _first_padding_mode(layers: Sequence[Layer]) -> ConvLayer | None:
     """The convolution whose non-zero padding mode can be applied before space-to-depth:
     the first layer that is not pointwise, when it is such a convolution."""
     for layer in layers:
         if isinstance(layer, (Activation, BatchNorm)):
             continue  # copying pads (reflect, replicate, circular) commute with pointwise maps
-        if isinstance(layer, Conv) and layer.padding_mode != "zeros":
+        if isinstance(layer, ConvLayer) and layer.padding_mode != "zeros":
             return layer
         return None
     return None
@@ -199,7 +199,7 @@ def destride(network) -> EquivalentNetwork:
     spec = network.spec
     first = _first_padding_mode(spec.layers)
     for layer in walk(spec.layers):
-        if isinstance(layer, Conv) and layer.padding_mode != "zeros" and layer is not first:
+        if isinstance(layer, ConvLayer) and layer.padding_mode != "zeros" and layer is not first:
             raise SymstrideError(
                 f"{layer.label}: padding_mode={layer.padding_mode!r} is exact only on the first layer (applied "
                 "before space-to-depth); on a later layer it copies samples across the boundary of the "

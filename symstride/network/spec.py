@@ -34,7 +34,7 @@ from .pointwise import ACTIVATIONS
 
 __all__ = [
     "Shape",
-    "Conv",
+    "ConvLayer",
     "Activation",
     "BatchNorm",
     "Pool",
@@ -85,13 +85,19 @@ class LayerBase:
 
 
 @dataclass(frozen=True)
-class Conv(LayerBase):
-    """A convolution; parameters ``{path}.weight`` ``(C_out, C_in/groups, *k)`` and ``{path}.bias``."""
+class ConvLayer(LayerBase):
+    """A convolution in either direction (``conv.direction``): ``conv`` (strided, parameters
+    ``{path}.weight`` ``(C_out, C_in/groups, *k)``) or ``conv_transpose`` (weight
+    ``(C_in, C_out/groups, *k)``), and ``{path}.bias``.  One layer type for networks and
+    decoders: the direction is the spec's, not a second class."""
 
     conv: ConvSpec
     bias: bool
-    padding_mode: str
-    kind = "conv"
+    padding_mode: str = "zeros"
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return "conv" if self.conv.direction == "strided" else "conv_transpose"
 
 
 @dataclass(frozen=True)
@@ -136,12 +142,14 @@ class Residual(LayerBase):
     kind = "residual"
 
 
-Layer = Union[Conv, Activation, BatchNorm, Pool, Residual]
+Layer = Union[ConvLayer, Activation, BatchNorm, Pool, Residual]
 
 
 @dataclass(frozen=True)
 class NetworkSpec:
-    """A validated network: its input shape, layers (with inferred shapes) and output shape."""
+    """A validated network or decoder: its input shape, layers (with inferred shapes) and output shape.
+
+    A decoder (:func:`symstride.decoder.parse`) is the same type with transposed convolutions."""
 
     input: Shape
     layers: tuple[Layer, ...]
@@ -156,10 +164,15 @@ class NetworkSpec:
         """Shape of the network's output."""
         return self.layers[-1].out_shape if self.layers else self.input
 
+    @property
+    def transposed(self) -> tuple[ConvLayer, ...]:
+        """The transposed convolutions (a decoder's), in order."""
+        return tuple(layer for layer in self.layers if isinstance(layer, ConvLayer) and layer.conv.direction == "transposed")
+
 
 def layer_stride(layer: Layer, ndim: int) -> tuple[int, ...]:
     """Per-axis stride of a layer (a residual block's is its body's total stride; pointwise: 1)."""
-    if isinstance(layer, Conv):
+    if isinstance(layer, ConvLayer):
         return layer.conv.stride
     if isinstance(layer, Pool):
         return layer.pool.stride
@@ -235,7 +248,7 @@ def _sizes(spec: ConvSpec, size: tuple[int, ...], what: str) -> tuple[int, ...]:
         raise ValueError(f"the feature map of size {list(size)} shrinks to nothing under this {what}: {exc}") from None
 
 
-def _conv(d: Mapping, path: str, shape: Shape) -> Conv:
+def _conv(d: Mapping, path: str, shape: Shape) -> ConvLayer:
     ndim = len(shape.size)
     spec = ConvSpec.create(
         kernel=d["kernel"], stride=d.get("stride", 1), padding=d.get("padding", 0),
@@ -254,7 +267,7 @@ def _conv(d: Mapping, path: str, shape: Shape) -> Conv:
                     f"on axis {axis}, got {n}"
                 )
     out = _sizes(spec, shape.size, "convolution")
-    return Conv(path, shape, Shape(spec.out_channels, out), spec, spec_flag(d.get("bias", True), "bias"), mode)
+    return ConvLayer(path, shape, Shape(spec.out_channels, out), spec, spec_flag(d.get("bias", True), "bias"), mode)
 
 
 def _pool(d: Mapping, path: str, shape: Shape, mode: str) -> Pool:

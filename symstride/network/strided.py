@@ -26,7 +26,7 @@ from ..reference.convolution import conv, pad
 from .pointwise import ACTIVATIONS, batchnorm
 from .pooling import avg_pool, max_pool
 from .arrays import input_array, parameter
-from .spec import Activation, BatchNorm, Conv, Layer, NetworkSpec, Pool, Residual, parse, total_stride, walk
+from .spec import Activation, BatchNorm, ConvLayer, Layer, NetworkSpec, Pool, Residual, parse, total_stride, walk
 
 __all__ = ["Network", "parameter_shapes"]
 
@@ -35,7 +35,7 @@ def parameter_shapes(spec: NetworkSpec) -> dict[str, tuple[int, ...]]:
     """The shape of every parameter, keyed as in a PyTorch ``state_dict``."""
     shapes: dict[str, tuple[int, ...]] = {}
     for layer in walk(spec.layers):
-        if isinstance(layer, Conv):
+        if isinstance(layer, ConvLayer):
             shapes[f"{layer.path}.weight"] = layer.conv.weight_shape
             if layer.bias:
                 shapes[f"{layer.path}.bias"] = (layer.conv.out_channels,)
@@ -52,7 +52,7 @@ def _run(layers: Sequence[Layer], x: np.ndarray, params: Mapping[str, Any]) -> n
 
 
 def _apply(layer: Layer, x: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
-    if isinstance(layer, Conv):
+    if isinstance(layer, ConvLayer):
         c = layer.conv
         w = parameter(params, f"{layer.path}.weight", c.weight_shape)
         if layer.padding_mode == "zeros":
@@ -84,7 +84,7 @@ def _short(layer: Layer) -> str:
     def fmt(values: tuple) -> str:
         return str(values[0]) if len(set(values)) == 1 else "×".join(map(str, values))
 
-    if isinstance(layer, Conv):
+    if isinstance(layer, ConvLayer):
         c = layer.conv
         pads = tuple(f"{l}" if l == r else f"{l}:{r}" for l, r in c.padding)
         return f"conv k{fmt(c.kernel)} s{fmt(c.stride)} p{fmt(pads)}"
@@ -103,6 +103,9 @@ class Network:
     def __init__(self, spec: NetworkSpec):
         if not isinstance(spec, NetworkSpec):
             raise TypeError(f"Network needs a NetworkSpec (use Network.from_spec), got {type(spec).__name__}")
+        if spec.transposed:
+            raise TypeError(f"Network needs a strided network; layer {spec.transposed[0].path} is a conv_transpose "
+                            "(a decoder: use symstride.decoder.destride_decoder)")
         self.spec = spec
 
     @classmethod

@@ -44,7 +44,7 @@ from .phase_ops import zero_overhang_after
 from .equivalent import EquivalentNetwork
 from .phase_ops import PhaseActivation, PhaseBatchNorm, PhaseOp, PhaseResidual, TiedConv, TiedMaxPool
 from .phases import PhaseBasis, mask_keep
-from .spec import Activation, BatchNorm, Conv, Layer, Pool, Residual, total_stride
+from .spec import Activation, BatchNorm, ConvLayer, Layer, Pool, Residual, total_stride
 
 __all__ = ["Check", "NetworkVerification", "verify_network"]
 
@@ -249,7 +249,7 @@ def _describe(fill, q, m, a, small, n_in, ref_axes, axes, inside, kept) -> Misma
     return Mismatch(reason, output=n, tap=tuple(m), strided=strided, equivalent=equivalent)
 
 
-def _windowed(layer: Conv | Pool, spec, op, basis: PhaseBasis, zero_overhang: bool, checks: list, superfluous: list) -> None:
+def _windowed(layer: ConvLayer | Pool, spec, op, basis: PhaseBasis, zero_overhang: bool, checks: list, superfluous: list) -> None:
     label = layer.label
     is_max = isinstance(layer, Pool) and layer.mode == "max"
     fill = -np.inf if is_max else 0.0
@@ -302,7 +302,7 @@ def _windowed(layer: Conv | Pool, spec, op, basis: PhaseBasis, zero_overhang: bo
             return fail(f"axis {ax}: phase-domain length {a_in}+{el}+{er} leaves fewer than {a_out} outputs for kernel {k}")
     mismatch, compared, mask_used = _check_reads(spec, op, claimed, zero_overhang, fill)
     notes = []
-    if isinstance(layer, Conv):
+    if isinstance(layer, ConvLayer):
         want_bias = np.repeat(np.arange(spec.out_channels), op.output.count) if layer.bias else None
         if (want_bias is None) != (op.bias_index is None) or (want_bias is not None and not np.array_equal(want_bias, op.bias_index)):
             mismatch = mismatch or Mismatch("the bias is not b'[o·R^d + φ(q)] = b[o]")
@@ -379,9 +379,9 @@ def _chain(layers: Sequence[Layer], ops: Sequence[PhaseOp], basis: PhaseBasis, z
         if getattr(op, "path", None) != layer.path:
             checks.append(Check(layer.path, layer.kind, "structure", False, f"the equivalent operation is for layer {getattr(op, 'path', '?')}"))
             return basis, zero
-        if isinstance(layer, (Conv, Pool)):
-            spec = layer.conv if isinstance(layer, Conv) else layer.pool
-            if isinstance(layer, Conv) and layer.path == prepad:
+        if isinstance(layer, (ConvLayer, Pool)):
+            spec = layer.conv if isinstance(layer, ConvLayer) else layer.pool
+            if isinstance(layer, ConvLayer) and layer.path == prepad:
                 spec = spec.replace(padding=0)  # its padding was applied before space-to-depth
             _windowed(layer, spec, op, basis, zero, checks, superfluous)
         elif isinstance(layer, (Activation, BatchNorm)):
@@ -422,7 +422,7 @@ def _input_check(eq: EquivalentNetwork) -> Check:
                 break
             pre.append(layer)
         target = next((l for l in net.layers if l.path == stage.serves), None)
-        if (not isinstance(target, Conv) or any(not isinstance(l, (Activation, BatchNorm)) for l in pre)
+        if (not isinstance(target, ConvLayer) or any(not isinstance(l, (Activation, BatchNorm)) for l in pre)
                 or target.conv.padding != stage.padding or target.padding_mode != stage.padding_mode):
             problems.append(f"pre-padding {stage.padding_mode} {stage.padding} is not the padding of the first window-reading layer")
     detail = "; ".join(problems) or (
