@@ -47,14 +47,10 @@ class ConvTranspose(Layer):
         *,
         name: str = "w",
     ) -> None:
-        if isinstance(kernel, ConvTransposeSpec):
-            spec = kernel
-        else:
-            spec = ConvTransposeSpec.create(
-                kernel, stride, padding, output_padding, dilation, in_channels, out_channels, groups
-            )
-        self._set(spec, name)
+        self._adopt(kernel, lambda: ConvTransposeSpec.create(
+            kernel, stride, padding, output_padding, dilation, in_channels, out_channels, groups), name)
 
+    direction = "transposed"
     output_padding = property(lambda self: self.spec.output_padding, doc="Output padding per axis.")
 
     def adjoint(self) -> Conv:
