@@ -24,6 +24,7 @@ from ..core.tap_comparison import VerifyReport, check_channels, compare_reads, t
 from .boundary import junk_reaches, relevant_inputs
 from .spec import parse
 from .transposed import stage_parameters, pointwise_stage
+from .verification import DecoderVerification
 
 __all__ = ["Stage", "MASK_POLICIES", "DecoderEquivalent", "destride_decoder"]
 
@@ -194,16 +195,17 @@ class DecoderEquivalent:
         return y[(slice(None), slice(None), *(slice(0, n) for n in self.spec.output.size))]
 
     # -- exact verification -------------------------------------------------------------------------
-    def verify(self) -> list[VerifyReport]:
+    def verify(self) -> DecoderVerification:
         """Decide every stage exactly by index analysis, with the chosen masks.
 
         Stage ``l`` must, for every tap and every output sample the network's output depends on,
         read the same true input sample as the transposed layer (or nothing where it reads
         nothing).  Unmasked junk is treated as a live, wrong sample (its value is whatever the
         previous stage computed).  Together the stages are exact exactly when the network is
-        (index-wise; pointwise maps commute with the phase split).
+        (index-wise; pointwise maps commute with the phase split).  One result on the report
+        protocol (:class:`~symstride.decoder.verification.DecoderVerification`), its stage reports in order.
         """
-        return [self._verify_stage(stage) for stage in self.stages]
+        return DecoderVerification(tuple(self._verify_stage(stage) for stage in self.stages))
 
     def _verify_stage(self, stage: Stage) -> VerifyReport:
         relevant = self.relevant[self.stages.index(stage)]
