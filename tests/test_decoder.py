@@ -7,7 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symstride.decoder import destride_decoder, forward, parse, random_parameters
+from symstride.decoder import destride_decoder, forward, parse_decoder, random_parameters
 from symstride.network.spec import BatchNorm, ConvLayer
 from symstride.network.pointwise import ACTIVATIONS
 from tests.transposed_cases import TOL, examples
@@ -39,7 +39,7 @@ def torch_model(spec, params):
 
 
 def check_against_torch(doc, seed=0, batch=2):
-    spec = parse(doc)
+    spec = parse_decoder(doc)
     params = random_parameters(spec, seed)
     x = np.random.default_rng(seed + 1).standard_normal((batch, spec.input.channels, *spec.input.size))
     with torch.no_grad():
@@ -154,7 +154,7 @@ def test_random_decoders(doc, layout):
     """Masked as needed: exact (verified and against torch).  Unmasked: verify's verdict matches the
     numbers, and the mask rule is exact — it asks for a mask exactly when leaving it out breaks."""
     try:
-        spec = parse(doc)
+        spec = parse_decoder(doc)
     except ValueError:  # an intermediate size with no output
         return
     if layout == "tf" and any(layer.conv.groups > 1 for layer in spec.transposed):
@@ -221,12 +221,12 @@ def test_report_and_json():
 )
 def test_spec_errors(doc, error, message):
     with pytest.raises(error) as info:
-        parse(doc)
+        parse_decoder(doc)
     assert message in str(info.value)
 
 
 def test_parameter_and_policy_errors():
-    spec = parse(DECODER_1D)
+    spec = parse_decoder(DECODER_1D)
     params = random_parameters(spec)
     with pytest.raises(ValueError, match=r"layer 2 \(conv_transpose\): missing parameter '2.weight' of shape \[4, 2, 5\]"):
         forward(spec, {k: v for k, v in params.items() if k != "2.weight"}, np.zeros((1, 2, 5)))

@@ -22,7 +22,7 @@ from ..network.arrays import input_array
 from ..reference.convolution import conv, depth_to_space, destride_transposed_bias, pad_or_trim
 from ..core.tap_comparison import VerifyReport, check_channels, compare_reads, transposed_reads
 from .boundary import junk_reaches, relevant_inputs
-from .spec import parse
+from .spec import parse_decoder
 from .transposed import stage_parameters, pointwise_stage
 from .verification import DecoderVerification
 
@@ -78,7 +78,7 @@ class DecoderEquivalent:
 
     def __init__(self, spec: NetworkSpec, layout: str = "pytorch", masks: str = "auto") -> None:
         if not isinstance(spec, NetworkSpec) or not spec.transposed:
-            raise TypeError(f"expected a decoder spec (see symstride.decoder.parse), got {type(spec).__name__}")
+            raise TypeError(f"expected a decoder spec (see symstride.decoder.parse_decoder), got {type(spec).__name__}")
         if masks not in MASK_POLICIES:
             raise ValueError(f"unknown mask policy {masks!r}; expected one of {', '.join(map(repr, MASK_POLICIES))}")
         self.spec, self.layout, self.masks = spec, check_layout(layout), masks
@@ -269,4 +269,4 @@ def _shape(values: Sequence[int]) -> str:
 
 def destride_decoder(spec: Any, *, layout: str = "pytorch", masks: str = "auto") -> DecoderEquivalent:
     """The equivalent of a decoder at its input resolution (a spec mapping, JSON, path or :class:`NetworkSpec`)."""
-    return DecoderEquivalent(spec if isinstance(spec, NetworkSpec) else parse(spec), layout, masks)
+    return DecoderEquivalent(spec if isinstance(spec, NetworkSpec) else parse_decoder(spec), layout, masks)

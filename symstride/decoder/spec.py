@@ -15,10 +15,10 @@ from ..network.spec import LAYER_TYPES as NETWORK_LAYER_TYPES
 from ..network.spec import BatchNorm, ConvLayer, NetworkSpec, Shape, spec_flag, parse_layer, load_spec_document, parse_input
 from ..core.params import ConvTransposeSpec
 
-__all__ = ["LAYER_TYPES", "parse", "parameter_shapes"]
+__all__ = ["DECODER_LAYER_TYPES", "parse_decoder"]
 
 #: Layer types a decoder spec may use: transposed convolutions and the network spec's pointwise maps.
-LAYER_TYPES = ("conv_transpose", "batchnorm", *ACTIVATIONS)
+DECODER_LAYER_TYPES = ("conv_transpose", "batchnorm", *ACTIVATIONS)
 _TRANSPOSED_KEYS = {"out_channels", "kernel", "stride", "padding", "output_padding", "dilation", "groups", "bias"}
 
 
@@ -40,10 +40,10 @@ def _transposed(d: Mapping, path: str, shape: Shape) -> ConvLayer:
 def _decoder_layer(d: Any, path: str, shape: Shape) -> Any:
     kind = d.get("type") if isinstance(d, Mapping) else None
     if kind != "conv_transpose":
-        if isinstance(kind, str) and kind not in LAYER_TYPES:
+        if isinstance(kind, str) and kind not in DECODER_LAYER_TYPES:
             known = "a strided layer (see symstride.network)" if kind in NETWORK_LAYER_TYPES else "an unknown layer type"
             raise ValueError(f"layer {path} ({kind}): {kind!r} is {known}; a decoder holds "
-                             f"{', '.join(map(repr, LAYER_TYPES))}")
+                             f"{', '.join(map(repr, DECODER_LAYER_TYPES))}")
         return parse_layer(d, path, shape)  # the network spec's pointwise layers, validated there
     try:
         return _transposed(d, path, shape)
@@ -51,7 +51,7 @@ def _decoder_layer(d: Any, path: str, shape: Shape) -> Any:
         raise type(exc)(f"layer {path} (conv_transpose): {exc}") from None
 
 
-def parse(spec_or_path: Any) -> NetworkSpec:
+def parse_decoder(spec_or_path: Any) -> NetworkSpec:
     """Validate a decoder spec (a dict, or the path of a JSON file): the network spec format of
     :mod:`symstride.network.spec` with ``conv_transpose`` layers and pointwise maps, into the one
     spec type :class:`~symstride.network.spec.NetworkSpec` (its convolutions transposed)."""
@@ -67,16 +67,3 @@ def parse(spec_or_path: Any) -> NetworkSpec:
     if not any(isinstance(layer, ConvLayer) for layer in layers):
         raise ValueError("a decoder needs at least one conv_transpose layer")
     return NetworkSpec(first, tuple(layers))
-
-
-def parameter_shapes(spec: NetworkSpec) -> dict[str, tuple[int, ...]]:
-    """The shape of every parameter, keyed as in a PyTorch ``nn.Sequential`` ``state_dict``."""
-    shapes = {}
-    for layer in spec.layers:
-        if isinstance(layer, ConvLayer):
-            shapes[f"{layer.path}.weight"] = layer.conv.weight_shape
-            if layer.bias:
-                shapes[f"{layer.path}.bias"] = (layer.conv.out_channels,)
-        elif isinstance(layer, BatchNorm):
-            shapes.update({f"{layer.path}.{n}": (layer.in_shape.channels,) for n in ("weight", "bias", "running_mean", "running_var")})
-    return shapes

@@ -11,10 +11,10 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..network.pointwise import ACTIVATIONS, batchnorm
-from ..network.spec import Activation, ConvLayer, Layer, NetworkSpec
+from ..network.spec import Activation, ConvLayer, NetworkLayer, NetworkSpec
 from ..network.arrays import input_array, parameter
 from ..reference.convolution import conv_transpose, destride_transposed_bias
-from .spec import parameter_shapes
+from ..network.spec import parameter_shapes
 
 __all__ = ["random_parameters", "forward", "stage_parameters", "pointwise_stage"]
 
@@ -38,7 +38,7 @@ def random_parameters(spec: NetworkSpec, seed: int = 0) -> dict[str, np.ndarray]
             for key, shape in parameter_shapes(spec).items()}
 
 
-def pointwise_stage(layer: Layer, params: Mapping[str, np.ndarray], h: np.ndarray, repeat: int, layout: str) -> np.ndarray:
+def pointwise_stage(layer: NetworkLayer, params: Mapping[str, np.ndarray], h: np.ndarray, repeat: int, layout: str) -> np.ndarray:
     """An activation or batch-norm on ``h`` whose channels are ``C·repeat`` phase channels
     (commuting lemma: per-channel parameters repeated per phase in ``layout`` order)."""
     if isinstance(layer, Activation):

@@ -1,6 +1,6 @@
 """Theorem 3: a strided network as a non-strided network with tied filters.
 
-:func:`destride` turns a :class:`~symstride.network.strided.Network` into an
+:func:`destride_network` turns a :class:`~symstride.network.strided.Network` into an
 :class:`EquivalentNetwork`: one space-to-depth of the input by ``S = Π s_l`` (per axis), then
 only unit-stride operations in the phase domain of :mod:`~symstride.network.phases`:
 
@@ -46,19 +46,19 @@ import numpy as np
 from ..core.errors import SymstrideError
 from ..core.indexing import output_shape
 from ..reference.convolution import conv
-from .boundary import Boundary, decide
+from .boundary import Boundary, decide_mask
 from .phase_ops import (
     InputStage, Mask, PhaseActivation, PhaseBatchNorm, PhaseOp, PhaseResidual, TiedConv, TiedMaxPool, run_ops,
     zero_overhang_after,
 )
 from .phases import PhaseBasis, TapArrays, axis_map, mask_keep, phase_padding, phase_taps
 from .pooling import inside_counts
-from .spec import Activation, BatchNorm, ConvLayer, Layer, Pool, layer_stride, walk
+from .spec import Activation, BatchNorm, ConvLayer, NetworkLayer, Pool, layer_stride, walk
 from .arrays import input_array
 
 __all__ = [
     "EquivalentNetwork",
-    "destride",
+    "destride_network",
 ]
 
 
@@ -109,7 +109,7 @@ def _windowed(layer: ConvLayer | Pool, spec, basis: PhaseBasis, zero_overhang: b
     out = PhaseBasis.of(channels, output_shape(spec, basis.size), after)
     padding = phase_padding(maps, basis.length, out.length)
     fill = -np.inf if isinstance(layer, Pool) and layer.mode == "max" else 0.0
-    boundary = decide(layer.path, layer.kind, spec, basis, zero_overhang, fill)
+    boundary = decide_mask(layer.path, layer.kind, spec, basis, zero_overhang, fill)
     mask = Mask(mask_keep(basis.size, basis.phases, basis.length), fill) if boundary.needed else None
     if isinstance(layer, Pool) and layer.mode == "max":
         guard = Mask(mask_keep(out.size, out.phases, out.length), 0.0) if out.has_overhang else None
@@ -143,7 +143,7 @@ def _divisor(spec, basis: PhaseBasis, out: PhaseBasis) -> np.ndarray:
     return div.reshape(out.count, *out.length)
 
 
-def _build(layers: Sequence[Layer], basis: PhaseBasis, zero_overhang: bool, after: tuple[int, ...], prepad: str | None):
+def _build(layers: Sequence[NetworkLayer], basis: PhaseBasis, zero_overhang: bool, after: tuple[int, ...], prepad: str | None):
     ndim = len(after)
     # R for each layer: the strides of the later layers of this list, times `after`
     suffix = [after]
@@ -172,7 +172,7 @@ def _build(layers: Sequence[Layer], basis: PhaseBasis, zero_overhang: bool, afte
     return tuple(ops), basis, zero_overhang
 
 
-def _first_padding_mode(layers: Sequence[Layer]) -> ConvLayer | None:
+def _first_padding_mode(layers: Sequence[NetworkLayer]) -> ConvLayer | None:
     """The convolution whose non-zero padding mode can be applied before space-to-depth:
     the first layer that is not pointwise, when it is such a convolution."""
     for layer in layers:
@@ -188,7 +188,7 @@ def _first_padding_mode(layers: Sequence[Layer]) -> ConvLayer | None:
 MAX_NETWORK_PHASES = 2**14
 
 
-def destride(network) -> EquivalentNetwork:
+def destride_network(network) -> EquivalentNetwork:
     """The equivalent non-strided network of a strided :class:`~symstride.network.strided.Network`.
 
     Raises :class:`~symstride.core.errors.SymstrideError` for a reflect/replicate/circular padding

@@ -39,7 +39,8 @@ __all__ = [
     "BatchNorm",
     "Pool",
     "Residual",
-    "Layer",
+    "NetworkLayer",
+    "parameter_shapes",
     "NetworkSpec",
     "LAYER_TYPES",
     "parse",
@@ -137,22 +138,22 @@ class Pool(LayerBase):
 class Residual(LayerBase):
     """``body(x) + shortcut(x)``; an empty shortcut is the identity."""
 
-    body: tuple["Layer", ...]
-    shortcut: tuple["Layer", ...]
+    body: tuple["NetworkLayer", ...]
+    shortcut: tuple["NetworkLayer", ...]
     kind = "residual"
 
 
-Layer = Union[ConvLayer, Activation, BatchNorm, Pool, Residual]
+NetworkLayer = Union[ConvLayer, Activation, BatchNorm, Pool, Residual]
 
 
 @dataclass(frozen=True)
 class NetworkSpec:
     """A validated network or decoder: its input shape, layers (with inferred shapes) and output shape.
 
-    A decoder (:func:`symstride.decoder.parse`) is the same type with transposed convolutions."""
+    A decoder (:func:`symstride.decoder.parse_decoder`) is the same type with transposed convolutions."""
 
     input: Shape
-    layers: tuple[Layer, ...]
+    layers: tuple[NetworkLayer, ...]
 
     @property
     def ndim(self) -> int:
@@ -170,7 +171,7 @@ class NetworkSpec:
         return tuple(layer for layer in self.layers if isinstance(layer, ConvLayer) and layer.conv.direction == "transposed")
 
 
-def layer_stride(layer: Layer, ndim: int) -> tuple[int, ...]:
+def layer_stride(layer: NetworkLayer, ndim: int) -> tuple[int, ...]:
     """Per-axis stride of a layer (a residual block's is its body's total stride; pointwise: 1)."""
     if isinstance(layer, ConvLayer):
         return layer.conv.stride
@@ -181,7 +182,7 @@ def layer_stride(layer: Layer, ndim: int) -> tuple[int, ...]:
     return (1,) * ndim
 
 
-def total_stride(layers: Sequence[Layer], ndim: int) -> tuple[int, ...]:
+def total_stride(layers: Sequence[NetworkLayer], ndim: int) -> tuple[int, ...]:
     """Per-axis product of the strides of ``layers``."""
     out = [1] * ndim
     for layer in layers:
@@ -288,7 +289,7 @@ def _pool(d: Mapping, path: str, shape: Shape, mode: str) -> Pool:
     return Pool(path, shape, Shape(shape.channels, out), mode, spec, include)
 
 
-def _layers(items: Any, prefix: str, shape: Shape, where: str) -> tuple[tuple[Layer, ...], Shape]:
+def _layers(items: Any, prefix: str, shape: Shape, where: str) -> tuple[tuple[NetworkLayer, ...], Shape]:
     if not isinstance(items, Sequence) or isinstance(items, (str, bytes)):
         raise TypeError(f"{where} must be a list of layer objects, got {type(items).__name__}")
     layers = []
@@ -299,7 +300,7 @@ def _layers(items: Any, prefix: str, shape: Shape, where: str) -> tuple[tuple[La
     return tuple(layers), shape
 
 
-def parse_layer(d: Any, path: str, shape: Shape) -> Layer:
+def parse_layer(d: Any, path: str, shape: Shape) -> NetworkLayer:
     kind = d.get("type") if isinstance(d, Mapping) else None
     label = f"layer {path} ({kind})" if isinstance(kind, str) else f"layer {path}"
     try:
@@ -355,7 +356,7 @@ def _residual(d: Mapping, path: str, shape: Shape) -> Residual:
 def parse_input(data: Mapping, what: str = "network") -> Shape:
     """The top level of a spec: only ``input`` and ``layers``; returns the input's shape.
 
-    Shared by :func:`parse` and the decoder spec (:func:`symstride.decoder.parse`).
+    Shared by :func:`parse` and the decoder spec (:func:`symstride.decoder.parse_decoder`).
     """
     unknown = sorted(set(data) - {"input", "layers"})
     if unknown:
@@ -383,3 +384,17 @@ def parse(spec_or_path: Any) -> NetworkSpec:
     if not layers:
         raise ValueError("the network needs at least one layer")
     return NetworkSpec(shape, layers)
+
+
+def parameter_shapes(spec: NetworkSpec) -> dict[str, tuple[int, ...]]:
+    """The shape of every parameter of a network or decoder, keyed as in a PyTorch ``state_dict``."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    for layer in walk(spec.layers):
+        if isinstance(layer, ConvLayer):
+            shapes[f"{layer.path}.weight"] = layer.conv.weight_shape
+            if layer.bias:
+                shapes[f"{layer.path}.bias"] = (layer.conv.out_channels,)
+        elif isinstance(layer, BatchNorm):
+            for name in ("weight", "bias", "running_mean", "running_var"):
+                shapes[f"{layer.path}.{name}"] = (layer.in_shape.channels,)
+    return shapes

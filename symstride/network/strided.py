@@ -26,32 +26,18 @@ from ..reference.convolution import conv, pad
 from .pointwise import ACTIVATIONS, batchnorm
 from .pooling import avg_pool, max_pool
 from .arrays import input_array, parameter
-from .spec import Activation, BatchNorm, ConvLayer, Layer, NetworkSpec, Pool, Residual, parse, total_stride, walk
+from .spec import Activation, BatchNorm, ConvLayer, NetworkLayer, NetworkSpec, Pool, Residual, parameter_shapes, parse, total_stride, walk
 
-__all__ = ["Network", "parameter_shapes"]
-
-
-def parameter_shapes(spec: NetworkSpec) -> dict[str, tuple[int, ...]]:
-    """The shape of every parameter, keyed as in a PyTorch ``state_dict``."""
-    shapes: dict[str, tuple[int, ...]] = {}
-    for layer in walk(spec.layers):
-        if isinstance(layer, ConvLayer):
-            shapes[f"{layer.path}.weight"] = layer.conv.weight_shape
-            if layer.bias:
-                shapes[f"{layer.path}.bias"] = (layer.conv.out_channels,)
-        elif isinstance(layer, BatchNorm):
-            for name in ("weight", "bias", "running_mean", "running_var"):
-                shapes[f"{layer.path}.{name}"] = (layer.in_shape.channels,)
-    return shapes
+__all__ = ["Network"]
 
 
-def _run(layers: Sequence[Layer], x: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
+def _run(layers: Sequence[NetworkLayer], x: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
     for layer in layers:
         x = _apply(layer, x, params)
     return x
 
 
-def _apply(layer: Layer, x: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
+def _apply(layer: NetworkLayer, x: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
     if isinstance(layer, ConvLayer):
         c = layer.conv
         w = parameter(params, f"{layer.path}.weight", c.weight_shape)
@@ -80,7 +66,7 @@ def _apply(layer: Layer, x: np.ndarray, params: Mapping[str, Any]) -> np.ndarray
     raise TypeError(f"not a layer: {layer!r}")  # pragma: no cover
 
 
-def _short(layer: Layer) -> str:
+def _short(layer: NetworkLayer) -> str:
     def fmt(values: tuple) -> str:
         return str(values[0]) if len(set(values)) == 1 else "×".join(map(str, values))
 
@@ -114,7 +100,7 @@ class Network:
         return cls(parse(spec_or_path))
 
     @property
-    def layers(self) -> tuple[Layer, ...]:
+    def layers(self) -> tuple[NetworkLayer, ...]:
         return self.spec.layers
 
     @property
@@ -154,9 +140,9 @@ class Network:
 
     def destride(self):
         """The equivalent non-strided network with tied filters (Theorem 3)."""
-        from .equivalent import destride
+        from .equivalent import destride_network
 
-        return destride(self)
+        return destride_network(self)
 
     def __repr__(self) -> str:
         def fmt(shape) -> str:

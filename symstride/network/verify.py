@@ -44,7 +44,7 @@ from .phase_ops import zero_overhang_after
 from .equivalent import EquivalentNetwork
 from .phase_ops import PhaseActivation, PhaseBatchNorm, PhaseOp, PhaseResidual, TiedConv, TiedMaxPool
 from .phases import PhaseBasis, mask_keep
-from .spec import Activation, BatchNorm, ConvLayer, Layer, Pool, Residual, total_stride
+from .spec import Activation, BatchNorm, ConvLayer, NetworkLayer, Pool, Residual, total_stride
 
 __all__ = ["Check", "NetworkVerification", "verify_network"]
 
@@ -369,7 +369,7 @@ def _pointwise(layer: Activation | BatchNorm, op: PhaseOp, basis: PhaseBasis, ch
     checks.append(Check(layer.path, layer.kind, rule, ok, detail))
 
 
-def _chain(layers: Sequence[Layer], ops: Sequence[PhaseOp], basis: PhaseBasis, zero: bool, prepad: str | None,
+def _chain(layers: Sequence[NetworkLayer], ops: Sequence[PhaseOp], basis: PhaseBasis, zero: bool, prepad: str | None,
            checks: list, superfluous: list) -> tuple[PhaseBasis, bool]:
     if len(layers) != len(ops):
         checks.append(Check(layers[0].path if layers else "", "network", "structure", False,

@@ -30,7 +30,7 @@ from ..reference import destride_transposed_bias
 from .attrs import pad_pairs, per_axis_attr, read_attributes
 from .conv import conv_layout
 from .graph import GraphView, NodeError
-from .layout import SYMSTRIDE_LAYOUT, crop, depth_to_space, pad_or_trim
+from .layout import SYMSTRIDE_LAYOUT, crop, depth_to_space_nodes, pad_or_trim_nodes
 
 __all__ = ["CONV_TRANSPOSE_ATTRIBUTES", "transposed_pads", "rewrite_conv_transpose"]
 
@@ -104,7 +104,7 @@ def rewrite_conv_transpose(view: GraphView, node: onnx.NodeProto, layout: str) -
 
     name = node.name or node.output[0]
     nodes: list[onnx.NodeProto] = []
-    z, more = pad_or_trim(view, x, [ax.pad for ax in geometry], name)
+    z, more = pad_or_trim_nodes(view, x, [ax.pad for ax in geometry], name)
     nodes += more
     inputs = [z, view.add_initializer(f"{name}/W_subpixel", bank)]
     if len(node.input) > 2 and node.input[2]:
@@ -114,7 +114,7 @@ def rewrite_conv_transpose(view: GraphView, node: onnx.NodeProto, layout: str) -
     nodes.append(view.make_node("Conv", inputs, [phases_out], f"{name}/unit_stride", kernel_shape=list(bank.shape[2:]),
                                 strides=[1] * ndim, pads=[0] * (2 * ndim), dilations=[1] * ndim, group=groups))
     coarse = [ax.coarse for ax in geometry]
-    y, more = depth_to_space(view, phases_out, spec.out_channels, coarse, stride, lay, name)
+    y, more = depth_to_space_nodes(view, phases_out, spec.out_channels, coarse, stride, lay, name)
     nodes += more
     full = [c * s for c, s in zip(coarse, stride)]
     _, more = crop(view, y, [(ax.crop, ax.crop + ax.output) for ax in geometry], full, name, output=node.output[0])

@@ -230,7 +230,7 @@ class LayerSignals(PhaseChannels):
 
     def subsampling_step(self) -> Step:
         """Line 1: Theorem 1 — the strided output at ``n`` is the unit-stride output at ``s·n``."""
-        from ..render.printing import Operator
+        from ..render.printing import OperatorName
 
         size_ok = tuple(
             SideCondition(
@@ -240,7 +240,7 @@ class LayerSignals(PhaseChannels):
             for i, ax in enumerate(self.axes)
         )
         y_, u_ = sp.symbols("y u")
-        op = Operator("D", sub([ax.s for ax in self.axes]))
+        op = OperatorName("D", sub([ax.s for ax in self.axes]))
         why = (sp.Eq(y_, sp.Mul(op, u_, evaluate=False), evaluate=False), " where u is the unit-stride convolution")
         line = self.Y(self.o, [mul(ax.s, ax.n) for ax in self.axes], self.u)
         return Step(line, "stride-as-subsampling", why, size_ok)
