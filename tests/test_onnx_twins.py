@@ -55,7 +55,7 @@ def test_pool_window_must_be_a_box():
 
     spec = ConvSpec.create(kernel=(3, 3), stride=(2, 2))
     with pytest.raises(ValueError, match=r"the taps of phase \(0, 0\) do not fill their box"):
-        pooling_module.phase_taps(spec, tap_map(spec)[1:])
+        pooling_module.pooling_phase_taps(spec, tap_map(spec)[1:])
 
 
 TWINS = {
