@@ -69,6 +69,12 @@ def decoder_verification_examples():
     return destride_decoder(spec).verify(), never.verify()
 
 
+def identity_result_examples():
+    from symstride import D, identity
+
+    return identity(D(2) * D(3), D(6)).check(), identity(D(13), D(14)).check()
+
+
 def book_result_examples():
     from pathlib import Path
 
@@ -87,6 +93,7 @@ def onnx_check_examples():
 
 #: class name → function returning (a result that holds, a result that fails).
 EXAMPLES = {
+    "IdentityResult": identity_result_examples,
     "BookResult": book_result_examples,
     "DecoderVerification": decoder_verification_examples,
     "VerifyReport": verify_report_examples,

@@ -8,6 +8,7 @@ from torch import nn
 from ..core.errors import SymstrideError
 from .layers import AVG_POOL_TYPES, CONV_TYPES, MAX_POOL_TYPES, DestridedConv, conv_spec
 from .pooling import DestridedPool, pool_spec
+from .parametrized import ParametrizedDestridedConv, parametrized_conv_base
 from .transposed import CONV_TRANSPOSE_TYPES, destride_transposed_layer
 
 __all__ = ["destride_layer"]
@@ -19,7 +20,9 @@ def destride_layer(layer: nn.Module, *, form: str = "dense") -> nn.Module:
     ``layer`` is an ``nn.Conv1d/2d/3d`` (any groups, dilation, bias, padding — ints, tuples,
     ``'valid'``, ``'same'`` — and ``padding_mode``) or an ``nn.MaxPool1d/2d/3d`` /
     ``nn.AvgPool1d/2d/3d`` (or an ``nn.ConvTranspose1d/2d/3d``: sub-pixel convolution, see
-    :mod:`symstride.torch.transposed`).  The result is made of padding, a split into phases
+    :mod:`symstride.torch.transposed`), or a parametrized convolution (``weight_norm``,
+    ``spectral_norm``: :class:`~symstride.torch.parametrized.ParametrizedDestridedConv`, the
+    parametrization kept).  The result is made of padding, a split into phases
     (space-to-depth, phases without weight dropped) and unit-stride convolutions or poolings;
     its output equals ``layer``'s on every input.  ``form`` picks the equivalent convolution
     (:data:`~symstride.torch.layers.FORMS`): by default ``"dense"``, Theorem 2 as stated — padding, one
@@ -60,5 +63,7 @@ def destride_layer(layer: nn.Module, *, form: str = "dense") -> nn.Module:
         )
     if kind in CONV_TRANSPOSE_TYPES:
         return destride_transposed_layer(layer)
+    if parametrized_conv_base(layer) is not None:  # weight_norm, spectral_norm: the parametrization kept
+        return ParametrizedDestridedConv(layer, form)
     supported = ", ".join(t.__name__ for t in (*CONV_TYPES, *MAX_POOL_TYPES, *AVG_POOL_TYPES, *CONV_TRANSPOSE_TYPES))
     raise TypeError(f"destride_layer supports {supported}; got {kind.__name__}")
