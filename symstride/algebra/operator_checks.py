@@ -21,6 +21,7 @@ from ..core.tap_comparison import (
     Mismatch,
     VerifyReport,
     axis_reads,
+    check_extent,
     compare_reads,
     index_text,
     shape_text,
@@ -57,6 +58,7 @@ def verify_adjoint(
     if not isinstance(conv, ConvSpec) or conv.direction != "strided":
         raise TypeError(f"adjoint must be a (strided) ConvSpec, got {type(conv).__name__}")
     identity = f"Adjoint (ConvT_s = Conv_s^T, stride {shape_text(spec.stride)})"
+    check_extent(identity, spec, size, n_out)
 
     def fail(reason: str, method: str = "index") -> VerifyReport:
         return VerifyReport(identity, False, size, n_out, 0, 0, Mismatch(reason), method=method)
@@ -145,6 +147,7 @@ def verify_subsampling(spec: ConvSpec, size: Any, *, factor: Any = None, offset:
     unit = spec.replace(stride=1)
     n_unit = output_shape(unit, size)
     identity = f"Theorem 1 (Conv with stride {shape_text(spec.stride)} = {sub!r} ∘ unit-stride Conv)"
+    check_extent(identity, spec, size, n_out)
     n_sub = sub.output_shape(n_unit)
     if n_sub != n_out:
         mismatch = Mismatch(

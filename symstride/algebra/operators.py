@@ -29,7 +29,7 @@ import sympy as sp
 from ..core.indexing import check_layout, channel_index, input_size, output_shape, phase_index
 from ..core.params import ConvSpec, as_int, per_axis
 
-__all__ = ["Operator", "Compose", "Layer", "Conv", "Subsample", "D", "SpaceToDepth", "DepthToSpace", "Pointwise", "MAX_MATRIX_ENTRIES"]
+__all__ = ["Operator", "Compose", "Layer", "Conv", "Subsample", "D", "SpaceToDepth", "DepthToSpace", "Pointwise", "MAX_MATRIX_ENTRIES", "kernel_argument"]
 
 #: Explicit SymPy matrices are for small concrete sizes; larger ones are refused.
 MAX_MATRIX_ENTRIES = 250_000
@@ -170,16 +170,14 @@ class Layer(Operator):
     # -- display ----------------------------------------------------------------------------
     def __repr__(self) -> str:
         s = self.spec
-        parts = [f"kernel={_fmt_axes(s.kernel)}", f"stride={_fmt_axes(s.stride)}"]
-        if any(p != (0, 0) for p in s.padding):
+        parts = [f"kernel={s.kernel if s.ndim > 1 else s.kernel[0]}", f"stride={_fmt_axes(s.stride)}"]  # the kernel fixes ndim
+        if any(p != (0, 0) for p in s.padding):  # a (left, right) pair only inside a per-axis list
             pads = [p[0] if p[0] == p[1] else p for p in s.padding]
-            parts.append(f"padding={pads[0] if len(set(pads)) == 1 else tuple(pads)}")
+            parts.append(f"padding={pads[0] if len(set(pads)) == 1 and not isinstance(pads[0], tuple) else pads}")
         if any(getattr(s, "output_padding", ())):
             parts.append(f"output_padding={_fmt_axes(s.output_padding)}")
         if any(d != 1 for d in s.dilation):
             parts.append(f"dilation={_fmt_axes(s.dilation)}")
-        if s.ndim > 1 and len(set(s.kernel)) == 1 and len(set(s.stride)) == 1:
-            parts.append(f"ndim={s.ndim}")
         if s.in_channels != 1 or s.out_channels != 1:
             parts += [f"in_channels={s.in_channels}", f"out_channels={s.out_channels}"]
         if s.groups != 1:
@@ -196,26 +194,49 @@ class Layer(Operator):
         return f"$\\displaystyle {self._latex(None)}$"
 
 
+def kernel_argument(kernel: Any, kernel_size: Any, layer: str) -> Any:
+    """``kernel``, or PyTorch's spelling ``kernel_size`` (one of them, not both).
+
+    Everything after ``kernel`` is keyword-only in :class:`Conv` and ``ConvTranspose``: their
+    positional orders differ (dilation vs output padding third), so a positional call would
+    silently mean different things.
+
+    >>> Conv(kernel_size=3, stride=2).spec == Conv(kernel=3, stride=2).spec
+    True
+    >>> Conv(3, 2)
+    Traceback (most recent call last):
+    ...
+    TypeError: Conv.__init__() takes from 1 to 2 positional arguments but 3 were given
+    """
+    if kernel is not None and kernel_size is not None:
+        raise TypeError(f"{layer} takes kernel or kernel_size (PyTorch's name for it), not both")
+    if kernel is None and kernel_size is None:
+        raise TypeError(f"{layer} needs a kernel size: {layer}(kernel=3, stride=2, …) or kernel_size=3")
+    return kernel if kernel is not None else kernel_size
+
+
 class Conv(Layer):
     """A convolution layer (cross-correlation, PyTorch semantics) with symbolic weights.
 
-    ``Conv(kernel, stride=1, padding=0, dilation=1, in_channels=1, out_channels=1, groups=1)``;
+    ``Conv(kernel, *, stride=1, padding=0, dilation=1, in_channels=1, out_channels=1, groups=1)``;
     per-axis parameters take an int or one value per spatial axis, padding also
     ``(left, right)`` pairs.  ``name`` is the weight symbol's name.
     """
 
     def __init__(
         self,
-        kernel: Any,
+        kernel: Any = None,
+        *,
         stride: Any = 1,
         padding: Any = 0,
         dilation: Any = 1,
         in_channels: Any = 1,
         out_channels: Any = 1,
         groups: Any = 1,
-        *,
         name: str = "w",
+        kernel_size: Any = None,
     ) -> None:
+        kernel = kernel_argument(kernel, kernel_size, "Conv")
         self._adopt(kernel, lambda: ConvSpec.create(kernel, stride, padding, dilation, in_channels, out_channels, groups), name)
 
     @classmethod

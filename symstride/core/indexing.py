@@ -51,7 +51,33 @@ __all__ = [
     "transposed_output_shape",
     "transposed_tap_map",
     "transposed_geometry",
+    "MAX_INDEX_BYTES",
+    "check_index_size",
+    "tap_arrays",
 ]
+
+#: The largest gather index (bytes, int64 entries plus the weight numbering) symstride builds.
+MAX_INDEX_BYTES = 2 * 10**9
+
+
+def check_index_size(shape: Sequence[int], weights: int) -> None:
+    """Refuse, before allocating, a gather index of ``shape`` over ``weights`` weights beyond
+    :data:`MAX_INDEX_BYTES`, with the figure.
+
+    >>> check_index_size((21000, 42000, 1), 21000 * 21000)
+    Traceback (most recent call last):
+    ...
+    symstride.core.errors.SymstrideError: the gather index of W' (21000×42000×1 entries) needs about 10.6 GB; symstride builds indices of at most 2 GB — use fewer channels, or derive without them (the derivation does not depend on the channel count)
+    """
+    from .errors import SymstrideError
+
+    need = 8 * (prod(shape) + weights)
+    if need > MAX_INDEX_BYTES:
+        raise SymstrideError(
+            f"the gather index of W' ({'×'.join(map(str, shape))} entries) needs about {need / 1e9:.1f} GB; "
+            f"symstride builds indices of at most {MAX_INDEX_BYTES / 1e9:g} GB — use fewer channels, or derive "
+            "without them (the derivation does not depend on the channel count)"
+        )
 
 #: Space-to-depth channel orders: PyTorch's ``pixel_unshuffle`` (channel-major) and
 #: TensorFlow/ONNX ``SpaceToDepth`` (phase-major).
@@ -211,6 +237,25 @@ def _bank_arrays(spec: Any, taps: Sequence[Tap] | None) -> tuple[np.ndarray, np.
     return m, (outs if spec.direction == "transposed" else ins), j
 
 
+def tap_arrays(spec, *, flip: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every tap's ``(m, r, j)`` as three ``(ndim, Π k)`` int arrays, row-major in ``m``.
+
+    The vectorised :func:`tap_map` (``flip``: :func:`transposed_tap_map`'s offsets): no Python
+    object per tap, so a 9·10^6-tap kernel costs a few arrays.
+
+    >>> m, r, j = tap_arrays(ConvSpec.create(kernel=3, stride=2))
+    >>> m.tolist(), r.tolist(), j.tolist()
+    ([[0, 1, 2]], [[0, 1, 0]], [[0, 0, 1]])
+    """
+    grid = np.indices(spec.kernel).reshape(spec.ndim, -1)
+    reach = np.asarray(spec.dilation)[:, None] * grid
+    stride = np.asarray(spec.stride)[:, None]
+    q = reach // stride  # δ·m = s·q + r, Euclidean division per axis
+    if flip:
+        q = np.asarray(equivalent_kernel(spec))[:, None] - 1 - q
+    return grid, reach % stride, q
+
+
 def bank_gather_index(
     weight_shape: Sequence[int], groups: int, direction: str, m: np.ndarray, phase_in: np.ndarray, phase_out: np.ndarray,
     j: np.ndarray, in_phases: int, out_phases: int, kernel: Sequence[int], layout: str = "pytorch", rows: slice | None = None,
@@ -237,6 +282,7 @@ def bank_gather_index(
         cin_g, c_out = weight_shape[0] // groups, weight_shape[1] * groups
     cout_g = c_out // groups
     start, stop, _ = (rows or slice(None)).indices(c_out * out_phases)
+    check_index_size((max(0, stop - start), cin_g * in_phases, *kernel), prod(weight_shape))
     index = np.full((max(0, stop - start), cin_g * in_phases, *kernel), -1, dtype=np.int64)
     if not phase_in.size or stop <= start:
         return index

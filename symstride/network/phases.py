@@ -38,7 +38,7 @@ __all__ = [
     "phase_length",
     "phase_taps",
     "tied_weight_index",
-    "tap_arrays",
+    "phase_tap_arrays",
     "TapArrays",
     "phase_padding",
     "mask_keep",
@@ -71,7 +71,7 @@ def phase_taps(maps: Sequence[AxisPhaseMap]) -> list[PhaseTap]:
     return [PhaseTap(int(qq), t.tap, int(rr), t.offset) for t, qq, rr in zip(pm.taps, q, r)]
 
 
-def tap_arrays(taps: Sequence[PhaseTap]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def phase_tap_arrays(taps: Sequence[PhaseTap]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(φ(q), φ(r), m, j)`` of every tap as integer arrays (``m`` and ``j`` one row per axis)."""
     if isinstance(taps, TapArrays):
         return taps.arrays
@@ -89,7 +89,7 @@ class TapArrays(tuple):
     def arrays(self):
         cached = self.__dict__.get("_arrays")
         if cached is None:
-            cached = self.__dict__["_arrays"] = tap_arrays(tuple(self))
+            cached = self.__dict__["_arrays"] = phase_tap_arrays(tuple(self))
         return cached
 
 
@@ -106,7 +106,7 @@ def tied_weight_index(
     >>> tied_weight_index((1, 1, 3), [m]).tolist()     # phase 0: [w0, w2], phase 1: [w1, 0]
     [[[0, 2], [1, -1]]]
     """
-    q, r, m_arr, j_arr = tap_arrays(phase_taps(maps) if taps is None else taps)
+    q, r, m_arr, j_arr = phase_tap_arrays(phase_taps(maps) if taps is None else taps)
     return bank_gather_index(weight_shape, 1, "strided", m_arr, r, q, j_arr, prod(m.in_phases for m in maps),
                              prod(m.out_phases for m in maps), tuple(m.kernel_eq for m in maps), rows=rows)
 

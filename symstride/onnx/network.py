@@ -30,7 +30,7 @@ from onnx import helper
 from ..core.errors import SymstrideError
 from ..network import Network
 from ..network.phase_ops import PhaseActivation, PhaseBatchNorm, PhaseResidual, TiedConv, TiedMaxPool
-from ..network.phases import tap_arrays
+from ..network.phases import phase_tap_arrays
 from .graph import GraphView, NodeError
 from .layout import pad_or_trim_nodes, space_to_depth_nodes
 from .network_trunk import Trunk, find_onnx_trunk
@@ -98,7 +98,7 @@ class _Writer:
             z = self.mask(z, op.mask, op.inputs.channels, name)
         z = self.pad(z, op.padding, name, op.pad_value)
         padded = [a + l + r for a, (l, r) in zip(op.inputs.length, op.padding)]
-        q, r, _, j = tap_arrays(op.taps)
+        q, r, _, j = phase_tap_arrays(op.taps)
         order = np.argsort(q, kind="stable")
         n_out = op.output.count
         n_taps = len(q) // n_out

@@ -14,7 +14,7 @@ from .transposed import CONV_TRANSPOSE_TYPES, destride_transposed_layer
 __all__ = ["destride_layer"]
 
 
-def destride_layer(layer: nn.Module, *, form: str = "dense") -> nn.Module:
+def destride_layer(layer: nn.Module, *, form: str = "auto") -> nn.Module:
     """The unit-stride equivalent of a strided PyTorch layer (Theorem 2).
 
     ``layer`` is an ``nn.Conv1d/2d/3d`` (any groups, dilation, bias, padding — ints, tuples,
@@ -24,20 +24,20 @@ def destride_layer(layer: nn.Module, *, form: str = "dense") -> nn.Module:
     ``spectral_norm``: :class:`~symstride.torch.parametrized.ParametrizedDestridedConv`, the
     parametrization kept).  The result is made of padding, a split into phases
     (space-to-depth, phases without weight dropped) and unit-stride convolutions or poolings;
-    its output equals ``layer``'s on every input.  ``form`` picks the equivalent convolution
-    (:data:`~symstride.torch.layers.FORMS`): by default ``"dense"``, Theorem 2 as stated — padding, one
-    :class:`SpaceToDepth` and one unit-stride ``nn.Conv`` with ``W'``; ``"auto"`` picks the
-    fastest form for the layer's shape (what :func:`destride_model` uses).
+    its output equals ``layer``'s on every input, NaN and inf included.  ``form`` picks the
+    equivalent convolution (:data:`~symstride.torch.layers.FORMS`): by default ``"auto"``, the
+    fastest NaN-faithful form for the layer's shape; ``"dense"`` is Theorem 2 as stated —
+    padding, one :class:`SpaceToDepth` and one unit-stride convolution with ``W'``.  The
+    module's parameters are ``layer.weight`` and ``layer.bias`` themselves (tied; filters are
+    gathered on each call).
 
     >>> import torch
     >>> conv = torch.nn.Conv2d(3, 8, 3, stride=2, padding=1).double()
     >>> eq = destride_layer(conv)
     >>> eq
-    DestridedConv(
-      2-D, kernel 3, stride 2, padding 1, dilation 1, 3→8 channels, form='dense', phases=[(0, 0), (0, 1), (1, 0), (1, 1)]
-      (space_to_depth): SpaceToDepth(stride=(2, 2), layout='pytorch', phases=[(0, 0), (0, 1), (1, 0), (1, 1)])
-      (conv): Conv2d(12, 8, kernel_size=(2, 2), stride=(1, 1))
-    )
+    DestridedConv(2-D, kernel 3, stride 2, padding 1, dilation 1, 3→8 channels, form='phases', phases=[(0, 0), (0, 1), (1, 0), (1, 1)])
+    >>> [tuple(w.shape[2:]) for w in eq.phase_weights()], eq.weight is conv.weight
+    ([(2, 2), (2, 1), (1, 2), (1, 1)], True)
     >>> x = torch.randn(2, 3, 11, 10, dtype=torch.float64)
     >>> bool(torch.allclose(eq(x), conv(x), rtol=0, atol=1e-12))
     True
