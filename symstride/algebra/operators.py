@@ -92,22 +92,15 @@ class Layer(Operator):
     Subclasses (:class:`Conv`, :class:`~symstride.algebra.conv_transpose.ConvTranspose`) set ``spec`` and
     ``name`` through :meth:`_set`.  Weight symbols follow the spec's PyTorch weight shape:
     ``name[a, b, *tap]`` with ``(a, b)`` its first two axes, or ``name[*tap]`` when both are 1.
-    A layer's ``direction`` is its spec's (one :class:`~symstride.core.params.ConvSpec` type,
-    strided or transposed); :meth:`_adopt` is the one constructor path of both.
     """
 
-    #: The direction of the layer's spec; ``ConvTranspose`` is ``"transposed"``.
-    direction = "strided"
-
-    def _adopt(self, kernel: Any, make: Any, name: str) -> None:
-        """Take ``kernel`` if it is a validated spec of this layer's direction, else ``make()`` one from the parameters."""
-        if isinstance(kernel, ConvSpec):
-            if kernel.direction != self.direction:
-                other = "ConvTranspose" if kernel.direction == "transposed" else "Conv"
-                raise TypeError(f"{type(self).__name__} needs a {self.direction} ConvSpec, got a {type(kernel).__name__} (use {other})")
-            self._set(kernel, name)
-        else:
-            self._set(make(), name)
+    direction = "strided"  #: the spec's direction (``ConvTranspose``: ``"transposed"``)
+    def _adopt(self, kernel: Any, kernel_size: Any, make: Any, name: str) -> None:
+        """The one constructor path of both directions: the kernel (or ``kernel_size``) if it is a spec of this direction, else ``make(kernel)``."""
+        kernel = kernel_argument(kernel, kernel_size, type(self).__name__)
+        if isinstance(kernel, ConvSpec) and kernel.direction != self.direction:
+            raise TypeError(f"{type(self).__name__} needs a {self.direction} ConvSpec, got a {type(kernel).__name__} (use {'Conv' if self.direction == 'transposed' else 'ConvTranspose'})")
+        self._set(kernel if isinstance(kernel, ConvSpec) else make(kernel), name)
 
     def _set(self, spec: Any, name: str) -> None:
         if not isinstance(name, str) or not name.isidentifier():
@@ -236,8 +229,7 @@ class Conv(Layer):
         name: str = "w",
         kernel_size: Any = None,
     ) -> None:
-        kernel = kernel_argument(kernel, kernel_size, "Conv")
-        self._adopt(kernel, lambda: ConvSpec.create(kernel, stride, padding, dilation, in_channels, out_channels, groups), name)
+        self._adopt(kernel, kernel_size, lambda k: ConvSpec.create(k, stride, padding, dilation, in_channels, out_channels, groups), name)
 
     @classmethod
     def from_spec(cls, spec: ConvSpec, *, name: str = "w") -> "Conv":
