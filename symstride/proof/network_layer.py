@@ -47,10 +47,10 @@ from .rules import Bijection, IndexSet, Partition
 from .signals import nested_sum
 from .step import Grid, Step, instance_oracle
 
-__all__ = ["layer_rule_proof", "PROOF_GRID"]
+__all__ = ["layer_rule_proof", "NETWORK_LAYER_GRID"]
 
 #: Parameter values of the exhaustive evidence: s, R ≤ 2, k ≤ 3, δ ≤ 2, p ≤ 2, N ≤ 9.
-PROOF_GRID = {"s": range(1, 3), "R": range(1, 3), "k": range(1, 4), "d": range(1, 3), "p": range(0, 3), "N": range(1, 10)}
+NETWORK_LAYER_GRID = {"s": range(1, 3), "R": range(1, 3), "k": range(1, 4), "d": range(1, 3), "p": range(0, 3), "N": range(1, 10)}
 
 _POS = {"integer": True, "positive": True}
 _IDX = {"integer": True, "nonnegative": True}
@@ -113,7 +113,7 @@ def layer_rule_proof(*, grid: dict | None = None) -> Derivation:
         Definition(W[q, r, j], sp.Piecewise((w[tap], sp.And(divides, sp.Le(0, tap), sp.Le(tap, add(k, -1)), evaluate=False)), (0, True), evaluate=False),
                    ((q, 0, add(R, -1)), (r, 0, add(B, -1)), (j, 0, add(K, -1))), note="the layer's bank: R tied filters over B phases"),
     ]
-    values = grid or PROOF_GRID
+    values = grid or NETWORK_LAYER_GRID
     checked = Grid({s: list(values["s"]), R: list(values["R"]), k: list(values["k"]), d: list(values["d"]), p: list(values["p"]), N: list(values["N"])},
                    ((q, 0, add(R, -1)), (b, 0, add(floor_div(add(Nout, -1, mul(-1, q)), R)))),
                    (sp.Ge(add(N, mul(2, p)), add(mul(d, add(k, -1)), 1)), sp.Le(q, add(Nout, -1))))
