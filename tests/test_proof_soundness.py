@@ -210,7 +210,8 @@ def test_latex_says_theorem_and_proof_only_when_proved():
     d = subsampling_proof()
     d.result = "stride-as-subsampling"
     proved = d.latex()
-    assert "\\begin{theorem}" in proved and "\\begin{proof}" in proved and "For all positive integers" in proved
+    # Theorem 1 keeps its project name: the shared preamble's ``named`` theorem environment
+    assert "\\begin{named}{Theorem 1}" in proved and "\\begin{proof}" in proved and "For all positive integers" in proved
     s, n = sp.Symbol("s", **P), sp.Symbol("n", **I)
     forged = d.with_step(1, d.steps[1].expr.base[n * sp.Min(97, s)]).latex()
     assert "\\begin{proof}" not in forged and "For all" not in forged and "Proved." not in forged
