@@ -46,7 +46,7 @@ from .verify import VerifyReport, verify_subsampling, verify_taps
 if TYPE_CHECKING:  # pragma: no cover
     from .derivation import Derivation
 
-__all__ = ["PhaseEquivalence", "Equivalence", "destride", "default_size"]
+__all__ = ["PhaseEquivalence", "StridedFormula", "Equivalence", "destride", "default_size"]
 
 
 def _text(expr: sp.Basic) -> str:
@@ -159,15 +159,20 @@ class PhaseEquivalence:
         """
         taps, conditions = [], []
         for reach, k, s, d, kq in zip(reaches, self.spec.kernel, self.spec.stride, self.spec.dilation, self.kernel):
-            taps.append(reach / d if d > 1 else reach)
-            if d > 1:
+            unit = isinstance(d, int) and d == 1  # a symbolic dilation may be anything ≥ 1
+            taps.append(reach if unit else reach / d)
+            if not unit:
                 conditions.append(sp.Eq(sp.Mod(reach, d), 0))
-            if s * (kq - 1) + s - 1 > d * (k - 1):  # some (r, j) in range overshoot the kernel
+            if not all(isinstance(v, int) for v in (k, s, d, kq)):  # symbolic: the bound is part of the formula
+                conditions.append(sp.Le(reach, d * (k - 1), evaluate=False))
+            elif s * (kq - 1) + s - 1 > d * (k - 1):  # some (r, j) in range overshoot the kernel
                 conditions.append(reach <= d * (k - 1))
         entry = weight_of(taps)
         if not conditions:
             return entry
-        return sp.Piecewise((entry, sp.And(*conditions)), (sp.S.Zero, True))
+        symbolic = not all(isinstance(v, int) for v in (*self.spec.kernel, *self.spec.stride, *self.spec.dilation))
+        # with symbols SymPy would rewrite s·j + r ≤ δ(k − 1) into another form: keep it as written
+        return sp.Piecewise((entry, sp.And(*conditions)), (sp.S.Zero, True), evaluate=not symbolic)
 
     @property
     def equation(self) -> sp.Eq:
@@ -194,40 +199,13 @@ class PhaseEquivalence:
         return render_template("formula.tex", lhs=self.formula_lhs, entry=entry, condition=cond).strip()
 
 
-class Equivalence(PhaseEquivalence):
-    """A strided layer and its unit-stride equivalent over ``P = Π s`` phase channels.
+class StridedFormula:
+    """The entry formula of a strided layer's ``W'``, for concrete and symbolic parameters alike.
 
-    Attributes: ``layer`` (the strided :class:`Conv`), ``layout``, ``kernel`` (``k'``),
-    ``phases`` (``P``), ``in_channels`` (``C_in·P``), ``out_channels``, ``groups``, ``taps``
-    (the tap map), ``filters`` (``W'`` as a SymPy array), ``formula`` (its entry formula),
-    ``structural_zeros`` (per channel pair).
+    Mixed into :class:`Equivalence` and :class:`~symstride.symbolic_equivalence.SymbolicEquivalence`
+    (which share :class:`PhaseEquivalence`'s index symbols and ``_entry_formula``): one piece of
+    code writes ``W'[o, c·P + φ(r), j] = w[o, c, (s·j + r)/δ]`` whatever the parameters are.
     """
-
-    #: The tap map's rule, as LaTeX (the filter-bank block of a derivation prints it).
-    tap_rule_latex = r"\delta m = s j + r"
-
-    def __init__(self, layer: Conv, layout: str = "pytorch") -> None:
-        if not isinstance(layer, Conv):
-            raise TypeError(f"destride expects a symstride Conv layer, got {type(layer).__name__}")
-        self._setup(layer, layout, channels="reads")
-        self.in_channels = self.spec.in_channels * self.phases
-        self.out_channels = self.spec.out_channels
-        self.taps = tuple(tap_map(self.spec))
-
-    # -- structure ----------------------------------------------------------------------------
-    @cached_property
-    def weight_index(self) -> np.ndarray:
-        """Gather index: ``W'.flat = w.flat[weight_index]``, −1 at structural zeros."""
-        return weight_gather_index(self.spec, self.layout)
-
-    def phase_channel(self, phase: tuple[int, ...], o: int = 0, c: int = 0) -> int:
-        """The equivalent (group-local) input channel holding phase ``r`` of input channel ``c``."""
-        cin_g = self.spec.in_channels // self.groups
-        return channel_index(c, phase_index(phase, self.spec.stride), cin_g, self.phases, self.layout)
-
-    def phase_filter_index(self, phase: tuple[int, ...], o: int = 0, c: int = 0) -> np.ndarray:
-        """The gather index of the phase-``r`` filter that output ``o`` applies to input channel ``c``."""
-        return self.weight_index[o, self.phase_channel(phase, o, c)]
 
     # -- the entry formula ----------------------------------------------------------------------
     @cached_property
@@ -253,10 +231,46 @@ class Equivalence(PhaseEquivalence):
         """The entry of ``W'``: ``w[o, c, (s·j + r)/δ]`` where that is a tap, else 0 (a Piecewise)."""
         (o,), (c,) = self.index_symbols["o"], self.index_symbols["c"]
         reaches = [
-            sp.Add(s * j, r, evaluate=False) if s > 1 else sp.Add(j, r, evaluate=False)
+            sp.Add(s * j, r, evaluate=False) if not (isinstance(s, int) and s == 1) else sp.Add(j, r, evaluate=False)
             for r, j, s in zip(self.index_symbols["r"], self.index_symbols["j"], self.spec.stride)
         ]
         return self._entry_formula(reaches, lambda taps: self.layer.weight(o, c, taps))
+
+
+class Equivalence(StridedFormula, PhaseEquivalence):
+    """A strided layer and its unit-stride equivalent over ``P = Π s`` phase channels.
+
+    Attributes: ``layer`` (the strided :class:`Conv`), ``layout``, ``kernel`` (``k'``),
+    ``phases`` (``P``), ``in_channels`` (``C_in·P``), ``out_channels``, ``groups``, ``taps``
+    (the tap map), ``filters`` (``W'`` as a SymPy array), ``formula`` (its entry formula),
+    ``structural_zeros`` (per channel pair).
+    """
+
+    #: The tap map's rule, as LaTeX (the filter-bank block of a derivation prints it).
+    tap_rule_latex = r"\delta m = s j + r"
+
+    def __init__(self, layer: Conv, layout: str = "pytorch") -> None:
+        if not isinstance(layer, Conv) or not isinstance(layer.spec, ConvSpec):
+            raise TypeError(f"Equivalence expects a concrete symstride Conv layer (destride takes symbolic ones), got {layer!r}")
+        self._setup(layer, layout, channels="reads")
+        self.in_channels = self.spec.in_channels * self.phases
+        self.out_channels = self.spec.out_channels
+        self.taps = tuple(tap_map(self.spec))
+
+    # -- structure ----------------------------------------------------------------------------
+    @cached_property
+    def weight_index(self) -> np.ndarray:
+        """Gather index: ``W'.flat = w.flat[weight_index]``, −1 at structural zeros."""
+        return weight_gather_index(self.spec, self.layout)
+
+    def phase_channel(self, phase: tuple[int, ...], o: int = 0, c: int = 0) -> int:
+        """The equivalent (group-local) input channel holding phase ``r`` of input channel ``c``."""
+        cin_g = self.spec.in_channels // self.groups
+        return channel_index(c, phase_index(phase, self.spec.stride), cin_g, self.phases, self.layout)
+
+    def phase_filter_index(self, phase: tuple[int, ...], o: int = 0, c: int = 0) -> np.ndarray:
+        """The gather index of the phase-``r`` filter that output ``o`` applies to input channel ``c``."""
+        return self.weight_index[o, self.phase_channel(phase, o, c)]
 
     # -- checks ---------------------------------------------------------------------------------
     def verify(self, size: Any = None) -> VerifyReport:
@@ -315,7 +329,8 @@ def destride(layer: Conv | Any, *, layout: str = "pytorch") -> PhaseEquivalence:
     """The unit-stride equivalent of a strided layer (Theorem 2), or of a transposed layer.
 
     For a :class:`~symstride.operators.Conv`: an :class:`Equivalence`, the layer over the
-    phases of its input.  For a :class:`~symstride.transposed.ConvTranspose`: a
+    phases of its input (a :class:`~symstride.symbolic_equivalence.SymbolicEquivalence` when
+    kernel, stride, dilation or padding are SymPy symbols).  For a :class:`~symstride.transposed.ConvTranspose`: a
     :class:`~symstride.transposed.TransposedEquivalence`, a unit-stride layer producing the
     phases of the output, then depth-to-space.  ``layout`` orders the phase channels:
     ``"pytorch"`` (``pixel_unshuffle``/``pixel_shuffle``, channel-major ``c·P + φ(r)``) or
@@ -327,4 +342,8 @@ def destride(layer: Conv | Any, *, layout: str = "pytorch") -> PhaseEquivalence:
         return TransposedEquivalence(layer, layout)
     if not isinstance(layer, Conv):
         raise TypeError(f"destride expects a symstride Conv layer or a ConvTranspose layer, got {type(layer).__name__}")
+    if not isinstance(layer.spec, ConvSpec):  # symbolic parameters
+        from .symbolic_equivalence import SymbolicEquivalence
+
+        return SymbolicEquivalence(layer, layout)
     return Equivalence(layer, layout)

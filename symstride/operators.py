@@ -164,6 +164,17 @@ class Conv(Layer):
     ``(left, right)`` pairs.  ``name`` is the weight symbol's name.
     """
 
+    def __new__(cls, kernel: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1, *args: Any, **kwargs: Any) -> "Conv":
+        """A :class:`~symstride.symbolic_layer.SymbolicConv` when a parameter is a SymPy symbol."""
+        if cls is Conv:
+            from .symbolic_params import SymbolicConvSpec, has_symbols
+
+            if isinstance(kernel, SymbolicConvSpec) or has_symbols(kernel, stride, padding, dilation):
+                from .symbolic_layer import SymbolicConv
+
+                cls = SymbolicConv
+        return super().__new__(cls)
+
     def __init__(
         self,
         kernel: Any,

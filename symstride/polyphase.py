@@ -34,7 +34,7 @@ from .terms import INDEX, Definition
 if TYPE_CHECKING:  # pragma: no cover
     from .equivalence import Equivalence
 
-__all__ = ["polyphase_derivation", "polyphase_proof", "polyphase_steps", "phase_definitions"]
+__all__ = ["polyphase_derivation", "symbolic_layer_derivation", "LAYER_GRID", "polyphase_proof", "polyphase_steps", "phase_definitions"]
 
 
 def phase_definitions(ch: LayerSignals, formula_lhs: sp.Indexed, formula: Any) -> list[Definition]:
@@ -264,6 +264,49 @@ def polyphase_proof(ndim: int = 1, *, grid: dict | None = None) -> Derivation:
     return ch.derivation(
         f"Theorem 2 for symbolic parameters ({ndim}-D)", lhs, steps, defs, ch.proof_grid(grid or PROOF_GRID[ndim]),
         theorem="Theorem 2, stride removal", statement=statement, name="polyphase" if ndim == 1 else f"polyphase-{ndim}d",
+    )
+
+
+#: Values of the symbols of a user's layer in the exhaustive check of its derivation, per number of
+#: axes (input sizes follow from them: see :meth:`~symstride.signals.LayerSignals.symbol_grid`).
+LAYER_GRID = {
+    1: {"s": range(1, 5), "k": range(1, 7), "d": range(1, 4), "p": range(0, 3)},
+    2: {"s": range(1, 4), "k": range(1, 4), "d": range(1, 3), "p": range(0, 2)},
+}
+#: On three or more axes every symbol takes two values.
+SMALL_GRID = {"s": range(1, 3), "k": range(2, 4), "d": range(1, 3), "p": range(0, 2)}
+
+
+def symbolic_layer_derivation(eq: Any, *, grid: dict | None = None) -> Derivation:
+    """Theorem 2 for a layer with symbolic parameters: the chain of :func:`polyphase_steps` in the user's symbols.
+
+    ``eq`` is a :class:`~symstride.symbolic_equivalence.SymbolicEquivalence`; the derivation
+    is the symbolic proof's chain with the layer's own symbols and numbers, checked on
+    ``grid`` (default :data:`LAYER_GRID`) for its symbols and every input size that fits.
+    """
+    spec = eq.spec
+    ch = LayerSignals.concrete(spec, layout=eq.layout, channel_indexed=eq.layer.channel_indexed,
+                               r=eq.index_symbols["r"], j=eq.index_symbols["j"])
+    lhs, steps = polyphase_steps(ch)
+    defs = ch.base_definitions() + phase_definitions(ch, eq.formula_lhs, eq.formula)
+    padded = "zero-padded " if ch.padded else ""
+    pads = [vec([l for l, _ in spec.padding])] if all(l == r for l, r in spec.padding) else [sp.Tuple(*map(sp.Tuple, spec.padding))]
+    statement = [
+        "For all values of the integer symbols ", *join(spec.symbols), " (kernel, stride and dilation positive, padding "
+        "nonnegative) and every input size for which the dilated kernel fits the padded input, the "
+        f"{spec.ndim}-D strided convolution with kernel ", vec(spec.kernel), ", stride ", vec(spec.stride),
+        ", dilation ", vec(spec.dilation), ", padding ", *pads,
+        Display(sp.Eq(lhs, steps[0].expr, evaluate=False)),
+        f"equals a unit-stride convolution over the ", sp.Eq(sp.Symbol("P"), eq.phases, evaluate=False),
+        f" phases of the {padded}input:",
+        Display(sp.Eq(lhs, steps[-1].expr, evaluate=False)),
+        "with kernel size ", sp.Eq(sp.Symbol("k'"), vec(eq.kernel), evaluate=False),
+        " (per axis) and the filter bank W' defined below.",
+    ]
+    values = grid or LAYER_GRID.get(spec.ndim, SMALL_GRID)
+    return ch.derivation(
+        f"A strided convolution with symbols {', '.join(map(str, spec.symbols))} is a unit-stride convolution on its phases",
+        lhs, steps, defs, ch.symbol_grid(values), theorem="Theorem 2, stride removal", statement=statement, name="polyphase",
     )
 
 

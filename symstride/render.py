@@ -58,7 +58,7 @@ _UNICODE = {
     "↔": r"\leftrightarrow", "⟨": r"\langle", "⟩": r"\rangle", "·": r"\cdot", "×": r"\times", "≤": r"\le", "≥": r"\ge", "≠": r"\ne", "≡": r"\equiv",
     "∘": r"\circ", "−": "-", "∈": r"\in", "⌈": r"\lceil", "⌉": r"\rceil", "⌊": r"\lfloor", "⌋": r"\rfloor",
     "′": "'", "∑": r"\sum", "₀": "_0", "₁": "_1", "₂": "_2", "₃": "_3", "₄": "_4", "₅": "_5", "₆": "_6",
-    "₇": "_7", "₈": "_8", "₉": "_9", "√": r"\surd", "∞": r"\infty", "±": r"\pm", "…": r"\dots", "⊙": r"\odot",
+    "₇": "_7", "₈": "_8", "₉": "_9", "∤": r"\nmid", "∣": r"\mid", "√": r"\surd", "∞": r"\infty", "±": r"\pm", "…": r"\dots", "⊙": r"\odot",
 }
 
 
@@ -140,10 +140,15 @@ def environment() -> jinja2.Environment:
 
 def _axes(values: Any, sep: str = ",") -> str:
     """``(2, 2)`` → ``2`` when every axis agrees, else ``2,3``-style (for subscripts)."""
-    values = tuple(values)
+    values = tuple(_axis_value(v) for v in values)
     if len(set(values)) == 1:
-        return str(values[0])
-    return "(" + sep.join(str(v) for v in values) + ")"
+        return values[0]
+    return "(" + sep.join(values) + ")"
+
+
+def _axis_value(value: Any) -> str:
+    """An int as it is; a symbolic parameter (``δ``, ``⌊δ(k−1)/s⌋ + 1``) through the LaTeX printer."""
+    return str(value) if isinstance(value, int) else latex(value)
 
 
 def render_template(name: str, /, **context: Any) -> str:

@@ -155,7 +155,11 @@ class LayerSignals(PhaseChannels):
     @classmethod
     def concrete(cls, spec: "ConvSpec", *, layout: str = "pytorch", channel_indexed: bool | None = None,
                  r: Sequence[sp.Symbol] | None = None, j: Sequence[sp.Symbol] | None = None) -> "LayerSignals":
-        """The signals of a concrete layer; the input sizes ``N`` stay symbols (the grid varies them)."""
+        """The signals of a layer; the input sizes ``N`` stay symbols (the grid varies them).
+
+        The spec's parameters may be ints or symbols (a
+        :class:`~symstride.symbolic_params.SymbolicConvSpec`): each axis keeps what it is given.
+        """
         nd = spec.ndim
         sym = {name: names(name, nd) for name in ("n", "m", "q", "t", "a", "N", "r", "j")}
         r = tuple(r) if r is not None else sym["r"]
@@ -190,10 +194,10 @@ class LayerSignals(PhaseChannels):
 
     @property
     def parameters(self) -> list[sp.Symbol]:
-        """The symbolic layer parameters (s, k, δ, p per axis), in that order."""
+        """The symbolic layer parameters (s, k, δ, p_l, p_r per axis), in that order."""
         out = []
         for ax in self.axes:
-            for v in (ax.s, ax.k, ax.d, ax.pl):
+            for v in (ax.s, ax.k, ax.d, ax.pl, ax.pr):
                 if isinstance(v, sp.Symbol) and v not in out:
                     out.append(v)
         return out
@@ -263,6 +267,27 @@ class LayerSignals(PhaseChannels):
         for ax in self.axes:
             for key, sym in (("s", ax.s), ("k", ax.k), ("d", ax.d), ("p", ax.pl), ("N", ax.N)):
                 grid[sym] = list(values[key])
+        return Grid(grid, tuple(self.output_domain()), tuple(self.fits()))
+
+    def symbol_grid(self, values: dict[str, Sequence[int]]) -> "Grid":
+        """Every combination of ``values`` (keys ``s``, ``k``, ``d``, ``p``) for the symbolic parameters,
+        and input sizes ``N`` per axis from the smallest any instance fits to the longest dilated kernel
+        (plus two strides in 1-D), keeping the instances where the kernel fits; concrete parameters stay."""
+        from .derivation import Grid
+
+        grid: dict[Any, list[int]] = {}
+        keys = lambda ax: (("s", ax.s), ("k", ax.k), ("d", ax.d), ("p", ax.pl), ("p", ax.pr))  # noqa: E731
+        for ax in self.axes:
+            for key, v in keys(ax):
+                if isinstance(v, sp.Symbol) and v not in grid:
+                    grid[v] = list(values[key])
+        for ax in self.axes:
+            low = {v: min(grid[v]) for _, v in keys(ax) if isinstance(v, sp.Symbol)}
+            high = {v: max(grid[v]) for _, v in keys(ax) if isinstance(v, sp.Symbol)}
+            at = lambda v, pick: int(pick.get(v, v))  # noqa: E731
+            shortest = max(at(ax.d, low) * (at(ax.k, low) - 1) + 1 - at(ax.pl, high) - at(ax.pr, high), 1)
+            longest = at(ax.d, high) * (at(ax.k, high) - 1) + 1 + (2 * at(ax.s, high) if self.nd == 1 else 0)
+            grid[ax.N] = list(range(shortest, max(longest, shortest) + 1))
         return Grid(grid, tuple(self.output_domain()), tuple(self.fits()))
 
     def derivation(self, title: str, lhs: Any, steps: Sequence[Step], definitions: Sequence[Definition], grid: "Grid", **options: Any) -> "Derivation":
