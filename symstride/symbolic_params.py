@@ -226,10 +226,13 @@ class SymbolicConvSpec:
             name = key.name if isinstance(key, sp.Symbol) else key
             if not isinstance(name, str) or name not in by_name or (isinstance(key, sp.Symbol) and key != by_name[name]):
                 raise ValueError(f"{key!r} is not a symbol of this layer; its symbols are {', '.join(by_name) or 'none'}")
-            if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-                out[by_name[name]] = int(value)
-            else:
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
                 raise TypeError(f"the value of {name} must be an integer, got {value!r}")
+            symbol, value = by_name[name], int(value)
+            if value < 1 and symbol.is_positive or value < 0:
+                need = "a positive" if symbol.is_positive else "a nonnegative"
+                raise ValueError(f"the value of {name} must be {need} integer (as assumed), got {value}")
+            out[symbol] = value
         return out
 
     def subs(self, mapping: Mapping[Any, Any]) -> "ConvSpec | SymbolicConvSpec":
