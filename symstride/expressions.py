@@ -87,10 +87,15 @@ class Bank(Operator):
 
 def operator_chain(expr: Operator) -> tuple[Operator, ...]:
     """The operators of an expression, outermost first (``ops[-1]`` is applied first)."""
-    if isinstance(expr, Compose):
-        return expr.ops
-    if isinstance(expr, Operator):
-        return (expr,)
+    ops = expr.ops if isinstance(expr, Compose) else (expr,) if isinstance(expr, Operator) else None
+    if ops is not None:
+        for op in ops:  # identities are decided on concrete sizes: a layer with symbols needs values first
+            symbols = getattr(getattr(op, "spec", None), "symbols", ())
+            if symbols:
+                from .symbolic_params import needs_values
+
+                raise needs_values(f"identity with {op!r}", symbols)
+        return ops
     raise TypeError(f"identity expects symstride operators (Conv, D, SpaceToDepth, … and their products with *), got {type(expr).__name__}")
 
 

@@ -281,3 +281,10 @@ def test_a_forged_step_of_the_symbolic_derivation_is_rejected_naming_it():
     assert line != derivation.steps[5].expr
     report = derivation.with_step(5, line).check()
     assert not report.ok and report.failed_step == 5 and report.failure.startswith("step 5 (structural zeros)")
+
+
+def test_identity_with_a_symbolic_layer_asks_for_values():
+    from symstride import D, identity
+
+    with pytest.raises(ConcreteValuesNeeded, match=r"^identity with Conv\(kernel=k, stride=2\) needs concrete parameters: the layer has symbols k;"):
+        identity(Conv(kernel=k, stride=2), D(2) * Conv(kernel=k))
