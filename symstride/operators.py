@@ -28,8 +28,10 @@ import sympy as sp
 
 from .indexing import check_layout, channel_index, input_size, output_shape, phase_index
 from .params import ConvSpec, as_int, per_axis
+from .symbolic_layer import SymbolicParameters
+from .symbolic_params import SymbolicConvSpec, has_symbols
 
-__all__ = ["Operator", "Layer", "Conv", "Subsample", "D", "SpaceToDepth", "DepthToSpace", "Pointwise", "MAX_MATRIX_ENTRIES"]
+__all__ = ["Operator", "Layer", "Conv", "SymbolicConv", "Subsample", "D", "SpaceToDepth", "DepthToSpace", "Pointwise", "MAX_MATRIX_ENTRIES"]
 
 #: Explicit SymPy matrices are for small concrete sizes; larger ones are refused.
 MAX_MATRIX_ENTRIES = 250_000
@@ -165,14 +167,9 @@ class Conv(Layer):
     """
 
     def __new__(cls, kernel: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1, *args: Any, **kwargs: Any) -> "Conv":
-        """A :class:`~symstride.symbolic_layer.SymbolicConv` when a parameter is a SymPy symbol."""
-        if cls is Conv:
-            from .symbolic_params import SymbolicConvSpec, has_symbols
-
-            if isinstance(kernel, SymbolicConvSpec) or has_symbols(kernel, stride, padding, dilation):
-                from .symbolic_layer import SymbolicConv
-
-                cls = SymbolicConv
+        """A :class:`SymbolicConv` when a parameter is a SymPy symbol."""
+        if cls is Conv and (isinstance(kernel, SymbolicConvSpec) or has_symbols(kernel, stride, padding, dilation)):
+            cls = SymbolicConv
         return super().__new__(cls)
 
     def __init__(
@@ -187,10 +184,11 @@ class Conv(Layer):
         *,
         name: str = "w",
     ) -> None:
-        if isinstance(kernel, ConvSpec):
+        if isinstance(kernel, (ConvSpec, SymbolicConvSpec)):
             spec = kernel
         else:
-            spec = ConvSpec.create(kernel, stride, padding, dilation, in_channels, out_channels, groups)
+            spec_class = SymbolicConvSpec if isinstance(self, SymbolicConv) else ConvSpec
+            spec = spec_class.create(kernel, stride, padding, dilation, in_channels, out_channels, groups)
         self._set(spec, name)
 
     @classmethod
@@ -238,6 +236,13 @@ class Conv(Layer):
         from .render import render_template
 
         return render_template("operator_conv.tex", spec=self.spec, name=self.name).strip()
+
+
+class SymbolicConv(SymbolicParameters, Conv):
+    """A :class:`Conv` with SymPy symbols among its parameters (what ``Conv(kernel=k, …)`` builds)."""
+
+    def rebuild(self, spec: Any) -> Conv:
+        return Conv(spec, name=self.name)
 
 
 def _ravel(index: Sequence[int], shape: Sequence[int]) -> int:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .decoder import DecoderEquivalent
     from .transposed import TransposedEquivalence
 
-__all__ = ["equivalence_text", "symbolic_equivalence_text", "transposed_text", "decoder_text", "filter_bank_text", "tap_label", "json_text"]
+__all__ = ["equivalence_text", "transposed_text", "decoder_text", "filter_bank_text", "tap_label", "json_text"]
 
 #: Longest tap map / filter bank a text report lists in full.
 MAX_LISTED = 64
@@ -83,34 +83,6 @@ def equivalence_text(eq: "Equivalence") -> str:
     ]
     lines += _bank_and_taps(eq, "tap map  w[o, c, m] → W'[o, chan(c, φ(r)), j]   with δ·m = s·j + r",
                             lambda t: f"  m={_vec(t.tap):<10} → r={_vec(t.phase):<8} j={_vec(t.offset)}")
-    return "\n".join(lines)
-
-
-def symbolic_equivalence_text(eq) -> str:
-    """The readable statement of a :class:`~symstride.symbolic_equivalence.SymbolicEquivalence` (symbols by name)."""
-    spec = eq.spec
-    rule = eq.tap_rule
-    symbols = ", ".join(f"{s} ({' and '.join(spec.parameters_of(s))})" for s in spec.symbols)
-    lines = [
-        f"Theorem 2: a strided convolution is a unit-stride convolution over P = {eq.phases} phases",
-        f"  layer       {spec.describe()}",
-        f"  symbols     {symbols}: integers; kernel, stride, dilation positive, padding nonnegative",
-        f"  strided     y = Conv_s(pad(x); w)        w  {tuple(spec.weight_shape)}",
-        f"  equivalent  y = Conv_1(S2D_s(prep(x)); W')  W' {tuple(eq.weight_shape)}",
-        f"  phases      P = Π s = {eq.phases}, input channels {spec.in_channels} → {eq.in_channels}",
-        f"  kernel      k' = floor(δ(k−1)/s) + 1 = {eq.kernel[0] if len(set(eq.kernel)) == 1 else ', '.join(map(str, eq.kernel))}"
-        + (" per axis" if len(set(eq.kernel)) > 1 else ""),
-        f"  zeros       {eq.structural_zeros} structural zeros per channel pair (Π s·k' − Π k)",
-        f"  layout      {eq.layout}: {LAYOUTS[eq.layout]}",
-        "  prep(x)     pad by p, trim or zero-extend each axis to L = s·(N_out + k' − 1), then space-to-depth by s",
-        "",
-        "tap map  w[o, c, m] → W'[o, chan(c, φ(r)), j]   with δ·m = s·j + r:",
-        f"  m={_vec(rule.tap)} → r={_vec(rule.phase)}  j={_vec(rule.offset)}",
-        "",
-        f"formula  {eq.formula_text()}",
-        "",
-        "(give values with .subs({...}) for the filter bank, the tap list, verify and exports)",
-    ]
     return "\n".join(lines)
 
 

@@ -36,12 +36,13 @@ from .equivalence import Equivalence, PhaseEquivalence, StridedFormula
 from .errors import SymstrideError
 from .indexing import LAYOUTS, Tap, check_layout
 from .operators import Conv
+from .params import ConvSpec
 from .symbolic_params import SymbolicConvSpec, needs_values
 
 if TYPE_CHECKING:  # pragma: no cover
     from .derivation import Derivation
 
-__all__ = ["SymbolicEquivalence"]
+__all__ = ["SymbolicEquivalence", "symbolic_equivalence_text"]
 
 
 def _product(values: Any) -> Any:
@@ -107,9 +108,8 @@ class SymbolicEquivalence(StridedFormula, PhaseEquivalence):
 
     def subs(self, mapping: Mapping[Any, Any]) -> PhaseEquivalence:
         """The equivalence with values for some or all symbols: exactly ``destride`` of the substituted layer."""
-        from .equivalence import destride
-
-        return destride(Conv(self.spec.subs(mapping), name=self.layer.name), layout=self.layout)
+        layer = self.layer.subs(mapping)
+        return Equivalence(layer, self.layout) if isinstance(layer.spec, ConvSpec) else SymbolicEquivalence(layer, self.layout)
 
     # -- what needs numbers (the filter bank does not depend on the padding) --------------------
     def _bank(self, what: str) -> Equivalence:
@@ -182,8 +182,6 @@ class SymbolicEquivalence(StridedFormula, PhaseEquivalence):
         }
 
     def __repr__(self) -> str:
-        from .report import symbolic_equivalence_text
-
         return symbolic_equivalence_text(self)
 
     def latex(self) -> str:
@@ -198,6 +196,39 @@ class SymbolicEquivalence(StridedFormula, PhaseEquivalence):
         from .render import render_template
 
         return render_template("equivalence_inline.tex", eq=self).strip()
+
+
+def symbolic_equivalence_text(eq: SymbolicEquivalence) -> str:
+    """The readable statement of a :class:`~symstride.symbolic_equivalence.SymbolicEquivalence` (symbols by name)."""
+    spec = eq.spec
+    rule = eq.tap_rule
+    symbols = ", ".join(f"{s} ({' and '.join(spec.parameters_of(s))})" for s in spec.symbols)
+    lines = [
+        f"Theorem 2: a strided convolution is a unit-stride convolution over P = {eq.phases} phases",
+        f"  layer       {spec.describe()}",
+        f"  symbols     {symbols}: integers; kernel, stride, dilation positive, padding nonnegative",
+        f"  strided     y = Conv_s(pad(x); w)        w  {tuple(spec.weight_shape)}",
+        f"  equivalent  y = Conv_1(S2D_s(prep(x)); W')  W' {tuple(eq.weight_shape)}",
+        f"  phases      P = Π s = {eq.phases}, input channels {spec.in_channels} → {eq.in_channels}",
+        f"  kernel      k' = floor(δ(k−1)/s) + 1 = {eq.kernel[0] if len(set(eq.kernel)) == 1 else ', '.join(map(str, eq.kernel))}"
+        + (" per axis" if len(set(eq.kernel)) > 1 else ""),
+        f"  zeros       {eq.structural_zeros} structural zeros per channel pair (Π s·k' − Π k)",
+        f"  layout      {eq.layout}: {LAYOUTS[eq.layout]}",
+        "  prep(x)     pad by p, trim or zero-extend each axis to L = s·(N_out + k' − 1), then space-to-depth by s",
+        "",
+        "tap map  w[o, c, m] → W'[o, chan(c, φ(r)), j]   with δ·m = s·j + r:",
+        f"  m={_vec(rule.tap)} → r={_vec(rule.phase)}  j={_vec(rule.offset)}",
+        "",
+        f"formula  {eq.formula_text()}",
+        "",
+        "(give values with .subs({...}) for the filter bank, the tap list, verify and exports)",
+    ]
+    return "\n".join(lines)
+
+
+def _vec(values: Any) -> str:
+    values = tuple(values)
+    return str(values[0]) if len(values) == 1 else "(" + ",".join(map(str, values)) + ")"
 
 
 def _unpadded(spec: SymbolicConvSpec) -> Any:

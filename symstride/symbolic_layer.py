@@ -1,9 +1,11 @@
-"""A convolution layer whose kernel, stride, dilation or padding are SymPy integer symbols.
+"""What a layer with symbolic parameters does differently: it asks for values where numbers are needed.
 
-``Conv(kernel=k, stride=s)`` with symbols builds a :class:`SymbolicConv` (a :class:`Conv`
-whose ``spec`` is a :class:`~symstride.symbolic_params.SymbolicConvSpec`).  Its weights are
-``w[o, c, m]`` for symbolic taps ``m``; what needs numbers — the explicit matrix, the list of
-weight symbols, output sizes — asks for values, and :meth:`SymbolicConv.subs` gives them.
+``Conv(kernel=k, stride=s)`` with SymPy symbols builds a
+:class:`~symstride.operators.SymbolicConv`: a :class:`~symstride.operators.Conv` whose ``spec``
+is a :class:`~symstride.symbolic_params.SymbolicConvSpec`, with the behaviour of
+:class:`SymbolicParameters` mixed in.  Its weights are ``w[o, c, m]`` for symbolic taps ``m``;
+the explicit matrix, the list of weight symbols and output sizes need numbers, which
+:meth:`SymbolicParameters.subs` gives.
 
 >>> import sympy as sp
 >>> from symstride import Conv
@@ -25,40 +27,33 @@ from typing import Any, Mapping
 
 import sympy as sp
 
-from .operators import Conv
-from .symbolic_params import SymbolicConvSpec, needs_values
+from .symbolic_params import needs_values
 
-__all__ = ["SymbolicConv"]
+__all__ = ["SymbolicParameters"]
 
 
-class SymbolicConv(Conv):
-    """A :class:`Conv` with symbolic parameters (see the module docstring)."""
+class SymbolicParameters:
+    """Mixin for a layer class whose ``spec`` holds symbols; the class defines ``rebuild(spec)``,
+    the layer of a (concrete or symbolic) spec with the same weight name."""
 
-    def __init__(self, kernel: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1, in_channels: Any = 1,
-                 out_channels: Any = 1, groups: Any = 1, *, name: str = "w") -> None:
-        if isinstance(kernel, SymbolicConvSpec):
-            spec = kernel
-        else:
-            spec = SymbolicConvSpec.create(kernel, stride, padding, dilation, in_channels, out_channels, groups)
-        self._set(spec, name)
+    spec: Any
+
+    def rebuild(self, spec: Any) -> Any:  # pragma: no cover - defined by the layer class
+        raise NotImplementedError
 
     @property
     def symbols(self) -> tuple[sp.Symbol, ...]:
         """The layer's symbols, in order of first appearance."""
         return self.spec.symbols
 
-    def subs(self, mapping: Mapping[Any, Any]) -> Conv:
-        """The layer with values for some or all of its symbols (a concrete :class:`Conv` when none is left)."""
-        return Conv(self.spec.subs(mapping), name=self.name)
-
-    def unit_stride(self) -> Conv:
-        """The same layer with stride 1 on every axis (same weight symbols)."""
-        spec = self.spec
-        return Conv(SymbolicConvSpec.create(spec.kernel, 1, spec.padding, spec.dilation, spec.in_channels,
-                                            spec.out_channels, spec.groups, ndim=spec.ndim), name=self.name)
+    def subs(self, mapping: Mapping[Any, Any]) -> Any:
+        """The layer with values for some or all of its symbols (a concrete layer when none is left)."""
+        return self.rebuild(self.spec.subs(mapping))
 
     def __repr__(self) -> str:  # the user wrote Conv(...): print it so
-        return "Conv" + super().__repr__()[len(type(self).__name__):]
+        text = super().__repr__()
+        shown = next(c for c in type(self).__mro__ if not issubclass(c, SymbolicParameters))
+        return text.replace(type(self).__name__, shown.__name__, 1)
 
     # -- what needs numbers --------------------------------------------------------------------
     @property

@@ -239,11 +239,14 @@ class SymbolicConvSpec:
         """The spec with values substituted: a validated :class:`ConvSpec` when no symbol is left."""
         values = self.values(mapping)
         sub = lambda v: values.get(v, v) if isinstance(v, sp.Symbol) else v  # noqa: E731
-        fields = dict(
-            kernel=tuple(map(sub, self.kernel)), stride=tuple(map(sub, self.stride)), dilation=tuple(map(sub, self.dilation)),
-            padding=tuple((sub(l), sub(r)) for l, r in self.padding),
-            in_channels=self.in_channels, out_channels=self.out_channels, groups=self.groups,
-        )
+        return self.replace(kernel=tuple(map(sub, self.kernel)), stride=tuple(map(sub, self.stride)),
+                            dilation=tuple(map(sub, self.dilation)), padding=tuple((sub(l), sub(r)) for l, r in self.padding))
+
+    def replace(self, **changes: Any) -> "ConvSpec | SymbolicConvSpec":
+        """A new validated spec with some parameters changed (a :class:`ConvSpec` when no symbol is left)."""
+        fields = dict(kernel=self.kernel, stride=self.stride, padding=self.padding, dilation=self.dilation,
+                      in_channels=self.in_channels, out_channels=self.out_channels, groups=self.groups)
+        fields.update(changes)
         if has_symbols(*fields.values()):
             return SymbolicConvSpec.create(**fields, ndim=self.ndim)
         return ConvSpec.create(**fields, ndim=self.ndim)
