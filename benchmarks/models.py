@@ -25,7 +25,7 @@ import torch
 from torch import nn
 from torch.fx.passes.shape_prop import ShapeProp
 
-from symstride.errors import SymstrideError
+from symstride.core.errors import SymstrideError
 from symstride.torch import destride_layer, destride_model
 from symstride.torch.layers import DestridedConv
 from symstride.torch.network import PhaseNetwork, TiedConvolution

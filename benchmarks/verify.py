@@ -17,7 +17,7 @@ from math import prod
 import sympy as sp
 
 from symstride import Conv, destride
-from symstride.indexing import equivalent_kernel, output_shape
+from symstride.core.indexing import equivalent_kernel, output_shape
 
 
 def naive_verify(layer: Conv, size: tuple[int, ...]) -> bool:

@@ -1,7 +1,7 @@
 """The two channel layouts, PyTorch (channel-major) and TensorFlow/ONNX (phase-major), side by side."""
 
 from symstride import Conv, destride
-from symstride.filterbank import ChannelOrders
+from symstride.layer.channel_orders import ChannelOrders
 
 TITLE = "Two channel layouts: PyTorch and TensorFlow/ONNX"
 INTRO = (

@@ -1,6 +1,6 @@
 """The operator lemmas of the rule library, each proved for symbolic parameters."""
 
-from symstride.proofs import prove
+from symstride.proof.proofs import prove
 
 TITLE = "The rule library's lemmas"
 INTRO = (

@@ -1,6 +1,6 @@
 """Theorems 1, 2 and the core of Theorem 3, proved for symbolic parameters."""
 
-from symstride.proofs import prove
+from symstride.proof.proofs import prove
 
 TITLE = "Proofs for symbolic stride, kernel, dilation and padding"
 INTRO = (

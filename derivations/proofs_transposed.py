@@ -1,6 +1,6 @@
 """The sub-pixel theorem and the transposed noble identity, proved for symbolic parameters."""
 
-from symstride.proofs import prove
+from symstride.proof.proofs import prove
 
 TITLE = "Proofs: transposed convolution"
 INTRO = (

@@ -1,7 +1,7 @@
 """Theorem 1 on a small example: a stride-2 convolution is a unit-stride one, subsampled."""
 
 from symstride import Conv
-from symstride.subsampling import subsampling_derivation
+from symstride.proof.subsampling import subsampling_derivation
 
 TITLE = "Stride as subsampling"
 INTRO = (

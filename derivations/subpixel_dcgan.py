@@ -1,7 +1,7 @@
 """Transposed convolution as sub-pixel convolution: a DCGAN generator layer and the 1-D example."""
 
 from symstride import destride
-from symstride.transposed import ConvTranspose
+from symstride.algebra.conv_transpose import ConvTranspose
 
 TITLE = "Transposed convolution as sub-pixel convolution"
 INTRO = (

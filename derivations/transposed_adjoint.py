@@ -1,6 +1,7 @@
 """The transposed layer is the adjoint of Theorem 2's strided layer, on the convolution tensors."""
 
-from symstride.transposed import AdjointTensors, ConvTranspose
+from symstride.layer.transposed import AdjointTensors
+from symstride.algebra.conv_transpose import ConvTranspose
 
 TITLE = "The transposed layer is the adjoint of the strided layer"
 INTRO = (

@@ -1,5 +1,7 @@
 """``python -m symstride`` runs the command-line interface."""
 
+__all__: list[str] = []
+
 if __name__ == "__main__":
     import sys
 

@@ -2,7 +2,7 @@
 
 Each module of the ``derivations`` folder (installed as ``symstride.derivations``) is one
 chapter: it defines ``TITLE``, optionally ``INTRO`` (prose), and ``build()`` returning its
-parts — :class:`~symstride.derivation.Derivation`\\ s, or other objects with ``check()``,
+parts — :class:`~symstride.proof.derivation.Derivation`\\ s, or other objects with ``check()``,
 ``latex_block()`` and ``text_block()``.  The folder's ``CHAPTERS`` lists the modules in book
 order.  :func:`write_book` renders every chapter to ``DIR/NAME.tex``, compiles ``DIR/NAME.pdf``
 and one combined ``DIR/book.pdf``.
@@ -70,13 +70,13 @@ class Chapter:
 
     def body(self) -> str:
         """The chapter's LaTeX body (intro and parts, no document wrapper)."""
-        from .render import render_template
+        from .render.templates import render_template
 
         return render_template("chapter.tex", chapter=self, parts=[_part_latex(p) for p in self.parts])
 
     def document(self) -> str:
         """The chapter as a standalone LaTeX document."""
-        from .render import render_template
+        from .render.templates import render_template
 
         return render_template("document.tex", title=self.title, body=self.body())
 
@@ -129,8 +129,8 @@ class BookResult:
 
 def write_book(directory: str | Path, names: Sequence[str] | None = None, *, pdf: bool = True) -> BookResult:
     """Render every chapter to ``DIR/NAME.tex`` (and ``.pdf``), and the whole book to ``DIR/book.*``."""
-    from .pdf import compile_pdf, pdflatex
-    from .render import render_template
+    from .render.pdf import compile_pdf, pdflatex
+    from .render.templates import render_template
 
     if pdf:
         pdflatex()  # fail early, with the clear message, when pdflatex is missing

@@ -1,6 +1,6 @@
 """Exporters: the filter mapping of Theorem 2 (and of a transposed layer) in the forms other tools consume.
 
-Each exporter takes an :class:`~symstride.equivalence.Equivalence` (``destride(layer, layout=…)``)
+Each exporter takes an :class:`~symstride.layer.equivalence.Equivalence` (``destride(layer, layout=…)``)
 and states its channel layout, since PyTorch (``c·P + φ(r)``) and TensorFlow/ONNX
 (``φ(r)·C + c``) order the space-to-depth channels differently.  Pure NumPy/Jinja2, no torch.
 
@@ -29,10 +29,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .equivalence import Equivalence
-from .indexing import LAYOUTS, input_size, output_shape, prepared_shape
-from .reference import PADDING_MODES
-from .render import render_template
+from .layer.equivalence import Equivalence
+from .core.indexing import LAYOUTS, input_size, output_shape, prepared_shape
+from .reference.convolution import PADDING_MODES
+from .render.templates import render_template
 
 __all__ = ["python_module", "npz_arrays", "npz_bytes", "formula_text", "identity_text", "PREPARATION", "TRANSPOSED_PREPARATION"]
 
@@ -195,7 +195,7 @@ TRANSPOSED_PREPARATION = (
 
 def _refuse_symbols(eq: Any, what: str) -> None:
     """Exports are arrays and code for numbers: a layer with symbols asks for values first."""
-    from .symbolic_params import needs_values
+    from .core.symbolic_params import needs_values
 
     symbols = getattr(eq.spec, "symbols", ())
     if symbols:
@@ -203,7 +203,7 @@ def _refuse_symbols(eq: Any, what: str) -> None:
 
 
 def _is_transposed(eq: Any) -> bool:
-    from .transposed import TransposedEquivalence
+    from .layer.transposed import TransposedEquivalence
 
     return isinstance(eq, TransposedEquivalence)
 
@@ -252,7 +252,7 @@ def _transposed_module(eq: Any, padding_mode: str) -> str:
 
 
 def _transposed_arrays(eq: Any, size: Sequence[int] | int | None, padding_mode: str) -> dict[str, np.ndarray]:
-    from .indexing import transposed_geometry
+    from .core.indexing import transposed_geometry
 
     _zeros_only(padding_mode)
     spec = eq.spec

@@ -8,8 +8,8 @@ from symstride import Conv, destride
 from symstride import book as book_module
 from symstride.book import Chapter, chapters, write_book
 from symstride.cli import main
-from symstride.pdf import compile_pdf
-from symstride.render import render_template
+from symstride.render.pdf import compile_pdf
+from symstride.render.templates import render_template
 
 EXPECTED = ["stride_as_subsampling", "polyphase_1d", "resnet_downsampling", "stem_7x7", "dilation", "layouts"]
 
@@ -75,7 +75,7 @@ def test_a_failing_chapter_makes_the_book_exit_1_and_says_so(capsys, tmp_path, m
 
 def test_write_book_without_pdflatex_fails_before_writing(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
-    from symstride.pdf import PdflatexMissing
+    from symstride.render.pdf import PdflatexMissing
 
     with pytest.raises(PdflatexMissing, match="pdflatex is not on PATH"):
         write_book(tmp_path / "out", ["polyphase_1d"])

@@ -15,7 +15,7 @@ import pytest
 import symstride
 from symstride import Conv, Network, destride
 from symstride.cli import main
-from symstride.transposed import ConvTranspose
+from symstride.algebra.conv_transpose import ConvTranspose
 
 NESTED = "[" * 100000 + "]" * 100000
 NET = '{"input": {"channels": 3, "size": [32, 32]}, "layers": [%s]}'

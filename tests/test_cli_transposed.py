@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from symstride.cli import main
-from symstride.reference import conv, destride_transposed_input, destride_transposed_output
+from symstride.reference.convolution import conv, destride_transposed_input, destride_transposed_output
 from tests.transposed_cases import TOL, torch_conv_transpose
 from tests.transposed_cases import single_thread_torch  # noqa: F401 (autouse fixture)
 

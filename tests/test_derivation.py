@@ -11,11 +11,17 @@ import pytest
 import sympy as sp
 
 from symstride import Conv, destride
-from symstride.derivation import Derivation, Grid, Step
-from symstride.lines import add, mul
-from symstride.printing import Iverson, Written, latex, text
-from symstride.rules import Bijection, IndexSet, Partition, SameSet, SideCondition, reindex_bounds, rule
-from symstride.terms import Definition, EvaluationError, Frame, compare, evaluate, numeric
+from symstride.proof.derivation import Derivation
+from symstride.proof.step import Grid, Step
+from symstride.algebra.lines import add, mul
+from symstride.render.printing import Iverson, Written, latex, text
+from symstride.proof.rules import Bijection, IndexSet, Partition, SameSet, SideCondition, reindex_bounds, rule
+from symstride.algebra.expansion import Definition
+from symstride.algebra.arith import EvaluationError
+from symstride.algebra.frames import Frame
+from symstride.algebra.polynomials import compare
+from symstride.algebra.evaluation import evaluate
+from symstride.algebra.random_evaluation import numeric
 
 n, m, r, j, q, N, s = sp.symbols("n m r j q N s", integer=True)
 x, w, v = sp.IndexedBase("x"), sp.IndexedBase("w"), sp.IndexedBase("v")

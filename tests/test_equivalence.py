@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symstride import Conv, SymstrideError, destride, destride_input
-from symstride.indexing import Tap, equivalent_kernel, weight_gather_index
-from symstride.verify import verify_taps
+from symstride.core.indexing import Tap, equivalent_kernel, weight_gather_index
+from symstride.core.verify import verify_taps
 from tests.tap_twins import corrupt_one_tap
 
 w = sp.IndexedBase("w")

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from symstride import Conv, destride
 from symstride.cli import main
 from symstride.export import formula_text, npz_arrays, python_module
-from symstride.reference import PADDING_MODES, destride_input, destride_weights
+from symstride.reference.convolution import PADDING_MODES, destride_input, destride_weights
 
 GOLDEN = Path(__file__).parent / "golden"
 TOL = 1e-9

@@ -9,8 +9,8 @@ import pytest
 
 from symstride import destride, export
 from symstride.cli import main
-from symstride.reference import conv, destride_transposed_weights
-from symstride.transposed import ConvTranspose
+from symstride.reference.convolution import conv, destride_transposed_weights
+from symstride.algebra.conv_transpose import ConvTranspose
 from tests.transposed_cases import TOL, torch_conv_transpose
 from tests.transposed_cases import single_thread_torch  # noqa: F401 (autouse fixture)
 

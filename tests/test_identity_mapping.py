@@ -11,8 +11,8 @@ import sympy as sp
 from symstride import Conv, D, SpaceToDepth, destride
 from symstride.cli import main
 from symstride import Bank, identity
-from symstride.mapping import check_mapping
-from symstride.operators import DepthToSpace, Pointwise
+from symstride.layer.mapping import check_mapping
+from symstride.algebra.operators import DepthToSpace, Pointwise
 
 w = sp.IndexedBase("w")
 
@@ -69,8 +69,8 @@ def test_identities_reject_mismatched_expressions():
 
 
 def test_identity_results_render(tmp_path):
-    from symstride.pdf import compile_pdf
-    from symstride.render import render_template
+    from symstride.render.pdf import compile_pdf
+    from symstride.render.templates import render_template
 
     result = identity(Conv(kernel=3, stride=2), Bank([[[w[0], w[2]], [0, w[1]]]]) * SpaceToDepth(2)).check()
     assert result._repr_latex_().startswith("$\\displaystyle")

@@ -1,4 +1,4 @@
-"""Known values and properties of the integer index arithmetic in :mod:`symstride.indexing`.
+"""Known values and properties of the integer index arithmetic in :mod:`symstride.core.indexing`.
 
 Known values are tables (worked out by hand from DESIGN.md); properties are checked with
 Hypothesis.  Where PyTorch defines the same quantity (output shapes, pixel_unshuffle's channel
@@ -19,8 +19,8 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symstride import indexing
-from symstride.indexing import (
+from symstride.core import indexing
+from symstride.core.indexing import (
     Tap,
     channel_decode,
     channel_index,
@@ -38,7 +38,7 @@ from symstride.indexing import (
     tap_map,
     weight_gather_index,
 )
-from symstride.params import ConvSpec
+from symstride.core.params import ConvSpec
 
 _SCALE = 10 if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else 1
 

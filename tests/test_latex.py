@@ -2,7 +2,7 @@
 
 Golden files live in ``tests/golden``; after an intended change of the output, regenerate them
 with ``SYMSTRIDE_UPDATE_GOLDEN=1`` and review the diff.  Every template is compiled by
-``pdflatex -halt-on-error`` in a temporary directory (through :func:`symstride.pdf.compile_pdf`).
+``pdflatex -halt-on-error`` in a temporary directory (through :func:`symstride.render.pdf.compile_pdf`).
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ import pytest
 
 from symstride import Conv, destride
 from symstride.cli import main
-from symstride.filterbank import ChannelOrders, FilterBank
-from symstride.pdf import LatexError, compile_pdf, first_error
-from symstride.render import TemplateError, escape, render_template
-from symstride.subsampling import subsampling_derivation
+from symstride.layer.channel_orders import ChannelOrders
+from symstride.layer.filterbank import FilterBank
+from symstride.render.pdf import LatexError, compile_pdf, first_error
+from symstride.render.templates import TemplateError, escape, render_template
+from symstride.proof.subsampling import subsampling_derivation
 
 GOLDEN = Path(__file__).parent / "golden"
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,7 +73,7 @@ def test_golden_proof_and_identity():
 
     from symstride import D, SpaceToDepth
     from symstride import Bank, identity
-    from symstride.proofs import prove
+    from symstride.proof.proofs import prove
 
     golden("proof-noble-identity.tex", prove("noble-identity").latex())
     w = sp.IndexedBase("w")

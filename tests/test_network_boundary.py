@@ -8,8 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from symstride.errors import SymstrideError
-from symstride.network.equivalent import Mask, PhaseResidual, TiedConv
+from symstride.core.errors import SymstrideError
+from symstride.network.phase_ops import Mask, PhaseResidual, TiedConv
 from symstride.network.phases import PhaseTap
 from symstride.network.strided import Network
 from symstride.network.verify import verify_network

@@ -1,4 +1,4 @@
-"""Normalisation and validation of layer parameters (:mod:`symstride.params`).
+"""Normalisation and validation of layer parameters (:mod:`symstride.core.params`).
 
 Every bad input must raise ``ValueError`` or ``TypeError`` with a message naming the offending
 value and the rule it broke; the messages are pinned with ``match=`` so that a regression in
@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symstride import reference
-from symstride.indexing import output_length, output_shape
-from symstride.params import MAX_ELEMENTS, MAX_TAPS, ConvSpec, as_int, normalize_padding, per_axis
+from symstride.core.indexing import output_length, output_shape
+from symstride.core.params import MAX_ELEMENTS, MAX_TAPS, ConvSpec, as_int, normalize_padding, per_axis
 
 # --------------------------------------------------------------------------------------------
 # Normalisation

@@ -11,16 +11,17 @@ import sympy as sp
 
 from symstride import Conv, destride
 from symstride.cli import main
-from symstride.derivation import Derivation, Grid, Step
-from symstride.lines import add
-from symstride.pdf import compile_pdf
-from symstride.printing import Iverson
-from symstride.proofs import PROOFS, prove
-from symstride.rules import RULES, IndexSet, SameSet
-from symstride.signals import nested_sum
-from symstride.subsampling import subsampling_derivation
-from symstride.terms import Definition
-from symstride.transposed import ConvTranspose
+from symstride.proof.derivation import Derivation
+from symstride.proof.step import Grid, Step
+from symstride.algebra.lines import add
+from symstride.render.pdf import compile_pdf
+from symstride.render.printing import Iverson
+from symstride.proof.proofs import PROOFS, prove
+from symstride.proof.rules import RULES, IndexSet, SameSet
+from symstride.proof.signals import nested_sum
+from symstride.proof.subsampling import subsampling_derivation
+from symstride.algebra.expansion import Definition
+from symstride.algebra.conv_transpose import ConvTranspose
 
 I = {"integer": True, "nonnegative": True}
 m, j, r, n, t = (sp.Symbol(s, **I) for s in "m j r n t".split())
@@ -182,7 +183,7 @@ def _transposed_case(rule, corrupt):
     return d, d.with_step(step, corrupt(d.steps[step].expr))
 
 
-LAYER_CASES.update({  # the rules of the sub-pixel derivation (symstride.subpixel)
+LAYER_CASES.update({  # the rules of the sub-pixel derivation (symstride.proof.subpixel)
     "gather": _transposed_case("gather", lambda e: _shift_atom(e, "xhat", 0)),
     "output-phase-split": _transposed_case("output-phase-split", lambda e: _limit_to_zero(e, "r")),
     "phase-taps": _transposed_case("phase-taps", lambda e: e.replace(Iverson, lambda c: Iverson(sp.Eq(c.lhs, 0)) if c.lhs.has(sp.Mod) else Iverson(c))),
@@ -262,7 +263,7 @@ def test_prove_latex_compiles(capsys, tmp_path):
 
 
 def test_prove_exits_1_when_a_step_fails_and_2_for_bad_input(capsys, monkeypatch):
-    from symstride import proofs as proofs_module
+    from symstride.proof import proofs as proofs_module
 
     def broken():
         d = proofs_module.subsampling_composition()

@@ -1,4 +1,4 @@
-"""PyTorch as the independent oracle for :mod:`symstride.reference` (Theorems 1 and 2).
+"""PyTorch as the independent oracle for :mod:`symstride.reference.convolution` (Theorems 1 and 2).
 
 Every floating-point comparison in this file is in float64 on random data and uses the
 absolute tolerance ``TOL = 1e-10`` (the observed error is ~1e-14; 1e-10 leaves room for sums of
@@ -22,8 +22,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from symstride import reference
-from symstride.indexing import Tap, equivalent_kernel, prepared_shape, tap_map, weight_gather_index
-from symstride.params import ConvSpec
+from symstride.core.indexing import Tap, equivalent_kernel, prepared_shape, tap_map, weight_gather_index
+from symstride.core.params import ConvSpec
 
 #: Absolute tolerance of every float64 comparison against PyTorch in this file.
 TOL = 1e-10

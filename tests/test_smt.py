@@ -1,9 +1,9 @@
-"""symstride.smt: claims decided for all values by z3, with counterexamples; never a false proof."""
+"""symstride.core.smt: claims decided for all values by z3, with counterexamples; never a false proof."""
 
 import pytest
 import sympy as sp
 
-from symstride.smt import Untranslatable, decide, to_z3
+from symstride.core.smt import Untranslatable, decide, to_z3
 
 s, k, d = sp.symbols("s k delta", integer=True, positive=True)
 r, p, n = sp.symbols("r p n", integer=True, nonnegative=True)

@@ -1,4 +1,4 @@
-"""The sub-pixel theorem as a checked derivation (symstride.subpixel): concrete layers, the proof, LaTeX.
+"""The sub-pixel theorem as a checked derivation (symstride.proof.subpixel): concrete layers, the proof, LaTeX.
 
 Every layer's chain checks exactly and in float64 against the NumPy reference transposed
 convolution; a wrong line fails at its step, naming it; the rendered derivation compiles.
@@ -12,10 +12,10 @@ import sympy as sp
 
 from symstride import destride
 from symstride.cli import main
-from symstride.pdf import compile_pdf
-from symstride.proofs import prove
-from symstride.subpixel import PROOF_GRID, subpixel_derivation
-from symstride.transposed import ConvTranspose
+from symstride.render.pdf import compile_pdf
+from symstride.proof.proofs import prove
+from symstride.proof.subpixel import PROOF_GRID, subpixel_derivation
+from symstride.algebra.conv_transpose import ConvTranspose
 from tests.test_latex import golden
 
 RULE_ORDER = ["definition", "gather", "output-phase-split", "phase-taps", "reindex", "reindex", "structural-zeros",
@@ -46,8 +46,8 @@ def test_every_layer_derivation_checks_exactly_and_in_float64(layer, layout):
 
 def test_the_oracle_is_the_layer_itself():
     """The float64 reference the derivation uses is conv_transpose on the same pseudo-random atoms."""
-    from symstride.reference import conv_transpose
-    from symstride.terms import random_values
+    from symstride.reference.convolution import conv_transpose
+    from symstride.algebra.random_evaluation import random_values
 
     x = random_values("x", [np.arange(4)])
     w = random_values("w", [np.arange(3)])
@@ -55,7 +55,7 @@ def test_the_oracle_is_the_layer_itself():
     # by hand, from the scatter: y[t] = Σ w[m] x[n] over 2n + m = t + 1
     by_hand = [sum(w[m] * x[nn] for m in range(3) for nn in range(4) if 2 * nn + m == t + 1) for t in range(8)]
     np.testing.assert_allclose(expected, by_hand, atol=1e-15)
-    from symstride.subpixel import TransposedSignals
+    from symstride.proof.subpixel import TransposedSignals
 
     ch = TransposedSignals.concrete(ConvTranspose(3, 2, 1, 1).spec, layout="pytorch", channel_indexed=False,
                                     r=(sp.Symbol("r"),), j=(sp.Symbol("j"),))
@@ -93,7 +93,7 @@ def test_a_wrong_filter_bank_is_rejected_at_the_structural_zeros():
     (r,) = eq.index_symbols["r"]
     W = d.definitions["W'"]
     wrong = type(W)(W.lhs, W.rhs.xreplace({r: 1 - r}), W.domain, W.inverse, W.note)
-    from symstride.derivation import Derivation
+    from symstride.proof.derivation import Derivation
 
     bad = Derivation(d.title, d.lhs, d.steps, definitions=[*(v for k, v in d.definitions.items() if k != "W'"), wrong],
                      where=d.where, grid=d.grid, notation=d.notation, oracle=d.oracle, oracle_name=d.oracle_name)
@@ -146,7 +146,7 @@ def test_derive_transposed_latex_is_the_checked_derivation(capsys, tmp_path):
 
 
 def test_the_adjoint_tensors_are_transposes_and_a_wrong_entry_is_named():
-    from symstride.transposed import AdjointTensors
+    from symstride.layer.transposed import AdjointTensors
 
     adj = AdjointTensors(ConvTranspose(kernel=3, stride=2, padding=1, output_padding=1), 3)
     assert adj.check().ok and adj.T.shape == (6, 3) and adj.A.shape == (3, 6) and adj.bilinear_gap() == 0

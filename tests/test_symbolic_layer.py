@@ -20,10 +20,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symstride import Conv, Equivalence, destride
-from symstride.polyphase import polyphase_proof
-from symstride.symbolic_equivalence import SymbolicEquivalence
-from symstride.operators import SymbolicConv
-from symstride.symbolic_params import ConcreteValuesNeeded, SymbolicConvSpec
+from symstride.proof.polyphase import polyphase_proof
+from symstride.layer.symbolic_equivalence import SymbolicEquivalence
+from symstride.algebra.operators import SymbolicConv
+from symstride.core.symbolic_params import ConcreteValuesNeeded, SymbolicConvSpec
 
 POS = {"integer": True, "positive": True}
 k, s, d = sp.symbols("k s delta", **POS)

@@ -16,8 +16,8 @@ import sympy as sp
 from symstride import Conv, destride
 from symstride.cli import main
 from symstride.export import formula_text, npz_bytes, python_module
-from symstride.pdf import compile_pdf
-from symstride.symbolic_params import ConcreteValuesNeeded
+from symstride.render.pdf import compile_pdf
+from symstride.core.symbolic_params import ConcreteValuesNeeded
 
 POS = {"integer": True, "positive": True}
 k, s, d = sp.symbols("k s delta", **POS)

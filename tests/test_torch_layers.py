@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from torch import nn
 
 from symstride import SymstrideError
-from symstride.indexing import Tap, tap_map
-from symstride.params import ConvSpec
+from symstride.core.indexing import Tap, tap_map
+from symstride.core.params import ConvSpec
 from symstride.torch import DepthToSpace, SpaceToDepth, destride_layer, strided_ops
 from symstride.torch import layers as torch_layers
-from symstride.torch.layers import phase_windows
+from symstride.torch.phase_windows import phase_windows
 
 TOL = 1e-9
 pytestmark = pytest.mark.usefixtures("torch_float64")

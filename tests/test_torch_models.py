@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from symstride import SymstrideError
-from symstride.indexing import Tap, tap_map
+from symstride.core.indexing import Tap, tap_map
 from symstride.torch import destride_model, strided_ops
 from symstride.torch import layers as torch_layers
 from symstride.torch import model as torch_model

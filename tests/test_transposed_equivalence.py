@@ -10,11 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symstride import Conv, SymstrideError, destride
-from symstride.indexing import transposed_weight_gather_index
-from symstride.reference import conv, destride_transposed_input, destride_transposed_output
-from symstride.render import render_template
-from symstride.transposed import ConvTranspose, TransposedEquivalence, default_transposed_size
-from symstride.verify import verify_adjoint, verify_transposed_taps
+from symstride.core.indexing import transposed_weight_gather_index
+from symstride.reference.convolution import conv, destride_transposed_input, destride_transposed_output
+from symstride.render.templates import render_template
+from symstride.algebra.conv_transpose import ConvTranspose
+from symstride.layer.transposed import TransposedEquivalence, default_transposed_size
+from symstride.algebra.operator_checks import verify_adjoint
+from symstride.core.verify import verify_transposed_taps
 from tests.tap_twins import corrupt_one_tap
 from tests.transposed_cases import TOL, configs, data, examples, params, torch_conv_transpose
 from tests.transposed_cases import single_thread_torch  # noqa: F401 (autouse fixture)

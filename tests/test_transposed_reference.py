@@ -8,9 +8,9 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from symstride.indexing import transposed_geometry, transposed_output_shape, transposed_tap_map
-from symstride.params import ConvTransposeSpec
-from symstride.reference import (
+from symstride.core.indexing import transposed_geometry, transposed_output_shape, transposed_tap_map
+from symstride.core.params import ConvTransposeSpec
+from symstride.reference.convolution import (
     conv,
     conv_transpose,
     depth_to_space,

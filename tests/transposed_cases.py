@@ -7,7 +7,7 @@ import pytest
 import torch
 from hypothesis import strategies as st
 
-from symstride.params import ConvTransposeSpec
+from symstride.core.params import ConvTransposeSpec
 
 TOL = 1e-10
 

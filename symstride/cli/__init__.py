@@ -14,7 +14,7 @@ import importlib
 import sys
 from typing import Sequence
 
-from ..errors import SymstrideError
+from ..core.errors import SymstrideError
 
 __all__ = ["main", "COMMANDS", "UsageError"]
 

@@ -119,7 +119,7 @@ def check_document_output(args: Any) -> None:
 def write_document(text: str, path: str | None) -> None:
     """Like :func:`write_output`, but ``FILE.pdf`` compiles the (LaTeX) text with pdflatex."""
     if path and path.lower().endswith(".pdf"):
-        from ..pdf import compile_pdf
+        from ..render.pdf import compile_pdf
 
         compile_pdf(text, path)
     else:

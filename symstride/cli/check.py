@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     import json
     import sys
 
-    from ..mapping import check_mapping, load_mapping
+    from ..layer.mapping import check_mapping, load_mapping
 
     if args.mapping == "-":
         try:

@@ -15,8 +15,8 @@ from typing import Any, Callable
 import numpy as np
 
 from ..decoder import MASK_POLICIES, DecoderEquivalent, destride_decoder, forward, random_parameters
-from ..indexing import LAYOUTS
-from ..report import json_text
+from ..core.indexing import LAYOUTS
+from ..render.json_text import json_text
 from ._args import seed_arg, write_output
 
 __all__ = ["FORMATS", "add_parser", "run"]

@@ -13,11 +13,12 @@ import argparse
 from typing import Callable
 
 from .. import export
-from ..equivalence import Equivalence, destride
-from ..indexing import LAYOUTS, input_size
-from ..operators import Conv
-from ..report import json_text
-from ..transposed import ConvTranspose
+from ..layer.equivalence import Equivalence
+from ..layer.destride import destride
+from ..core.indexing import LAYOUTS, input_size
+from ..algebra.operators import Conv
+from ..render.json_text import json_text
+from ..algebra.conv_transpose import ConvTranspose
 from . import UsageError
 from ._args import axis_ints, axis_params, check_document_output, padding_params, write_document
 

@@ -13,7 +13,7 @@ from typing import Callable
 
 from ..network.strided import Network
 from ..network.summary import Summary, summarize
-from ..report import json_text
+from ..render.json_text import json_text
 from ._args import check_document_output, seed_arg, write_document
 
 __all__ = ["FORMATS", "add_parser", "run"]

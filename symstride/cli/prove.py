@@ -31,7 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..proofs import PROOFS, prove
+    from ..proof.proofs import PROOFS, prove
     from . import UsageError
     from ._args import check_document_output, write_document
 

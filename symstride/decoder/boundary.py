@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..params import ConvTransposeSpec
+from ..core.params import ConvTransposeSpec
 
 __all__ = ["relevant_inputs", "junk_reaches"]
 

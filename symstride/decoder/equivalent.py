@@ -14,15 +14,15 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..indexing import LAYOUTS, check_layout, transposed_bank_gather_index
+from ..core.indexing import LAYOUTS, check_layout, transposed_bank_gather_index
 from ..network.equivalent import MAX_NETWORK_PHASES
 from ..network.spec import BatchNorm
-from ..network.strided import input_array
-from ..reference import conv, depth_to_space, destride_transposed_bias, pad_or_trim
-from ..verify import VerifyReport, _check_channels, _compare, _transposed_reads
+from ..network.arrays import input_array
+from ..reference.convolution import conv, depth_to_space, destride_transposed_bias, pad_or_trim
+from ..core.tap_comparison import VerifyReport, check_channels, compare_reads, transposed_reads
 from .boundary import junk_reaches, relevant_inputs
 from .spec import DecoderSpec, TransposedLayer, parse
-from .transposed import _parameters, _pointwise
+from .transposed import stage_parameters, pointwise_stage
 
 __all__ = ["Stage", "MASK_POLICIES", "DecoderEquivalent", "destride_decoder"]
 
@@ -147,7 +147,7 @@ class DecoderEquivalent:
 
     def weights(self, params: Mapping[str, Any]) -> dict[str, np.ndarray]:
         """The equivalent network's parameters, keyed like the original's (``{path}.weight`` is ``W'``)."""
-        params = _parameters(self.spec, params)
+        params = stage_parameters(self.spec, params)
         out = {}
         for stage in self.stages:
             path = stage.layer.path
@@ -196,7 +196,7 @@ class DecoderEquivalent:
                     h = h + eq[f"{layer.path}.bias"][(slice(None), *(None,) * self.spec.ndim)]
                 repeat = prod(stage.out_phases)
             else:
-                h = _pointwise(layer, eq, h, repeat, self.layout)
+                h = pointwise_stage(layer, eq, h, repeat, self.layout)
         y = depth_to_space(h, self.block, self.layout)
         return y[(slice(None), slice(None), *(slice(0, n) for n in self.spec.output.size))]
 
@@ -219,7 +219,7 @@ class DecoderEquivalent:
         identity = (f"decoder {stage.layer.label}: unit-stride over {_shape(stage.in_phases)} → "
                     f"{_shape(stage.out_phases)} phases")
         for channels, phases in ((c.in_channels, stage.in_phases), (c.out_channels, stage.out_phases)):
-            problem = _check_channels(channels, c.groups, prod(phases), self.layout)
+            problem = check_channels(channels, c.groups, prod(phases), self.layout)
             if problem is not None:
                 return VerifyReport(identity, False, size, n_out, 0, 0, problem)
         claimed: dict[tuple[int, ...], list] = {}
@@ -237,17 +237,17 @@ class DecoderEquivalent:
         notes = (f"input phases {_shape(stage.in_phases)} (positions ≥ N are junk of the previous stage"
                  f"{'; masked on axes ' + ','.join(str(a) for a, on in enumerate(stage.masked) if on) if any(stage.masked) else ''})",)
         reference = {m: [(pos, live & rel) for (pos, live), rel in zip(axes, relevant)]
-                     for m, axes in _transposed_reads(c, size, n_out).items()}
+                     for m, axes in transposed_reads(c, size, n_out).items()}
         skipped = [int((~rel).sum()) for rel in relevant]
         if any(skipped):
             notes += (f"outputs no later layer reads are not compared ({_shape(skipped)} per axis)",)
-        return _compare(identity, size, n_out, c.kernel, reference, claimed,
+        return compare_reads(identity, size, n_out, c.kernel, reference, claimed,
                         ("the transposed layer", "the decoder stage"), notes,
                         ("nothing (no input sample lands there with this tap)", "nothing (wrong phase, or zero padding)"))
 
     # -- display ----------------------------------------------------------------------------------------
     def __repr__(self) -> str:
-        from ..report import decoder_text
+        from .report import decoder_text
 
         return decoder_text(self)
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence, Union
 
-from ..indexing import transposed_output_shape
+from ..core.indexing import transposed_output_shape
 from ..network.pointwise import ACTIVATIONS
 from ..network.spec import LAYER_TYPES as NETWORK_LAYER_TYPES
-from ..network.spec import Activation, BatchNorm, Shape, _flag, _Layer, _layer, _load, parse_input
-from ..params import ConvTransposeSpec
+from ..network.spec import Activation, BatchNorm, Shape, spec_flag, LayerBase, parse_layer, load_spec_document, parse_input
+from ..core.params import ConvTransposeSpec
 
 __all__ = ["LAYER_TYPES", "TransposedLayer", "Layer", "BatchNorm", "DecoderSpec", "parse", "parameter_shapes"]
 
@@ -24,7 +24,7 @@ _TRANSPOSED_KEYS = {"out_channels", "kernel", "stride", "padding", "output_paddi
 
 
 @dataclass(frozen=True)
-class TransposedLayer(_Layer):
+class TransposedLayer(LayerBase):
     """A transposed convolution; parameters ``{path}.weight`` ``(C_in, C_out/groups, *k)``, ``{path}.bias``."""
 
     conv: ConvTransposeSpec
@@ -68,7 +68,7 @@ def _transposed(d: Mapping, path: str, shape: Shape) -> TransposedLayer:
         shape.channels, d["out_channels"], d.get("groups", 1), ndim=len(shape.size),
     )
     out = Shape(spec.out_channels, transposed_output_shape(spec, shape.size))
-    return TransposedLayer(path, shape, out, spec, _flag(d.get("bias", True), "bias"))
+    return TransposedLayer(path, shape, out, spec, spec_flag(d.get("bias", True), "bias"))
 
 
 def _decoder_layer(d: Any, path: str, shape: Shape) -> Layer:
@@ -78,7 +78,7 @@ def _decoder_layer(d: Any, path: str, shape: Shape) -> Layer:
             known = "a strided layer (see symstride.network)" if kind in NETWORK_LAYER_TYPES else "an unknown layer type"
             raise ValueError(f"layer {path} ({kind}): {kind!r} is {known}; a decoder holds "
                              f"{', '.join(map(repr, LAYER_TYPES))}")
-        return _layer(d, path, shape)  # the network spec's pointwise layers, validated there
+        return parse_layer(d, path, shape)  # the network spec's pointwise layers, validated there
     try:
         return _transposed(d, path, shape)
     except (ValueError, TypeError) as exc:
@@ -88,7 +88,7 @@ def _decoder_layer(d: Any, path: str, shape: Shape) -> Layer:
 def parse(spec_or_path: Any) -> DecoderSpec:
     """Validate a decoder spec (a dict, or the path of a JSON file): the network spec format of
     :mod:`symstride.network.spec` with ``conv_transpose`` layers and pointwise maps."""
-    data = _load(spec_or_path)
+    data = load_spec_document(spec_or_path)
     shape = first = parse_input(data, "decoder")
     items = data["layers"]
     if not isinstance(items, Sequence) or isinstance(items, (str, bytes)):

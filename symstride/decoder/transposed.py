@@ -12,14 +12,14 @@ import numpy as np
 
 from ..network.pointwise import ACTIVATIONS, batchnorm
 from ..network.spec import Activation
-from ..network.strided import input_array, parameter
-from ..reference import conv_transpose, destride_transposed_bias
+from ..network.arrays import input_array, parameter
+from ..reference.convolution import conv_transpose, destride_transposed_bias
 from .spec import DecoderSpec, Layer, TransposedLayer, parameter_shapes
 
-__all__ = ["random_parameters", "forward"]
+__all__ = ["random_parameters", "forward", "stage_parameters", "pointwise_stage"]
 
 
-def _parameters(spec: DecoderSpec, params: Mapping[str, Any]) -> dict[str, np.ndarray]:
+def stage_parameters(spec: DecoderSpec, params: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """Every parameter the spec needs, as float64 arrays of the right shape (errors name the layer)."""
     out = {}
     for key, shape in parameter_shapes(spec).items():
@@ -38,7 +38,7 @@ def random_parameters(spec: DecoderSpec, seed: int = 0) -> dict[str, np.ndarray]
             for key, shape in parameter_shapes(spec).items()}
 
 
-def _pointwise(layer: Layer, params: Mapping[str, np.ndarray], h: np.ndarray, repeat: int, layout: str) -> np.ndarray:
+def pointwise_stage(layer: Layer, params: Mapping[str, np.ndarray], h: np.ndarray, repeat: int, layout: str) -> np.ndarray:
     """An activation or batch-norm on ``h`` whose channels are ``C·repeat`` phase channels
     (commuting lemma: per-channel parameters repeated per phase in ``layout`` order)."""
     if isinstance(layer, Activation):
@@ -50,7 +50,7 @@ def _pointwise(layer: Layer, params: Mapping[str, np.ndarray], h: np.ndarray, re
 
 def forward(spec: DecoderSpec, params: Mapping[str, Any], x: Any) -> np.ndarray:
     """The decoder as written (NumPy, float64): transposed convolutions and pointwise maps."""
-    params = _parameters(spec, params)
+    params = stage_parameters(spec, params)
     h = input_array(x, spec)
     for layer in spec.layers:
         if isinstance(layer, TransposedLayer):
@@ -59,5 +59,5 @@ def forward(spec: DecoderSpec, params: Mapping[str, Any], x: Any) -> np.ndarray:
             if layer.bias:
                 h = h + params[f"{layer.path}.bias"][(slice(None), *(None,) * spec.ndim)]
         else:
-            h = _pointwise(layer, params, h, 1, "pytorch")
+            h = pointwise_stage(layer, params, h, 1, "pytorch")
     return h

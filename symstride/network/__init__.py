@@ -18,17 +18,8 @@ The pipeline reads top to bottom — spec → strided network → equivalent net
 (True, 4)
 """
 
-from .equivalent import (
-    EquivalentNetwork,
-    InputStage,
-    Mask,
-    PhaseActivation,
-    PhaseBatchNorm,
-    PhaseResidual,
-    TiedConv,
-    TiedMaxPool,
-    destride,
-)
+from .equivalent import EquivalentNetwork, destride
+from .phase_ops import InputStage, Mask, PhaseActivation, PhaseBatchNorm, PhaseResidual, TiedConv, TiedMaxPool
 from .phases import PhaseBasis
 from .sharing import SharingReport, sharing
 from .spec import NetworkSpec, parse

@@ -17,8 +17,8 @@ right sees an input whose size ``N`` is divisible by its ``B = s·R`` on every a
 is no overhang.  A layer without right padding never reads past ``N``:
 ``s·(N_out − 1) + δ·(k − 1) − p_left ≤ N + p_right − 1``.
 
->>> from symstride.params import ConvSpec
->>> from .phases import PhaseBasis, mask_keep
+>>> from symstride.core.params import ConvSpec
+>>> from .phases import PhaseBasis
 >>> spec = ConvSpec.create(kernel=3, stride=2, padding=1)
 >>> overhang_reads(spec, PhaseBasis.of(1, (9,), (4,)))   # N = 9 in 4 phases: positions 9..11 past the end
 (True,)
@@ -32,11 +32,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..indexing import output_shape
-from ..params import ConvSpec
-from .phases import PhaseBasis, mask_keep
+from ..core.indexing import output_shape
+from ..core.params import ConvSpec
+from .phases import PhaseBasis
 
-__all__ = ["Boundary", "overhang_reads", "decide", "zero_overhang_after"]
+__all__ = ["Boundary", "overhang_reads", "decide"]
 
 
 def overhang_reads(spec: ConvSpec, basis: PhaseBasis) -> tuple[bool, ...]:
@@ -99,31 +99,3 @@ def decide(path: str, kind: str, spec: ConvSpec, basis: PhaseBasis, overhang_zer
                   f"{sizes} is not divisible by {phases}")
     needed = any(reads) and not is_fill
     return Boundary(path, kind, needed, pads_right, divisible, reads, is_fill, fill, reason)
-
-
-def zero_overhang_after(op, zero_before: bool) -> bool:
-    """Whether the overhang of ``op``'s output is known to hold zeros (``zero_before``: of its input).
-
-    True when there is no overhang or the operation's guard zeroes it; otherwise only
-    activations with ``f(0) = 0`` keep zeros zero.  Convolutions, pooling and batch-norm write arbitrary values there; a residual
-    sum is zero where both branches are.
-    """
-    from .equivalent import PhaseActivation, PhaseResidual
-    from .pointwise import ACTIVATIONS
-
-    if isinstance(op, PhaseActivation):
-        return not op.basis.has_overhang or (zero_before and ACTIVATIONS[op.name].zero_preserving)
-    if isinstance(op, PhaseResidual):
-        branch = True
-        for ops in (op.body, op.shortcut):
-            z = zero_before
-            for inner in ops:
-                z = zero_overhang_after(inner, z)
-            branch = branch and z
-        return branch or not op.output.has_overhang
-    guard = getattr(op, "guard", None)
-    if guard is not None:  # max pooling zeroes its own overhang
-        inside = mask_keep(op.output.size, op.output.phases, op.output.length)
-        return guard.fill == 0.0 and guard.keep.shape == inside.shape and not bool((guard.keep & ~inside).any())
-    basis = getattr(op, "output", None) or op.basis
-    return not basis.has_overhang

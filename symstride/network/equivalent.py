@@ -37,252 +37,29 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass
 from math import prod
-from typing import Any, Mapping, Sequence, Union
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..errors import SymstrideError
-from ..indexing import output_shape
-from ..reference import conv, pad, space_to_depth
-from .boundary import Boundary, decide, zero_overhang_after
-from .phases import AxisMap, PhaseBasis, PhaseTap, TapArrays, axis_map, mask_keep, phase_padding, phase_taps, tied_weight_index
-from .pointwise import ACTIVATIONS, batchnorm
+from ..core.errors import SymstrideError
+from ..core.indexing import output_shape
+from ..reference.convolution import conv
+from .boundary import Boundary, decide
+from .phase_ops import (
+    InputStage, Mask, PhaseActivation, PhaseBatchNorm, PhaseOp, PhaseResidual, TiedConv, TiedMaxPool, run_ops,
+    zero_overhang_after,
+)
+from .phases import AxisMap, PhaseBasis, TapArrays, axis_map, mask_keep, phase_padding, phase_taps
 from .pooling import inside_counts
 from .spec import Activation, BatchNorm, Conv, Layer, Pool, layer_stride, walk
-from .strided import input_array, parameter
+from .arrays import input_array
 
 __all__ = [
-    "Mask",
-    "InputStage",
-    "TiedConv",
-    "TiedMaxPool",
-    "PhaseActivation",
-    "PhaseBatchNorm",
-    "PhaseResidual",
-    "PhaseOp",
     "EquivalentNetwork",
     "destride",
-    "phase_pad",
 ]
-
-
-def phase_pad(z: np.ndarray, padding: Sequence[tuple[int, int]], value: float = 0.0) -> np.ndarray:
-    """Pad the spatial axes with ``value``; a negative width crops (as ``torch.nn.functional.pad``)."""
-    crop = tuple(slice(max(0, -l), n - max(0, -r)) for (l, r), n in zip(padding, z.shape[2:]))
-    z = z[(slice(None), slice(None), *crop)]
-    widths = [(0, 0), (0, 0), *((max(0, l), max(0, r)) for l, r in padding)]
-    return np.pad(z, widths, constant_values=value)
-
-
-def _split_phases(z: np.ndarray, n_phases: int) -> np.ndarray:
-    """``(b, C·P, *A)`` → ``(b, C, P, *A)`` (channel-major phase order)."""
-    return z.reshape(z.shape[0], z.shape[1] // n_phases, n_phases, *z.shape[2:])
-
-
-@dataclass(frozen=True, eq=False)
-class Mask:
-    """A fixed 0/1 mask on a phase-domain input: samples with ``keep`` false become ``fill``.
-
-    ``keep`` has shape ``(B^d, *A)`` and is shared by every channel (see
-    :func:`~symstride.network.phases.mask_keep`).
-    """
-
-    keep: np.ndarray
-    fill: float
-
-    def full(self, channels: int) -> np.ndarray:
-        """The mask over all ``channels·B^d`` phase channels, as 0/1 floats."""
-        return np.tile(self.keep, (channels,) + (1,) * (self.keep.ndim - 1)).astype(np.float64)
-
-    def apply(self, z: np.ndarray) -> np.ndarray:
-        return np.where(self.keep, _split_phases(z, self.keep.shape[0]), self.fill).reshape(z.shape)
-
-
-@dataclass(frozen=True, eq=False)
-class InputStage:
-    """The only resampling: optional pre-padding (a padding mode of the first convolution),
-    zero extension to ``S·A`` per axis, and one space-to-depth by ``S``."""
-
-    basis: PhaseBasis  #: channels, padded size, phases S, length A
-    padding: tuple[tuple[int, int], ...]  #: pre-padding (zeros when none)
-    padding_mode: str
-    serves: str | None  #: path of the convolution whose padding is applied here
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        if self.serves is not None:
-            x = pad(x, self.padding, self.padding_mode)
-        extend = [(0, 0), (0, 0), *((0, s * a - n) for s, a, n in zip(self.basis.phases, self.basis.length, x.shape[2:]))]
-        return space_to_depth(np.pad(x, extend), self.basis.phases)
-
-
-@dataclass(frozen=True, eq=False)
-class TiedConv:
-    """A unit-stride convolution with a tied filter bank gathered from the original weight.
-
-    ``taps`` is the phase tap map ``(φ(q), m) ↦ (φ(r), j)``; ``weight_index`` (shape
-    ``(C_out·R^d, C_in/groups·B^d, *K')``, built from it) holds, for each entry of
-    ``W'``, the flat index into the original weight ``(C_out, C_in/groups, *k)`` or −1 for a
-    structural zero; ``bias_index[o·R^d + φ(q)] = o``.  Average pooling uses the same form
-    with a ``fixed_weight`` instead of a parameter, and, for ``count_include_pad=False``, a
-    fixed ``divisor`` of shape ``(R^d, *A_out)``.
-    """
-
-    path: str
-    source: str  #: "conv" or "avgpool"
-    inputs: PhaseBasis
-    output: PhaseBasis
-    axes: tuple[AxisMap, ...]
-    weight_shape: tuple[int, ...]
-    taps: tuple[PhaseTap, ...]
-    bias_index: np.ndarray | None
-    groups: int
-    padding: tuple[tuple[int, int], ...]  #: phase-domain zero padding (negative crops)
-    boundary: Boundary
-    mask: Mask | None
-    fixed_weight: np.ndarray | None = None
-    divisor: np.ndarray | None = None
-
-    @property
-    def label(self) -> str:
-        return f"layer {self.path} ({self.source})"
-
-    @cached_property
-    def weight_index(self) -> np.ndarray:
-        """The whole gather index (computed on first use; large for deep networks)."""
-        return self.weight_index_rows()
-
-    def weight_index_rows(self, rows: slice | None = None) -> np.ndarray:
-        """A block of output channels of the gather index, built from :attr:`taps`."""
-        return tied_weight_index(self.weight_shape, self.axes, self.taps, rows)
-
-    def original_weight(self, params: Mapping[str, Any]) -> np.ndarray:
-        if self.fixed_weight is not None:
-            return self.fixed_weight
-        return parameter(params, f"{self.path}.weight", self.weight_shape)
-
-    def weight(self, params: Mapping[str, Any]) -> np.ndarray:
-        """The tied bank ``W'`` for the given parameters."""
-        flat = self.original_weight(params).reshape(-1)
-        return np.where(self.weight_index >= 0, flat[np.maximum(self.weight_index, 0)], 0.0)
-
-    def bias(self, params: Mapping[str, Any]) -> np.ndarray | None:
-        """The repeated bias ``b'``, or None."""
-        if self.bias_index is None:
-            return None
-        return parameter(params, f"{self.path}.bias", (self.weight_shape[0],))[self.bias_index]
-
-    def forward(self, z: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
-        if self.mask is not None:
-            z = self.mask.apply(z)
-        y = conv(phase_pad(z, self.padding), self.weight(params), groups=self.groups)
-        b = self.bias(params)
-        if b is not None:
-            y = y + b.reshape((1, -1) + (1,) * (y.ndim - 2))
-        if self.divisor is not None:
-            y = (_split_phases(y, self.divisor.shape[0]) / self.divisor).reshape(y.shape)
-        return y
-
-
-@dataclass(frozen=True, eq=False)
-class TiedMaxPool:
-    """Max pooling in the phase domain: for output phase ``φ(q)`` of channel ``c``,
-    ``max over taps (φ(r), j)`` of the ``−∞``-padded input channel ``c·B^d + φ(r)`` at offset ``j``,
-    computed as window maxima per input phase and then a maximum across phases.
-
-    Outputs past the end of the feature map may read nothing but padding and come out ``−∞``;
-    a later convolution multiplies them by structural zeros, and ``0·(−∞)`` is NaN in floating
-    point.  The ``guard`` (a mask on the output, fill 0) sets that overhang to 0; it never
-    touches a true output, so exactness does not depend on it.
-    """
-
-    path: str
-    inputs: PhaseBasis
-    output: PhaseBasis
-    axes: tuple[AxisMap, ...]
-    taps: tuple[PhaseTap, ...]
-    padding: tuple[tuple[int, int], ...]
-    pad_value: float
-    boundary: Boundary
-    mask: Mask | None
-    guard: Mask | None = None  #: zeroes the output's overhang (see the class docstring)
-    source: str = field(default="maxpool")
-
-    @property
-    def label(self) -> str:
-        return f"layer {self.path} (maxpool)"
-
-    def forward(self, z: np.ndarray, params: Mapping[str, Any] | None = None) -> np.ndarray:
-        if self.mask is not None:
-            z = self.mask.apply(z)
-        zp = _split_phases(phase_pad(z, self.padding, self.pad_value), self.inputs.count)
-        length = self.output.length
-        out = np.full((z.shape[0], self.inputs.channels, self.output.count, *length), -np.inf)
-        by_phase: dict[tuple[int, int], list[tuple[int, ...]]] = {}
-        for t in self.taps:
-            by_phase.setdefault((t.out_phase, t.in_phase), []).append(t.offset)
-        for (q, r), offsets in by_phase.items():
-            window = np.full((z.shape[0], self.inputs.channels, *length), -np.inf)
-            for j in offsets:  # window maximum within phase r
-                np.maximum(window, zp[(slice(None), slice(None), r, *(slice(jj, jj + a) for jj, a in zip(j, length)))], out=window)
-            np.maximum(out[:, :, q], window, out=out[:, :, q])  # maximum across phases
-        out = out.reshape(z.shape[0], -1, *length)
-        return self.guard.apply(out) if self.guard is not None else out
-
-
-@dataclass(frozen=True, eq=False)
-class PhaseActivation:
-    """An activation, unchanged (commuting lemma)."""
-
-    path: str
-    name: str
-    options: tuple[tuple[str, float], ...]
-    basis: PhaseBasis
-
-    def forward(self, z: np.ndarray, params: Mapping[str, Any] | None = None) -> np.ndarray:
-        return ACTIVATIONS[self.name].apply(z, dict(self.options))
-
-
-@dataclass(frozen=True, eq=False)
-class PhaseBatchNorm:
-    """Batch-norm with per-channel parameters repeated per phase: phase channel ``i`` uses
-    the parameters of channel ``channel_source[i]`` (``= i // R^d``)."""
-
-    path: str
-    basis: PhaseBasis
-    channel_source: np.ndarray
-    eps: float
-
-    def forward(self, z: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
-        shape = (self.basis.channels,)
-        w, b, m, v = (parameter(params, f"{self.path}.{n}", shape)[self.channel_source]
-                      for n in ("weight", "bias", "running_mean", "running_var"))
-        return batchnorm(z, w, b, m, v, self.eps)
-
-
-@dataclass(frozen=True, eq=False)
-class PhaseResidual:
-    """``body(z) + shortcut(z)`` with both branches ending in the same phase basis."""
-
-    path: str
-    inputs: PhaseBasis
-    output: PhaseBasis
-    body: tuple["PhaseOp", ...]
-    shortcut: tuple["PhaseOp", ...]
-
-    def forward(self, z: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
-        return _run(self.body, z, params) + _run(self.shortcut, z, params)
-
-
-PhaseOp = Union[TiedConv, TiedMaxPool, PhaseActivation, PhaseBatchNorm, PhaseResidual]
-
-
-def _run(ops: Sequence[PhaseOp], z: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
-    for op in ops:
-        z = op.forward(z, params)
-    return z
 
 
 @dataclass(frozen=True, eq=False)
@@ -295,7 +72,7 @@ class EquivalentNetwork:
 
     def forward(self, x: Any, params: Mapping[str, Any]) -> np.ndarray:
         """Output on ``x`` with the strided network's parameters; equals ``network.forward``."""
-        return _run(self.ops, self.input.forward(input_array(x, self.network.spec)), params)
+        return run_ops(self.ops, self.input.forward(input_array(x, self.network.spec)), params)
 
     @property
     def windowed(self) -> list[TiedConv | TiedMaxPool]:
@@ -414,7 +191,7 @@ MAX_NETWORK_PHASES = 2**14
 def destride(network) -> EquivalentNetwork:
     """The equivalent non-strided network of a strided :class:`~symstride.network.strided.Network`.
 
-    Raises :class:`~symstride.errors.SymstrideError` for a reflect/replicate/circular padding
+    Raises :class:`~symstride.core.errors.SymstrideError` for a reflect/replicate/circular padding
     on a convolution that is not the first window-reading layer: such padding copies samples
     from the far side of the true feature map, which in the phase domain lie in other phases
     and at positions that depend on ``N``; it is not a per-phase operation.

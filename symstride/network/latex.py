@@ -20,9 +20,9 @@ from math import prod
 
 import numpy as np
 
-from ..indexing import phase_vector
-from ..render import render_template
-from .equivalent import PhaseActivation, PhaseBatchNorm, PhaseResidual, TiedConv
+from ..core.indexing import phase_vector
+from ..render.templates import render_template
+from .phase_ops import PhaseActivation, PhaseBatchNorm, PhaseResidual, TiedConv
 
 __all__ = ["network_body", "network_document", "document_context", "figure_data"]
 

@@ -29,7 +29,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from ..indexing import channel_index, phase_index, phases
+from ..core.indexing import channel_index, phase_index, phases
 
 __all__ = [
     "AxisMap",

@@ -20,7 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..indexing import output_length
+from ..core.indexing import output_length
 
 __all__ = ["max_pool", "avg_pool", "tap_windows", "inside_counts"]
 

@@ -22,7 +22,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from math import prod
 
-from .equivalent import EquivalentNetwork, TiedConv
+from .equivalent import EquivalentNetwork
+from .phase_ops import TiedConv
 
 __all__ = ["LayerSharing", "SharingReport", "sharing"]
 

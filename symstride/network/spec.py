@@ -27,9 +27,9 @@ import os
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence, Union
 
-from ..indexing import output_shape
-from ..params import ConvSpec, as_int, per_axis
-from ..reference import PADDING_MODES
+from ..core.indexing import output_shape
+from ..core.params import ConvSpec, as_int, per_axis
+from ..reference.convolution import PADDING_MODES
 from .pointwise import ACTIVATIONS
 
 __all__ = [
@@ -46,7 +46,7 @@ __all__ = [
     "parse_input",
     "layer_stride",
     "walk",
-]
+    "spec_flag", "LayerBase", "parse_layer", "load_spec_document"]
 
 #: Layer types a spec may use.
 LAYER_TYPES = ("conv", "batchnorm", "maxpool", "avgpool", "residual", *ACTIVATIONS)
@@ -71,7 +71,7 @@ class Shape:
 
 
 @dataclass(frozen=True)
-class _Layer:
+class LayerBase:
     path: str
     in_shape: Shape
     out_shape: Shape
@@ -85,7 +85,7 @@ class _Layer:
 
 
 @dataclass(frozen=True)
-class Conv(_Layer):
+class Conv(LayerBase):
     """A convolution; parameters ``{path}.weight`` ``(C_out, C_in/groups, *k)`` and ``{path}.bias``."""
 
     conv: ConvSpec
@@ -95,7 +95,7 @@ class Conv(_Layer):
 
 
 @dataclass(frozen=True)
-class Activation(_Layer):
+class Activation(LayerBase):
     """An elementwise activation ``name`` with its options (``(key, value)`` pairs)."""
 
     name: str
@@ -107,7 +107,7 @@ class Activation(_Layer):
 
 
 @dataclass(frozen=True)
-class BatchNorm(_Layer):
+class BatchNorm(LayerBase):
     """Inference-mode batch-norm; parameters ``weight``, ``bias``, ``running_mean``, ``running_var``."""
 
     eps: float
@@ -115,7 +115,7 @@ class BatchNorm(_Layer):
 
 
 @dataclass(frozen=True)
-class Pool(_Layer):
+class Pool(LayerBase):
     """Max or average pooling (``mode`` is ``"max"`` or ``"avg"``) as a depthwise window ``pool``."""
 
     mode: str
@@ -128,7 +128,7 @@ class Pool(_Layer):
 
 
 @dataclass(frozen=True)
-class Residual(_Layer):
+class Residual(LayerBase):
     """``body(x) + shortcut(x)``; an empty shortcut is the identity."""
 
     body: tuple["Layer", ...]
@@ -189,7 +189,7 @@ def walk(layers: Sequence):
 # ---------------------------------------------------------------------------------------------
 # parsing
 
-def _load(spec_or_path: Any) -> Mapping:
+def load_spec_document(spec_or_path: Any) -> Mapping:
     if isinstance(spec_or_path, Mapping):
         return spec_or_path
     if isinstance(spec_or_path, (str, os.PathLike)):
@@ -213,7 +213,7 @@ def _load(spec_or_path: Any) -> Mapping:
     )
 
 
-def _flag(value: Any, name: str) -> bool:
+def spec_flag(value: Any, name: str) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be true or false, got {value!r}")
     return value
@@ -254,12 +254,12 @@ def _conv(d: Mapping, path: str, shape: Shape) -> Conv:
                     f"on axis {axis}, got {n}"
                 )
     out = _sizes(spec, shape.size, "convolution")
-    return Conv(path, shape, Shape(spec.out_channels, out), spec, _flag(d.get("bias", True), "bias"), mode)
+    return Conv(path, shape, Shape(spec.out_channels, out), spec, spec_flag(d.get("bias", True), "bias"), mode)
 
 
 def _pool(d: Mapping, path: str, shape: Shape, mode: str) -> Pool:
     ndim = len(shape.size)
-    if _flag(d.get("ceil_mode", False), "ceil_mode"):
+    if spec_flag(d.get("ceil_mode", False), "ceil_mode"):
         raise ValueError("ceil_mode=true is not supported; only PyTorch's default ceil_mode=false")
     kernel = per_axis(d["kernel"], "kernel", ndim, minimum=1)
     padding = per_axis(d.get("padding", 0), "padding", ndim, minimum=0)
@@ -271,7 +271,7 @@ def _pool(d: Mapping, path: str, shape: Shape, mode: str) -> Pool:
         in_channels=shape.channels, out_channels=shape.channels, groups=shape.channels, ndim=ndim,
     )
     out = _sizes(spec, shape.size, f"{mode} pooling")
-    include = _flag(d.get("count_include_pad", True), "count_include_pad")
+    include = spec_flag(d.get("count_include_pad", True), "count_include_pad")
     return Pool(path, shape, Shape(shape.channels, out), mode, spec, include)
 
 
@@ -280,13 +280,13 @@ def _layers(items: Any, prefix: str, shape: Shape, where: str) -> tuple[tuple[La
         raise TypeError(f"{where} must be a list of layer objects, got {type(items).__name__}")
     layers = []
     for i, item in enumerate(items):
-        layer = _layer(item, f"{prefix}{i}", shape)
+        layer = parse_layer(item, f"{prefix}{i}", shape)
         layers.append(layer)
         shape = layer.out_shape
     return tuple(layers), shape
 
 
-def _layer(d: Any, path: str, shape: Shape) -> Layer:
+def parse_layer(d: Any, path: str, shape: Shape) -> Layer:
     kind = d.get("type") if isinstance(d, Mapping) else None
     label = f"layer {path} ({kind})" if isinstance(kind, str) else f"layer {path}"
     try:
@@ -364,7 +364,7 @@ def parse_input(data: Mapping, what: str = "network") -> Shape:
 
 def parse(spec_or_path: Any) -> NetworkSpec:
     """Validate a network spec (a dict, or the path of a JSON file) into a :class:`NetworkSpec`."""
-    data = _load(spec_or_path)
+    data = load_spec_document(spec_or_path)
     shape = parse_input(data)
     layers, _ = _layers(data["layers"], "", shape, "layers")
     if not layers:

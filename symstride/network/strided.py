@@ -22,12 +22,13 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..reference import conv, pad
+from ..reference.convolution import conv, pad
 from .pointwise import ACTIVATIONS, batchnorm
 from .pooling import avg_pool, max_pool
+from .arrays import input_array, parameter
 from .spec import Activation, BatchNorm, Conv, Layer, NetworkSpec, Pool, Residual, parse, total_stride, walk
 
-__all__ = ["Network", "parameter_shapes", "parameter", "input_array"]
+__all__ = ["Network", "parameter_shapes"]
 
 
 def parameter_shapes(spec: NetworkSpec) -> dict[str, tuple[int, ...]]:
@@ -42,29 +43,6 @@ def parameter_shapes(spec: NetworkSpec) -> dict[str, tuple[int, ...]]:
             for name in ("weight", "bias", "running_mean", "running_var"):
                 shapes[f"{layer.path}.{name}"] = (layer.in_shape.channels,)
     return shapes
-
-
-def parameter(params: Mapping[str, Any], key: str, shape: tuple[int, ...]) -> np.ndarray:
-    """``params[key]`` as a float64 array of ``shape``, or a ValueError naming the key."""
-    if key not in params:
-        raise ValueError(f"missing parameter {key!r} of shape {list(shape)}")
-    value = np.asarray(params[key])
-    if value.dtype == object or not np.issubdtype(value.dtype, np.number):
-        raise TypeError(f"parameter {key!r} must be numeric, got dtype {value.dtype}")
-    if value.shape != shape:
-        raise ValueError(f"parameter {key!r} has shape {list(value.shape)}, expected {list(shape)}")
-    return value.astype(np.float64, copy=False)
-
-
-def input_array(x: Any, spec: NetworkSpec) -> np.ndarray:
-    """``x`` as float64 of shape ``(batch, C, *size)``, or a ValueError."""
-    arr = np.asarray(x)
-    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
-        raise TypeError(f"the input must be numeric, got dtype {arr.dtype}")
-    want = (spec.input.channels, *spec.input.size)
-    if arr.ndim != len(want) + 1 or arr.shape[1:] != want:
-        raise ValueError(f"the input must have shape (batch, {', '.join(map(str, want))}), got {list(arr.shape)}")
-    return arr.astype(np.float64, copy=False)
 
 
 def _run(layers: Sequence[Layer], x: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:

@@ -4,7 +4,7 @@ The equivalent network is exact when every link of this chain holds:
 
 1. **input** — one space-to-depth by ``S = Π s_l`` of the (pre-padded, zero-extended) input;
 2. **windowed layers** (convolution, pooling), the multi-rate version of the single-layer
-   tap check of :mod:`symstride.verify`: the tied bank's gather index is decoded entry by entry —
+   tap check of :mod:`symstride.core.verify`: the tied bank's gather index is decoded entry by entry —
    each entry must map output channel ``o·R^d + φ(q)`` to ``o`` and input channel
    ``c·B^d + φ(r)`` to ``c``, and every original weight must appear exactly once per output
    phase ``q`` — and then, for every claimed tap ``(φ(q), m) ↦ (φ(r), j)`` and every output
@@ -39,18 +39,11 @@ from typing import Sequence
 
 import numpy as np
 
-from ..indexing import output_shape, phase_vector
-from ..verify import Mismatch, VerifyReport
-from .boundary import zero_overhang_after
-from .equivalent import (
-    EquivalentNetwork,
-    PhaseActivation,
-    PhaseBatchNorm,
-    PhaseOp,
-    PhaseResidual,
-    TiedConv,
-    TiedMaxPool,
-)
+from ..core.indexing import output_shape, phase_vector
+from ..core.tap_comparison import Mismatch, VerifyReport
+from .phase_ops import zero_overhang_after
+from .equivalent import EquivalentNetwork
+from .phase_ops import PhaseActivation, PhaseBatchNorm, PhaseOp, PhaseResidual, TiedConv, TiedMaxPool
 from .phases import PhaseBasis, mask_keep
 from .spec import Activation, BatchNorm, Conv, Layer, Pool, Residual, total_stride
 

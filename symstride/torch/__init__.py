@@ -15,7 +15,8 @@ Imported only on demand (``import symstride`` never imports torch)::
 """
 
 from .audit import strided_ops
-from .layers import FORMS, DestridedConv, DestridedConvCall, DestridedPool, destride_layer
+from .dispatch import destride_layer
+from .layers import FORMS, DestridedConv, DestridedConvCall, DestridedPool
 from .model import destride_model
 from .network import NETWORK_FORMS, PhaseNetwork
 from .spacetodepth import DepthToSpace, SpaceToDepth

@@ -14,32 +14,32 @@ import torch
 import torch.fx as fx
 import torch.nn.functional as F
 
-from ..errors import SymstrideError
+from ..core.errors import SymstrideError
 
 __all__ = [
     "FunctionalCall", "functional_call", "label", "refuse", "is_strided",
     "CONV_FUNCTIONS", "MAX_POOL_FUNCTIONS", "AVG_POOL_FUNCTIONS",
-]
+    "REQUIRED_ARGUMENTS", "call_signature"]
 
-_REQUIRED = inspect.Parameter.empty
+REQUIRED_ARGUMENTS = inspect.Parameter.empty
 
 
-def _signature(*params: tuple[str, Any]) -> inspect.Signature:
+def call_signature(*params: tuple[str, Any]) -> inspect.Signature:
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
     return inspect.Signature([inspect.Parameter(name, kind, default=default) for name, default in params])
 
 
 #: Signatures of the functional calls symstride converts.
 SIGNATURES = {
-    "conv": _signature(
-        ("input", _REQUIRED), ("weight", _REQUIRED), ("bias", None), ("stride", 1), ("padding", 0), ("dilation", 1), ("groups", 1)
+    "conv": call_signature(
+        ("input", REQUIRED_ARGUMENTS), ("weight", REQUIRED_ARGUMENTS), ("bias", None), ("stride", 1), ("padding", 0), ("dilation", 1), ("groups", 1)
     ),
-    "maxpool": _signature(
-        ("input", _REQUIRED), ("kernel_size", _REQUIRED), ("stride", None), ("padding", 0), ("dilation", 1),
+    "maxpool": call_signature(
+        ("input", REQUIRED_ARGUMENTS), ("kernel_size", REQUIRED_ARGUMENTS), ("stride", None), ("padding", 0), ("dilation", 1),
         ("ceil_mode", False), ("return_indices", False),
     ),
-    "avgpool": _signature(
-        ("input", _REQUIRED), ("kernel_size", _REQUIRED), ("stride", None), ("padding", 0), ("ceil_mode", False),
+    "avgpool": call_signature(
+        ("input", REQUIRED_ARGUMENTS), ("kernel_size", REQUIRED_ARGUMENTS), ("stride", None), ("padding", 0), ("ceil_mode", False),
         ("count_include_pad", True), ("divisor_override", None),
     ),
 }

@@ -2,7 +2,7 @@
 
 A strided layer becomes padding, a split of the input into its phases (space-to-depth) and
 unit-stride operations on the phases.  The weights come from symstride's mapping
-(:func:`symstride.indexing.weight_gather_index`, the same gather index the ``npz`` export
+(:func:`symstride.core.indexing.weight_gather_index`, the same gather index the ``npz`` export
 writes), never from a second derivation.
 
 Three forms of the equivalent convolution compute the same thing (:data:`FORMS`):
@@ -33,10 +33,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import SymstrideError
-from ..indexing import equivalent_kernel, output_length, phase_count, prepared_length, weight_gather_index
-from ..params import ConvSpec
-from .padding import PADDING_MODES, pad_to, pad_widths  # noqa: F401  (pad_widths: re-exported)
+from ..core.errors import SymstrideError
+from ..core.indexing import equivalent_kernel, output_length, phase_count, prepared_length, weight_gather_index
+from ..core.params import ConvSpec
+from .padding import PADDING_MODES, pad_to
 from .phase_windows import PhaseWindow, phase_windows
 from .pooling import DestridedPool, pool_spec
 from .spacetodepth import SpaceToDepth
@@ -48,10 +48,9 @@ __all__ = [
     "DestridedConv",
     "DestridedConvCall",
     "DestridedPool",
-    "destride_layer",
     "conv_spec",
     "pool_spec",
-]
+    "AVG_POOL_TYPES", "CONV_TYPES", "MAX_POOL_TYPES", "gather_weight"]
 
 #: The forms of the equivalent convolution (see the module docstring).
 FORMS = {
@@ -62,10 +61,10 @@ FORMS = {
 }
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
-_CONV_TYPES = {nn.Conv1d: 1, nn.Conv2d: 2, nn.Conv3d: 3}
-_CONV_MODULES = {n: t for t, n in _CONV_TYPES.items()}
-_MAX_POOL_TYPES = {nn.MaxPool1d: 1, nn.MaxPool2d: 2, nn.MaxPool3d: 3}
-_AVG_POOL_TYPES = {nn.AvgPool1d: 1, nn.AvgPool2d: 2, nn.AvgPool3d: 3}
+CONV_TYPES = {nn.Conv1d: 1, nn.Conv2d: 2, nn.Conv3d: 3}
+_CONV_MODULES = {n: t for t, n in CONV_TYPES.items()}
+MAX_POOL_TYPES = {nn.MaxPool1d: 1, nn.MaxPool2d: 2, nn.MaxPool3d: 3}
+AVG_POOL_TYPES = {nn.AvgPool1d: 1, nn.AvgPool2d: 2, nn.AvgPool3d: 3}
 
 
 def _phase_slice(xp: torch.Tensor, window: PhaseWindow, stride: Sequence[int], n_out: Sequence[int]) -> torch.Tensor:
@@ -77,7 +76,7 @@ def _phase_slice(xp: torch.Tensor, window: PhaseWindow, stride: Sequence[int], n
     return xp[tuple(index)]
 
 
-def _gather(weight: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+def gather_weight(weight: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     """``out.flat = weight.flat[index]``, zero where ``index`` is −1."""
     values = weight.reshape(-1)[index.clamp(min=0)]
     if bool((index < 0).any()):
@@ -178,7 +177,7 @@ class _DestridedConvBase(nn.Module):
         """The filters this module convolves with, gathered from the original ``weight``."""
         if tuple(weight.shape) != self.spec.weight_shape:
             raise ValueError(f"weight has shape {tuple(weight.shape)}, expected {self.spec.weight_shape}")
-        return [_gather(weight, torch.as_tensor(i, device=weight.device)) for i in self._indices]
+        return [gather_weight(weight, torch.as_tensor(i, device=weight.device)) for i in self._indices]
 
     def _run(self, x: torch.Tensor, convs: Sequence[Callable[[torch.Tensor], torch.Tensor]]) -> torch.Tensor:
         """Pad, split into phases and apply ``convs`` (unit-stride, bias in the first only)."""
@@ -264,60 +263,3 @@ class DestridedConvCall(_DestridedConvBase):
 
         weights = self.prepared_weights(weight)
         return self._run(x, [unit(w, bias if i == 0 else None, d) for i, (w, d) in enumerate(zip(weights, self.dilations))])
-
-
-
-# --- entry point -------------------------------------------------------------------------------
-
-
-def destride_layer(layer: nn.Module, *, form: str = "dense") -> nn.Module:
-    """The unit-stride equivalent of a strided PyTorch layer (Theorem 2).
-
-    ``layer`` is an ``nn.Conv1d/2d/3d`` (any groups, dilation, bias, padding — ints, tuples,
-    ``'valid'``, ``'same'`` — and ``padding_mode``) or an ``nn.MaxPool1d/2d/3d`` /
-    ``nn.AvgPool1d/2d/3d`` (or an ``nn.ConvTranspose1d/2d/3d``: sub-pixel convolution, see
-    :mod:`symstride.torch.transposed`).  The result is made of padding, a split into phases
-    (space-to-depth, phases without weight dropped) and unit-stride convolutions or poolings;
-    its output equals ``layer``'s on every input.  ``form`` picks the equivalent convolution
-    (:data:`FORMS`): by default ``"dense"``, Theorem 2 as stated — padding, one
-    :class:`SpaceToDepth` and one unit-stride ``nn.Conv`` with ``W'``; ``"auto"`` picks the
-    fastest form for the layer's shape (what :func:`destride_model` uses).
-
-    >>> import torch
-    >>> conv = torch.nn.Conv2d(3, 8, 3, stride=2, padding=1).double()
-    >>> eq = destride_layer(conv)
-    >>> eq
-    DestridedConv(
-      2-D, kernel 3, stride 2, padding 1, dilation 1, 3→8 channels, form='dense', phases=[(0, 0), (0, 1), (1, 0), (1, 1)]
-      (space_to_depth): SpaceToDepth(stride=(2, 2), layout='pytorch', phases=[(0, 0), (0, 1), (1, 0), (1, 1)])
-      (conv): Conv2d(12, 8, kernel_size=(2, 2), stride=(1, 1))
-    )
-    >>> x = torch.randn(2, 3, 11, 10, dtype=torch.float64)
-    >>> bool(torch.allclose(eq(x), conv(x), rtol=0, atol=1e-12))
-    True
-    >>> destride_layer(torch.nn.Conv2d(4, 4, 1, stride=2)).windows[0].phase   # 1×1 stride 2: one phase
-    (0, 0)
-    """
-    if not isinstance(layer, nn.Module):
-        raise TypeError(f"destride_layer expects a torch.nn layer, got {type(layer).__name__}")
-    kind = type(layer)
-    if kind in _CONV_TYPES:
-        spec = conv_spec(layer.weight.shape, layer.stride, layer.padding, layer.dilation, layer.groups)
-        return DestridedConv(spec, layer.weight, layer.bias, layer.padding_mode, form)
-    if kind in _MAX_POOL_TYPES:
-        if layer.return_indices:
-            raise SymstrideError(f"{kind.__name__} with return_indices=True has no stride-free equivalent in symstride")
-        spec = pool_spec(layer.kernel_size, layer.stride, layer.padding, layer.dilation, _MAX_POOL_TYPES[kind])
-        return DestridedPool("max", spec, ceil_mode=layer.ceil_mode)
-    if kind in _AVG_POOL_TYPES:
-        spec = pool_spec(layer.kernel_size, layer.stride, layer.padding, 1, _AVG_POOL_TYPES[kind])
-        return DestridedPool(
-            "avg", spec, ceil_mode=layer.ceil_mode, count_include_pad=layer.count_include_pad,
-            divisor_override=getattr(layer, "divisor_override", None),
-        )
-    from .transposed import CONV_TRANSPOSE_TYPES, destride_transposed_layer
-
-    if kind in CONV_TRANSPOSE_TYPES:
-        return destride_transposed_layer(layer)
-    supported = ", ".join(t.__name__ for t in (*_CONV_TYPES, *_MAX_POOL_TYPES, *_AVG_POOL_TYPES, *CONV_TRANSPOSE_TYPES))
-    raise TypeError(f"destride_layer supports {supported}; got {kind.__name__}")

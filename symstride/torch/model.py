@@ -3,7 +3,7 @@
 ``destride_model`` traces the model with ``torch.fx.symbolic_trace``, propagates the example
 input's shapes through the graph, and rewrites it node by node with the rules in the tables
 below.  In ``mode="layer"`` each strided layer is replaced by its Theorem 2 equivalent
-(:func:`symstride.torch.layers.destride_layer`), in place; every other node is kept as it is,
+(:func:`symstride.torch.dispatch.destride_layer`), in place; every other node is kept as it is,
 since a node that does not stride computes the same thing before and after.  Nodes that stride
 in a way symstride cannot make exact (adaptive or fractional pooling, pooling that returns
 indices, …) stop the conversion with an error naming the node.  Strided transposed convolutions
@@ -25,20 +25,20 @@ from torch import nn
 from torch.fx.passes.shape_prop import ShapeProp
 from torch.utils._pytree import tree_flatten
 
-from ..errors import SymstrideError
+from ..core.errors import SymstrideError
 from .audit import recorded_run
+from .dispatch import destride_layer
 from .calls import functional_call, is_strided, label, refuse
 from .network import NETWORK_FORMS, convert_network
 from .transposed import convert_decoders, convert_transposed_layer
 from .layers import (
-    _AVG_POOL_TYPES,
-    _CONV_TYPES,
-    _MAX_POOL_TYPES,
+    AVG_POOL_TYPES,
+    CONV_TYPES,
+    MAX_POOL_TYPES,
     FORMS,
     DestridedConvCall,
     DestridedPool,
     conv_spec,
-    destride_layer,
     pool_spec,
 )
 
@@ -126,13 +126,13 @@ def _layer_module(gm: fx.GraphModule, node: fx.Node, form: str) -> None:
     kind = type(mod)
     if isinstance(mod, _TRAINING_SENSITIVE) and mod.training:
         raise refuse(gm, node, f"{kind.__name__} is in training mode; symstride converts inference models (call model.eval())")
-    if kind in _CONV_TYPES:
+    if kind in CONV_TYPES:
         if is_strided(mod.stride):
             _set_module(gm, node.target, destride_layer(mod, form=form))
         return
     if convert_transposed_layer(gm, node, _replace_with_module):
         return
-    if kind in _MAX_POOL_TYPES or kind in _AVG_POOL_TYPES:
+    if kind in MAX_POOL_TYPES or kind in AVG_POOL_TYPES:
         stride = mod.kernel_size if mod.stride is None else mod.stride
         if is_strided(stride):
             if getattr(mod, "return_indices", False):

@@ -34,11 +34,12 @@ import torch.fx as fx
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import SymstrideError
+from ..core.errors import SymstrideError
 from ..network import Network
-from ..network.equivalent import EquivalentNetwork, InputStage, Mask, PhaseActivation, TiedConv, TiedMaxPool
-from ..network.equivalent import PhaseBatchNorm as TiedBatchNormOp
-from ..network.equivalent import PhaseResidual as ResidualOp
+from ..network.equivalent import EquivalentNetwork
+from ..network.phase_ops import InputStage, Mask, PhaseActivation, TiedConv, TiedMaxPool
+from ..network.phase_ops import PhaseBatchNorm as TiedBatchNormOp
+from ..network.phase_ops import PhaseResidual as ResidualOp
 from ..network.phases import tap_arrays
 from .calls import label
 from .padding import pad_widths

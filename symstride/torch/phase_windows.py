@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import prod
 
-from ..errors import SymstrideError
-from ..indexing import phase_index, phases, tap_map
-from ..params import ConvSpec
+from ..core.errors import SymstrideError
+from ..core.indexing import phase_index, phases, tap_map
+from ..core.params import ConvSpec
 
 __all__ = ["PhaseWindow", "phase_windows"]
 

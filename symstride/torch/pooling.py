@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..params import ConvSpec
+from ..core.params import ConvSpec
 from .padding import pad_to
 
 __all__ = ["pool_spec", "DestridedPool"]

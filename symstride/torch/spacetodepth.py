@@ -2,7 +2,7 @@
 
 PyTorch's ``PixelUnshuffle``/``PixelShuffle`` are 2-D only and channel-major; these work on any
 number of spatial axes, with per-axis strides, in either layout of
-:data:`symstride.indexing.LAYOUTS`:
+:data:`symstride.core.indexing.LAYOUTS`:
 
 - ``layout="pytorch"``: ``z[n, c·P + φ(r), a] = x[n, c, s·a + r]`` (``pixel_unshuffle``);
 - ``layout="tf"``: ``z[n, φ(r)·C + c, a] = x[n, c, s·a + r]`` (TensorFlow/ONNX ``SpaceToDepth``).
@@ -19,8 +19,8 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from ..indexing import check_layout
-from ..params import per_axis
+from ..core.indexing import check_layout
+from ..core.params import per_axis
 
 __all__ = ["SpaceToDepth", "DepthToSpace"]
 

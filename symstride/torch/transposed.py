@@ -3,8 +3,8 @@
 ``mode="layer"``: each strided ``nn.ConvTranspose1d/2d/3d`` (or ``F.conv_transpose{1,2,3}d``
 call) becomes sub-pixel convolution — zero padding (or a trim) of the input, one unit-stride
 ``nn.Conv`` with ``C_out·P`` output channels holding the flipped phase filters ``W'``, N-D
-depth-to-space and the crop (:mod:`symstride.transposed`).  The weights come from symstride's
-gather index (:func:`symstride.indexing.transposed_weight_gather_index`), never from a second
+depth-to-space and the crop (:mod:`symstride.layer.transposed`).  The weights come from symstride's
+gather index (:func:`symstride.core.indexing.transposed_weight_gather_index`), never from a second
 derivation.
 
 ``mode="network"``: each maximal chain of transposed convolutions, batch-norms and pointwise
@@ -26,11 +26,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..decoder import DecoderEquivalent, TransposedLayer, destride_decoder
-from ..indexing import transposed_geometry, transposed_weight_gather_index
+from ..core.indexing import transposed_geometry, transposed_weight_gather_index
 from ..network.spec import BatchNorm
-from ..params import ConvTransposeSpec
-from .calls import _REQUIRED, _signature, is_strided, refuse
-from .layers import _gather, pad_widths
+from ..core.params import ConvTransposeSpec
+from .calls import REQUIRED_ARGUMENTS, call_signature, is_strided, refuse
+from .layers import gather_weight
+from .padding import pad_widths
 from .network import PhaseBatchNorm, PhasePointwise
 from .spacetodepth import DepthToSpace
 
@@ -49,8 +50,8 @@ CONV_TRANSPOSE_TYPES = {nn.ConvTranspose1d: 1, nn.ConvTranspose2d: 2, nn.ConvTra
 CONV_TRANSPOSE_FUNCTIONS = {F.conv_transpose1d: 1, F.conv_transpose2d: 2, F.conv_transpose3d: 3}
 _CONV_MODULES = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
-_SIGNATURE = _signature(
-    ("input", _REQUIRED), ("weight", _REQUIRED), ("bias", None), ("stride", 1), ("padding", 0),
+_SIGNATURE = call_signature(
+    ("input", REQUIRED_ARGUMENTS), ("weight", REQUIRED_ARGUMENTS), ("bias", None), ("stride", 1), ("padding", 0),
     ("output_padding", 0), ("groups", 1), ("dilation", 1),
 )
 
@@ -80,7 +81,7 @@ class _SubPixel(nn.Module):
         """``W'`` gathered from the original ``weight`` (structural zeros included)."""
         if tuple(weight.shape) != self.spec.weight_shape:
             raise ValueError(f"weight has shape {tuple(weight.shape)}, expected {self.spec.weight_shape}")
-        return _gather(weight, torch.as_tensor(self._index, device=weight.device))
+        return gather_weight(weight, torch.as_tensor(self._index, device=weight.device))
 
     def _run(self, x: torch.Tensor, conv: Any) -> torch.Tensor:
         spec = self.spec
@@ -290,7 +291,7 @@ def _decoder_module(gm: fx.GraphModule, chain: list[fx.Node]) -> PhaseDecoder:
         if i in stages:
             stage = stages[i]
             weight = mod.weight.detach()
-            bank = _gather(weight, torch.as_tensor(equivalent.weight_index(stage), device=weight.device))
+            bank = gather_weight(weight, torch.as_tensor(equivalent.weight_index(stage), device=weight.device))
             conv = _CONV_MODULES[equivalent.spec.ndim](
                 bank.shape[1] * mod.groups, bank.shape[0], tuple(bank.shape[2:]), groups=mod.groups,
                 bias=mod.bias is not None, device=weight.device, dtype=weight.dtype,

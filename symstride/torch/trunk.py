@@ -20,9 +20,9 @@ import torch.fx as fx
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import SymstrideError
+from ..core.errors import SymstrideError
 from .calls import functional_call, is_strided, label, refuse
-from .layers import _AVG_POOL_TYPES, _CONV_TYPES, _MAX_POOL_TYPES, conv_spec, pool_spec
+from .layers import AVG_POOL_TYPES, CONV_TYPES, MAX_POOL_TYPES, conv_spec, pool_spec
 
 __all__ = ["TrunkItem", "find_trunk", "spec_layers"]
 
@@ -156,20 +156,20 @@ def _module_item(gm: fx.GraphModule, node: fx.Node, mod: nn.Module) -> TrunkItem
         return TrunkItem(node, None)
     if isinstance(mod, _POINTWISE_MODULES):
         return _pointwise(node, mod)
-    if kind in _CONV_TYPES:
+    if kind in CONV_TYPES:
         spec = conv_spec(mod.weight.shape, mod.stride, mod.padding, mod.dilation, mod.groups)
         return _conv_item(node, spec, mod.padding_mode, mod.weight, mod.bias)
     if isinstance(mod, nn.modules.batchnorm._BatchNorm):
         if mod.training or not mod.track_running_stats:
             raise _Unsupported(f"{kind.__name__} normalises with batch statistics here (call model.eval())")
         return TrunkItem(node, {"type": "batchnorm", "eps": float(mod.eps)}, mod)
-    if kind in _MAX_POOL_TYPES:
-        spec = pool_spec(mod.kernel_size, mod.stride, mod.padding, mod.dilation, _MAX_POOL_TYPES[kind])
+    if kind in MAX_POOL_TYPES:
+        spec = pool_spec(mod.kernel_size, mod.stride, mod.padding, mod.dilation, MAX_POOL_TYPES[kind])
         if mod.return_indices:
             raise _Unsupported("pooling that returns indices", is_strided(spec.stride))
         return _pool_item(node, "maxpool", spec, mod.ceil_mode, {})
-    if kind in _AVG_POOL_TYPES:
-        spec = pool_spec(mod.kernel_size, mod.stride, mod.padding, 1, _AVG_POOL_TYPES[kind])
+    if kind in AVG_POOL_TYPES:
+        spec = pool_spec(mod.kernel_size, mod.stride, mod.padding, 1, AVG_POOL_TYPES[kind])
         if getattr(mod, "divisor_override", None):
             raise _Unsupported("average pooling with divisor_override", is_strided(spec.stride))
         return _pool_item(node, "avgpool", spec, mod.ceil_mode, {"count_include_pad": bool(mod.count_include_pad)})

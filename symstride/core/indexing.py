@@ -1,0 +1,363 @@
+"""Integer index arithmetic shared by the symbolic and numeric sides.
+
+Everything here is exact integer code on normalised :class:`~symstride.core.params.ConvSpec`
+objects: output sizes, the equivalent kernel size ``k' = floor(δ(k−1)/s) + 1``, the tap map
+``m ↦ (r, j)`` with ``δ·m = s·j + r`` (Euclidean division), the row-major phase flattening φ,
+the space-to-depth channel orders, and gather indices that realise the equivalent filter bank
+and the prepared input as plain array indexing.
+
+>>> from symstride.core.params import ConvSpec
+>>> spec = ConvSpec.create(kernel=3, stride=2)
+>>> equivalent_kernel(spec)
+(2,)
+>>> [(t.tap, t.phase, t.offset) for t in tap_map(spec)]
+[((0,), (0,), (0,)), ((1,), (1,), (0,)), ((2,), (0,), (1,))]
+"""
+
+from __future__ import annotations
+
+import itertools
+from math import prod
+from typing import Iterator, NamedTuple, Sequence
+
+import numpy as np
+
+from .params import MAX_ELEMENTS, ConvSpec, as_int
+
+__all__ = [
+    "LAYOUTS",
+    "Tap",
+    "check_layout",
+    "output_length",
+    "output_shape",
+    "equivalent_kernel",
+    "phase_count",
+    "split_tap",
+    "tap_map",
+    "phase_index",
+    "phase_vector",
+    "phases",
+    "channel_index",
+    "channel_decode",
+    "prepared_length",
+    "prepared_shape",
+    "weight_gather_index",
+    "structural_zeros",
+    "TransposedAxis",
+    "transposed_output_length",
+    "transposed_output_shape",
+    "transposed_tap_map",
+    "transposed_geometry",
+    "transposed_weight_gather_index",
+    "transposed_bank_gather_index",
+]
+
+#: Space-to-depth channel orders: PyTorch's ``pixel_unshuffle`` (channel-major) and
+#: TensorFlow/ONNX ``SpaceToDepth`` (phase-major).
+LAYOUTS = {
+    "pytorch": "channel-major: new channel c·P + φ(r) (torch.nn.functional.pixel_unshuffle)",
+    "tf": "phase-major: new channel φ(r)·C + c (tf.nn.space_to_depth, ONNX SpaceToDepth)",
+}
+
+
+class Tap(NamedTuple):
+    """One original kernel tap and where it lands: ``W'[o, chan(c, phase), *offset] = w[o, c, *tap]``."""
+
+    tap: tuple[int, ...]
+    phase: tuple[int, ...]
+    offset: tuple[int, ...]
+
+
+def check_layout(layout: str) -> str:
+    """Return ``layout`` if it names a known channel order, else raise a ValueError listing them."""
+    if layout not in LAYOUTS:
+        options = ", ".join(repr(k) for k in LAYOUTS)
+        raise ValueError(f"unknown layout {layout!r}; expected one of {options}")
+    return layout
+
+
+def output_length(n: int, kernel: int, stride: int, padding: tuple[int, int], dilation: int) -> int:
+    """``floor((N + p_l + p_r − δ(k−1) − 1) / s) + 1``, or a ValueError when the kernel does not fit."""
+    span = dilation * (kernel - 1) + 1
+    padded = n + padding[0] + padding[1]
+    if padded < span:
+        raise ValueError(
+            f"the kernel does not fit the padded input: padded length {padded} "
+            f"(input {n} + padding {padding[0]}+{padding[1]}) is shorter than the dilated "
+            f"kernel span δ(k−1)+1 = {span}"
+        )
+    return (padded - span) // stride + 1
+
+
+def output_shape(spec: ConvSpec, size: Sequence[int] | int) -> tuple[int, ...]:
+    """Spatial output shape of ``spec`` on an input of spatial shape ``size``."""
+    size = input_size(spec, size)
+    return tuple(
+        output_length(n, k, s, p, d)
+        for n, k, s, p, d in zip(size, spec.kernel, spec.stride, spec.padding, spec.dilation)
+    )
+
+
+def input_size(spec: ConvSpec, size: Sequence[int] | int) -> tuple[int, ...]:
+    """Validate a spatial input size against ``spec`` (an int broadcasts to every axis)."""
+    if isinstance(size, (list, tuple)) or (hasattr(size, "__iter__") and not isinstance(size, (str, bytes))):
+        items = tuple(size)
+    else:
+        items = (size,) * spec.ndim
+    if len(items) != spec.ndim:
+        raise ValueError(f"size has {len(items)} axes but the layer has {spec.ndim} spatial axes")
+    out = tuple(as_int(v, f"size (axis {a})") for a, v in enumerate(items))
+    for axis, v in enumerate(out):
+        if v < 1:
+            raise ValueError(f"size must be a positive integer on every axis, got {v} (axis {axis})")
+    if prod(out) * spec.in_channels > MAX_ELEMENTS:
+        raise ValueError(f"an input of size {out} with {spec.in_channels} channels exceeds {MAX_ELEMENTS} elements")
+    return out
+
+
+def equivalent_kernel(spec: ConvSpec) -> tuple[int, ...]:
+    """Per-axis kernel size of the equivalent unit-stride layer, ``k' = floor(δ(k−1)/s) + 1``."""
+    return tuple(d * (k - 1) // s + 1 for k, s, d in zip(spec.kernel, spec.stride, spec.dilation))
+
+
+def phase_count(spec: ConvSpec) -> int:
+    """Number of phases ``P = Π s_a``."""
+    return prod(spec.stride)
+
+
+def split_tap(tap: Sequence[int], stride: Sequence[int], dilation: Sequence[int]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Euclidean division ``δ·m = s·j + r`` per axis; returns ``(phase r, offset j)``."""
+    offs, phs = [], []
+    for m, s, d in zip(tap, stride, dilation):
+        j, r = divmod(d * m, s)
+        offs.append(j)
+        phs.append(r)
+    return tuple(phs), tuple(offs)
+
+
+def tap_map(spec: ConvSpec) -> list[Tap]:
+    """Every original tap (row-major order) with its phase and offset in the equivalent bank."""
+    return [Tap(m, *split_tap(m, spec.stride, spec.dilation)) for m in itertools.product(*map(range, spec.kernel))]
+
+
+def phases(stride: Sequence[int]) -> Iterator[tuple[int, ...]]:
+    """All phase vectors ``r`` in row-major order (the order of φ)."""
+    return itertools.product(*map(range, stride))
+
+
+def phase_index(phase: Sequence[int], stride: Sequence[int]) -> int:
+    """Row-major flattening φ(r) of a phase vector."""
+    flat = 0
+    for r, s in zip(phase, stride):
+        flat = flat * s + r
+    return flat
+
+
+def phase_vector(flat: int, stride: Sequence[int]) -> tuple[int, ...]:
+    """Inverse of :func:`phase_index`."""
+    out = []
+    for s in reversed(stride):
+        flat, r = divmod(flat, s)
+        out.append(r)
+    return tuple(reversed(out))
+
+
+def channel_index(c: int, flat_phase: int, channels: int, n_phases: int, layout: str = "pytorch") -> int:
+    """Space-to-depth channel of input channel ``c`` and phase ``φ(r)``."""
+    if layout == "pytorch":
+        return c * n_phases + flat_phase
+    if layout == "tf":
+        return flat_phase * channels + c
+    return channel_index(c, flat_phase, channels, n_phases, check_layout(layout))
+
+
+def channel_decode(new_channel: int, channels: int, n_phases: int, layout: str = "pytorch") -> tuple[int, int]:
+    """Inverse of :func:`channel_index`: ``(c, φ(r))``."""
+    if layout == "pytorch":
+        return divmod(new_channel, n_phases)
+    if layout == "tf":
+        flat, c = divmod(new_channel, channels)
+        return c, flat
+    return channel_decode(new_channel, channels, n_phases, check_layout(layout))
+
+
+def prepared_length(n_out: int, k_eq: int, stride: int) -> int:
+    """Length ``L = s·(N_out + k' − 1)`` to which the padded input is trimmed or zero-extended."""
+    return stride * (n_out + k_eq - 1)
+
+
+def prepared_shape(spec: ConvSpec, size: Sequence[int] | int) -> tuple[int, ...]:
+    """Spatial shape of the prepared (space-to-depth'd) input: ``N_out + k' − 1`` per axis."""
+    return tuple(n + k - 1 for n, k in zip(output_shape(spec, size), equivalent_kernel(spec)))
+
+
+def _tap_arrays(spec, taps: Sequence[Tap] | None, *, flip: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(m, r, j)`` as ``(ndim, T)`` arrays: from ``taps``, or for every tap by Euclidean division.
+
+    The default is vectorised over the whole kernel grid: ``δ·m = s·q + r`` and ``j = q``, or
+    ``j = k' − 1 − q`` with ``flip`` (the transposed layer's cross-correlation offsets).
+    """
+    if taps is None:
+        grid = np.indices(spec.kernel).reshape(spec.ndim, -1)
+        reach = np.asarray(spec.dilation)[:, None] * grid
+        stride = np.asarray(spec.stride)[:, None]
+        q = reach // stride
+        if flip:
+            q = np.asarray(equivalent_kernel(spec))[:, None] - 1 - q
+        return grid, reach % stride, q
+    arrays = (np.array([t[i] for t in taps], dtype=np.int64).reshape(-1, spec.ndim).T for i in range(3))
+    return tuple(arrays)
+
+
+def weight_gather_index(
+    spec: ConvSpec, layout: str = "pytorch", taps: Sequence[Tap] | None = None
+) -> np.ndarray:
+    """Gather index realising the equivalent filter bank: ``W'.flat = w.flat[index]``, −1 for zeros.
+
+    ``W'`` has shape ``(C_out, C_in/groups · P, *k')``.  Within a group the local channels are
+    ordered as ``layout`` orders the global ones; with ``layout="tf"`` that is only a grouped
+    convolution when ``groups == 1`` (see :func:`symstride.layer.destride.destride`).  ``taps``
+    defaults to :func:`tap_map`; passing another map builds the bank that map claims.
+    """
+    check_layout(layout)
+    kq = equivalent_kernel(spec)
+    n_phases = phase_count(spec)
+    cin_g = spec.in_channels // spec.groups
+    cout = spec.out_channels
+    index = np.full((cout, cin_g * n_phases, *kq), -1, dtype=np.int64)
+    m_arr, r_arr, j_arr = _tap_arrays(spec, taps)
+    flat = np.ravel_multi_index(tuple(r_arr), spec.stride) if m_arr.size else np.zeros(0, dtype=np.int64)
+    w_index = np.arange(prod(spec.weight_shape), dtype=np.int64).reshape(spec.weight_shape)
+    for c in range(cin_g):
+        ch = c * n_phases + flat if layout == "pytorch" else flat * cin_g + c
+        index[(slice(None), ch, *j_arr)] = w_index[(slice(None), c, *m_arr)].reshape(cout, -1)
+    return index
+
+
+def structural_zeros(spec: ConvSpec) -> int:
+    """Structural zeros per (input, output) channel pair: ``P·Π k' − Π k``."""
+    return phase_count(spec) * prod(equivalent_kernel(spec)) - spec.taps
+
+
+# -- transposed convolution (fractional stride) -------------------------------------------------
+#
+# y[o, t] = Σ w[c, o, m]·x[c, n] over s·n + δ·m = t + p_left.  Write t + p_left = s·a + r and
+# δ·m = s·q + r (Euclidean division): output phase r receives exactly the taps with δ·m ≡ r
+# (mod s), and output block a reads x[a − q] — a true convolution, flipped into
+# cross-correlation form by the offset j = k' − 1 − q.
+
+
+def transposed_output_length(
+    n: int, kernel: int, stride: int, padding: tuple[int, int], output_padding: int, dilation: int
+) -> int:
+    """``(N − 1)·s − p_l − p_r + δ(k − 1) + output_padding + 1``, or a ValueError when it is not positive."""
+    out = (n - 1) * stride + dilation * (kernel - 1) + 1 + output_padding - padding[0] - padding[1]
+    if out < 1:
+        raise ValueError(
+            f"the transposed layer has no output: (N−1)·s + δ(k−1) + 1 + output_padding − p_l − p_r = "
+            f"({n}−1)·{stride} + {dilation}·({kernel}−1) + 1 + {output_padding} − {padding[0]} − {padding[1]} "
+            f"= {out} must be at least 1 (the padding crops more than the layer produces)"
+        )
+    return out
+
+
+def transposed_output_shape(spec, size: Sequence[int] | int) -> tuple[int, ...]:
+    """Spatial output shape of a :class:`~symstride.core.params.ConvTransposeSpec` on an input of ``size``."""
+    size = input_size(spec, size)
+    return tuple(
+        transposed_output_length(n, k, s, p, op, d)
+        for n, k, s, p, op, d in zip(size, spec.kernel, spec.stride, spec.padding, spec.output_padding, spec.dilation)
+    )
+
+
+def transposed_tap_map(spec) -> list[Tap]:
+    """Every tap with the output phase ``r`` it feeds and its offset ``j`` in the equivalent kernel.
+
+    ``δ·m = s·(k' − 1 − j) + r``: phase ``r`` of the output (``t + p_left = s·a + r``) and the
+    cross-correlation offset ``j`` of the flipped, unit-stride phase filter.
+
+    >>> from symstride.core.params import ConvTransposeSpec
+    >>> [(t.tap, t.phase, t.offset) for t in transposed_tap_map(ConvTransposeSpec.create(kernel=3, stride=2))]
+    [((0,), (0,), (1,)), ((1,), (1,), (1,)), ((2,), (0,), (0,))]
+    """
+    kq = equivalent_kernel(spec)
+    taps = []
+    for m in itertools.product(*map(range, spec.kernel)):
+        r, q = split_tap(m, spec.stride, spec.dilation)
+        taps.append(Tap(m, r, tuple(k - 1 - qq for k, qq in zip(kq, q))))
+    return taps
+
+
+class TransposedAxis(NamedTuple):
+    """How one axis of a transposed layer runs as unit-stride convolution + depth-to-space + crop.
+
+    The prepared input is ``x`` padded by ``pad`` (``(left, right)``; a negative side trims);
+    the unit-stride convolution yields ``coarse`` blocks of ``s`` samples; depth-to-space makes
+    ``s·coarse`` samples, of which ``output`` samples starting at ``crop`` are kept.  Block
+    ``a`` holds ``t + p_left = s·(a + start) + r`` — the first ``start = ⌊p_left/s⌋`` blocks
+    would be cropped entirely, so they are never computed.
+    """
+
+    output: int
+    start: int
+    coarse: int
+    crop: int
+    pad: tuple[int, int]
+
+
+def transposed_geometry(spec, size: Sequence[int] | int) -> tuple[TransposedAxis, ...]:
+    """Per axis: output size, skipped blocks, computed blocks, crop and input padding (signed).
+
+    >>> from symstride.core.params import ConvTransposeSpec
+    >>> transposed_geometry(ConvTransposeSpec.create(kernel=3, stride=2, padding=1, output_padding=1), 4)
+    (TransposedAxis(output=8, start=0, coarse=5, crop=1, pad=(1, 1)),)
+    """
+    size = input_size(spec, size)
+    out = []
+    for n, n_out, s, (pl, _), kq in zip(size, transposed_output_shape(spec, size), spec.stride, spec.padding, equivalent_kernel(spec)):
+        start, crop = divmod(pl, s)
+        coarse = -(-(pl + n_out) // s) - start
+        left = kq - 1 - start
+        out.append(TransposedAxis(n_out, start, coarse, crop, (left, coarse + kq - 1 - left - n)))
+    return tuple(out)
+
+
+def transposed_weight_gather_index(spec, layout: str = "pytorch", taps: Sequence[Tap] | None = None) -> np.ndarray:
+    """Gather index of the equivalent bank: ``W'.flat = w.flat[index]``, −1 for structural zeros.
+
+    ``W'`` has shape ``(C_out·P, C_in/groups, *k')`` and
+    ``W'[chan(o, φ(r)), c_local, j] = w[g·C_in/groups + c_local, o_local, m]`` for every tap
+    ``(m, r, j)`` of ``taps`` (default :func:`transposed_tap_map`), ``g`` the group of ``o``.
+    The output channel order is ``layout``'s; with ``layout="tf"`` that is a grouped
+    convolution only when ``groups == 1``.
+    """
+    check_layout(layout)
+    m_arr, r_arr, j_arr = _tap_arrays(spec, taps, flip=True)
+    flat = np.ravel_multi_index(tuple(r_arr), spec.stride) if m_arr.size else np.zeros(0, dtype=np.int64)
+    zero = np.zeros_like(flat)
+    return transposed_bank_gather_index(spec, m_arr, zero, flat, j_arr, 1, phase_count(spec), equivalent_kernel(spec), layout)
+
+
+def transposed_bank_gather_index(
+    spec, m: np.ndarray, q: np.ndarray, r: np.ndarray, j: np.ndarray,
+    in_phases: int, out_phases: int, kernel: Sequence[int], layout: str = "pytorch",
+) -> np.ndarray:
+    """Gather index of a transposed layer's bank between phase representations.
+
+    Entry ``e`` says: weight tap ``m[:, e]`` joins input phase ``q[e]`` (flat, of ``in_phases``)
+    to output phase ``r[e]`` (flat, of ``out_phases``) at offset ``j[:, e]``, for every
+    channel pair of a group: ``W'[chan(o, r), chan(c_local, q), j] = w[g·C_in/groups + c_local,
+    o_local, m]``.  ``W'`` has shape ``(C_out·out_phases, C_in/groups·in_phases, *kernel)``; −1
+    marks structural zeros.  The single layer has one input phase; a decoder's later layers
+    read the phases of an upsampled feature map (:mod:`symstride.decoder`).
+    """
+    cin_g, cout_g = spec.in_channels // spec.groups, spec.out_channels // spec.groups
+    index = np.full((spec.out_channels * out_phases, cin_g * in_phases, *kernel), -1, dtype=np.int64)
+    w_index = np.arange(prod(spec.weight_shape), dtype=np.int64).reshape(spec.weight_shape)
+    c_local = np.arange(cin_g)[:, None]
+    cols = channel_index(c_local, q[None, :], cin_g, in_phases, layout)
+    for o in range(spec.out_channels):
+        g, o_local = divmod(o, cout_g)
+        rows = channel_index(o, r, spec.out_channels, out_phases, layout)[None, :]
+        index[(rows, cols, *(jj[None, :] for jj in j))] = w_index[(g * cin_g + c_local, o_local, *(mm[None, :] for mm in m))]
+    return index

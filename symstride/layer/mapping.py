@@ -1,0 +1,247 @@
+"""The mapping checker: is a tap map (possibly edited by hand, or from another tool) correct?
+
+A mapping document has the JSON format of ``symstride derive --format json``: the layer
+(``kernel``, ``stride``, optional ``dilation``, ``padding``, ``in_channels``, ``out_channels``,
+``groups``, ``layout``, ``equivalent_kernel``) and its ``taps``, each ``{"tap": m, "phase": r,
+"offset": j}`` claiming ``W'[o, chan(c, φ(r)), j] = w[o, c, m]``.  :func:`check_mapping` decides
+exactly — by the integer index analysis of :func:`symstride.core.verify.verify_taps`, on several
+input sizes that exercise both boundaries — whether the map is a correct equivalence for the
+stated layer.  A wrong map names its first wrong tap as an index list and gives a concrete
+counterexample; a malformed document raises ``ValueError`` with a one-line message.
+
+>>> from symstride import Conv, destride
+>>> doc = destride(Conv(kernel=3, stride=2)).to_json()
+>>> check_mapping(doc).correct
+True
+>>> doc["taps"][2]["offset"] = [0]
+>>> report = check_mapping(doc)
+>>> report.correct, report.tap
+(False, [2])
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from math import prod
+from pathlib import Path
+from typing import Any
+
+from .equivalence import default_size
+from ..core.indexing import Tap, check_layout, split_tap
+from ..core.indexing import equivalent_kernel as eq_kernel
+from ..core.params import ConvSpec, as_int
+from ..core.tap_comparison import VerifyReport
+from ..core.verify import verify_taps
+
+__all__ = ["MappingReport", "check_mapping", "load_mapping"]
+
+
+@dataclass(frozen=True)
+class MappingReport:
+    """The verdict on a mapping: ``correct``, the first wrong ``tap`` (an index list) and why."""
+
+    correct: bool
+    spec: ConvSpec
+    layout: str
+    sizes: tuple[tuple[int, ...], ...]
+    tap: list[int] | None = None
+    reason: str = ""
+    detail: VerifyReport | None = None
+
+    def __bool__(self) -> bool:
+        return self.correct
+
+    def __str__(self) -> str:
+        sizes = ", ".join("×".join(map(str, s)) for s in self.sizes)
+        head = f"tap map for {self.spec.describe()}, layout {self.layout}"
+        if self.correct:
+            return f"{head}: CORRECT — decided exactly by integer index analysis on input sizes {sizes}"
+        if self.tap is None:
+            return f"{head}: WRONG — {self.reason}"
+        return f"{head}: WRONG at tap {self.tap} — {self.reason}"
+
+
+def _ints(value: Any, name: str, ndim: int | None = None) -> list[int]:
+    if isinstance(value, bool) or not isinstance(value, (list, tuple)):
+        raise ValueError(f"{name} must be a list of integers, got {value!r}")
+    try:
+        out = [as_int(v, name) for v in value]
+    except TypeError as exc:  # a malformed document, not a programming error
+        raise ValueError(str(exc)) from None
+    if ndim is not None and len(out) != ndim:
+        raise ValueError(f"{name} must have {ndim} entries (one per spatial axis), got {len(out)}")
+    return out
+
+
+def _padding(value: Any) -> Any:
+    """Padding as the JSON states it: an int, or a list of ints or ``[left, right]`` pairs."""
+    if isinstance(value, list):
+        return [tuple(p) if isinstance(p, list) else p for p in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise ValueError(f"padding must be an integer or a list (one entry or [left, right] pair per axis), got {value!r}")
+
+
+def _stated_sizes(doc: dict, spec: ConvSpec, kq: list[int] | None) -> str | None:
+    """The document's derived sizes (phases, k', structural zeros) against the stated layer; None if consistent."""
+    true_kq = list(eq_kernel(spec))
+    if kq is not None and kq != true_kq:
+        return f"equivalent_kernel {kq} is not k' = floor(δ(k−1)/s) + 1 = {true_kq} for the stated kernel, stride and dilation"
+    phases = doc.get("phases")
+    n_phases = prod(spec.stride)
+    if phases is not None and phases != n_phases:
+        return f"phases {phases!r} is not P = Π s = {n_phases}"
+    zeros = doc.get("structural_zeros")
+    n_zeros = n_phases * prod(true_kq) - spec.taps
+    if zeros is not None and zeros != n_zeros:
+        return f"structural_zeros {zeros!r} is not P·Π k' − Π k = {n_zeros}"
+    return None
+
+
+def _parse(doc: Any) -> tuple[ConvSpec, str, list[int] | None, list[Tap]]:
+    if not isinstance(doc, dict):
+        raise ValueError(f"a mapping must be a JSON object, got {type(doc).__name__}")
+    for key in ("kernel", "stride", "taps"):
+        if key not in doc:
+            raise ValueError(f"the mapping has no {key!r} entry (expected the format of `symstride derive --format json`)")
+    try:
+        kernel = _ints(doc["kernel"], "kernel")
+        spec = ConvSpec.create(
+            kernel=kernel,
+            stride=_ints(doc["stride"], "stride", len(kernel)),
+            dilation=_ints(doc.get("dilation", [1] * len(kernel)), "dilation", len(kernel)),
+            padding=_padding(doc.get("padding", [0] * len(kernel))),
+            in_channels=doc.get("in_channels", 1),
+            out_channels=doc.get("out_channels", 1),
+            groups=doc.get("groups", 1),
+            ndim=len(kernel),
+        )
+    except TypeError as exc:
+        raise ValueError(str(exc)) from None
+    layout = doc.get("layout", "pytorch")
+    if not isinstance(layout, str):
+        raise ValueError(f"layout must be a string, got {layout!r}")
+    check_layout(layout)
+    kq = doc.get("equivalent_kernel")
+    kq = None if kq is None else _ints(kq, "equivalent_kernel", spec.ndim)
+    if not isinstance(doc["taps"], list):
+        raise ValueError(f"taps must be a list of {{tap, phase, offset}} objects, got {type(doc['taps']).__name__}")
+    taps = []
+    for k, entry in enumerate(doc["taps"]):
+        if not isinstance(entry, dict) or not {"tap", "phase", "offset"} <= set(entry):
+            raise ValueError(f"taps[{k}] must be an object with tap, phase and offset, got {entry!r}")
+        taps.append(Tap(*(tuple(_ints(entry[f], f"taps[{k}].{f}", spec.ndim)) for f in ("tap", "phase", "offset"))))
+    return spec, layout, kq, taps
+
+
+def _structural(spec: ConvSpec, taps: list[Tap]) -> tuple[list[int], str] | None:
+    """Taps outside the kernel, missing, listed twice, or sharing a slot (named helpfully)."""
+    for t in taps:
+        if not all(0 <= m < k for m, k in zip(t.tap, spec.kernel)):
+            return list(t.tap), f"tap {list(t.tap)} is outside the kernel {list(spec.kernel)}"
+    seen: dict[tuple, int] = {}
+    duplicated = None
+    for t in taps:
+        seen[t.tap] = seen.get(t.tap, 0) + 1
+        if seen[t.tap] == 2 and duplicated is None:
+            duplicated = t.tap
+    from itertools import product
+
+    missing = [m for m in product(*map(range, spec.kernel)) if m not in seen]
+    if missing:
+        extra = f" (tap {list(duplicated)} is listed twice)" if duplicated is not None else ""
+        return list(missing[0]), f"tap {list(missing[0])} is missing from the map{extra}, so its weight never reaches the equivalent layer"
+    if duplicated is not None:
+        return list(duplicated), f"tap {list(duplicated)} is listed twice, so its weight is counted twice"
+    slots: dict[tuple, Tap] = {}
+    for t in taps:
+        key = (t.phase, t.offset)
+        if key in slots:
+            other = slots[key]
+            wrong = t if split_tap(t.tap, spec.stride, spec.dilation) != (t.phase, t.offset) else other
+            holder = other if wrong is t else t
+            return list(wrong.tap), (
+                f"tap {list(wrong.tap)} is placed at phase {list(wrong.phase)}, offset {list(wrong.offset)}, "
+                f"where tap {list(holder.tap)} already is"
+            )
+        slots[key] = t
+    return None
+
+
+def _counterexample(spec: ConvSpec, layout: str, taps: list[Tap], size: tuple[int, ...]) -> str | None:
+    """The first output where the claimed bank (entries summed where taps share a slot) differs.
+
+    Both layers are written as in the Theorem 2 derivation — the strided convolution, and the
+    unit-stride convolution of the claimed ``W'`` over the phases of the padded input — and
+    compared exactly as polynomials on an input of ``size``.
+    """
+    import sympy as sp
+
+    from .destride import destride
+    from ..algebra.operators import Conv
+    from ..proof.polyphase import phase_definitions, polyphase_steps
+    from ..proof.signals import LayerSignals
+    from ..algebra.frames import Frame
+    from ..algebra.polynomials import compare
+    from ..algebra.evaluation import evaluate
+
+    eq = destride(Conv(spec), layout=layout)
+    ch = LayerSignals.concrete(spec, layout=layout, channel_indexed=eq.layer.channel_indexed, r=eq.index_symbols["r"], j=eq.index_symbols["j"])
+    lhs, steps = polyphase_steps(ch)
+    o, c = eq.index_symbols["o"][0], eq.index_symbols["c"][0]
+    entries: dict[tuple, Any] = {}
+    for t in taps:
+        key = (t.phase, t.offset)
+        entries[key] = entries.get(key, 0) + eq.layer.weight(o, c, t.tap)
+    pieces = [
+        (value, sp.And(*(sp.Eq(v, x) for v, x in zip((*eq.index_symbols["r"], *eq.index_symbols["j"]), (*r, *j)))))
+        for (r, j), value in entries.items()
+    ]
+    claimed = sp.Piecewise(*pieces, (0, True))
+    defs = {d.name: d for d in ch.base_definitions() + phase_definitions(ch, eq.formula_lhs, claimed)}
+    frame = Frame.grid(dict(zip([ax.N for ax in ch.axes], [[n] for n in size])), tuple(ch.output_domain()))
+    diff = compare(evaluate(steps[0].expr, frame, defs), evaluate(steps[-1].expr, frame, defs))
+    if diff is None:
+        return None
+    out = ", ".join(str(int(frame.columns[v][diff.row])) for v in frame.outputs)
+    return (
+        f"on an input of size {'×'.join(map(str, size))}, output y[{out}]: the strided layer has "
+        f"{diff._poly(diff.left)}, the claimed equivalent layer has {diff._poly(diff.right)}"
+    )
+
+
+def check_mapping(doc: Any) -> MappingReport:
+    """Decide exactly whether the tap map ``doc`` is a correct equivalence for its stated layer."""
+    spec, layout, kq, taps = _parse(doc)
+    base = default_size(spec)
+    # every residue of the size mod s on every axis: the boundary patterns repeat with period s
+    sizes = tuple(tuple(n + t for n in base) for t in range(max(2, *spec.stride)))
+    inconsistent = _stated_sizes(doc, spec, kq)
+    if inconsistent is not None:
+        return MappingReport(False, spec, layout, sizes, None, inconsistent)
+    found = _structural(spec, taps)
+    if found is not None:
+        tap, reason = found
+        example = _counterexample(spec, layout, taps, base) if kq in (None, list(eq_kernel(spec))) else None
+        return MappingReport(False, spec, layout, sizes, tap, reason + (f"; {example}" if example else ""))
+    for size in sizes:
+        report = verify_taps(spec, taps, size, kernel=kq, layout=layout)
+        if not report.exact:
+            mismatch = report.mismatch
+            tap = list(mismatch.tap) if mismatch is not None and mismatch.tap is not None else None
+            reason = f"on an input of size {'×'.join(map(str, size))}: {mismatch}"
+            return MappingReport(False, spec, layout, sizes, tap, reason, report)
+    return MappingReport(True, spec, layout, sizes)
+
+
+def load_mapping(path: str | Path) -> Any:
+    """Read a mapping document; a missing file or invalid JSON is a one-line ``ValueError``."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None

@@ -1,0 +1,395 @@
+"""Derivations: chains of equal expressions, each step citing a rule, checked step by step.
+
+A :class:`Derivation` is a chain ``lhs = e_0 = e_1 = … = e_K``.  Line ``e_0`` is a definition;
+every later :class:`Step` claims ``e_{i−1} = e_i`` by a rule of :mod:`symstride.proof.rules`, with a
+one-line justification, side conditions and the rule's instances (a partition of residues, a
+bijection of summation indices, …).  :meth:`Derivation.check` checks every step three ways:
+
+* **exactly** — both lines are evaluated on every instance of the parameter grid and every
+  output index, with every derived signal unfolded into the weights and the input, and compared
+  as polynomials (:mod:`symstride.algebra`); the rule's instances are enumerated;
+* **side conditions** — by SymPy from the symbols' assumptions, else exhaustively on the grid;
+* **float64** — every line on pseudo-random data, against an independent oracle (the NumPy
+  reference convolution) when the derivation has one, within a stated tolerance.
+
+A failed check names the step, the rule and the first instance where it fails.
+
+>>> from symstride import Conv, destride
+>>> d = destride(Conv(kernel=3, stride=2)).derivation
+>>> report = d.check()
+>>> report.ok, len(d.steps)
+(True, 7)
+>>> broken = d.with_step(3, d.steps[2].expr)          # line 3 replaced by a copy of line 2 …
+>>> print(broken.check().failure)                     # … still equal: the reindexing is what is checked
+None
+>>> import sympy as sp
+>>> print(d.with_step(3, d.steps[3].expr.subs(2, 3)).check().failure)  # doctest: +ELLIPSIS
+step 3 (reindex by a bijection): ...
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..render.printing import Notation
+from .rules import Outcome
+from .step import Grid, Step
+from ..algebra.expansion import Definition
+from ..algebra.arith import EvaluationError
+from ..algebra.frames import Frame
+from ..algebra.polynomials import Table, compare
+from ..algebra.evaluation import evaluate
+from ..algebra.random_evaluation import numeric
+
+__all__ = ["Derivation", "StepReport", "CheckReport", "TOLERANCE"]
+
+#: Absolute tolerance of the float64 checks: values are pseudo-random in [−1, 1); a line sums at
+#: most a few thousand products, whose float64 rounding stays below 1e−12, while any index error
+#: changes a value by O(1).
+TOLERANCE = 1e-12
+
+
+# ---------------------------------------------------------------------------------------------
+# Reports.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepReport:
+    """What was checked for one step, and the outcome of each check."""
+
+    number: int
+    rule: str
+    title: str
+    checks: tuple[tuple[str, Outcome], ...]  # (kind, outcome); kinds: exact, rule, condition, float
+
+    @property
+    def ok(self) -> bool:
+        return all(o.ok for _, o in self.checks)
+
+    @property
+    def claims(self) -> list[Outcome]:
+        """The outcomes of the rule instances and side conditions."""
+        return [o for kind, o in self.checks if kind in ("rule", "condition")]
+
+    @property
+    def failure(self) -> str | None:
+        for kind, o in self.checks:
+            if not o.ok:
+                return f"step {self.number} ({self.title}): {kind} check failed — {o.detail}"
+        return None
+
+    def lines(self) -> list[str]:
+        mark = "✓" if self.ok else "✗"
+        out = [f"({self.number}) {self.title}  {mark}"]
+        for kind, o in self.checks:
+            out.append(f"    {kind:<9} {'ok  ' if o.ok else 'FAIL'} {o.detail}")
+        return out
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The outcome of :meth:`Derivation.check`: one :class:`StepReport` per line."""
+
+    title: str
+    steps: tuple[StepReport, ...]
+    grid: str
+    grid_pieces: tuple
+    instances: int
+    outputs: int
+    tolerance: float
+    seconds: float
+    max_error: float | None = None
+    oracle: str | None = None
+    float_instances: int = 0
+    extra: tuple[Outcome, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return all(s.ok for s in self.steps) and all(o.ok for o in self.extra)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    @property
+    def failure(self) -> str | None:
+        """The first failed check, naming its step (None when every step checks)."""
+        for s in self.steps:
+            if not s.ok:
+                return s.failure
+        for o in self.extra:
+            if not o.ok:
+                return f"{o.method} check failed — {o.detail}"
+        return None
+
+    @property
+    def failed_step(self) -> int | None:
+        for s in self.steps:
+            if not s.ok:
+                return s.number
+        return None
+
+    def __str__(self) -> str:
+        verdict = "every step checks" if self.ok else (f"FAILED at step {self.failed_step}" if self.failed_step is not None else "FAILED")
+        lines = [
+            f"Check of “{self.title}”: {verdict}",
+            f"  grid      {self.grid}: {self.instances} instances, {self.outputs} output samples",
+            f"  float64   random values in [−1, 1) on {self.float_instances} of the {self.instances} instances, "
+            f"tolerance {self.tolerance:g}" + (f"; oracle: {self.oracle}" if self.oracle else ""),
+            f"  time      {self.seconds:.2f} s",
+        ]
+        for o in self.extra:
+            lines.append(f"  also      {'ok  ' if o.ok else 'FAIL'} {o.detail} [{o.method}]")
+        lines.append("")
+        for s in self.steps:
+            lines += ["  " + line for line in s.lines()]
+        if not self.ok:
+            lines += ["", f"  first failure: {self.failure}"]
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_latex_(self) -> str:
+        from ..render.templates import render_template
+
+        return render_template("check_inline.tex", report=self).strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# The derivation.
+# ---------------------------------------------------------------------------------------------
+
+
+class Derivation:
+    """A checked chain ``lhs = e_0 = e_1 = … = e_K`` (see the module docstring).
+
+    Parameters (keyword-only except the first three):
+
+    ``title``
+        one line naming what is derived (a section heading).
+    ``theorem``
+        the short name of the theorem (printed in the theorem environment), e.g. ``"Theorem 2"``.
+    ``lhs``, ``steps``
+        the left-hand side and the lines; ``steps[0]`` is the defining line.
+    ``statement``
+        the theorem the chain proves, as prose pieces and SymPy objects.
+    ``definitions``
+        :class:`~symstride.algebra.expansion.Definition`\\ s of every signal other than the left-hand side;
+        ``where`` names those printed after the chain (in order; by default all that have a
+        right-hand side).
+    ``grid``
+        the :class:`Grid` the steps are checked on.
+    ``notation``
+        a :class:`~symstride.render.printing.Notation`: how the signals print.
+    ``oracle``, ``oracle_name``
+        an independent float64 computation of the left-hand side on every row of the grid's
+        frame (see :func:`instance_oracle`), and how to name it in reports.
+    ``float_instances``
+        at most this many parameter instances (evenly spaced over the grid) are compared with
+        the oracle in float64; the exact checks always cover the whole grid.
+    ``blocks``
+        extra material printed after the proof (filter banks, figures): objects with
+        ``latex_block()`` and ``text_block()`` methods.
+    """
+
+    def __init__(
+        self,
+        title: str,
+        lhs: Any,
+        steps: Sequence[Step],
+        *,
+        theorem: str = "",
+        statement: Sequence[Any] = (),
+        definitions: Sequence[Definition] = (),
+        where: Sequence[str] | None = None,
+        grid: Grid,
+        notation: Notation | None = None,
+        oracle: Callable[[Frame, int], np.ndarray] | None = None,
+        oracle_name: str | None = None,
+        blocks: Sequence[Any] = (),
+        tolerance: float = TOLERANCE,
+        float_instances: int = 200,
+        name: str | None = None,
+    ) -> None:
+        if not steps:
+            raise ValueError("a derivation needs at least its defining line")
+        self.title = title
+        self.theorem = theorem
+        self.lhs = lhs
+        self.steps = tuple(steps)
+        self.statement = tuple(statement)
+        self.definitions = {d.name: d for d in definitions}
+        if where is None:  # by default every defined (not primitive) signal, in order
+            where = [d.name for d in definitions if d.rhs is not None]
+        for w in where:
+            if w not in self.definitions:
+                raise ValueError(f"where lists {w!r}, which is not among the definitions: {', '.join(self.definitions)}")
+        self.where = tuple(where)
+        self.grid = grid
+        self.notation = notation or Notation()
+        self.oracle = oracle
+        self.oracle_name = oracle_name
+        self.blocks = tuple(blocks)
+        self.tolerance = tolerance
+        self.float_instances = float_instances
+        self.name = name
+        self._report: CheckReport | None = None
+
+    # -- variants ---------------------------------------------------------------------------
+    def with_step(self, number: int, expr: Any = None, **changes: Any) -> "Derivation":
+        """A copy with line ``number`` replaced (its expression, or other fields of its step)."""
+        if not 0 <= number < len(self.steps):
+            raise ValueError(f"step {number} does not exist; the derivation has steps 0..{len(self.steps) - 1}")
+        if expr is not None:
+            changes["expr"] = expr
+        steps = list(self.steps)
+        steps[number] = replace(steps[number], **changes)
+        new = object.__new__(Derivation)
+        new.__dict__.update(self.__dict__)
+        new.steps = tuple(steps)
+        new._report = None
+        return new
+
+    # -- checking ---------------------------------------------------------------------------
+    def check(self, *, seed: int = 0) -> CheckReport:
+        """Check every step (exact, rule instances, side conditions, float64); cached."""
+        if self._report is not None and seed == 0:
+            return self._report
+        started = time.perf_counter()
+        frame = self.grid.frame
+        params = self.grid.parameter_frame
+        tables: list[Table | None] = []
+        errors: list[str | None] = []
+        for step in self.steps:
+            try:
+                tables.append(evaluate(step.expr, frame, self.definitions))
+                errors.append(None)
+            except EvaluationError as exc:
+                tables.append(None)
+                errors.append(str(exc))
+        # float64: the oracle on (a sample of) the instances, else line 0 on every row
+        chosen = np.unique(np.linspace(0, frame.instances - 1, min(frame.instances, self.float_instances)).round().astype(np.int64))
+        rows = np.flatnonzero(np.isin(frame.instance, chosen)) if frame.instances else np.zeros(0, dtype=np.int64)
+        expected = self.oracle(frame.select(rows), seed) if self.oracle is not None and rows.size else None
+        reference = expected
+        if reference is None and tables[0] is not None:
+            rows = np.arange(frame.size)
+            reference = numeric(tables[0], seed)
+        reports = []
+        worst = 0.0
+        for i, step in enumerate(self.steps):
+            checks: list[tuple[str, Outcome]] = []
+            if errors[i] is not None:
+                checks.append(("exact", Outcome(False, f"line {i} cannot be evaluated: {errors[i]}")))
+            elif i == 0:
+                checks.append(("exact", Outcome(True, f"defines {self._lhs_text()}: {tables[0].terms} terms on {frame.size} outputs")))
+            else:
+                prev = next((k for k in range(i - 1, -1, -1) if tables[k] is not None), None)
+                if prev is None:
+                    checks.append(("exact", Outcome(False, "no earlier line could be evaluated")))
+                else:
+                    diff = compare(tables[prev], tables[i])
+                    if diff is None:
+                        against = f"line {prev}" + ("" if prev == i - 1 else f" (line {i - 1} failed)")
+                        checks.append(("exact", Outcome(True, f"equal to {against} as polynomials on all {frame.size} outputs ({tables[i].terms} terms)")))
+                    else:
+                        checks.append(("exact", Outcome(False, diff.describe(frame, (f"line {prev}", f"line {i}")))))
+            for kind, claims in (("rule", step.instances), ("condition", step.conditions)):
+                for claim in claims:
+                    try:
+                        checks.append((kind, claim.check(params)))
+                    except EvaluationError as exc:
+                        checks.append((kind, Outcome(False, f"cannot be evaluated: {exc}")))
+            if tables[i] is not None and reference is not None:
+                got = numeric(tables[i], seed)[rows]
+                err = float(np.max(np.abs(got - reference))) if got.size else 0.0
+                worst = max(worst, err)
+                against = self.oracle_name if expected is not None else "line 0"
+                if err <= self.tolerance:
+                    checks.append(("float64", Outcome(True, f"max |line {i} − {against}| = {err:.1e} ≤ {self.tolerance:g}", "float64")))
+                else:
+                    row = int(rows[int(np.argmax(np.abs(got - reference)))])
+                    checks.append(("float64", Outcome(False, f"|line {i} − {against}| = {err:.3g} > {self.tolerance:g} at {frame.describe_row(row)}", "float64")))
+            reports.append(StepReport(i, step.rule, step.title, tuple(checks)))
+        report = CheckReport(
+            self.title,
+            tuple(reports),
+            self.grid.describe(),
+            self.grid.describe_pieces(),
+            frame.instances,
+            frame.size,
+            self.tolerance,
+            time.perf_counter() - started,
+            worst,
+            self.oracle_name if expected is not None else None,
+            float_instances=int(chosen.size) if expected is not None else frame.instances,
+            extra=tuple(b.check() for b in self.blocks if hasattr(b, "check")),
+        )
+        if seed == 0:
+            self._report = report
+        return report
+
+    # -- text -------------------------------------------------------------------------------
+    def _lhs_text(self) -> str:
+        return self.notation.text(self.lhs)
+
+    def text(self) -> str:
+        """The chain as plain text: numbered lines with their rules, then the definitions."""
+        text = self.notation.text
+        lhs = self._lhs_text()
+        pad = " " * len(lhs)
+        lines = [self.title, ""]
+        body = [text(s.expr) for s in self.steps]
+        width = min(max(len(b) for b in body), 90)
+        for i, (step, b) in enumerate(zip(self.steps, body)):
+            head = f"{lhs} = " if i == 0 else f"{pad} = "
+            lines.append(f"({i}) {head}{b.ljust(width)}   [{step.title}]")
+        lines += ["", "steps"]
+        for i, step in enumerate(self.steps):
+            why = step.why_text(self.notation)
+            lines.append(f"  ({i}) {step.title}" + (f": {why}" if why else ""))
+            for cond in step.conditions:
+                lines.append(f"      side condition: {cond.text}: {text(cond.statement)}")
+        if self.where:
+            lines += ["", "where"]
+            for name in self.where:
+                d = self.definitions[name]
+                note = f"   ({d.note})" if d.note else ""
+                lines.append(f"  {text(d.lhs)} = {text(d.rhs)}{note}")
+        for block in self.blocks:
+            lines += ["", block.text_block()]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        status = ""
+        if self._report is not None:
+            status = "\n\n" + ("checked: every step holds" if self._report.ok else f"check FAILED: {self._report.failure}")
+        else:
+            status = "\n\n(not yet checked: call .check())"
+        return self.text() + status
+
+    # -- LaTeX ------------------------------------------------------------------------------
+    def _context(self, checked: bool) -> dict[str, Any]:
+        lines = [self.notation.latex_lines(step.expr) for step in self.steps]
+        return {"d": self, "report": self.check() if checked else None, "notation": self.notation, "lines": lines}
+
+    def latex(self, *, checked: bool = True) -> str:
+        """The derivation as a LaTeX fragment: theorem, proof (an ``align*`` chain), checks, figures."""
+        from ..render.templates import render_template
+
+        return render_template("derivation.tex", **self._context(checked))
+
+    def document(self, *, checked: bool = True) -> str:
+        """A standalone LaTeX document (amsmath, amsthm, TikZ) holding :meth:`latex`."""
+        from ..render.templates import render_template
+
+        return render_template("document.tex", title=self.title, body=self.latex(checked=checked))
+
+    def _repr_latex_(self) -> str:
+        from ..render.templates import render_template
+
+        return render_template("derivation_inline.tex", d=self, notation=self.notation).strip()

@@ -1,0 +1,185 @@
+"""Rendering: the one Jinja2 environment, the LaTeX printer and the escape filter.
+
+LaTeX lives only in templates (the top-level ``templates/`` folder, installed as
+``symstride.templates``).  Templates use LaTeX-safe delimiters — ``((* block *))``,
+``((( variable )))``, ``((= comment =))`` — so braces and percent signs need no escaping, and
+``StrictUndefined`` so that a missing variable fails loudly, naming the template.
+
+Math goes through the ``latex`` filter (:mod:`symstride.render.printing`: terms of written sums in
+the order written); user-supplied prose goes through the ``escape`` filter:
+
+>>> import sympy as sp
+>>> j, r = sp.symbols("j r")
+>>> from symstride.render.printing import Written
+>>> latex(Written(r, 2*j, evaluate=False)), latex(2*j + r)
+('r + 2 j', '2 j + r')
+>>> escape("50% of {x}_1 & more")
+'50\\\\% of \\\\{x\\\\}\\\\_1 \\\\& more'
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from sympy.printing.latex import LatexPrinter
+
+from .printing import SymstridePrinter, latex
+
+__all__ = ["LatexPrinter", "SymstridePrinter", "latex", "escape", "prose", "environment", "render_template", "TemplateError"]
+
+
+class TemplateError(ValueError):
+    """A template could not be rendered (names the template and the cause)."""
+
+
+_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+}
+
+#: Characters that pdflatex cannot typeset from UTF-8 input without extra packages: written as math.
+_UNICODE = {
+    "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\varepsilon", "λ": r"\lambda",
+    "μ": r"\mu", "π": r"\pi", "ρ": r"\rho", "σ": r"\sigma", "τ": r"\tau", "φ": r"\varphi", "ω": r"\omega",
+    "Δ": r"\Delta", "Π": r"\Pi", "Σ": r"\Sigma", "Φ": r"\Phi", "→": r"\to", "↦": r"\mapsto", "←": r"\leftarrow",
+    "↔": r"\leftrightarrow", "⟨": r"\langle", "⟩": r"\rangle", "·": r"\cdot", "×": r"\times", "≤": r"\le", "≥": r"\ge", "≠": r"\ne", "≡": r"\equiv",
+    "∘": r"\circ", "−": "-", "∈": r"\in", "⌈": r"\lceil", "⌉": r"\rceil", "⌊": r"\lfloor", "⌋": r"\rfloor",
+    "′": "'", "∑": r"\sum", "₀": "_0", "₁": "_1", "₂": "_2", "₃": "_3", "₄": "_4", "₅": "_5", "₆": "_6",
+    "₇": "_7", "₈": "_8", "₉": "_9", "∤": r"\nmid", "∣": r"\mid", "√": r"\surd", "∞": r"\infty", "±": r"\pm", "…": r"\dots", "⊙": r"\odot",
+}
+
+
+def escape(text: Any) -> str:
+    """Escape user text for LaTeX prose (Greek letters and common math symbols become inline math)."""
+    out = []
+    for ch in str(text):
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif ch in _UNICODE:
+            tex = _UNICODE[ch]
+            out.append("\\ensuremath{%s}" % tex if tex[0] in "\\_" else tex)
+        elif ord(ch) > 0x24F:  # beyond Latin: pdflatex has no glyph for it
+            out.append("?")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def prose(pieces: Any, **settings: Any) -> str:
+    """Mixed prose: strings are escaped text, SymPy objects (or objects with ``_latex``) inline math,
+    :class:`~symstride.render.printing.Display` pieces displayed equations."""
+    if isinstance(pieces, str):
+        return escape(pieces)
+    from .printing import Display
+
+    out = []
+    for piece in pieces:
+        if isinstance(piece, str):
+            out.append(escape(piece))
+        elif isinstance(piece, Display):
+            out.append("\n\\[\n  %s\n\\]\n" % latex(piece.expr, **settings))
+        else:
+            out.append("$%s$" % latex(piece, **settings))
+    return "".join(out)
+
+
+def _template_dirs() -> list[str]:
+    # The checkout this code runs from first: an installed symstride (say, an editable install of
+    # another checkout) must not shadow the templates that belong to this code.
+    dirs = []
+    source = Path(__file__).resolve().parents[2] / "templates"  # symstride/render/ → the checkout
+    if source.is_dir():
+        dirs.append(str(source))
+    try:
+        from importlib.resources import files
+
+        installed = str(files("symstride.templates"))
+        if installed not in dirs:
+            dirs.append(installed)
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return dirs
+
+
+@lru_cache(maxsize=None)
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment all of symstride renders with."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_template_dirs()),
+        block_start_string="((*",
+        block_end_string="*))",
+        variable_start_string="(((",
+        variable_end_string=")))",
+        comment_start_string="((=",
+        comment_end_string="=))",
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+    )
+    env.filters["latex"] = latex
+    env.filters["escape"] = escape
+    env.filters["prose"] = prose
+    env.filters["axes"] = _axes
+    return env
+
+
+def _axes(values: Any, sep: str = ",") -> str:
+    """``(2, 2)`` → ``2`` when every axis agrees, else ``2,3``-style (for subscripts)."""
+    values = tuple(_axis_value(v) for v in values)
+    if len(set(values)) == 1:
+        return values[0]
+    return "(" + sep.join(values) + ")"
+
+
+def _axis_value(value: Any) -> str:
+    """An int as it is; a symbolic parameter (``δ``, ``⌊δ(k−1)/s⌋ + 1``) through the LaTeX printer."""
+    return str(value) if isinstance(value, int) else latex(value)
+
+
+def render_template(name: str, /, **context: Any) -> str:
+    """Render template ``name``; errors name the template and the missing variable."""
+    try:
+        template = environment().get_template(name)
+    except jinja2.TemplateNotFound as exc:
+        missing = exc.name if exc.name != name else name
+        inside = "" if missing == name else f" (included by {name!r})"
+        raise TemplateError(f"no template named {missing!r}{inside} in {', '.join(_template_dirs())}") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"template {exc.name or name!r}, line {exc.lineno}: {exc.message}") from None
+    try:
+        return template.render(**context)
+    except jinja2.TemplateSyntaxError as exc:  # an included template that does not parse
+        raise TemplateError(f"template {exc.name!r} (rendering {name!r}), line {exc.lineno}: {exc.message}") from None
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(f"no template named {exc.name!r} (included by {name!r})") from None
+    except jinja2.UndefinedError as exc:
+        where = _failing_template(exc) or name
+        inside = "" if where == name else f" (rendering {name!r})"
+        raise TemplateError(f"template {where!r}{inside}: {exc}") from None
+
+
+def _failing_template(exc: BaseException) -> str | None:
+    """The template (file name) in which a rendering error was raised, from the traceback."""
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith((".tex", ".j2", ".txt")):
+            found = Path(filename).name
+        tb = tb.tb_next
+    return found
