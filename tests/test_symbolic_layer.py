@@ -257,6 +257,8 @@ def test_derivation_checks_in_the_users_symbols(make):
     for symbol in eq.symbols:
         assert len(set(derivation.grid.values[symbol])) >= 2, symbol
     assert report.instances > 0 and report.outputs > report.instances
+    # and proved for all values of the symbols (every step an instance of its rule, z3 for the rest)
+    assert report.proved, report.unproved
     text = derivation.text()
     for symbol in eq.symbols:
         assert str(symbol) in text

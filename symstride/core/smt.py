@@ -68,6 +68,7 @@ class Translator:
     symbols: dict = field(default_factory=dict)
     hypotheses: list = field(default_factory=list)
     _fresh: int = 0
+    _rounded: dict = field(default_factory=dict)
 
     def symbol(self, sym: sp.Symbol) -> Any:
         import z3
@@ -113,9 +114,16 @@ class Translator:
         return q
 
     def rounded(self, arg: sp.Expr, kind: str) -> Any:
+        """``⌊arg⌋`` or ``⌈arg⌉``; the same rounding met twice is the same fresh integer."""
+        key = (sp.sympify(arg), kind)
+        if key not in self._rounded:
+            self._rounded[key] = self._round(arg, kind)
+        return self._rounded[key]
+
+    def _round(self, arg: sp.Expr, kind: str) -> Any:
         import z3
 
-        num, den = sp.fraction(sp.together(arg))
+        num, den = sp.sympify(arg).as_numer_denom()
         zn, zd = self.term(num), self.term(den)
         if all(z3.is_int(t) for t in (zn, zd)):
             return self.quotient(zn, zd, kind)
@@ -191,6 +199,9 @@ class Translator:
             return z3.Or(*[self.term(a) for a in e.args])
         if isinstance(e, sp.Not):
             return z3.Not(self.term(e.args[0]))
+        if isinstance(e, sp.Equivalent):
+            args = [self.term(a) for a in e.args]
+            return z3.And(*[a == args[0] for a in args[1:]])
         if isinstance(e, sp.Implies):
             return z3.Implies(self.term(e.args[0]), self.term(e.args[1]))
         raise Untranslatable(f"{e} ({type(e).__name__}) has no translation to integer arithmetic")

@@ -104,7 +104,7 @@ def polyphase_steps(ch: LayerSignals) -> tuple[sp.Indexed, list[Step]]:
         for ax in axes if ax.split
     )
     classes = [sp.Eq(sp.Mod(mul(ax.d, ax.m), ax.s, evaluate=False), ax.r, evaluate=False) for ax in axes if ax.split]
-    steps.append(Step(e2, "residue-split", ("into the classes ", *join(classes)), (), partitions))
+    steps.append(Step(e2, "residue-split", ("u unfolded, into the classes ", *join(classes)), (), partitions, unfold=(ch.u.label.name,)))
 
     # (3) reindex m = (s j + r)/δ: the bounds of j are derived, not assumed
     jlims, conds, bijections, w_taps, reads3 = [], [], [], [], []

@@ -26,6 +26,7 @@ from ..algebra.lines import add, ceil_div, floor_div, mul
 from ..render.printing import Display, Iverson, Notation, Operator
 from .rules import Bijection, IndexSet, SideCondition
 from .signals import nested_sum
+from .step_proofs import set_default_registry
 from ..algebra.random_evaluation import POINTWISE, random_values
 from ..algebra.expansion import Definition
 
@@ -53,7 +54,7 @@ def subsampling_composition() -> Derivation:
         Step(v[mul(a, n)], "definition", ("y = ", Operator("D", "a"), " v with v = ", Operator("D", "b"), " x")),
         Step(x[mul(b, sp.Mul(a, n, evaluate=False))], "unfold", ("v[t] = x[b t]",)),
         Step(x[mul(mul(a, b), n)], "index-arithmetic", ("b (a n) = (a b) n",)),
-        Step(u[n], "subsampling-composition", ("the subsampling by a b: ", sp.Eq(u[n], x[mul(a, b, n)], evaluate=False)),
+        Step(u[n], "unfold", ("the subsampling by a b: ", sp.Eq(u[n], x[mul(a, b, n)], evaluate=False)),
              (SideCondition(sp.Eq(ceil_div(ceil_div(N, b), a), ceil_div(N, mul(a, b)), evaluate=False), "both sides have the same length"),)),
     ]
     defs = [
@@ -86,7 +87,7 @@ def noble_identity() -> Derivation:
         Step(u[mul(s, n)], "definition", ("y = ", Operator("D", "s"), " u with u the unit-stride convolution with w upsampled by s",)),
         Step(nested_sum(mul(w[m], x[add(mul(s, n), mul(s, m))]), [(m, 0, add(k, -1))]), "unfold", ("u[t] = Σ w[m] x[t + s m]",)),
         Step(nested_sum(mul(w[m], x[mul(s, add(n, m))]), [(m, 0, add(k, -1))]), "index-arithmetic", ("s n + s m = s (n + m)",)),
-        Step(nested_sum(mul(w[m], v[add(n, m)]), [(m, 0, add(k, -1))]), "noble-identity", ("the unit-stride convolution with w of ", Operator("D", "s"), " x"),
+        Step(nested_sum(mul(w[m], v[add(n, m)]), [(m, 0, add(k, -1))]), "unfold", ("the unit-stride convolution with w of ", Operator("D", "s"), " x"),
              (SideCondition(sp.Eq(ceil_div(add(N, mul(-1, s, add(k, -1))), s), add(ceil_div(N, s), mul(-1, add(k, -1)))), "both sides have the same length"),)),
     ]
     defs = [
@@ -134,7 +135,7 @@ def transposed_noble_identity() -> Derivation:
              ("(U_s x)[i] = x[i/s] where s divides i, else 0",)),
         Step(sp.Mul(Iverson(divides(t)), nested_sum(mul(h[m], x[add(over_s(t), m)]), [(m, 0, add(k, -1))]), evaluate=False), "index-arithmetic",
              ("s | t + s m ⇔ s | t, and (t + s m)/s = t/s + m",)),
-        Step(sp.Mul(Iverson(divides(t)), c[over_s(t)], evaluate=False), "noble-identity-transposed",
+        Step(sp.Mul(Iverson(divides(t)), c[over_s(t)], evaluate=False), "unfold",
              ("c = Conv_1(x; h) read at t/s",),
              (SideCondition(sp.Eq(add(mul(s, add(N, -1)), 1, mul(-1, s, add(k, -1))), add(mul(s, add(N, -k)), 1)), "both sides have the same length"),)),
         Step(cu[t], "unfold", ("(U_s c)[t] = c[t/s] where s divides t, else 0",)),
@@ -180,7 +181,7 @@ def pointwise_commutes() -> list[Derivation]:
     sub_steps = [
         Step(ax[mul(s, n)], "definition", ("y = ", Operator("D", "s"), " σ(x)")),
         Step(sigma(x[mul(s, n)]), "unfold", ("σ acts on each sample",)),
-        Step(sigma(vx[n]), "pointwise-commutes", ("the sample s n of x is sample n of ", Operator("D", "s"), " x")),
+        Step(sigma(vx[n]), "unfold", ("the sample s n of x is sample n of ", Operator("D", "s"), " x")),
     ]
     grid = Grid({s: range(1, 6), N: range(1, 31)}, ((n, 0, add(ceil_div(N, s), -1)),))
 
@@ -198,7 +199,7 @@ def pointwise_commutes() -> list[Derivation]:
     s2d_steps = [
         Step(ax[add(mul(s, b), r)], "definition", ("y = ", Operator("S2D", "s"), " σ(x), phase r")),
         Step(sigma(x[add(mul(s, b), r)]), "unfold", ("σ acts on each sample",)),
-        Step(sigma(z[r, b]), "pointwise-commutes", ("the sample s b + r of x is phase r, sample b of ", Operator("S2D", "s"), " x")),
+        Step(sigma(z[r, b]), "unfold", ("the sample s b + r of x is phase r, sample b of ", Operator("S2D", "s"), " x")),
     ]
     grid2 = Grid({s: range(1, 6), N: range(1, 31)}, ((r, 0, add(s, -1)), (b, 0, add(floor_div(N, s), -1))), (sp.Eq(sp.Mod(N, s), 0),))
 
@@ -228,7 +229,7 @@ def space_to_depth_permutation() -> list[Derivation]:
     there = [
         Step(z[sp.Mod(t, s, evaluate=False), floor_div(t, s)], "definition", ("y = ", Operator("D2S", "s"), " z with z = ", Operator("S2D", "s"), " x")),
         Step(x[add(mul(s, floor_div(t, s)), sp.Mod(t, s, evaluate=False))], "unfold", ("z[r, b] = x[s b + r]",)),
-        Step(x[t], "space-to-depth-permutation", ("Euclidean division: t = s ⌊t/s⌋ + (t mod s), and t ↦ (t mod s, ⌊t/s⌋) is a bijection",), (), (euclid,)),
+        Step(x[t], "index-arithmetic", ("Euclidean division: t = s ⌊t/s⌋ + (t mod s), and t ↦ (t mod s, ⌊t/s⌋) is a bijection",), (), (euclid,)),
     ]
     first = Derivation(
         "Depth-to-space undoes space-to-depth", y[t], there, theorem="Lemma, space-to-depth is a permutation",
@@ -298,6 +299,9 @@ PROOFS: dict[str, tuple[str, Callable[[], Any]]] = {
     "pointwise-commutes": ("Lemma: pointwise maps commute with subsampling and with space-to-depth", pointwise_commutes),
     "space-to-depth-permutation": ("Lemma: space-to-depth is a permutation, depth-to-space its inverse", space_to_depth_permutation),
 }
+
+
+set_default_registry({name: build for name, (_, build) in PROOFS.items()})  # lemma citations resolve here
 
 
 def proof_names() -> list[str]:

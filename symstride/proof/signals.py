@@ -232,8 +232,9 @@ class LayerSignals(PhaseChannels):
             why += [" on ", sp.Symbol("xtilde"), ", the zero-padded input"]
         return Step(self.strided_sum()[1], "definition", tuple(why))
 
-    def subsampling_step(self) -> Step:
-        """Line 1: Theorem 1 — the strided output at ``n`` is the unit-stride output at ``s·n``."""
+    def subsampling_step(self, rule: str = "stride-as-subsampling") -> Step:
+        """Line 1: the strided output at ``n`` is the unit-stride output at ``s·n`` — citing Theorem 1,
+        or (in Theorem 1's own proof, ``rule="unfold"``) folding the definition of ``u`` at ``t = s·n``."""
         from ..render.printing import Operator
 
         size_ok = tuple(
@@ -245,9 +246,12 @@ class LayerSignals(PhaseChannels):
         )
         y_, u_ = sp.symbols("y u")
         op = Operator("D", sub([ax.s for ax in self.axes]))
-        why = (sp.Eq(y_, sp.Mul(op, u_, evaluate=False), evaluate=False), " where u is the unit-stride convolution")
         line = self.Y(self.o, [mul(ax.s, ax.n) for ax in self.axes], self.u)
-        return Step(line, "stride-as-subsampling", why, size_ok)
+        if rule == "unfold":
+            why = ("the unit-stride convolution u = Conv_1(x̃; w) read at t = s·n",)
+        else:
+            why = (sp.Eq(y_, sp.Mul(op, u_, evaluate=False), evaluate=False), " where u is the unit-stride convolution")
+        return Step(line, rule, why, size_ok)
 
     # -- derivations about this layer -------------------------------------------------------------
     def concrete_grid(self, sizes: Sequence[Sequence[int]] | None = None) -> "Grid":
@@ -277,6 +281,8 @@ class LayerSignals(PhaseChannels):
         from .step import instance_oracle
 
         options.setdefault("notation", self.notation())
+        options.setdefault("hypotheses", tuple(grid.constraints) + tuple(self.fits()) + tuple(
+            c for v, lo, hi in grid.domain for c in (sp.Ge(v, lo), sp.Le(v, hi))))
         return Derivation(
             title, lhs, steps, definitions=definitions, grid=grid,
             oracle=instance_oracle(self.reference), oracle_name="the NumPy reference convolution", **options,

@@ -101,7 +101,7 @@ def subpixel_steps(ch: TransposedSignals) -> list[Step]:
     steps.append(Step(nested_sum(mul(ch.weight(ci, ol, m), ch.signal(ch.xh, ci, reads1)), phase_lims + lims1), "output-phase-split",
                       ("every t + p is s a + r for exactly one phase ", *join([sp.Eq(ax.r, sp.Mod(add(ax.t, ax.pl), ax.s), evaluate=False) for ax in axes if ax.split]),
                        " (Euclidean division)"),
-                      (), tuple(_phase_bijection(ax) for ax in axes if ax.split)))
+                      (), tuple(_phase_bijection(ax) for ax in axes if ax.split), witnesses=_phase_witnesses(axes)))
 
     # (3) the taps of phase r: s | s a + r − δ m ⇔ δ m ≡ r (mod s)
     classes = [sp.Eq(sp.Mod(mul(ax.d, ax.m), ax.s, evaluate=False), ax.r, evaluate=False) if ax.split else None for ax in axes]
@@ -176,8 +176,18 @@ def subpixel_steps(ch: TransposedSignals) -> list[Step]:
     # (9) merge the phases again: crop by p mod s
     steps.append(Step(ch.signal(ch.u, o, [add(ax.t, ax.crop) for ax in axes]), "crop",
                       ("s(a − ⌊p/s⌋) + r = t + p − s⌊p/s⌋ = t + (p mod s) for the one pair (r, a): keep N_out samples of u from ",
-                       vec([ax.crop for ax in axes]))))
+                       vec([ax.crop for ax in axes])), witnesses=_phase_witnesses(axes)))
     return steps
+
+
+def _phase_witnesses(axes: list[TAxis]) -> dict:
+    """The one phase and block of each output: ``r = (t + p) mod s``, ``a = ⌊(t + p)/s⌋`` (Euclidean division)."""
+    out = {}
+    for ax in axes:
+        if ax.split:
+            out[ax.r] = sp.Mod(ax.t + ax.pl, ax.s)
+            out[ax.a] = sp.floor((ax.t + ax.pl) / ax.s)
+    return out
 
 
 def _phase_bijection(ax: TAxis) -> Bijection:

@@ -40,7 +40,7 @@ def _chain(ch: LayerSignals) -> tuple[sp.Indexed, list[Step], list[Definition]]:
     op = Operator("D", sub([ax.s for ax in ch.axes]))
     steps = [
         ch.definition_step(),
-        ch.subsampling_step(),
+        ch.subsampling_step(rule="unfold"),
         Step(line, "unfold", ("the subsampling ", op, " keeps the samples at multiples of the stride: ", sp.Eq(line, body, evaluate=False))),
     ]
     return lhs, steps, ch.base_definitions() + [subsample]
