@@ -17,7 +17,7 @@ input size under the derivation's hypotheses:
 3. a lemma rule may be cited only when its own proof is proved — never inside that proof
    (self-citation is rejected) and never through a cycle of citations (:func:`lemma_verdict`).
 
->>> from symstride.subsampling import subsampling_proof
+>>> from symstride.proof.subsampling import subsampling_proof
 >>> d = subsampling_proof()
 >>> prove_step(d, 1).status
 'proved'
@@ -25,7 +25,7 @@ input size under the derivation's hypotheses:
 >>> s, n = sp.Symbol("s", integer=True, positive=True), sp.Symbol("n", integer=True, nonnegative=True)
 >>> forged = d.with_step(1, d.steps[1].expr.base[n * sp.Min(97, s)])
 >>> print(prove_step(forged, 1).detail)  # doctest: +ELLIPSIS
-line 1 is not an instance of the rule: ...: false at ...s = 98...
+line 1 is not an instance of the rule: ...n·Min(97, s): false at ...s = 9...
 """
 
 from __future__ import annotations
