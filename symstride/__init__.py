@@ -11,77 +11,59 @@ channels — the space-to-depth phases of its input (Theorem 2).
 >>> eq.verify(size=10).exact
 True
 
-PyTorch integration lives in :mod:`symstride.torch`, imported only when asked for.
+The names below are the public API; each is loaded from its owner module on first use, so
+``import symstride`` stays light.  Numeric helpers live in their subpackages:
+:mod:`symstride.reference` (the NumPy oracle: ``conv``, ``space_to_depth``, …),
+:mod:`symstride.core.verify` (``verify_taps``), :mod:`symstride.algebra.operator_checks`
+(``verify_subsampling``, ``verify_adjoint``); PyTorch integration in :mod:`symstride.torch`,
+imported only when asked for.  ARCHITECTURE.md describes the layers.
 """
 
-from .core.errors import SymstrideError
-from .layer.equivalence import Equivalence
-from .layer.destride import destride
-from .proof.derivation import Derivation
-from .proof.step import Step
-from .algebra.identities import Bank, identity
-from .algebra.operators import Compose
-from .layer.mapping import check_mapping
-from .algebra.operators import Conv, D, DepthToSpace, Operator, Pointwise, SpaceToDepth, Subsample
-from .proof.proofs import prove
-from .network import EquivalentNetwork, Network, verify_network
-from .core.params import ConvSpec
-from .reference.convolution import (
-    conv,
-    conv_transpose,
-    depth_to_space,
-    destride_input,
-    destride_transposed_input,
-    destride_transposed_output,
-    destride_transposed_weights,
-    destride_weights,
-    space_to_depth,
-)
-from .algebra.conv_transpose import ConvTranspose
-from .layer.transposed import TransposedEquivalence
-from .decoder import destride_decoder
-from .core.tap_comparison import VerifyReport
-from .algebra.operator_checks import verify_adjoint, verify_subsampling
-from .core.verify import verify_taps
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Bank",
-    "Compose",
-    "Conv",
-    "ConvSpec",
-    "ConvTranspose",
-    "D",
-    "DepthToSpace",
-    "Derivation",
-    "Equivalence",
-    "EquivalentNetwork",
-    "Network",
-    "Operator",
-    "Pointwise",
-    "SpaceToDepth",
-    "Step",
-    "Subsample",
-    "SymstrideError",
-    "TransposedEquivalence",
-    "VerifyReport",
-    "check_mapping",
-    "conv",
-    "conv_transpose",
-    "depth_to_space",
-    "destride",
-    "destride_decoder",
-    "destride_input",
-    "destride_transposed_input",
-    "destride_transposed_output",
-    "destride_transposed_weights",
-    "destride_weights",
-    "identity",
-    "prove",
-    "space_to_depth",
-    "verify_adjoint",
-    "verify_network",
-    "verify_subsampling",
-    "verify_taps",
-]
+#: public name → the module that owns it.
+_OWNERS = {
+    "Conv": "symstride.algebra.operators",
+    "Subsample": "symstride.algebra.operators",
+    "D": "symstride.algebra.operators",
+    "SpaceToDepth": "symstride.algebra.operators",
+    "DepthToSpace": "symstride.algebra.operators",
+    "Pointwise": "symstride.algebra.operators",
+    "ConvTranspose": "symstride.algebra.conv_transpose",
+    "Bank": "symstride.algebra.expressions",
+    "identity": "symstride.algebra.identities",
+    "destride": "symstride.layer.destride",
+    "check_mapping": "symstride.layer.mapping",
+    "Derivation": "symstride.proof.derivation",
+    "Step": "symstride.proof.step",
+    "prove": "symstride.proof.proofs",
+    "Network": "symstride.network.strided",
+    "verify_network": "symstride.network.verify",
+    "destride_decoder": "symstride.decoder.equivalent",
+    "SymstrideError": "symstride.core.errors",
+}
+
+#: Subpackages and modules reachable as attributes (``symstride.reference.conv``).
+_SUBMODULES = ("core", "render", "reference", "algebra", "proof", "layer", "network", "decoder", "export", "book", "cli", "torch")
+
+__all__ = sorted(_OWNERS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _OWNERS:
+        value = getattr(importlib.import_module(_OWNERS[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module 'symstride' has no attribute {name!r}; the public names are {', '.join(__all__)}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))

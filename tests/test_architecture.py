@@ -19,16 +19,20 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "symstride"
 
 #: The layers, bottom to top.  A module may import its own layer and the layers below it.
+#: ``render`` knows no domain object (it needs only the error type), so everything above it,
+#: core included, may print and render through it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("errors", ("symstride.core.errors",)),
+    ("render", ("symstride.render",)),
     ("core", ("symstride.core",)),
     ("reference", ("symstride.reference",)),
-    ("render", ("symstride.render",)),
     ("algebra", ("symstride.algebra",)),
     ("proof", ("symstride.proof",)),
     ("layer", ("symstride.layer",)),
     ("network", ("symstride.network", "symstride.decoder")),
     ("export", ("symstride.export",)),
     ("torch", ("symstride.torch",)),
+    ("onnx", ("symstride.onnx",)),
     ("book", ("symstride.book",)),
     ("cli", ("symstride.cli",)),
     ("api", ("symstride.__main__", "symstride")),
@@ -228,3 +232,33 @@ def test_no_reexport_shims():
         if not defines:
             shims.append(module)
     assert not shims, f"modules that only re-export names: {shims}"
+
+
+def test_destride_verify_check_mapping_and_exports_do_not_touch_proof():
+    """Derivations are built lazily: only ``.derivation`` brings in :mod:`symstride.proof`."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+from symstride import Conv, ConvTranspose, check_mapping, destride
+import symstride.export as export
+eq = destride(Conv(kernel=3, stride=2, padding=1, in_channels=2))
+assert eq.verify().exact and eq.verify_subsampling().exact
+assert check_mapping(eq.to_json()).correct
+bad = eq.to_json(); bad["taps"][0]["offset"] = [1]
+assert not check_mapping(bad).correct
+export.python_module(eq); export.npz_bytes(eq); export.formula_text(eq)
+teq = destride(ConvTranspose(kernel=4, stride=2, padding=1))
+assert teq.verify().exact and teq.verify_adjoint().exact
+export.python_module(teq); export.formula_text(teq)
+print(sorted(m for m in sys.modules if m.startswith("symstride.proof")))
+eq.derivation
+print("symstride.proof.polyphase" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    before, after = out.stdout.split("\n")[:2]
+    assert before == "[]", f"checks and exports imported {before}"
+    assert after == "True"

@@ -14,6 +14,7 @@ import pytest
 
 import symstride
 from symstride import Conv, Network, destride
+from symstride.algebra.operator_checks import verify_subsampling
 from symstride.cli import main
 from symstride.algebra.conv_transpose import ConvTranspose
 
@@ -113,7 +114,7 @@ API = [
      r"the equivalent filter bank would have 1600000000 entries .* symstride builds at most 1000000000"),
     (lambda: symstride.verify_network("x"), TypeError, r"verify_network expects an EquivalentNetwork \(from Network\.destride\(\)\), got str"),
     (lambda: symstride.verify_network(Network.from_spec(SPEC)), TypeError, r"expects an EquivalentNetwork .* got Network"),
-    (lambda: symstride.verify_subsampling("x", 5), TypeError, r"verify_subsampling expects a ConvSpec .* got str"),
+    (lambda: verify_subsampling("x", 5), TypeError, r"verify_subsampling expects a ConvSpec .* got str"),
 ]
 
 

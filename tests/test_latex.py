@@ -136,7 +136,7 @@ def test_first_error_reads_a_log():
 
 def test_a_missing_variable_names_the_template_and_the_variable():
     with pytest.raises(TemplateError, match=r"template 'theorem.tex': 'theorem_title' is undefined"):
-        render_template("theorem.tex", statement_tex="", proof_tex="")
+        render_template("theorem.tex", statement_tex="", proof_tex="", proved=True)
 
 
 def test_an_error_in_an_included_template_names_that_template(eq1):

@@ -134,7 +134,7 @@ def test_derive_transposed_latex_is_the_checked_derivation(capsys, tmp_path):
     argv = ["derive", "--transposed", "--kernel", "4,4", "--stride", "2", "--padding", "1", "--format", "latex"]
     assert main([*argv, "--fragment"]) == 0
     fragment = capsys.readouterr().out
-    assert fragment.count(r"\begin{theorem}") == 1 and r"\paragraph{Checked.}" in fragment
+    assert fragment.count(r"\begin{theorem}") == 1 and r"\paragraph{Proved.}" in fragment
     assert r"(9) crop}" in fragment and r"\paragraph{Whole-layer checks.}" in fragment
     assert main([*argv, "-o", str(tmp_path / "t.pdf")]) == 0
     assert (tmp_path / "t.pdf").read_bytes().startswith(b"%PDF")

@@ -68,7 +68,13 @@ def test_latex_displays_and_documents_compile(eq2d, tmp_path):
     assert r"\delta" in inline and r"P = 2 s" in inline and not re.search(r"(?<!\\)delta", inline)  # δ, never the name
     assert r"\operatorname{Conv}_{s=(s,2)}^{k=(k,3),\,p=p,\,\delta=\delta}" in Conv(kernel=(k, 3), stride=(s, 2), dilation=d, padding=p)._repr_latex_()
     fragment = eq2d.latex()
-    assert r"\begin{theorem}" in fragment and r"$k$, $s$, $\delta$, $p$" in fragment and "?" not in fragment.split(r"\paragraph{Checked.}")[0]
+    # a theorem when the checker proves it for all values, else a claim that says "checked, not proved"
+    # (z3 may time out on this layer's nonlinear 2-D obligations)
+    head = r"\begin{theorem}" if eq2d.derivation.check().proved else r"\paragraph{Claim Theorem 2, stride removal --- checked, not proved.}"
+    assert fragment.startswith(head), fragment[:200]
+    assert r"$k$, $s$, $\delta$, $p$" in fragment and "?" not in fragment
+    proved = destride(Conv(kernel=k, stride=s, padding=p)).latex()
+    assert proved.startswith(r"\begin{theorem}[Theorem 2, stride removal]For all values of the integer symbols $k$, $s$, $p$")
     pdf = compile_pdf(eq2d.document(), tmp_path / "symbolic.pdf")
     assert pdf.read_bytes().startswith(b"%PDF")
 

@@ -19,7 +19,7 @@ from ..core.errors import SymstrideError
 __all__ = ["main", "COMMANDS", "UsageError"]
 
 #: Subcommand modules, in help order.
-COMMANDS = ("derive", "network", "decoder", "book", "prove", "check")
+COMMANDS = ("derive", "network", "decoder", "onnx", "book", "prove", "check")
 
 
 class UsageError(ValueError):

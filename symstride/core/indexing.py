@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import itertools
 from math import prod
-from typing import Iterator, NamedTuple, Sequence
+from typing import Any, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
 from .params import MAX_ELEMENTS, ConvSpec, as_int
+from .phasemap import PhaseMap, phase_map
 
 __all__ = [
     "LAYOUTS",
@@ -34,6 +35,7 @@ __all__ = [
     "phase_count",
     "split_tap",
     "tap_map",
+    "layer_phase_map",
     "phase_index",
     "phase_vector",
     "phases",
@@ -135,9 +137,16 @@ def split_tap(tap: Sequence[int], stride: Sequence[int], dilation: Sequence[int]
     return tuple(phs), tuple(offs)
 
 
+def layer_phase_map(spec: Any) -> PhaseMap:
+    """The :class:`~symstride.core.phasemap.PhaseMap` of one layer (``R = 1``; padding is applied
+    before space-to-depth, so ``p = 0`` in the rule): strided for a ``ConvSpec``, transposed for a
+    ``ConvTransposeSpec``."""
+    return phase_map(spec.kernel, spec.stride, spec.dilation, direction=spec.direction)
+
+
 def tap_map(spec: ConvSpec) -> list[Tap]:
     """Every original tap (row-major order) with its phase and offset in the equivalent bank."""
-    return [Tap(m, *split_tap(m, spec.stride, spec.dilation)) for m in itertools.product(*map(range, spec.kernel))]
+    return [Tap(t.tap, t.in_phase, t.offset) for t in layer_phase_map(spec).taps]
 
 
 def phases(stride: Sequence[int]) -> Iterator[tuple[int, ...]]:
@@ -191,22 +200,19 @@ def prepared_shape(spec: ConvSpec, size: Sequence[int] | int) -> tuple[int, ...]
     return tuple(n + k - 1 for n, k in zip(output_shape(spec, size), equivalent_kernel(spec)))
 
 
-def _tap_arrays(spec, taps: Sequence[Tap] | None, *, flip: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(m, r, j)`` as ``(ndim, T)`` arrays: from ``taps``, or for every tap by Euclidean division.
+def _claimed_arrays(spec: Any, taps: Sequence[Tap]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(m, φ(phase), j)`` of claimed ``taps`` as arrays (``m``, ``j``: one row per axis)."""
+    m, r, j = (np.array([t[i] for t in taps], dtype=np.int64).reshape(-1, spec.ndim).T for i in range(3))
+    flat = np.ravel_multi_index(tuple(r), spec.stride) if m.size else np.zeros(0, dtype=np.int64)
+    return m, flat, j
 
-    The default is vectorised over the whole kernel grid: ``δ·m = s·q + r`` and ``j = q``, or
-    ``j = k' − 1 − q`` with ``flip`` (the transposed layer's cross-correlation offsets).
-    """
-    if taps is None:
-        grid = np.indices(spec.kernel).reshape(spec.ndim, -1)
-        reach = np.asarray(spec.dilation)[:, None] * grid
-        stride = np.asarray(spec.stride)[:, None]
-        q = reach // stride
-        if flip:
-            q = np.asarray(equivalent_kernel(spec))[:, None] - 1 - q
-        return grid, reach % stride, q
-    arrays = (np.array([t[i] for t in taps], dtype=np.int64).reshape(-1, spec.ndim).T for i in range(3))
-    return tuple(arrays)
+
+def _bank_arrays(spec: Any, taps: Sequence[Tap] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(m, φ(r), j)`` of the layer's own phase map (``taps`` None) or of claimed ``taps``."""
+    if taps is not None:
+        return _claimed_arrays(spec, taps)
+    m, ins, outs, j = layer_phase_map(spec).arrays
+    return m, (outs if spec.direction == "transposed" else ins), j
 
 
 def weight_gather_index(
@@ -225,11 +231,10 @@ def weight_gather_index(
     cin_g = spec.in_channels // spec.groups
     cout = spec.out_channels
     index = np.full((cout, cin_g * n_phases, *kq), -1, dtype=np.int64)
-    m_arr, r_arr, j_arr = _tap_arrays(spec, taps)
-    flat = np.ravel_multi_index(tuple(r_arr), spec.stride) if m_arr.size else np.zeros(0, dtype=np.int64)
+    m_arr, flat, j_arr = _bank_arrays(spec, taps)
     w_index = np.arange(prod(spec.weight_shape), dtype=np.int64).reshape(spec.weight_shape)
     for c in range(cin_g):
-        ch = c * n_phases + flat if layout == "pytorch" else flat * cin_g + c
+        ch = channel_index(c, flat, cin_g, n_phases, layout)
         index[(slice(None), ch, *j_arr)] = w_index[(slice(None), c, *m_arr)].reshape(cout, -1)
     return index
 
@@ -274,18 +279,14 @@ def transposed_tap_map(spec) -> list[Tap]:
     """Every tap with the output phase ``r`` it feeds and its offset ``j`` in the equivalent kernel.
 
     ``δ·m = s·(k' − 1 − j) + r``: phase ``r`` of the output (``t + p_left = s·a + r``) and the
-    cross-correlation offset ``j`` of the flipped, unit-stride phase filter.
+    cross-correlation offset ``j`` of the flipped, unit-stride phase filter — the transposed
+    rule of :mod:`symstride.core.phasemap` with ``R = 1``.
 
     >>> from symstride.core.params import ConvTransposeSpec
     >>> [(t.tap, t.phase, t.offset) for t in transposed_tap_map(ConvTransposeSpec.create(kernel=3, stride=2))]
     [((0,), (0,), (1,)), ((1,), (1,), (1,)), ((2,), (0,), (0,))]
     """
-    kq = equivalent_kernel(spec)
-    taps = []
-    for m in itertools.product(*map(range, spec.kernel)):
-        r, q = split_tap(m, spec.stride, spec.dilation)
-        taps.append(Tap(m, r, tuple(k - 1 - qq for k, qq in zip(kq, q))))
-    return taps
+    return [Tap(t.tap, t.out_phase, t.offset) for t in layer_phase_map(spec).taps]
 
 
 class TransposedAxis(NamedTuple):
@@ -332,8 +333,7 @@ def transposed_weight_gather_index(spec, layout: str = "pytorch", taps: Sequence
     convolution only when ``groups == 1``.
     """
     check_layout(layout)
-    m_arr, r_arr, j_arr = _tap_arrays(spec, taps, flip=True)
-    flat = np.ravel_multi_index(tuple(r_arr), spec.stride) if m_arr.size else np.zeros(0, dtype=np.int64)
+    m_arr, flat, j_arr = _bank_arrays(spec, taps)
     zero = np.zeros_like(flat)
     return transposed_bank_gather_index(spec, m_arr, zero, flat, j_arr, 1, phase_count(spec), equivalent_kernel(spec), layout)
 

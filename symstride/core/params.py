@@ -205,6 +205,11 @@ class ConvSpec:
         return len(self.kernel)
 
     @property
+    def direction(self) -> str:
+        """``"strided"``: the direction of :mod:`symstride.core.phasemap`'s rule this layer follows."""
+        return "strided"
+
+    @property
     def weight_shape(self) -> tuple[int, ...]:
         """PyTorch weight shape ``(C_out, C_in/groups, *kernel)``."""
         return (self.out_channels, self.in_channels // self.groups, *self.kernel)
@@ -305,6 +310,11 @@ class ConvTransposeSpec:
     def ndim(self) -> int:
         """Number of spatial axes."""
         return len(self.kernel)
+
+    @property
+    def direction(self) -> str:
+        """``"transposed"``: the direction of :mod:`symstride.core.phasemap`'s rule this layer follows."""
+        return "transposed"
 
     @property
     def weight_shape(self) -> tuple[int, ...]:

@@ -7,8 +7,9 @@ whether the *negation* of the claim, together with the assumptions, has an integ
 
 * ``unsat`` — no model: the claim is **proved** for all values;
 * ``sat`` — z3's model is a **counterexample** (a dict of symbol values);
-* ``unknown`` — nonlinear integer arithmetic is undecidable in general; z3 may give up or time
-  out, and then nothing is claimed (the caller says "not proved").
+* ``unknown`` — nonlinear integer arithmetic is undecidable in general; z3 may give up or exhaust
+  its resource limit (:data:`RLIMIT`, deterministic) or, on an overloaded machine, the wall-clock
+  :data:`TIMEOUT_MS`, and then nothing is claimed (the caller says "not proved").
 
 Translation (:func:`to_z3`) is total or refuses: integer symbols become z3 ``Int`` constants
 (with their SymPy assumptions — positive, nonnegative, … — as hypotheses), rationals stay exact,
@@ -35,10 +36,13 @@ from typing import Any, Iterable, Mapping
 
 import sympy as sp
 
-__all__ = ["Untranslatable", "Decision", "Translator", "to_z3", "decide", "TIMEOUT_MS"]
+__all__ = ["Untranslatable", "Decision", "Translator", "to_z3", "decide", "TIMEOUT_MS", "RLIMIT"]
 
 #: Default time z3 may spend on one claim, in milliseconds.
-TIMEOUT_MS = 10_000
+TIMEOUT_MS = 120_000
+#: Default resource limit of z3 on one claim (z3's deterministic ``rlimit`` count: a verdict does
+#: not depend on the machine's load; about 15 s of z3's work on a 2020s CPU core).
+RLIMIT = 30_000_000
 
 
 class Untranslatable(ValueError):
@@ -213,7 +217,7 @@ def to_z3(expr: Any, translator: Translator | None = None) -> tuple[Any, Transla
     return translator.term(expr), translator
 
 
-def decide(claim: Any, *, assuming: Iterable[Any] = (), timeout_ms: int = TIMEOUT_MS) -> Decision:
+def decide(claim: Any, *, assuming: Iterable[Any] = (), timeout_ms: int = TIMEOUT_MS, rlimit: int = RLIMIT) -> Decision:
     """Prove ``claim`` for all values of its symbols under ``assuming``, or refute it, or say unknown.
 
     The symbols' SymPy assumptions (integer, positive, nonnegative, …) are hypotheses too.
@@ -231,6 +235,7 @@ def decide(claim: Any, *, assuming: Iterable[Any] = (), timeout_ms: int = TIMEOU
         return Decision("unknown", reason=str(exc))
     solver = z3.Solver()
     solver.set("timeout", int(timeout_ms))
+    solver.set("rlimit", int(rlimit))
     solver.add(*tr.hypotheses, *hyps, z3.Not(goal))
     verdict = solver.check()
     if verdict == z3.unsat:

@@ -18,6 +18,7 @@ import numpy as np
 
 from .indexing import Tap, channel_decode, phase_count
 from .params import ConvSpec, ConvTransposeSpec
+from .results import Result
 
 __all__ = ["Mismatch", "VerifyReport", "axis_reads", "check_channels", "compare_reads", "index_text", "shape_text", "strided_reads", "transposed_reads", "verify_bank"]
 
@@ -36,9 +37,13 @@ class Mismatch:
         return self.reason
 
 
-@dataclass(frozen=True)
-class VerifyReport:
-    """The outcome of an exact check: ``exact``, what was compared, and the first mismatch."""
+@dataclass(frozen=True, repr=False)
+class VerifyReport(Result):
+    """The outcome of an exact check: ``exact``, what was compared, and the first mismatch.
+
+    Speaks the report protocol (:mod:`symstride.core.results`): ``ok`` is ``exact``; ``failure``
+    the first mismatch.  An exact check is on one input size: it proves nothing for all sizes.
+    """
 
     identity: str
     exact: bool
@@ -53,6 +58,28 @@ class VerifyReport:
 
     def __bool__(self) -> bool:
         return self.exact
+
+    @property
+    def ok(self) -> bool:
+        return self.exact
+
+    @property
+    def failure(self) -> str | None:
+        if self.exact:
+            return None
+        return str(self.mismatch) if self.mismatch is not None else f"{self.identity}: NOT exact"
+
+    def json_fields(self) -> dict[str, Any]:
+        m = self.mismatch
+        return {
+            "identity": self.identity, "exact": self.exact, "method": self.method,
+            "size": list(self.size), "output_shape": list(self.output_shape),
+            "taps_checked": self.taps_checked, "terms_checked": self.terms_checked, "notes": list(self.notes),
+            "mismatch": None if m is None else {
+                "reason": m.reason, "output": None if m.output is None else list(m.output),
+                "tap": None if m.tap is None else list(m.tap), "strided": m.strided, "equivalent": m.equivalent,
+            },
+        }
 
     def __str__(self) -> str:
         verdict = "exact" if self.exact else "NOT exact"
@@ -74,8 +101,6 @@ class VerifyReport:
         if self.mismatch is not None:
             lines.append(f"  first difference: {self.mismatch}")
         return "\n".join(lines)
-
-    __repr__ = __str__
 
 
 def shape_text(values: Sequence[int]) -> str:

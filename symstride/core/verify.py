@@ -17,7 +17,8 @@ No floating point and no polynomial expansion is involved, so layers with hundre
 and 224×224 inputs are decided exactly in milliseconds.  A failed check names the first
 differing output entry (row-major) and the tap responsible.
 
-This module holds the tap checks of strided layers (Theorem 2) and of transposed layers (the
+Both verifiers read the claimed bank through :func:`symstride.core.phasemap.phase_reads`, the
+read rule of the one phase map (the decoder's stages use it too).  This module holds the tap checks of strided layers (Theorem 2) and of transposed layers (the
 sub-pixel theorem); the shared comparison machinery is :mod:`symstride.core.tap_comparison`, and
 the checks that need operators (Theorem 1, the adjoint) are :mod:`symstride.algebra.operator_checks`.
 
@@ -35,13 +36,12 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-import numpy as np
-
 from .indexing import Tap, check_layout, equivalent_kernel, input_size, output_shape, phase_count, transposed_output_shape
 from .params import ConvSpec, ConvTransposeSpec
-from .tap_comparison import VerifyReport, axis_reads, shape_text, strided_reads, transposed_reads, verify_bank
+from .phasemap import phase_reads
+from .tap_comparison import VerifyReport, axis_reads, compare_reads, shape_text, strided_reads, transposed_reads, verify_bank
 
-__all__ = ["verify_taps", "verify_transposed_taps", "TRANSPOSED_ABSENT"]
+__all__ = ["verify_taps", "verify_transposed_taps", "tap_counterexample", "TRANSPOSED_ABSENT"]
 
 
 def verify_taps(
@@ -66,20 +66,40 @@ def verify_taps(
     kq = tuple(kernel) if kernel is not None else equivalent_kernel(spec)
     identity = f"Theorem 2 (stride {shape_text(spec.stride)} as {phase_count(spec)} phases, layout {layout})"
 
-    def axes_of(r: tuple[int, ...], j: tuple[int, ...]) -> list:
-        axes = []
-        for jj, rr, s, (pl, _), n, no, k in zip(j, r, spec.stride, spec.padding, size, n_out, kq):
-            coarse = np.arange(no) + jj
-            padded = s * coarse + rr  # index into the padded, trimmed/extended input
-            pos, live = axis_reads(padded - pl, n)
-            axes.append((pos, live & (padded < s * (no + k - 1))))
-        return axes
-
     return verify_bank(
-        identity, spec, taps, size, n_out, kq, layout, axes_of,
+        identity, spec, taps, size, n_out, kq, layout, lambda r, j: _strided_entry_reads(spec, size, n_out, kq, r, j),
         reference=lambda: strided_reads(spec, size, n_out), channels=(spec.in_channels, "inputs"),
         describe=("the strided layer", "the equivalent layer"),
     )
+
+
+def _strided_entry_reads(spec: ConvSpec, size: tuple[int, ...], n_out: tuple[int, ...], kq: Sequence[int],
+                         r: Sequence[int], j: Sequence[int]) -> list:
+    """Per axis, ``(position, live)`` of bank entry ``(r, j)`` at every output: the phase map's read
+    of the prepared input (padded, trimmed or zero-extended to ``s·(N_out + k' − 1)``)."""
+    axes = []
+    for jj, rr, s, (pl, _), n, no, k in zip(j, r, spec.stride, spec.padding, size, n_out, kq):
+        padded, _ = phase_reads("strided", no, 1, s, rr, 0, jj, 0)  # index into the padded, trimmed/extended input
+        pos, live = axis_reads(padded - pl, n)
+        axes.append((pos, live & (padded < s * (no + k - 1))))
+    return axes
+
+
+def tap_counterexample(spec: ConvSpec, taps: Sequence[Tap], size: Any) -> VerifyReport:
+    """Compare any multiset of claimed taps — missing, repeated or sharing a slot — with the strided
+    layer, tap by tap, on inputs of ``size``: the first output where they differ.
+
+    :func:`verify_taps` refuses such maps before comparing (they are no filter bank); this shows
+    what the claimed bank (entries summed where taps share a slot) would compute instead.
+    """
+    size = input_size(spec, size)
+    n_out = output_shape(spec, size)
+    kq = equivalent_kernel(spec)
+    claimed: dict[tuple[int, ...], list] = {}
+    for t in taps:
+        claimed.setdefault(tuple(t.tap), []).append(_strided_entry_reads(spec, size, n_out, kq, t.phase, t.offset))
+    return compare_reads(f"Theorem 2 (stride {shape_text(spec.stride)}), the claimed taps as written", size, n_out,
+                         spec.kernel, strided_reads(spec, size, n_out), claimed, ("the strided layer", "the claimed equivalent layer"))
 
 
 #: What "no term" means for a transposed layer and for its sub-pixel equivalent.
@@ -120,11 +140,10 @@ def verify_transposed_taps(
     def axes_of(r: tuple[int, ...], j: tuple[int, ...]) -> list:
         axes = []
         for jj, rr, s, (pl, _), n, no, k in zip(j, r, spec.stride, spec.padding, size, n_out, kq):
-            start, crop = divmod(pl, s)
-            fine = np.arange(no) + crop  # position after depth-to-space, before the crop
-            prepared = fine // s + jj  # the block's read in the prepared input
-            pos, live = axis_reads(prepared - (k - 1 - start), n)
-            axes.append((pos, live & (fine % s == rr)))
+            start, crop = divmod(pl, s)  # output t sits at t + crop after depth-to-space
+            read, mine = phase_reads("transposed", no, 1, s, 0, rr, jj, k - 1 - start, crop)
+            pos, live = axis_reads(read, n)
+            axes.append((pos, live & mine))
         return axes
 
     return verify_bank(

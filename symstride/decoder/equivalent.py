@@ -15,6 +15,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..core.indexing import LAYOUTS, check_layout, transposed_bank_gather_index
+from ..core.phasemap import axis_phase_map, phase_reads
 from ..network.equivalent import MAX_NETWORK_PHASES
 from ..network.spec import BatchNorm
 from ..network.arrays import input_array
@@ -61,12 +62,6 @@ class Stage:
     def sharing(self) -> int:
         """How many times every original weight appears in ``W'`` (``Π R``)."""
         return prod(self.in_phases)
-
-
-def _axis_entries(k: int, s: int, d: int, pl: int, R: int) -> list[tuple[int, int, int, int]]:
-    """Per axis: ``(m, q, r, D)`` with ``s·q + δ·m − p_left = B·D + r``."""
-    B = s * R
-    return [(m, q, *reversed(divmod(s * q + d * m - pl, B))) for m in range(k) for q in range(R)]
 
 
 MASK_POLICIES = ("auto", "always", "never")
@@ -120,15 +115,13 @@ class DecoderEquivalent:
                     reasons.append(why)
             B = tuple(s * r for s, r in zip(c.stride, R))
             out_coarse = tuple(-(-n // b) for n, b in zip(layer.out_shape.size, B))
-            per_axis_entries = [_axis_entries(k, s, d, pl, r) for k, s, d, (pl, _), r in zip(c.kernel, c.stride, c.dilation, c.padding, R)]
-            d_max = tuple(max(e[3] for e in es) for es in per_axis_entries)
-            d_min = tuple(min(e[3] for e in es) for es in per_axis_entries)
-            kernel = tuple(hi - lo + 1 for hi, lo in zip(d_max, d_min))
-            pad = tuple((hi, ao + k - 1 - hi - ai) for hi, ao, k, ai in zip(d_max, out_coarse, kernel, coarse))
+            # the transposed rule s·q + δ·m − p_left = B·D + r of symstride.core.phasemap, R input phases
+            axes = [axis_phase_map(k, s, d, pl, r, "transposed") for k, s, d, (pl, _), r in zip(c.kernel, c.stride, c.dilation, c.padding, R)]
+            kernel = tuple(ax.kernel_eq for ax in axes)
+            pad = tuple((ax.pad_phase, ao + k - 1 - ax.pad_phase - ai) for ax, ao, k, ai in zip(axes, out_coarse, kernel, coarse))
             entries = tuple(
-                (tuple(e[0] for e in combo), tuple(e[1] for e in combo), tuple(e[2] for e in combo),
-                 tuple(hi - e[3] for hi, e in zip(d_max, combo)))
-                for combo in itertools.product(*per_axis_entries)
+                tuple(tuple(e[i] for e in combo) for i in range(4))
+                for combo in itertools.product(*(ax.entries() for ax in axes))
             )
             stages.append(Stage(layer, R, B, coarse, out_coarse, kernel, pad, tuple(masked), tuple(reasons), entries))
             R, coarse, n_true = B, out_coarse, layer.out_shape.size
@@ -227,11 +220,10 @@ class DecoderEquivalent:
             axes = []
             for a in range(len(size)):
                 R, B, lo = stage.in_phases[a], stage.out_phases[a], stage.pad[a][0]
-                t = np.arange(n_out[a])
-                coarse = t // B + j[a] - lo  # the input block read, before padding
-                pos = R * coarse + q[a]
+                pos, mine = phase_reads("transposed", n_out[a], R, B, q[a], r[a], j[a], lo)
+                coarse = (pos - q[a]) // R  # the input block read, before padding
                 bound = size[a] if stage.masked[a] or R * stage.in_coarse[a] == size[a] else R * stage.in_coarse[a]
-                live = (t % B == r[a]) & (coarse >= 0) & (coarse < stage.in_coarse[a]) & (pos < bound) & relevant[a]
+                live = mine & (coarse >= 0) & (coarse < stage.in_coarse[a]) & (pos < bound) & relevant[a]
                 axes.append((pos, live))
             claimed.setdefault(m, []).append(axes)
         notes = (f"input phases {_shape(stage.in_phases)} (positions ≥ N are junk of the previous stage"

@@ -31,15 +31,19 @@ from .equivalence import default_size
 from ..core.indexing import Tap, check_layout, split_tap
 from ..core.indexing import equivalent_kernel as eq_kernel
 from ..core.params import ConvSpec, as_int
+from ..core.results import Result
 from ..core.tap_comparison import VerifyReport
-from ..core.verify import verify_taps
+from ..core.verify import tap_counterexample, verify_taps
 
 __all__ = ["MappingReport", "check_mapping", "load_mapping"]
 
 
-@dataclass(frozen=True)
-class MappingReport:
-    """The verdict on a mapping: ``correct``, the first wrong ``tap`` (an index list) and why."""
+@dataclass(frozen=True, repr=False)
+class MappingReport(Result):
+    """The verdict on a mapping: ``correct``, the first wrong ``tap`` (an index list) and why.
+
+    Report protocol: ``ok`` is ``correct``; ``failure`` names the wrong tap and the reason.
+    """
 
     correct: bool
     spec: ConvSpec
@@ -51,6 +55,20 @@ class MappingReport:
 
     def __bool__(self) -> bool:
         return self.correct
+
+    @property
+    def ok(self) -> bool:
+        return self.correct
+
+    @property
+    def failure(self) -> str | None:
+        if self.correct:
+            return None
+        return self.reason if self.tap is None else f"tap {self.tap}: {self.reason}"
+
+    def json_fields(self) -> dict[str, Any]:
+        return {"correct": self.correct, "layout": self.layout, "sizes": [list(s) for s in self.sizes], "tap": self.tap,
+                "reason": self.reason, "detail": None if self.detail is None else self.detail.to_json()}
 
     def __str__(self) -> str:
         sizes = ", ".join("×".join(map(str, s)) for s in self.sizes)
@@ -169,46 +187,13 @@ def _structural(spec: ConvSpec, taps: list[Tap]) -> tuple[list[int], str] | None
     return None
 
 
-def _counterexample(spec: ConvSpec, layout: str, taps: list[Tap], size: tuple[int, ...]) -> str | None:
-    """The first output where the claimed bank (entries summed where taps share a slot) differs.
-
-    Both layers are written as in the Theorem 2 derivation — the strided convolution, and the
-    unit-stride convolution of the claimed ``W'`` over the phases of the padded input — and
-    compared exactly as polynomials on an input of ``size``.
-    """
-    import sympy as sp
-
-    from .destride import destride
-    from ..algebra.operators import Conv
-    from ..proof.polyphase import phase_definitions, polyphase_steps
-    from ..proof.signals import LayerSignals
-    from ..algebra.frames import Frame
-    from ..algebra.polynomials import compare
-    from ..algebra.evaluation import evaluate
-
-    eq = destride(Conv(spec), layout=layout)
-    ch = LayerSignals.concrete(spec, layout=layout, channel_indexed=eq.layer.channel_indexed, r=eq.index_symbols["r"], j=eq.index_symbols["j"])
-    lhs, steps = polyphase_steps(ch)
-    o, c = eq.index_symbols["o"][0], eq.index_symbols["c"][0]
-    entries: dict[tuple, Any] = {}
-    for t in taps:
-        key = (t.phase, t.offset)
-        entries[key] = entries.get(key, 0) + eq.layer.weight(o, c, t.tap)
-    pieces = [
-        (value, sp.And(*(sp.Eq(v, x) for v, x in zip((*eq.index_symbols["r"], *eq.index_symbols["j"]), (*r, *j)))))
-        for (r, j), value in entries.items()
-    ]
-    claimed = sp.Piecewise(*pieces, (0, True))
-    defs = {d.name: d for d in ch.base_definitions() + phase_definitions(ch, eq.formula_lhs, claimed)}
-    frame = Frame.grid(dict(zip([ax.N for ax in ch.axes], [[n] for n in size])), tuple(ch.output_domain()))
-    diff = compare(evaluate(steps[0].expr, frame, defs), evaluate(steps[-1].expr, frame, defs))
-    if diff is None:
+def _counterexample(spec: ConvSpec, taps: list[Tap], size: tuple[int, ...]) -> str | None:
+    """The first output where the claimed bank (entries summed where taps share a slot) differs,
+    decided by the exact read comparison of :func:`symstride.core.verify.tap_counterexample`."""
+    report = tap_counterexample(spec, taps, size)
+    if report.exact:
         return None
-    out = ", ".join(str(int(frame.columns[v][diff.row])) for v in frame.outputs)
-    return (
-        f"on an input of size {'×'.join(map(str, size))}, output y[{out}]: the strided layer has "
-        f"{diff._poly(diff.left)}, the claimed equivalent layer has {diff._poly(diff.right)}"
-    )
+    return f"on an input of size {'×'.join(map(str, size))}, {report.mismatch}"
 
 
 def check_mapping(doc: Any) -> MappingReport:
@@ -223,7 +208,7 @@ def check_mapping(doc: Any) -> MappingReport:
     found = _structural(spec, taps)
     if found is not None:
         tap, reason = found
-        example = _counterexample(spec, layout, taps, base) if kq in (None, list(eq_kernel(spec))) else None
+        example = _counterexample(spec, taps, base) if kq in (None, list(eq_kernel(spec))) else None
         return MappingReport(False, spec, layout, sizes, tap, reason + (f"; {example}" if example else ""))
     for size in sizes:
         report = verify_taps(spec, taps, size, kernel=kq, layout=layout)

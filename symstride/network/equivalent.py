@@ -51,7 +51,7 @@ from .phase_ops import (
     InputStage, Mask, PhaseActivation, PhaseBatchNorm, PhaseOp, PhaseResidual, TiedConv, TiedMaxPool, run_ops,
     zero_overhang_after,
 )
-from .phases import AxisMap, PhaseBasis, TapArrays, axis_map, mask_keep, phase_padding, phase_taps
+from .phases import PhaseBasis, TapArrays, axis_map, mask_keep, phase_padding, phase_taps
 from .pooling import inside_counts
 from .spec import Activation, BatchNorm, Conv, Layer, Pool, layer_stride, walk
 from .arrays import input_array
@@ -98,7 +98,7 @@ class EquivalentNetwork:
 # ---------------------------------------------------------------------------------------------
 # the construction
 
-def _maps(spec, out_phases: Sequence[int]) -> tuple[AxisMap, ...]:
+def _maps(spec, out_phases: Sequence[int]) -> tuple[...]:
     return tuple(axis_map(k, s, d, p, r) for k, s, d, (p, _), r in zip(spec.kernel, spec.stride, spec.dilation, spec.padding, out_phases))
 
 

@@ -84,7 +84,7 @@ def _op_data(op) -> dict:
         **d, "kind": b.kind, "pointwise": False, "windowed": True,
         "kernel": [m.kernel for m in spec_axes], "stride": [m.stride for m in spec_axes],
         "dilation": [m.dilation for m in spec_axes], "pad_left": [m.pad_left for m in spec_axes],
-        "R": _tuple(op.output.phases), "B": _tuple(op.inputs.phases), "e": [m.offset for m in spec_axes],
+        "R": _tuple(op.output.phases), "B": _tuple(op.inputs.phases), "e": [m.pad_phase for m in spec_axes],
         "k_eq": [m.kernel_eq for m in spec_axes], "in_size": _tuple(op.inputs.size), "A_in": _tuple(op.inputs.length),
         "out_size": _tuple(op.output.size), "A_out": _tuple(op.output.length),
         "in_channels": op.inputs.channels, "out_channels": op.output.channels,

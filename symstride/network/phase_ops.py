@@ -13,7 +13,7 @@ import numpy as np
 
 from ..reference.convolution import conv, pad, space_to_depth
 from .boundary import Boundary
-from .phases import AxisMap, PhaseBasis, PhaseTap, mask_keep, tied_weight_index
+from .phases import PhaseBasis, PhaseTap, mask_keep, tied_weight_index
 from .pointwise import ACTIVATIONS, batchnorm
 from .arrays import parameter
 
@@ -98,7 +98,7 @@ class TiedConv:
     source: str  #: "conv" or "avgpool"
     inputs: PhaseBasis
     output: PhaseBasis
-    axes: tuple[AxisMap, ...]
+    axes: tuple[...]
     weight_shape: tuple[int, ...]
     taps: tuple[PhaseTap, ...]
     bias_index: np.ndarray | None
@@ -165,7 +165,7 @@ class TiedMaxPool:
     path: str
     inputs: PhaseBasis
     output: PhaseBasis
-    axes: tuple[AxisMap, ...]
+    axes: tuple[...]
     taps: tuple[PhaseTap, ...]
     padding: tuple[tuple[int, int], ...]
     pad_value: float

@@ -4,7 +4,7 @@ Per axis, a layer with stride ``s`` is followed by the stride ``R = Π_{later} s
 layers after it, so its output is represented by ``R`` phases and its input by ``B = s·R``
 phases: ``z[c·B^d + φ(r), a] = x[c, B·a + r]`` (channel-major, as ``pixel_unshuffle``).  Output
 sample ``n = R·a + q`` of a kernel tap ``m`` reads input position ``s·n + δ·m − p``
-``= B·a + s·q + δ·m − p``; writing ``s·q + δ·m − p + B·e = B·j + r`` (Euclidean division, with
+``= B·a + s·q + δ·m − p``; writing ``s·q + δ·m − p + B·e = B·j + r`` (Euclidean division — the rule of :mod:`symstride.core.phasemap` — with
 ``e = ceil(p/B)`` phase samples of left zero padding so that ``B·j + r ≥ 0``) the read is phase
 ``r`` of the input at phase-domain offset ``a + j − e``.  Hence the layer is a unit-stride
 layer in the phase domain with kernel ``K' = max j + 1`` and the tied filter bank
@@ -12,9 +12,9 @@ layer in the phase domain with kernel ``K' = max j + 1`` and the tied filter ban
 output phase ``q``, i.e. ``R^d`` times.
 
 >>> m = axis_map(kernel=3, stride=2, dilation=1, pad_left=1, out_phases=2)
->>> m.in_phases, m.offset, m.kernel_eq
+>>> m.in_phases, m.pad_phase, m.kernel_eq
 (4, 1, 2)
->>> m.phase, m.shift      # r[q][m] and j[q][m]
+>>> m.remainder, m.shift      # r[q][m] and j[q][m]
 (((3, 0, 1), (1, 2, 3)), ((0, 1, 1), (1, 1, 1)))
 >>> phase_length(9, 4), mask_keep((9,), (4,), (3,)).astype(int).tolist()
 (3, [[1, 1, 1], [1, 1, 0], [1, 1, 0], [1, 1, 0]])
@@ -22,17 +22,16 @@ output phase ``q``, i.e. ``R^d`` times.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from math import prod
 from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from ..core.indexing import channel_index, phase_index, phases
+from ..core.indexing import channel_index
+from ..core.phasemap import AxisPhaseMap, PhaseMap, axis_phase_map
 
 __all__ = [
-    "AxisMap",
     "PhaseTap",
     "PhaseBasis",
     "axis_map",
@@ -51,31 +50,9 @@ def phase_length(n: int, phases_: int) -> int:
     return -(-n // phases_)
 
 
-@dataclass(frozen=True)
-class AxisMap:
-    """One axis of one layer in the phase domain: ``s·q + δ·m − p + B·e = B·shift[q][m] + phase[q][m]``."""
-
-    kernel: int
-    stride: int
-    dilation: int
-    pad_left: int
-    out_phases: int  #: R
-    in_phases: int  #: B = s·R
-    offset: int  #: e = ceil(p / B), left zero padding in the phase domain
-    kernel_eq: int  #: K' = max shift + 1
-    phase: tuple[tuple[int, ...], ...]  #: r[q][m]
-    shift: tuple[tuple[int, ...], ...]  #: j[q][m]
-
-
-def axis_map(kernel: int, stride: int, dilation: int, pad_left: int, out_phases: int) -> AxisMap:
-    """The tap map ``(q, m) ↦ (r, j)`` of one axis (Euclidean division by ``B = s·R``)."""
-    big = stride * out_phases
-    e = -(-pad_left // big)
-    split = [[divmod(stride * q + dilation * m - pad_left + big * e, big) for m in range(kernel)] for q in range(out_phases)]
-    shift = tuple(tuple(j for j, _ in row) for row in split)
-    phase = tuple(tuple(r for _, r in row) for row in split)
-    k_eq = max(max(row) for row in shift) + 1
-    return AxisMap(kernel, stride, dilation, pad_left, out_phases, big, e, k_eq, phase, shift)
+def axis_map(kernel: int, stride: int, dilation: int, pad_left: int, out_phases: int) -> AxisPhaseMap:
+    """The tap map ``(q, m) ↦ (r, j)`` of one axis: the strided rule of :mod:`symstride.core.phasemap` with ``R = out_phases``."""
+    return axis_phase_map(kernel, stride, dilation, pad_left, out_phases, "strided")
 
 
 class PhaseTap(NamedTuple):
@@ -87,17 +64,11 @@ class PhaseTap(NamedTuple):
     offset: tuple[int, ...]
 
 
-def phase_taps(maps: Sequence[AxisMap]) -> list[PhaseTap]:
-    """All ``R^d · Π k`` taps of a layer, the per-axis maps combined (row-major φ)."""
-    out_phases = tuple(m.out_phases for m in maps)
-    in_phases = tuple(m.in_phases for m in maps)
-    taps = []
-    for q in phases(out_phases):
-        for tap in itertools.product(*(range(m.kernel) for m in maps)):
-            r = tuple(m.phase[qa][ta] for m, qa, ta in zip(maps, q, tap))
-            j = tuple(m.shift[qa][ta] for m, qa, ta in zip(maps, q, tap))
-            taps.append(PhaseTap(phase_index(q, out_phases), tap, phase_index(r, in_phases), j))
-    return taps
+def phase_taps(maps: Sequence[AxisPhaseMap]) -> list[PhaseTap]:
+    """All ``R^d · Π k`` taps of a layer, from the layer's :class:`~symstride.core.phasemap.PhaseMap` (row-major φ)."""
+    pm = PhaseMap(tuple(maps))
+    m, r, q, j = pm.arrays
+    return [PhaseTap(int(qq), t.tap, int(rr), t.offset) for t, qq, rr in zip(pm.taps, q, r)]
 
 
 def tap_arrays(taps: Sequence[PhaseTap]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -123,7 +94,7 @@ class TapArrays(tuple):
 
 
 def tied_weight_index(
-    weight_shape: Sequence[int], maps: Sequence[AxisMap], taps: Sequence[PhaseTap] | None = None, rows: slice | None = None
+    weight_shape: Sequence[int], maps: Sequence[AxisPhaseMap], taps: Sequence[PhaseTap] | None = None, rows: slice | None = None
 ) -> np.ndarray:
     """Gather index of the tied bank: ``W'.flat = w.flat[index]``, −1 for structural zeros.
 
@@ -154,9 +125,9 @@ def tied_weight_index(
     return index
 
 
-def phase_padding(maps: Sequence[AxisMap], in_length: Sequence[int], out_length: Sequence[int]) -> tuple[tuple[int, int], ...]:
+def phase_padding(maps: Sequence[AxisPhaseMap], in_length: Sequence[int], out_length: Sequence[int]) -> tuple[tuple[int, int], ...]:
     """Phase-domain ``(left, right)`` padding giving ``out_length`` outputs; a negative right crops."""
-    return tuple((m.offset, a_out + m.kernel_eq - 1 - a_in - m.offset) for m, a_in, a_out in zip(maps, in_length, out_length))
+    return tuple((m.pad_phase, a_out + m.kernel_eq - 1 - a_in - m.pad_phase) for m, a_in, a_out in zip(maps, in_length, out_length))
 
 
 def mask_keep(size: Sequence[int], phases_: Sequence[int], length: Sequence[int]) -> np.ndarray:

@@ -9,7 +9,8 @@ The equivalent network is exact when every link of this chain holds:
    ``c·B^d + φ(r)`` to ``c``, and every original weight must appear exactly once per output
    phase ``q`` — and then, for every claimed tap ``(φ(q), m) ↦ (φ(r), j)`` and every output
    position ``n = R·a + q`` inside the true map, the sample the equivalent layer reads
-   (phase ``r`` at offset ``a + j − e``, i.e. position ``B·(a + j − e) + r``) must be the sample
+   (phase ``r`` at offset ``a + j − e``, i.e. position ``B·(a + j − e) + r``: the read rule
+   :func:`symstride.core.phasemap.phase_reads` of one layer) must be the sample
    the strided layer reads (``s·n + δ·m − p``), or both must read the padding value: the
    equivalent side reads padding when it is outside the phase tensor, when the mask before the
    layer blanks the sample, or when the sample lies past the end and is known to be zero;
@@ -40,6 +41,8 @@ from typing import Sequence
 import numpy as np
 
 from ..core.indexing import output_shape, phase_vector
+from ..core.phasemap import phase_reads
+from ..core.results import Result
 from ..core.tap_comparison import Mismatch, VerifyReport
 from .phase_ops import zero_overhang_after
 from .equivalent import EquivalentNetwork
@@ -53,9 +56,9 @@ __all__ = ["Check", "NetworkVerification", "verify_network"]
 BLOCK = 1 << 20
 
 
-@dataclass(frozen=True)
-class Check:
-    """One link of the chain: which layer, by which rule, and whether it holds."""
+@dataclass(frozen=True, repr=False)
+class Check(Result):
+    """One link of the chain: which layer, by which rule, and whether it holds (``ok`` is ``exact``)."""
 
     path: str
     kind: str
@@ -64,14 +67,27 @@ class Check:
     detail: str
     report: VerifyReport | None = None
 
+    @property
+    def ok(self) -> bool:
+        return self.exact
+
+    @property
+    def failure(self) -> str | None:
+        return None if self.exact else str(self)
+
+    def json_fields(self) -> dict:
+        return {"path": self.path, "layer": self.kind, "rule": self.rule, "exact": self.exact, "detail": self.detail,
+                "report": None if self.report is None else self.report.to_json()}
+
     def __str__(self) -> str:
         head = f"layer {self.path} ({self.kind})" if self.path else self.kind
         return f"{head}: {'exact' if self.exact else 'NOT exact'} — {self.detail}"
 
 
-@dataclass(frozen=True)
-class NetworkVerification:
-    """The outcome of :func:`verify_network`: ``exact`` only when every check holds."""
+@dataclass(frozen=True, repr=False)
+class NetworkVerification(Result):
+    """The outcome of :func:`verify_network`: ``exact`` only when every check holds (``ok``);
+    ``failure`` is the first failed check."""
 
     checks: tuple[Check, ...]
     superfluous_masks: tuple[str, ...] = field(default=())
@@ -92,14 +108,25 @@ class NetworkVerification:
     def __bool__(self) -> bool:
         return self.exact
 
+    @property
+    def ok(self) -> bool:
+        return self.exact
+
+    @property
+    def failure(self) -> str | None:
+        first = self.first_failure
+        return None if first is None else str(first)
+
+    def json_fields(self) -> dict:
+        return {"exact": self.exact, "minimal": self.minimal, "checks": [c.to_json() for c in self.checks],
+                "superfluous_masks": list(self.superfluous_masks)}
+
     def __str__(self) -> str:
         lines = [f"Theorem 3 exact check: {'exact' if self.exact else 'NOT exact'} ({len(self.checks)} checks, integer index analysis)"]
         lines += [f"  {c}" for c in self.checks]
         if self.superfluous_masks:
             lines.append(f"  masks that blank nothing a true output reads: {', '.join(self.superfluous_masks)}")
         return "\n".join(lines)
-
-    __repr__ = __str__
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,12 +203,14 @@ def _check_reads(label: str, spec, op, claimed, zero_overhang: bool, fill: float
             a = np.arange(a_out[ax])
             n = small[ax] * a + q[ax]
             ps = spec.stride[ax] * n + spec.dilation[ax] * m[ax] - spec.padding[ax][0]
-            ix = a + j[ax] - op.padding[ax][0]
+            read, mine = phase_reads("strided", small[ax] * a_out[ax], small[ax], big[ax], r[ax], q[ax], j[ax], op.padding[ax][0])
+            pe = read[mine]  # B·(a + j − e) + r: phase r at phase-domain index ix
+            ix = (pe - r[ax]) // big[ax]
             true_out.append(n < n_out[ax])
             live_s.append((ps >= 0) & (ps < n_in[ax]))
             pos_s.append(ps)
             inside.append((ix >= 0) & (ix < a_in[ax]))
-            pos_e.append(big[ax] * ix + r[ax])
+            pos_e.append(pe)
             idx.append(np.clip(ix, 0, a_in[ax] - 1))
         T, LS, IN = _axes_grid(true_out), _axes_grid(live_s), _axes_grid(inside)
         true_e = IN & _axes_grid([p < n for p, n in zip(pos_e, n_in)])

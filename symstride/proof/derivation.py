@@ -48,23 +48,23 @@ step 3 (reindex by a bijection): line 3 is not an instance of the rule: ...
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
 import sympy as sp
 
-from ..algebra.arith import EvaluationError
-from ..algebra.evaluation import evaluate
-from ..algebra.expansion import Definition
-from ..algebra.frames import Frame
-from ..algebra.polynomials import Table, compare
-from ..algebra.random_evaluation import numeric
 from ..render.printing import Notation
 from .check_reports import CheckReport, StepReport
 from .rules import Outcome
-from .step import Grid, Step
 from .step_proofs import prove_step
+from .step import Grid, Step
+from ..algebra.expansion import Definition
+from ..algebra.arith import EvaluationError
+from ..algebra.frames import Frame
+from ..algebra.polynomials import Table, compare
+from ..algebra.evaluation import evaluate
+from ..algebra.random_evaluation import numeric
 
 __all__ = ["Derivation", "StepReport", "CheckReport", "TOLERANCE"]
 
@@ -295,6 +295,15 @@ class Derivation:
         if self._report is None:
             return self.text() + "\n\n(not yet checked: call .check())"
         return self.text() + "\n\n" + (self._report.verdict if self._report.ok else f"check FAILED: {self._report.failure}")
+
+    def hedged_statement(self) -> tuple:
+        """The statement as a claim that is not proved: "For all …" becomes "For …"."""
+        out = []
+        for piece in self.statement:
+            if isinstance(piece, str):
+                piece = piece.replace("For all ", "For ").replace("for all ", "for ")
+            out.append(piece)
+        return tuple(out)
 
     # -- LaTeX ------------------------------------------------------------------------------
     def _context(self, checked: bool) -> dict[str, Any]:

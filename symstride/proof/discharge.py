@@ -30,7 +30,7 @@ from typing import Any, Mapping
 
 import sympy as sp
 
-from ..core.smt import TIMEOUT_MS, decide
+from ..core.smt import RLIMIT, decide
 
 __all__ = ["Obligation", "Discharged", "discharge", "describe_values", "canonical"]
 
@@ -72,13 +72,13 @@ def describe_values(values: Mapping[sp.Symbol, Any]) -> str:
     return ", ".join(f"{k} = {v}" for k, v in sorted(values.items(), key=lambda kv: str(kv[0]))) or "any values"
 
 
-#: z3's time for the quick attempts (the claim's own hypotheses, range facts), in milliseconds.
-QUICK_MS = 2_000
+#: z3's resource limit for the quick attempts (the claim's own hypotheses, range facts).
+QUICK_RLIMIT = 4_000_000
 
 
 @lru_cache(maxsize=8192)
-def _decide(claim: Any, assuming: tuple[Any, ...], timeout_ms: int = TIMEOUT_MS) -> tuple[str, tuple, str]:
-    out = decide(claim, assuming=assuming, timeout_ms=timeout_ms)
+def _decide(claim: Any, assuming: tuple[Any, ...], rlimit: int = RLIMIT) -> tuple[str, tuple, str]:
+    out = decide(claim, assuming=assuming, rlimit=rlimit)
     ce = tuple(sorted(out.counterexample.items(), key=lambda kv: str(kv[0]))) if out.counterexample else ()
     return out.status, ce, out.reason
 
@@ -126,11 +126,11 @@ def discharge(obligation: Obligation) -> Discharged:
     try:
         few = _relevant(claim, assuming)
         if few != assuming:
-            status, ce, reason = _decide(claim, few, QUICK_MS)
+            status, ce, reason = _decide(claim, few, QUICK_RLIMIT)
             if status == "proved":
                 return Discharged(obligation, status, None, reason)
         if any(a.has(sp.Mod, sp.floor) for a in assuming):
-            status, ce, reason = _decide(claim, _rewritten_hypotheses(assuming), QUICK_MS)
+            status, ce, reason = _decide(claim, _rewritten_hypotheses(assuming), QUICK_RLIMIT)
             if status == "proved":
                 return Discharged(obligation, status, None, reason)
         status, ce, reason = _decide(claim, assuming)
@@ -181,7 +181,7 @@ def _range_facts(claim: Any, assuming: tuple[Any, ...]) -> Any:
             continue
         q, a = _split_multiple(num, den)
         if _decide(sp.And(sp.Ge(a, 0), sp.Lt(a, den)), _relevant(sp.And(sp.Ge(a, 0), sp.Lt(a, den)), assuming) or assuming,
-                   QUICK_MS)[0] == "proved":
+                   QUICK_RLIMIT)[0] == "proved":
             replacements[node] = a if isinstance(node, sp.Mod) else q
     return claim.xreplace(replacements) if replacements else claim
 

@@ -12,7 +12,7 @@ identity on the normal form of :mod:`symstride.proof.summands`:
     split (``r := δm mod s``), the gather ``s·n = e`` and the split of the outputs by phase.
 ``reindex``
     a change of summation variables ``m ↦ j`` with its inverse, both recorded by the step
-    (:class:`~symstride.index_sets.Bijection`); the obligations say the maps are inverse on the
+    (:class:`~symstride.proof.index_sets.Bijection`); the obligations say the maps are inverse on the
     two index sets and integer-valued, so the map is a bijection between them.
 
 After its moves the previous line and the new one must have the same normal form **up to index

@@ -248,7 +248,7 @@ class LayerSignals(PhaseChannels):
         op = Operator("D", sub([ax.s for ax in self.axes]))
         line = self.Y(self.o, [mul(ax.s, ax.n) for ax in self.axes], self.u)
         if rule == "unfold":
-            why = ("the unit-stride convolution u = Conv_1(x̃; w) read at t = s·n",)
+            why = ("u, the unit-stride convolution, read at the multiples of the stride",)
         else:
             why = (sp.Eq(y_, sp.Mul(op, u_, evaluate=False), evaluate=False), " where u is the unit-stride convolution")
         return Step(line, rule, why, size_ok)

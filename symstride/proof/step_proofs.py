@@ -15,7 +15,8 @@ input size under the derivation's hypotheses:
    then split by residues"; unfolding is exact wherever the reads lie in the domains, which
    are obligations too.
 3. a lemma rule may be cited only when its own proof is proved — never inside that proof
-   (self-citation is rejected) and never through a cycle of citations (:func:`lemma_verdict`).
+   (self-citation is rejected) and never through a cycle of citations
+   (:func:`symstride.proof.citations.lemma_verdict`).
 
 >>> from symstride.proof.subsampling import subsampling_proof
 >>> d = subsampling_proof()
@@ -25,21 +26,21 @@ input size under the derivation's hypotheses:
 >>> s, n = sp.Symbol("s", integer=True, positive=True), sp.Symbol("n", integer=True, nonnegative=True)
 >>> forged = d.with_step(1, d.steps[1].expr.base[n * sp.Min(97, s)])
 >>> print(prove_step(forged, 1).detail)  # doctest: +ELLIPSIS
-line 1 is not an instance of the rule: ...n·Min(97, s): false at ...s = 9...
+line 1 is not an instance of the rule: ...: false at ...s = 98...
 """
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
+from .citations import lemma_verdict
 from .discharge import Discharged, Obligation, discharge
 from .index_sets import Bijection
 from .rules import rule as rule_named
 from .schemas import NotAnInstance, instance_obligations
 
-__all__ = ["StepProof", "prove_step", "lemma_verdict", "using_registry", "set_default_registry", "citation_cycle", "FAILING", "PROVED"]
+__all__ = ["StepProof", "prove_step", "part_verdict", "FAILING", "PROVED"]
 
 #: Statuses that mean the step is wrong (the derivation's ``ok`` is False).
 FAILING = ("not an instance", "refuted", "self-citation", "citation cycle")
@@ -110,7 +111,7 @@ def prove_step(d: Any, number: int) -> StepProof:
             return StepProof("unknown", f"not proved: {out.detail()}", tuple(done))
     summary = f"an instance of the rule; {len(done)} obligations proved for all values (z3)"
     if rule.proved_by is not None:
-        proved, why = lemma_verdict(rule.proved_by)
+        proved, why = lemma_verdict(rule.proved_by, part_verdict)
         if not proved:
             status = "citation cycle" if why.startswith("citation cycle") else "lemma not proved"
             return StepProof(status, f"{summary}, but the cited {rule.title} is not proved: {why}", tuple(done), rule.proved_by)
@@ -118,73 +119,12 @@ def prove_step(d: Any, number: int) -> StepProof:
     return StepProof("proved", summary, tuple(done))
 
 
-# ---------------------------------------------------------------------------------------------
-# Lemmas: cited only once proved, never in a cycle.
-# ---------------------------------------------------------------------------------------------
-
-_REGISTRY: list[Mapping[str, Callable[[], Any]] | None] = [None]
-_VERDICTS: dict[tuple[int, str], tuple[bool, str]] = {}
-_STACK: list[str] = []
 
 
-#: The registry of named proofs (name → builder), set by :mod:`symstride.proof.proofs` when it is
-#: imported (this module may not import it: the named proofs are derivations, checked here).
-_DEFAULT_REGISTRY: list[Mapping[str, Callable[[], Any]]] = [{}]
-
-
-def set_default_registry(registry: Mapping[str, Callable[[], Any]]) -> None:
-    """Where lemma citations are resolved outside :func:`using_registry` (called by :mod:`symstride.proof.proofs`)."""
-    _DEFAULT_REGISTRY[0] = registry
-
-
-def _registry() -> Mapping[str, Callable[[], Any]]:
-    if _REGISTRY[0] is not None:
-        return _REGISTRY[0]
-    return _DEFAULT_REGISTRY[0]
-
-
-@contextlib.contextmanager
-def using_registry(registry: Mapping[str, Callable[[], Any]]) -> Iterator[None]:
-    """Resolve lemma citations in ``registry`` (name → builder of derivations) instead of :data:`symstride.proof.proofs.PROOFS`."""
-    saved = _REGISTRY[0]
-    _REGISTRY[0] = registry
-    try:
-        yield
-    finally:
-        _REGISTRY[0] = saved
-
-
-def citation_cycle(name: str) -> list[str] | None:
-    """The cycle of citations through ``name`` that is being proved right now, or None."""
-    if name in _STACK:
-        return _STACK[_STACK.index(name):] + [name]
-    return None
-
-
-def lemma_verdict(name: str) -> tuple[bool, str]:
-    """Whether the proof ``name`` is proved (every part, every citation), and if not why; cached."""
-    key = (id(_REGISTRY[0]), name)
-    if key in _VERDICTS:
-        return _VERDICTS[key]
-    cycle = citation_cycle(name)
-    if cycle is not None:
-        return False, "citation cycle: " + " → ".join(cycle)
-    registry = _registry()
-    if name not in registry:
-        return False, f"no proof named {name!r}"
-    _STACK.append(name)
-    try:
-        parts = registry[name]()
-        parts = parts if isinstance(parts, (list, tuple)) else [parts]
-        verdict: tuple[bool, str] = (True, "proved")
-        for part in parts:
-            part.result = name
-            report = part.check()
-            if not report.proved:
-                verdict = (False, f"{part.title}: {report.failure or report.unproved or 'not proved'}")
-                break
-    finally:
-        _STACK.pop()
-    if not verdict[1].startswith("citation cycle") and "citation cycle" not in verdict[1]:
-        _VERDICTS[key] = verdict
-    return verdict
+def part_verdict(part: Any) -> tuple[bool, str]:
+    """Whether every step of the derivation ``part`` is proved (symbolically; no grid), and if not why."""
+    for i in range(len(part.steps)):
+        step = prove_step(part, i)
+        if not step.proved:
+            return False, f"{part.title}: step {i} ({part.steps[i].rule}) {step.status}: {step.detail}"
+    return True, "proved"

@@ -76,11 +76,18 @@ def _phase_slice(xp: torch.Tensor, window: PhaseWindow, stride: Sequence[int], n
     return xp[tuple(index)]
 
 
-def gather_weight(weight: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    """``out.flat = weight.flat[index]``, zero where ``index`` is −1."""
-    values = weight.reshape(-1)[index.clamp(min=0)]
-    if bool((index < 0).any()):
-        values = torch.where(index >= 0, values, torch.zeros((), dtype=weight.dtype, device=weight.device))
+def gather_weight(weight: torch.Tensor, index: np.ndarray) -> torch.Tensor:
+    """``out.flat = weight.flat[index]``, zero where ``index`` is −1.
+
+    ``index`` is symstride's constant gather index (a NumPy array), so whether it holds
+    structural zeros is decided here, in Python, and not by a data-dependent branch on a tensor:
+    the converted modules trace and export (``torch.export``, ``torch.onnx.export``).
+    """
+    index = np.asarray(index)
+    values = weight.reshape(-1)[torch.as_tensor(np.maximum(index, 0), device=weight.device)]
+    if (index < 0).any():
+        live = torch.as_tensor(index >= 0, device=weight.device)
+        values = torch.where(live, values, torch.zeros((), dtype=weight.dtype, device=weight.device))
     return values
 
 
@@ -177,7 +184,7 @@ class _DestridedConvBase(nn.Module):
         """The filters this module convolves with, gathered from the original ``weight``."""
         if tuple(weight.shape) != self.spec.weight_shape:
             raise ValueError(f"weight has shape {tuple(weight.shape)}, expected {self.spec.weight_shape}")
-        return [gather_weight(weight, torch.as_tensor(i, device=weight.device)) for i in self._indices]
+        return [gather_weight(weight, i) for i in self._indices]
 
     def _run(self, x: torch.Tensor, convs: Sequence[Callable[[torch.Tensor], torch.Tensor]]) -> torch.Tensor:
         """Pad, split into phases and apply ``convs`` (unit-stride, bias in the first only)."""

@@ -81,7 +81,7 @@ class _SubPixel(nn.Module):
         """``W'`` gathered from the original ``weight`` (structural zeros included)."""
         if tuple(weight.shape) != self.spec.weight_shape:
             raise ValueError(f"weight has shape {tuple(weight.shape)}, expected {self.spec.weight_shape}")
-        return gather_weight(weight, torch.as_tensor(self._index, device=weight.device))
+        return gather_weight(weight, self._index)
 
     def _run(self, x: torch.Tensor, conv: Any) -> torch.Tensor:
         spec = self.spec
@@ -291,7 +291,7 @@ def _decoder_module(gm: fx.GraphModule, chain: list[fx.Node]) -> PhaseDecoder:
         if i in stages:
             stage = stages[i]
             weight = mod.weight.detach()
-            bank = gather_weight(weight, torch.as_tensor(equivalent.weight_index(stage), device=weight.device))
+            bank = gather_weight(weight, equivalent.weight_index(stage))
             conv = _CONV_MODULES[equivalent.spec.ndim](
                 bank.shape[1] * mod.groups, bank.shape[0], tuple(bank.shape[2:]), groups=mod.groups,
                 bias=mod.bias is not None, device=weight.device, dtype=weight.dtype,
