@@ -18,6 +18,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Sequence
 
+from .core.results import Result
+
 __all__ = ["Chapter", "chapters", "chapter", "contents", "write_book", "BookResult"]
 
 
@@ -115,9 +117,9 @@ def chapter(name: str) -> Chapter:
     return chapters([name])[0]
 
 
-@dataclass
-class BookResult:
-    """What :func:`write_book` wrote, and which chapters failed their checks."""
+@dataclass(repr=False)
+class BookResult(Result):
+    """What :func:`write_book` wrote, and which chapters failed their checks (report protocol)."""
 
     files: list[Path]
     failed: list[str]
@@ -125,6 +127,17 @@ class BookResult:
     @property
     def ok(self) -> bool:
         return not self.failed
+
+    @property
+    def failure(self) -> str | None:
+        return f"checks failed in: {', '.join(self.failed)}" if self.failed else None
+
+    def json_fields(self) -> dict[str, Any]:
+        return {"files": [str(f) for f in self.files], "failed": list(self.failed)}
+
+    def __str__(self) -> str:
+        verdict = "every chapter checks" if self.ok else f"checks failed in {', '.join(self.failed)}"
+        return "\n".join([f"book: {len(self.files)} files written, {verdict}", *(f"  {f}" for f in self.files)])
 
 
 def write_book(directory: str | Path, names: Sequence[str] | None = None, *, pdf: bool = True) -> BookResult:

@@ -45,7 +45,7 @@ FALSE = [
     (D(2) * D(2), D(4, offset=1), "at input size N = 2, output y[0, 0]: the left side is x[0, 0], the right side is x[0, 1]"),
     (Conv(kernel=3, stride=2), D(2, offset=1) * Conv(kernel=3), "at input size N = 4, output y[0, 0]: the left side is w[0]·x[0, 0] + w[1]·x[0, 1] + w[2]·x[0, 2], the right side is w[0]·x[0, 1] + w[1]·x[0, 2] + w[2]·x[0, 3]"),
     (Conv(kernel=3, stride=2), Bank([[[w[0], w[2]], [0, w[1]]]]) * SpaceToDepth(2), "at input size N = 4, output y[0, 0]: the left side is w[0]·x[0, 0] + w[1]·x[0, 1] + w[2]·x[0, 2], the right side is w[0]·x[0, 0] + w[1]·x[0, 3] + w[2]·x[0, 2]"),
-    (Conv(kernel=2) * Pointwise("relu"), Pointwise("relu") * Conv(kernel=2), "at input size N = 2, output y[0, 0]: the left side is relu(x[0, 0])·w[0] + relu(x[0, 1])·w[1], the right side is relu(x[0, 0]·w[0] + x[0, 1]·w[1])"),
+    (Conv(kernel=2) * Pointwise("relu"), Pointwise("relu") * Conv(kernel=2), "at input size N = 2, output y[0, 0]: the left side is relu(x[0, 0])·w[0] + relu(x[0, 1])·w[1], the right side is relu(w[0]·x[0, 0] + w[1]·x[0, 1])"),
     (DepthToSpace(2) * SpaceToDepth(2, layout="tf"), D(1), None),
 ]
 

@@ -111,3 +111,19 @@ def test_bad_direction_and_arguments_are_value_errors():
         axis_phase_map(3, 0)
     with pytest.raises(ValueError, match="every argument needs 2 entries"):
         phase_map((3, 3), (2,))
+
+
+def test_strided_and_transposed_layers_are_one_spec_type_with_a_direction():
+    from symstride import Conv
+    from symstride.algebra.operator_checks import verify_subsampling
+
+    spec = ConvSpec.create(kernel=3, stride=2, padding=1)
+    tspec = ConvTransposeSpec.create(kernel=3, stride=2, padding=1, output_padding=1)
+    assert isinstance(tspec, ConvSpec) and (spec.direction, tspec.direction) == ("strided", "transposed")
+    assert spec.output_padding == () and tspec.output_padding == (1,)
+    assert tspec != ConvSpec.create(kernel=3, stride=2, padding=1)  # same fields, other direction
+    assert tspec.adjoint.direction == "strided" and tspec.adjoint.weight_shape == tspec.weight_shape
+    with pytest.raises(TypeError, match="Conv needs a strided ConvSpec, got a ConvTransposeSpec"):
+        Conv(tspec)
+    with pytest.raises(TypeError, match="verify_subsampling expects a ConvSpec .* got ConvTransposeSpec"):
+        verify_subsampling(tspec, 5)

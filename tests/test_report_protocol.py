@@ -58,6 +58,21 @@ def check_examples():
     return good.checks[0], bad.first_failure
 
 
+def identity_result_examples():
+    from symstride import D, identity
+
+    return identity(D(2) * D(3), D(6)).check(), identity(D(13), D(14)).check()
+
+
+def book_result_examples():
+    from pathlib import Path
+
+    from symstride.book import BookResult
+
+    files = [Path("book/polyphase.tex"), Path("book/book.tex")]
+    return BookResult(files, []), BookResult(files, ["polyphase"])
+
+
 def onnx_check_examples():
     from symstride.onnx.check import OnnxCheck, OutputDifference
 
@@ -67,6 +82,8 @@ def onnx_check_examples():
 
 #: class name → function returning (a result that holds, a result that fails).
 EXAMPLES = {
+    "IdentityResult": identity_result_examples,
+    "BookResult": book_result_examples,
     "VerifyReport": verify_report_examples,
     "MappingReport": mapping_report_examples,
     "NetworkVerification": network_verification_examples,

@@ -19,7 +19,8 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symstride import Conv, Equivalence, destride
+from symstride import Conv, destride
+from symstride.layer.equivalence import Equivalence
 from symstride.proof.polyphase import polyphase_proof
 from symstride.layer.symbolic_equivalence import SymbolicEquivalence
 from symstride.algebra.operators import SymbolicConv

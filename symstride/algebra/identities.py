@@ -1,117 +1,80 @@
-"""User identities between operator expressions, decided exactly or refuted with a counterexample.
+"""User identities between operator expressions: decided for every input size, or refuted.
 
 Operators compose with ``*`` (applied right to left): ``D(2) * D(3)``, ``D(2) * Conv(kernel=3)``,
 ``Bank(W) * SpaceToDepth(2)``, ``Pointwise("relu") * D(2)``.  :func:`identity` pairs two
-expressions; :meth:`Identity.check` writes both as indexed signals (each operator's *index form*:
-``(D_s v)[c, n] = v[c, s n]``, a convolution as its finite sum, space-to-depth as a permutation
-of entries, a pointwise map as an uninterpreted function), evaluates them exactly on every
-input size of a small grid, and compares them as polynomials in the weights and the input.  The
-result says ``proved`` (on those sizes, for all weights and inputs — and for every pointwise
-map) or ``refuted``, with a concrete counterexample: the input size, the first output entry
-that differs and both sides' values there.  A float64 check runs the NumPy reference of every
-operator on random data as an independent second opinion.
+expressions.  **Meaning**: for every input size (per axis ``N ≥ 1``) at which both sides are
+defined, the output shapes agree and every output entry agrees as a polynomial in the weights
+and the input (and for every pointwise map); sizes where only one side is defined are reported,
+and claim nothing.
+
+:meth:`Identity.check` is a decision procedure (:mod:`symstride.algebra.decision`): both sides are written
+through their operators' index forms, every output entry is a finite sum of terms
+``coef · x[c, i]`` whose guards, read positions and output lengths are integer-affine in ``(N, n)``
+with floor/mod by constants, so "the identity fails" is a linear-integer-arithmetic formula that
+z3 decides completely.  The result is **proved** for every input size, or **refuted** with a
+counterexample at the smallest failing input size (its first differing output entry and both
+sides there, computed by the exact evaluator).  Where the procedure cannot decide (pointwise maps
+between linear segments that differ, or z3 running out of time) the result is bounded evidence —
+"holds for N ≤ 40 (not proved)" — never a proof.  The exact evaluator and the NumPy reference of
+every operator on small sizes are a second opinion.
 
 >>> from symstride import Conv, D
 >>> identity(D(2) * D(3), D(6)).check().proved
 True
->>> print(identity(D(2) * D(3), D(5)).check().counterexample)
-at input size N = 6: the left side has output shape 1 channel × 1, the right side 1 channel × 2
->>> print(identity(D(2) * D(2), D(3)).check().counterexample)
-at input size N = 4: the left side has output shape 1 channel × 1, the right side 1 channel × 2
+>>> print(identity(D(13), D(14)).check().counterexample)
+at input size N = 14: the left side has output shape 1 channel × 2, the right side 1 channel × 1
 >>> print(identity(D(2) * D(2), D(4, offset=1)).check().counterexample)
 at input size N = 2, output y[0, 0]: the left side is x[0, 0], the right side is x[0, 1]
->>> identity(Conv(kernel=3, stride=2), D(2) * Conv(kernel=3)).check().proved
+>>> identity(D(20) * Conv(kernel=3), Conv(kernel=3, stride=20)).check().proved
 True
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
 import sympy as sp
 
-from .arith import integer_values
-from .expressions import Bank, input_channels, operator_chain, spatial_axes
-from .operators import Compose
-from .index_forms import INDEX_FORMS, INT, Builder, Signal
-from .numeric_forms import apply_numeric
-from .operators import Operator
-from ..core.params import per_axis
-from .expansion import Definition
-from .arith import EvaluationError
-from .frames import Frame, ragged
-from .polynomials import compare
+from .arith import EvaluationError, integer_values
+from .decision import TIMEOUT_MS, IdentityDecision, Sides, decide_identity
 from .evaluation import evaluate
+from .expressions import Bank, input_channels, operator_chain, spatial_axes
+from .frames import Frame, ragged
+from .identity_result import Counterexample, IdentityResult, grid_text
+from .index_forms import INT
+from .numeric_forms import apply_numeric
+from .operators import Compose, Operator
+from .polynomials import compare
 from .random_evaluation import numeric, random_values
+from ..core.params import per_axis
 
-__all__ = ["Compose", "Bank", "Identity", "IdentityResult", "Counterexample", "identity", "DEFAULT_SIZES"]
+__all__ = ["Compose", "Bank", "Identity", "IdentityResult", "Counterexample", "identity", "DEFAULT_SIZES", "BOUNDED_SIZES"]
 
-#: Input sizes tried per axis: 1-D all of 1..12, 2-D all of 1..6 on each axis.
+#: Input sizes of the exact and float64 second opinion, per axis: 1-D 1..12, 2-D 1..6, 3-D 1..3.
 DEFAULT_SIZES = {1: range(1, 13), 2: range(1, 7), 3: range(1, 4)}
 
-
-@dataclass(frozen=True)
-class Counterexample:
-    """Where an identity fails: the input size, the output entry, and both sides there."""
-
-    size: tuple[int, ...]
-    output: tuple[int, ...] | None
-    left: str
-    right: str
-    reason: str = ""
-
-    def __str__(self) -> str:
-        size = ", ".join(f"N{'' if len(self.size) == 1 else a + 1} = {n}" for a, n in enumerate(self.size))
-        if self.output is None:
-            return f"at input size {size}: {self.reason}"
-        return f"at input size {size}, output y[{', '.join(map(str, self.output))}]: the left side is {self.left}, the right side is {self.right}"
+#: Input sizes of the bounded evidence where the procedure does not decide: 1-D N ≤ 40, 2-D ≤ 12, 3-D ≤ 5.
+BOUNDED_SIZES = {1: range(1, 41), 2: range(1, 13), 3: range(1, 6)}
 
 
-@dataclass(frozen=True)
-class IdentityResult:
-    """``proved`` or not; what was compared; the counterexample when refuted."""
-
-    identity: "Identity"
-    proved: bool
-    sizes: tuple[tuple[int, ...], ...]
-    outputs: int
-    terms: int
-    max_error: float | None
-    counterexample: Counterexample | None = None
-    notes: tuple[str, ...] = ()
-
-    def __bool__(self) -> bool:
-        return self.proved
-
-    @property
-    def verdict(self) -> str:
-        return "proved" if self.proved else "refuted"
-
-    def __str__(self) -> str:
-        lines = [f"{self.identity!r}: {self.verdict.upper()}"]
-        sizes = ", ".join("×".join(map(str, s)) for s in self.sizes)
-        lines.append(f"  input sizes  {sizes} ({len(self.sizes)} sizes, {self.outputs} output entries, {self.terms} terms compared exactly)")
-        if self.max_error is not None:
-            lines.append(f"  float64      NumPy reference of every operator on random data: max |Δ| = {self.max_error:.1e}")
-        lines += [f"  note         {n}" for n in self.notes]
-        if self.counterexample is not None:
-            lines.append(f"  counterexample: {self.counterexample}")
-        return "\n".join(lines)
-
-    __repr__ = __str__
-
-    def _repr_latex_(self) -> str:
-        from ..render.templates import render_template
-
-        return render_template("identity_inline.tex", result=self).strip()
-
-    def latex(self) -> str:
-        from ..render.templates import render_template
-
-        return render_template("identity.tex", result=self)
+def _check_sizes(sizes: Any) -> list[int] | None:
+    """``sizes`` as a list of positive ints (per-axis input lengths), or a ValueError/TypeError naming the value."""
+    if sizes is None:
+        return None
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (list, tuple, range)):
+        raise TypeError(f"sizes must be a list of positive integers (input lengths per axis), got {sizes!r}")
+    out = []
+    for v in sizes:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"sizes must hold integers (input lengths per axis), got {v!r} of type {type(v).__name__}")
+        if v < 1:
+            raise ValueError(f"sizes must be positive input lengths (N ≥ 1), got {int(v)}")
+        out.append(int(v))
+    if not out:
+        raise ValueError(f"sizes must be a non-empty list of positive integers, got {sizes!r}")
+    return sorted(set(out))
 
 
 class Identity:
@@ -128,7 +91,8 @@ class Identity:
         if len(needs) > 1:
             raise ValueError(f"the two sides act on inputs with different channel counts: {sorted(needs)}")
         self.channels = channels if channels is not None else (needs.pop() if needs else 1)
-        self.sizes = list(sizes) if sizes is not None else list(DEFAULT_SIZES.get(self.ndim, range(1, 4)))
+        self.sizes = _check_sizes(sizes)
+        self._result: IdentityResult | None = None
 
     def __repr__(self) -> str:
         return f"{self.lhs!r} = {self.rhs!r}"
@@ -140,72 +104,129 @@ class Identity:
     def text(self) -> str:
         return str(self.check())
 
-    def _build(self, expr: Operator, N: tuple[sp.Symbol, ...], x: sp.IndexedBase, b: Builder) -> Signal:
-        v = Signal(x, self.channels, N, [])
-        for op in reversed(operator_chain(expr)):
-            form = INDEX_FORMS.get(type(op))
-            if form is None:
-                raise TypeError(f"{op!r} has no index form; known operators: {', '.join(t.__name__ for t in INDEX_FORMS)}")
-            v = form(op, v, b)
-        return v
+    def _grid(self, table: dict) -> list[tuple[int, ...]]:
+        """Input sizes of a grid, smallest first (by ΣN, then axis by axis) — the order "smallest" means."""
+        values = self.sizes if self.sizes is not None else list(table.get(self.ndim, range(1, 4)))
+        return sorted(itertools.product(values, repeat=self.ndim), key=lambda s: (sum(s), s))
 
-    def check(self, *, seed: int = 0) -> IdentityResult:
-        """Decide the identity on every input size of the grid (exactly), with a float64 second opinion; cached."""
-        if seed == 0 and getattr(self, "_result", None) is not None:
+    def check(self, *, seed: int = 0, timeout_ms: int = TIMEOUT_MS) -> IdentityResult:
+        """Decide the identity for every input size (see the module docstring); cached for the defaults.
+
+        ``timeout_ms`` bounds each z3 query; when z3 does not answer in time the result is bounded
+        evidence (``.proved`` False), never a proof.
+        """
+        if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int) or timeout_ms < 1:
+            raise ValueError(f"timeout_ms must be a positive integer (milliseconds per z3 query), got {timeout_ms!r}")
+        if seed == 0 and timeout_ms == TIMEOUT_MS and self._result is not None:
             return self._result
-        result = self._decide(seed)
-        if seed == 0:
+        result = self._check(seed, timeout_ms)
+        if seed == 0 and timeout_ms == TIMEOUT_MS:
             self._result = result
         return result
 
-    def _decide(self, seed: int) -> IdentityResult:
-        N = tuple(sp.Symbol(f"N_{a + 1}" if self.ndim > 1 else "N", integer=True, positive=True) for a in range(self.ndim))
-        x = sp.IndexedBase("x")
-        b = Builder(self.ndim)
-        q = sp.Dummy("q", **INT)
-        qs = [sp.Dummy(f"q{a}", **INT) for a in range(self.ndim)]
-        b.definitions.append(Definition(x[(q, *qs)], None, ((q, 0, self.channels - 1), *((qa, 0, Na - 1) for qa, Na in zip(qs, N)))))
-        left = self._build(self.lhs, N, x, b)
-        right = self._build(self.rhs, N, x, b)
-        definitions = {d.name: d for d in b.definitions}
-        # sizes where both sides exist, with equal output shapes (up to the first mismatch)
-        both, notes, mismatch = [], [], None
-        for size in itertools.product(self.sizes, repeat=self.ndim):
-            env = dict(zip(N, size))
-            exists = [all(bool(sp.sympify(c).subs(env)) for c in side.defined) for side in (left, right)]
-            if not all(exists):
-                if any(exists):
-                    notes.append(size)
-                continue
-            shapes = [(side.channels, *(int(sp.sympify(L).subs(env)) for L in side.size)) for side in (left, right)]
-            if shapes[0] != shapes[1]:
-                mismatch = Counterexample(size, None, "", "", f"the left side has output shape {_shape(shapes[0])}, the right side {_shape(shapes[1])}")
-                break
-            both.append(size)
-        skipped = (f"{len(notes)} input sizes where only one side is defined were skipped",) if notes else ()
-        if not both:
-            if mismatch is not None:
-                return IdentityResult(self, False, (), 0, 0, None, mismatch, skipped)
-            raise ValueError(f"no input size in {self.sizes[0]}..{self.sizes[-1]} per axis where both sides of {self!r} are defined")
-        c = sp.Dummy("c", **INT)
-        n = [sp.Dummy(f"n{a}", **INT) for a in range(self.ndim)]
-        frame = _frame_of(N, both, [(c, 0, left.channels - 1), *((na, 0, L - 1) for na, L in zip(n, left.size))])
+    def _check(self, seed: int, timeout_ms: int) -> IdentityResult:
         try:
-            lhs = evaluate(left.base[(c, *n)], frame, definitions)
-            rhs = evaluate(right.base[(c, *n)], frame, definitions)
+            sides = Sides.build(operator_chain(self.lhs), operator_chain(self.rhs), self.ndim, self.channels)
         except EvaluationError as exc:
             raise ValueError(f"{self!r} cannot be evaluated: {exc}") from None
-        diff = compare(lhs, rhs)
-        error = self._numeric(lhs, rhs, frame, both, seed)
-        if diff is not None:  # an entry differs at a size before any shape mismatch
-            row = diff.row
-            size = tuple(int(frame.columns[Na][row]) for Na in N)
-            output = (int(frame.columns[c][row]), *(int(frame.columns[na][row]) for na in n))
-            mismatch = Counterexample(size, output, diff._poly(diff.left), diff._poly(diff.right))
-        return IdentityResult(self, mismatch is None, tuple(both), frame.size, lhs.terms + rhs.terms, error, mismatch, skipped)
+        decision = decide_identity(self.lhs, self.rhs, ndim=self.ndim, channels=self.channels, timeout_ms=timeout_ms)
+        notes = []
+        if decision.one_sided is not None:
+            size, side = decision.one_sided
+            notes.append(f"only the {side} side is defined at {_size_text(size)} (the smallest such size); "
+                         "the identity claims nothing where only one side is defined")
+        # the bounded grid where the decision leaves entries open (undecided, or a shape refutation
+        # whose smaller sizes' entries were not decided): it finds the smallest failure there
+        settled = decision.status == "proved" or (decision.status == "refuted" and decision.smallest)
+        grid = self._grid(DEFAULT_SIZES if settled else BOUNDED_SIZES)
+        both, mismatch = self._walk(sides, grid)
+        tables = self._tables(sides, both)
+        error = self._numeric(sides, tables, both, seed) if tables else None
+        outputs, terms = (tables[0].size, tables[1].terms + tables[2].terms) if tables else (0, 0)
+        common = dict(sizes=tuple(both), outputs=outputs, terms=terms, max_error=error, notes=tuple(notes))
+        first = self._first_failure(sides, both, mismatch, tables)
+        if decision.status == "proved":
+            if first is not None:  # never print PROVED over an exact counterexample
+                raise EvaluationError(f"the decision procedure proved {self!r} but the exact evaluator finds {first} (an internal error)")
+            return IdentityResult(self, "proved", decision.argument, **common)
+        if first is not None:
+            first = Counterexample(first.size, first.output, first.left, first.right, first.reason, _covers(grid, first.size))
+        if decision.status == "refuted":
+            ce = self._counterexample(sides, decision)
+            if first is not None and (sum(first.size), first.size) < (sum(ce.size), ce.size):
+                if decision.smallest:
+                    raise EvaluationError(f"z3 found {ce.size} smallest for {self!r} but the exact evaluator fails at {first.size} (an internal error)")
+                ce = first
+            elif not ce.smallest and _covers(grid, ce.size):  # every smaller size was compared exactly
+                ce = Counterexample(ce.size, ce.output, ce.left, ce.right, ce.reason, True)
+            return IdentityResult(self, "refuted", decision.argument, counterexample=ce, reason=decision.reason, **common)
+        # not decided: bounded evidence, and a refutation when the grid finds one
+        bounded = f"bounded evidence: both sides compared exactly on every input size with {grid_text(tuple(grid), self.ndim)}"
+        if first is not None:
+            return IdentityResult(self, "refuted", f"refuted by exact evaluation: comparing both sides exactly on {grid_text(tuple(grid), self.ndim)}, smallest sizes first, finds this failure first",
+                                  counterexample=first, reason=decision.reason, bound=tuple(grid), **common)
+        return IdentityResult(self, "not proved", f"{decision.argument}; {bounded}", reason=decision.reason, bound=tuple(grid), **common)
 
-    def _numeric(self, lhs: Any, rhs: Any, frame: Frame, sizes: list, seed: int) -> float | None:
-        """max |lhs − NumPy(rhs side)| and |rhs − NumPy(lhs side)|: the exact tables against the references."""
+    def _walk(self, sides: Sides, grid: list) -> tuple[list, Counterexample | None]:
+        """Sizes where both sides exist with equal shapes, and the first size (in grid order) where shapes differ."""
+        both, mismatch = [], None
+        for size in grid:
+            env = dict(zip(sides.N, size))
+            if not all(bool(sp.sympify(c).subs(env)) for side in (sides.left, sides.right) for c in side.defined):
+                continue
+            shapes = [_shape_at(side, env) for side in (sides.left, sides.right)]
+            if shapes[0] != shapes[1]:
+                if mismatch is None:
+                    mismatch = Counterexample(size, None, "", "", _shape_reason(*shapes))
+                continue
+            both.append(size)
+        return both, mismatch
+
+    def _tables(self, sides: Sides, both: list) -> tuple | None:
+        if not both:
+            return None
+        c = sp.Dummy("c", **INT)
+        n = [sp.Dummy(f"n{a}", **INT) for a in range(self.ndim)]
+        frame = _frame_of(sides.N, both, [(c, 0, sides.left.channels - 1), *((na, 0, L - 1) for na, L in zip(n, sides.left.size))])
+        try:
+            lhs = evaluate(sides.left.base[(c, *n)], frame, sides.definitions)
+            rhs = evaluate(sides.right.base[(c, *n)], frame, sides.definitions)
+        except EvaluationError as exc:
+            raise ValueError(f"{self!r} cannot be evaluated: {exc}") from None
+        return frame, lhs, rhs, (c, *n)
+
+    def _first_failure(self, sides: Sides, both: list, mismatch: Counterexample | None, tables: tuple | None) -> Counterexample | None:
+        """The first failure on the grid (grid order): an entry before the first shape mismatch, or that mismatch."""
+        if tables is not None:
+            frame, lhs, rhs, index = tables
+            diff = compare(lhs, rhs)
+            if diff is not None:
+                row = diff.row
+                size = tuple(int(frame.columns[Na][row]) for Na in sides.N)
+                if mismatch is None or (sum(size), size) < (sum(mismatch.size), mismatch.size):
+                    output = tuple(int(frame.columns[v][row]) for v in index)
+                    return Counterexample(size, output, diff.left_text, diff.right_text)
+        return mismatch
+
+    def _counterexample(self, sides: Sides, decision: IdentityDecision, smallest: bool | None = None) -> Counterexample:
+        """The decided failure, evaluated exactly at its size: the shapes, or both sides' entry."""
+        smallest = decision.smallest if smallest is None else smallest
+        env = dict(zip(sides.N, decision.size))
+        if decision.output is None:
+            shapes = [_shape_at(side, env) for side in (sides.left, sides.right)]
+            return Counterexample(decision.size, None, "", "", _shape_reason(*shapes), smallest)
+        index = [sp.Dummy("c", **INT), *(sp.Dummy(f"n{a}", **INT) for a in range(self.ndim))]
+        frame = Frame.grid({**{Na: [v] for Na, v in env.items()}, **{v: [k] for v, k in zip(index, decision.output)}})
+        lhs = evaluate(sides.left.base[tuple(index)], frame, sides.definitions)
+        rhs = evaluate(sides.right.base[tuple(index)], frame, sides.definitions)
+        diff = compare(lhs, rhs)
+        if diff is None:
+            raise EvaluationError(f"z3 refuted {self!r} at {decision.size}, output {decision.output}, but the exact evaluator finds both sides equal there (an internal error)")
+        return Counterexample(decision.size, decision.output, diff.left_text, diff.right_text, "", smallest)
+
+    def _numeric(self, sides: Sides, tables: tuple, sizes: list, seed: int) -> float:
+        """max |exact table − NumPy reference| over both sides: the exact tables against the references."""
+        frame, lhs, rhs, index = tables
         got_l, got_r = numeric(lhs, seed), numeric(rhs, seed)
         worst = 0.0
         starts = np.searchsorted(frame.instance, np.arange(frame.instances + 1))
@@ -217,9 +238,30 @@ class Identity:
                 y = x
                 for op in reversed(operator_chain(side)):
                     y = apply_numeric(op, y, seed, self.ndim)
-                idx = tuple(frame.columns[v][rows] for v in list(frame.columns)[len(frame.parameters):])
+                idx = tuple(frame.columns[v][rows] for v in index)
                 worst = max(worst, float(np.max(np.abs(y[0][idx] - got[rows]))) if rows.size else 0.0)
         return worst
+
+
+def _covers(grid: list, size: tuple[int, ...]) -> bool:
+    """Whether the grid holds every size smaller than ``size`` (ΣN first, then axis by axis)."""
+    ndim = len(size)
+    values = sorted({v for s in grid for v in s})
+    if values != list(range(1, len(values) + 1)) or len(grid) != len(values) ** ndim:
+        return False
+    return sum(size) - (ndim - 1) <= (values[-1] if values else 0) + (1 if ndim == 1 else 0)
+
+
+def _shape_at(side: Any, env: dict) -> tuple[int, ...]:
+    return (side.channels, *(int(sp.sympify(L).subs(env)) for L in side.size))
+
+
+def _shape_reason(left: tuple[int, ...], right: tuple[int, ...]) -> str:
+    return f"the left side has output shape {_shape(left)}, the right side {_shape(right)}"
+
+
+def _size_text(size: tuple[int, ...]) -> str:
+    return ", ".join(f"N{'' if len(size) == 1 else a + 1} = {n}" for a, n in enumerate(size))
 
 
 def _frame_of(N: tuple, sizes: list, domain: list) -> Frame:
@@ -240,8 +282,15 @@ def _shape(shape: tuple[int, ...]) -> str:
 def identity(lhs: Operator, rhs: Operator, *, sizes: Sequence[int] | None = None, channels: int | None = None) -> Identity:
     """The claimed identity ``lhs = rhs`` between operator expressions; ``.check()`` decides it.
 
-    ``sizes`` are the input lengths tried on every axis (default :data:`DEFAULT_SIZES`);
-    ``channels`` the input channels when no convolution fixes them (default 1).
+    ``sizes`` (positive input lengths, per axis) replaces the grid of the second opinion and of
+    the bounded evidence (it never bounds a proof); ``channels`` the input channels when no
+    convolution fixes them (default 1).
+
+    >>> from symstride import D
+    >>> identity(D(2), D(2), sizes=[0])
+    Traceback (most recent call last):
+    ...
+    ValueError: sizes must be positive input lengths (N ≥ 1), got 0
     """
     for side in (lhs, rhs):
         operator_chain(side)

@@ -15,6 +15,7 @@ from typing import Any, Callable
 import numpy as np
 import sympy as sp
 
+from ..core.indexing import channel_index
 from .expressions import Bank
 from .lines import add, mul
 from .operators import Conv, DepthToSpace, Pointwise, SpaceToDepth, Subsample
@@ -116,7 +117,7 @@ def _s2d_form(op: SpaceToDepth, v: Signal, b: Builder) -> Signal:
     r = [sp.Dummy(f"r{a}", **INT) for a in range(b.ndim)]
     a = [sp.Dummy(f"a{k}", **INT) for k in range(b.ndim)]
     phi = sum((ra * prod(stride[k + 1 :]) for k, ra in enumerate(r)), sp.S.Zero)
-    chan = c * P + phi if op.layout == "pytorch" else phi * v.channels + c
+    chan = channel_index(c, phi, v.channels, P, op.layout)  # the one channel-order formula
     size = tuple(N / s for N, s in zip(v.size, stride))
     inverse = {c: sp.floor(INDEX[0] / P) if op.layout == "pytorch" else sp.Mod(INDEX[0], v.channels)}
     flat = sp.Mod(INDEX[0], P) if op.layout == "pytorch" else sp.floor(INDEX[0] / v.channels)
@@ -139,7 +140,7 @@ def _d2s_form(op: DepthToSpace, v: Signal, b: Builder) -> Signal:
     c, *t = b.indices(1 + b.ndim)
     r = [sp.Mod(tk, s) for tk, s in zip(t, stride)]
     phi = sum((ra * prod(stride[k + 1 :]) for k, ra in enumerate(r)), sp.S.Zero)
-    chan = c * P + phi if op.layout == "pytorch" else phi * channels + c
+    chan = channel_index(c, phi, channels, P, op.layout)
     body = v.base[(chan, *(sp.floor(tk / s) for tk, s in zip(t, stride)))]
     size = tuple(N * s for N, s in zip(v.size, stride))
     b.definitions.append(Definition(out[(c, *t)], body, ((c, 0, channels - 1), *((tk, 0, L - 1) for tk, L in zip(t, size)))))

@@ -54,8 +54,8 @@ def verify_adjoint(
     size = input_size(spec, size)
     n_out = transposed_output_shape(spec, size)
     conv = spec.adjoint if adjoint is None else adjoint
-    if not isinstance(conv, ConvSpec):
-        raise TypeError(f"adjoint must be a ConvSpec, got {type(conv).__name__}")
+    if not isinstance(conv, ConvSpec) or conv.direction != "strided":
+        raise TypeError(f"adjoint must be a (strided) ConvSpec, got {type(conv).__name__}")
     identity = f"Adjoint (ConvT_s = Conv_s^T, stride {shape_text(spec.stride)})"
 
     def fail(reason: str, method: str = "index") -> VerifyReport:
@@ -135,9 +135,7 @@ def verify_subsampling(spec: ConvSpec, size: Any, *, factor: Any = None, offset:
     ``factor``/``offset`` describe the subsampling operator being claimed (default: the
     stride, offset 0); a wrong factor or offset is rejected with the first differing output.
     """
-    from .operators import Subsample
-
-    if not isinstance(spec, ConvSpec):
+    if not isinstance(spec, ConvSpec) or spec.direction != "strided":
         raise TypeError(f"verify_subsampling expects a ConvSpec (e.g. Conv(...).spec), got {type(spec).__name__}")
     size = input_size(spec, size)
     n_out = output_shape(spec, size)

@@ -209,7 +209,11 @@ class Conv(Layer):
         *,
         name: str = "w",
     ) -> None:
-        if isinstance(kernel, (ConvSpec, SymbolicConvSpec)):
+        if isinstance(kernel, ConvSpec):
+            if kernel.direction != "strided":
+                raise TypeError(f"Conv needs a strided ConvSpec, got a {type(kernel).__name__} (use ConvTranspose)")
+            spec = kernel
+        elif isinstance(kernel, SymbolicConvSpec):
             spec = kernel
         else:
             spec_class = SymbolicConvSpec if isinstance(self, SymbolicConv) else ConvSpec

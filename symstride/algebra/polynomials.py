@@ -147,6 +147,16 @@ class Difference:
             out += (("-" if sign == "-" else "") if k == 0 else f" {sign} ") + body
         return out
 
+    @property
+    def left_text(self) -> str:
+        """The first side's polynomial on the row, as text (``w[0]·x[0, 1] + …``)."""
+        return self._poly(self.left)
+
+    @property
+    def right_text(self) -> str:
+        """The second side's polynomial on the row, as text."""
+        return self._poly(self.right)
+
     def describe(self, frame: Frame, names: tuple[str, str] = ("the first side", "the second side")) -> str:
         return (
             f"at {frame.describe_row(self.row)}: {names[0]} has {self._poly(self.left)}, "
@@ -235,8 +245,14 @@ def polynomial_ids(table: Table, n: int) -> np.ndarray:
 
 
 def _polynomial_text(pid: int) -> str:
+    """The polynomial of a registered id, factors and monomials in (name, index) order.
+
+    The order does not depend on the registry's ids (which follow the order atoms were first seen
+    in the process), so the same polynomial always prints the same way.
+    """
     terms = []
     for row in _POLYS[int(pid)]:
-        mono = "·".join(_atom_text(*_ATOMS[int(a)]) for a in row[:MAX_DEGREE] if a >= 0) or "1"
-        terms.append((mono, sp.Rational(int(row[-2]), int(row[-1]))))
-    return Difference._poly(terms)
+        atoms = sorted(_ATOMS[int(a)] for a in row[:MAX_DEGREE] if a >= 0)
+        terms.append((atoms, "·".join(_atom_text(*a) for a in atoms) or "1", sp.Rational(int(row[-2]), int(row[-1]))))
+    terms.sort(key=lambda t: t[0])
+    return Difference._poly([(mono, coeff) for _, mono, coeff in terms])

@@ -23,7 +23,7 @@ from typing import Any, Iterator, NamedTuple, Sequence
 import numpy as np
 
 from .params import MAX_ELEMENTS, ConvSpec, as_int
-from .phasemap import PhaseMap, phase_map
+from .phasemap import PhaseMap, axis_phase_map, phase_map
 
 __all__ = [
     "LAYOUTS",
@@ -128,13 +128,10 @@ def phase_count(spec: ConvSpec) -> int:
 
 
 def split_tap(tap: Sequence[int], stride: Sequence[int], dilation: Sequence[int]) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Euclidean division ``δ·m = s·j + r`` per axis; returns ``(phase r, offset j)``."""
-    offs, phs = [], []
-    for m, s, d in zip(tap, stride, dilation):
-        j, r = divmod(d * m, s)
-        offs.append(j)
-        phs.append(r)
-    return tuple(phs), tuple(offs)
+    """Euclidean division ``δ·m = s·j + r`` per axis — the phase map's rule at ``R = 1``,
+    ``p = 0`` for one tap; returns ``(phase r, offset j)``."""
+    axes = [axis_phase_map(m + 1, s, d) for m, s, d in zip(tap, stride, dilation)]
+    return tuple(ax.remainder[0][-1] for ax in axes), tuple(ax.shift[0][-1] for ax in axes)
 
 
 def layer_phase_map(spec: Any) -> PhaseMap:

@@ -22,7 +22,7 @@ import numbers
 import operator
 from dataclasses import dataclass
 from math import prod
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 __all__ = ["ConvSpec", "ConvTransposeSpec", "MAX_TAPS", "MAX_ELEMENTS", "per_axis", "normalize_padding", "as_int"]
 
@@ -142,6 +142,10 @@ class ConvSpec:
     Attributes follow PyTorch: ``kernel``, ``stride`` and ``dilation`` are per-axis tuples,
     ``padding`` per-axis ``(left, right)`` pairs, weights have shape
     ``(out_channels, in_channels // groups, *kernel)``.
+
+    One spec type serves both directions of :mod:`symstride.core.phasemap`'s rule: ``direction``
+    is ``"strided"`` here and ``"transposed"`` for :class:`ConvTransposeSpec`, which only adds
+    ``output_padding`` validation and PyTorch's transposed weight shape.
     """
 
     kernel: tuple[int, ...]
@@ -151,6 +155,11 @@ class ConvSpec:
     in_channels: int = 1
     out_channels: int = 1
     groups: int = 1
+    #: Samples added at the right end of a transposed layer's output (empty for a convolution).
+    output_padding: tuple[int, ...] = ()
+
+    #: ``"strided"`` or ``"transposed"``: the direction of the phase map's rule.
+    direction: ClassVar[str] = "strided"
 
     @classmethod
     def create(
@@ -205,11 +214,6 @@ class ConvSpec:
         return len(self.kernel)
 
     @property
-    def direction(self) -> str:
-        """``"strided"``: the direction of :mod:`symstride.core.phasemap`'s rule this layer follows."""
-        return "strided"
-
-    @property
     def weight_shape(self) -> tuple[int, ...]:
         """PyTorch weight shape ``(C_out, C_in/groups, *kernel)``."""
         return (self.out_channels, self.in_channels // self.groups, *self.kernel)
@@ -248,11 +252,11 @@ class ConvSpec:
 
 
 @dataclass(frozen=True)
-class ConvTransposeSpec:
-    """A transposed convolution's hyper-parameters, normalised per spatial axis (PyTorch semantics).
+class ConvTransposeSpec(ConvSpec):
+    """A transposed convolution's hyper-parameters: a :class:`ConvSpec` in the ``"transposed"`` direction.
 
-    Fields as in :class:`ConvSpec` plus ``output_padding`` (per axis, samples added at the right
-    end of the output); weights have PyTorch's transposed shape
+    Fields as in :class:`ConvSpec`, with ``output_padding`` (per axis, samples added at the right
+    end of the output, smaller than stride or dilation); weights have PyTorch's transposed shape
     ``(in_channels, out_channels // groups, *kernel)``.  ``padding`` also accepts per-axis
     ``(left, right)`` pairs: the output is cropped by ``left`` and ``right`` samples (PyTorch
     only has the symmetric case).
@@ -265,14 +269,7 @@ class ConvTransposeSpec:
     ValueError: output_padding must be smaller than either stride or dilation (PyTorch's rule), got output_padding 2 with stride 2 and dilation 1 (axis 0)
     """
 
-    kernel: tuple[int, ...]
-    stride: tuple[int, ...]
-    dilation: tuple[int, ...]
-    padding: tuple[tuple[int, int], ...]
-    output_padding: tuple[int, ...]
-    in_channels: int = 1
-    out_channels: int = 1
-    groups: int = 1
+    direction: ClassVar[str] = "transposed"
 
     @classmethod
     def create(
@@ -303,28 +300,13 @@ class ConvTransposeSpec:
                     f"output_padding must be smaller than either stride or dilation (PyTorch's rule), "
                     f"got output_padding {o} with stride {s} and dilation {d} (axis {axis})"
                 )
-        return cls(base.kernel, base.stride, base.dilation, base.padding, op,
-                   base.in_channels, base.out_channels, base.groups)
-
-    @property
-    def ndim(self) -> int:
-        """Number of spatial axes."""
-        return len(self.kernel)
-
-    @property
-    def direction(self) -> str:
-        """``"transposed"``: the direction of :mod:`symstride.core.phasemap`'s rule this layer follows."""
-        return "transposed"
+        return cls(base.kernel, base.stride, base.dilation, base.padding, base.in_channels, base.out_channels,
+                   base.groups, output_padding=op)
 
     @property
     def weight_shape(self) -> tuple[int, ...]:
         """PyTorch's transposed weight shape ``(C_in, C_out/groups, *kernel)``."""
         return (self.in_channels, self.out_channels // self.groups, *self.kernel)
-
-    @property
-    def taps(self) -> int:
-        """Taps per channel pair, ``prod(kernel)``."""
-        return prod(self.kernel)
 
     @property
     def adjoint(self) -> ConvSpec:

@@ -14,7 +14,11 @@ whether the *negation* of the claim, together with the assumptions, has an integ
 Translation (:func:`to_z3`) is total or refuses: integer symbols become z3 ``Int`` constants
 (with their SymPy assumptions — positive, nonnegative, … — as hypotheses), rationals stay exact,
 ``floor``/``ceiling``/``Mod`` of a quotient become fresh integers pinned by their defining
-inequalities, ``Piecewise``/``Min``/``Max`` become ``If``.  A definition is only *conditional*
+inequalities, ``Piecewise``/``Min``/``Max`` become ``If``.  With ``Translator(native_division=True)``
+a quotient by a positive integer *constant* becomes z3's own ``div``/``mod`` (floor division for a
+positive divisor — the same value, but a term that can be copied and substituted into, as
+:mod:`symstride.algebra.decision` does for every tap of a convolution), and a relation with rational
+coefficients is multiplied by its common denominator so that it stays integer arithmetic.  A definition is only *conditional*
 on its divisor being nonzero, so a division by zero leaves the value free — which can only
 prevent a proof, never produce a false one.  Anything else (indexed signals, unknown functions)
 raises :class:`Untranslatable`.
@@ -71,6 +75,7 @@ class Translator:
 
     symbols: dict = field(default_factory=dict)
     hypotheses: list = field(default_factory=list)
+    native_division: bool = False
     _fresh: int = 0
     _rounded: dict = field(default_factory=dict)
 
@@ -128,6 +133,10 @@ class Translator:
         import z3
 
         num, den = sp.sympify(arg).as_numer_denom()
+        if self.native_division and den.is_Integer and den > 0:
+            zn = self.term(num)
+            if z3.is_int(zn):
+                return zn / int(den) if kind == "floor" else -((-zn) / int(den))
         zn, zd = self.term(num), self.term(den)
         if all(z3.is_int(t) for t in (zn, zd)):
             return self.quotient(zn, zd, kind)
@@ -171,6 +180,10 @@ class Translator:
             return self.rounded(e.args[0], "ceiling")
         if isinstance(e, sp.Mod):
             a, b = e.args
+            if self.native_division and b.is_Integer and b > 0:
+                za = self.term(a)
+                if z3.is_int(za):
+                    return za % int(b)
             return self.term(a) - self.term(b) * self.rounded(a / b, "floor")
         if isinstance(e, (sp.Min, sp.Max)):
             args = [self.term(a) for a in e.args]
@@ -194,6 +207,8 @@ class Translator:
                     out = z3.If(self.term(cond), value, out)
             return out
         if isinstance(e, sp.Rel):
+            if self.native_division:
+                e = _integral(e)
             a, b = self.term(e.lhs), self.term(e.rhs)
             return {sp.Eq: lambda: a == b, sp.Ne: lambda: a != b, sp.Lt: lambda: a < b, sp.Le: lambda: a <= b,
                     sp.Gt: lambda: a > b, sp.Ge: lambda: a >= b}[type(e)]()
@@ -211,23 +226,44 @@ class Translator:
         raise Untranslatable(f"{e} ({type(e).__name__}) has no translation to integer arithmetic")
 
 
+def _integral(rel: sp.Rel) -> sp.Rel:
+    """``a ⋈ b`` with rational coefficients as ``q·a ⋈ q·b`` (q > 0 their common denominator).
+
+    Only the top-level numeric coefficients are scaled (arguments of ``floor`` and ``Mod`` stay
+    as they are), so ``n ≤ N/2 − 1`` becomes ``2n ≤ N − 2``: the same relation, in integers.
+    """
+    q = 1
+    for side in (rel.lhs, rel.rhs):
+        for term in sp.Add.make_args(sp.expand(side, deep=False)):
+            coeff, _ = term.as_coeff_Mul()
+            if coeff.is_Rational:
+                q = sp.ilcm(q, coeff.q)
+    return rel if q == 1 else type(rel)(sp.expand(q * rel.lhs, deep=False), sp.expand(q * rel.rhs, deep=False), evaluate=False)
+
+
 def to_z3(expr: Any, translator: Translator | None = None) -> tuple[Any, Translator]:
     """``expr`` as a z3 term, with the translator holding its symbols and definitions."""
     translator = translator or Translator()
     return translator.term(expr), translator
 
 
-def decide(claim: Any, *, assuming: Iterable[Any] = (), timeout_ms: int = TIMEOUT_MS, rlimit: int = RLIMIT) -> Decision:
+def decide(claim: Any, *, assuming: Iterable[Any] = (), timeout_ms: int = TIMEOUT_MS, rlimit: int = RLIMIT,
+           native_division: bool = False) -> Decision:
     """Prove ``claim`` for all values of its symbols under ``assuming``, or refute it, or say unknown.
 
-    The symbols' SymPy assumptions (integer, positive, nonnegative, …) are hypotheses too.
+    The symbols' SymPy assumptions (integer, positive, nonnegative, …) are hypotheses too;
+    ``native_division`` selects z3's ``div``/``mod`` for quotients by positive constants.
+
+    >>> N = sp.Symbol("N", integer=True, positive=True)
+    >>> decide(sp.Eq(2 * sp.floor(N / 2) + sp.Mod(N, 2), N), native_division=True).status
+    'proved'
     """
     import z3
 
     claim = sp.sympify(claim)
     if claim is sp.true:
         return Decision("proved", reason="trivially true")
-    tr = Translator()
+    tr = Translator(native_division=native_division)
     try:
         goal = tr.term(claim)
         hyps = [tr.term(a) for a in assuming]

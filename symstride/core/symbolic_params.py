@@ -12,7 +12,7 @@ symstride makes about it holds for all values it can take.  Channels and groups 
 >>> spec.kernel, spec.stride, spec.symbols
 ((k, 3), (s, s), (k, s))
 >>> spec.subs({k: 5, s: 2})
-ConvSpec(kernel=(5, 3), stride=(2, 2), dilation=(1, 1), padding=((0, 0), (0, 0)), in_channels=1, out_channels=1, groups=1)
+ConvSpec(kernel=(5, 3), stride=(2, 2), dilation=(1, 1), padding=((0, 0), (0, 0)), in_channels=1, out_channels=1, groups=1, output_padding=())
 >>> SymbolicConvSpec.create(kernel=3, stride=sp.Symbol("s"))
 Traceback (most recent call last):
     ...

@@ -56,9 +56,6 @@ class VerifyReport(Result):
     #: ``"index"`` (integer index analysis per tap) or ``"matrix"`` (SymPy matrices compared entry by entry).
     method: str = "index"
 
-    def __bool__(self) -> bool:
-        return self.exact
-
     @property
     def ok(self) -> bool:
         return self.exact

@@ -53,9 +53,6 @@ class MappingReport(Result):
     reason: str = ""
     detail: VerifyReport | None = None
 
-    def __bool__(self) -> bool:
-        return self.correct
-
     @property
     def ok(self) -> bool:
         return self.correct

@@ -105,9 +105,6 @@ class NetworkVerification(Result):
     def first_failure(self) -> Check | None:
         return next((c for c in self.checks if not c.exact), None)
 
-    def __bool__(self) -> bool:
-        return self.exact
-
     @property
     def ok(self) -> bool:
         return self.exact

@@ -10,6 +10,7 @@ and are the public face of this package:
 [[[3.0, 3.0]]]
 """
 
+from . import convolution
 from .convolution import (
     PADDING_MODES,
     conv,
@@ -26,18 +27,4 @@ from .convolution import (
     space_to_depth,
 )
 
-__all__ = [
-    "PADDING_MODES",
-    "conv",
-    "pad",
-    "space_to_depth",
-    "depth_to_space",
-    "destride_weights",
-    "destride_input",
-    "pad_or_trim",
-    "conv_transpose",
-    "destride_transposed_weights",
-    "destride_transposed_bias",
-    "destride_transposed_input",
-    "destride_transposed_output",
-]
+__all__ = list(convolution.__all__)
