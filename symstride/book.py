@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from .core.results import Result
 
@@ -140,11 +140,19 @@ class BookResult(Result):
         return "\n".join([f"book: {len(self.files)} files written, {verdict}", *(f"  {f}" for f in self.files)])
 
 
-def write_book(directory: str | Path, names: Sequence[str] | None = None, *, pdf: bool = True) -> BookResult:
-    """Render every chapter to ``DIR/NAME.tex`` (and ``.pdf``), and the whole book to ``DIR/book.*``."""
+def write_book(
+    directory: str | Path, names: Sequence[str] | None = None, *, pdf: bool = True, progress: Callable[[str], None] | None = None
+) -> BookResult:
+    """Render every chapter to ``DIR/NAME.tex`` (and ``.pdf``), and the whole book to ``DIR/book.*``.
+
+    The chapter names are resolved (an unknown one refused) before ``DIR`` is created.
+    ``progress``, if given, is told ``"[i/n] NAME"`` as each chapter starts and ``"[n/n] book"``
+    for the combined book (the CLI prints it on a terminal).
+    """
     from .render.pdf import compile_pdf, pdflatex
     from .render.templates import render_template
 
+    selected = chapters(names)  # before anything is created: an unknown name leaves no trace
     if pdf:
         pdflatex()  # fail early, with the clear message, when pdflatex is missing
     out = Path(directory)
@@ -152,7 +160,10 @@ def write_book(directory: str | Path, names: Sequence[str] | None = None, *, pdf
     written: list[Path] = []
     failed: list[str] = []
     bodies = []
-    for ch in chapters(names):
+    total = len(selected) + 1
+    for i, ch in enumerate(selected, 1):
+        if progress is not None:
+            progress(f"[{i}/{total}] {ch.name}: {ch.title}")
         if not ch.ok:
             failed.append(ch.name)
         body = ch.body()
@@ -162,6 +173,8 @@ def write_book(directory: str | Path, names: Sequence[str] | None = None, *, pdf
         written.append(tex)
         if pdf:
             written.append(compile_pdf(tex.read_text(encoding="utf-8"), out / f"{ch.name}.pdf"))
+    if progress is not None:
+        progress(f"[{total}/{total}] book: all chapters")
     book = out / "book.tex"
     book.write_text(render_template("book.tex", chapters=bodies), encoding="utf-8")
     written.append(book)

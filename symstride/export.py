@@ -65,13 +65,17 @@ def _check_padding_mode(padding_mode: str) -> str:
     return PADDING_MODES[padding_mode]
 
 
-def python_module(eq: Equivalence, *, padding_mode: str = "zeros") -> str:
+def python_module(eq: Equivalence, *, padding_mode: str = "zeros", channels_fixed: bool = True) -> str:
     """Source of a standalone NumPy module implementing ``eq`` (``symstride derive --format python``).
 
     The module defines ``destride_weights(w)`` and ``destride_input(x)`` (for a transposed
     layer also ``finish_output(z, n)``: depth-to-space and crop); its docstring states the
     configuration, the channel layout and the identity.  It imports only NumPy.
+    ``channels_fixed=False`` (a layer derived without channel counts, one group): the module
+    accepts weights and inputs with any channel counts, read from their shapes.
     """
+    if not channels_fixed and eq.spec.groups != 1:
+        raise ValueError("a grouped layer's export fixes its channel counts (channels_fixed must be True with groups > 1)")
     if _is_transposed(eq):
         return _transposed_module(eq, padding_mode)
     _refuse_symbols(eq, "the Python export")
@@ -96,6 +100,7 @@ def python_module(eq: Equivalence, *, padding_mode: str = "zeros") -> str:
         taps=[repr((t.tap, t.phase, t.offset)) for t in eq.taps],
         transpose=tuple(order),
         live=len(eq.live_phases),
+        fixed=channels_fixed,
     )
 
 

@@ -17,6 +17,8 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
+pytest_plugins = ("pytester",)  # tests/test_reliable_interfaces.py runs a test session of its own
+
 settings.register_profile(
     "default",
     deadline=None,
@@ -40,3 +42,21 @@ def torch_float64():
     yield
     torch.set_default_dtype(previous)
     torch.set_num_threads(threads)
+
+
+#: The one message every test that needs pdflatex fails with when it is missing.
+PDFLATEX_MISSING = (
+    "this test compiles LaTeX and needs pdflatex on PATH, which is missing: install TeX Live "
+    "(e.g. apt-get install texlive-latex-base texlive-latex-extra texlive-pictures)"
+)
+
+
+@pytest.fixture
+def pdflatex_path():
+    """The pdflatex executable; a missing one fails the test with :data:`PDFLATEX_MISSING` (not a FileNotFoundError)."""
+    import shutil
+
+    found = shutil.which("pdflatex")
+    if found is None:
+        pytest.fail(PDFLATEX_MISSING, pytrace=False)
+    return found

@@ -130,32 +130,48 @@ def test_junk_read_only_into_outputs_nothing_later_reads_needs_no_mask():
     np.testing.assert_allclose(eq.forward(params, x), expected, rtol=0, atol=TOL)
 
 
+def _transposed_layer(draw, size, channels, *, first=None):
+    """One transposed layer on ``channels`` that has an output on every axis of ``size`` (returned with it)."""
+    nd = len(size)
+    s, d = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    stride = [s] + [draw(st.integers(1, 2))] * (nd - 1)
+    k = draw(st.integers(1, 4))
+    op = draw(st.integers(0, min(max(sa, d) for sa in stride) - 1))  # PyTorch: op < max(s, δ) per axis
+    reach = min((n - 1) * sa + d * (k - 1) + op for n, sa in zip(size, stride))
+    p = draw(st.integers(0, min(2, reach // 2)))  # at least one output per axis
+    groups = draw(st.sampled_from([g for g in (1, 2) if channels % g == 0]))
+    layer = {"type": "conv_transpose", "out_channels": groups * draw(st.integers(1, 2)), "kernel": k, "stride": stride,
+             "padding": p, "output_padding": op, "dilation": d, "groups": groups, **(first or {})}
+    k, p, op, d, stride = layer["kernel"], layer["padding"], layer["output_padding"], layer["dilation"], layer["stride"]
+    return layer, [(n - 1) * sa - 2 * p + d * (k - 1) + op + 1 for n, sa in zip(size, stride)]
+
+
 @st.composite
-def decoders(draw):
+def decoders(draw, masked: bool = False):
+    """Valid decoders (every layer has an output).  ``masked``: the first layer produces an odd
+    length from stride 2 (so its phases hold a junk sample) and a second layer reads past the end —
+    the case that needs a boundary mask."""
     nd = draw(st.integers(1, 2))
-    channels, layers = 2, []
-    for _ in range(draw(st.integers(1, 3))):
-        s, d = draw(st.integers(1, 3)), draw(st.integers(1, 2))
-        groups = draw(st.sampled_from([1, 2]))
-        out = groups * draw(st.integers(1, 2))
-        layers.append({"type": "conv_transpose", "out_channels": out, "kernel": draw(st.integers(1, 4)),
-                       "stride": [s] + [draw(st.integers(1, 2))] * (nd - 1), "padding": draw(st.integers(0, 2)),
-                       "output_padding": draw(st.integers(0, max(s, d) - 1)), "dilation": d, "groups": groups})
-        layers.append({"type": draw(st.sampled_from(["tanh", "leaky_relu", "batchnorm", "silu"]))})
-        channels = out
     size = [draw(st.integers(2, 4)) for _ in range(nd)]
-    return {"input": {"channels": 2, "size": size}, "layers": layers}
+    doc = {"input": {"channels": 2, "size": list(size)}, "layers": []}
+    channels = 2
+    count = 2 if masked else draw(st.integers(1, 3))  # masked: nothing after crops the junk-reading outputs
+    for i in range(count):
+        first = None
+        if masked and i == 0:  # (N−1)·2 − 2 + 2 + 0 + 1 = 2N − 1: odd, one junk sample per axis
+            first = {"kernel": 3, "stride": [2] * nd, "padding": 1, "output_padding": 0, "dilation": 1}
+        elif masked and i == 1:  # reads one sample past the end: the junk
+            first = {"kernel": 3, "stride": [1] * nd, "padding": 1, "output_padding": 0, "dilation": 1}
+        layer, size = _transposed_layer(draw, size, channels, first=first)
+        channels = layer["out_channels"]
+        doc["layers"] += [layer, {"type": draw(st.sampled_from(["tanh", "leaky_relu", "batchnorm", "silu"]))}]
+    return doc
 
 
-@settings(max_examples=examples(40))
-@given(decoders(), st.sampled_from(["pytorch", "tf"]))
-def test_random_decoders(doc, layout):
+def _check_random_decoder(doc, layout):
     """Masked as needed: exact (verified and against torch).  Unmasked: verify's verdict matches the
     numbers, and the mask rule is exact — it asks for a mask exactly when leaving it out breaks."""
-    try:
-        spec = parse(doc)
-    except ValueError:  # an intermediate size with no output
-        return
+    spec = parse(doc)  # the strategies draw valid decoders only
     if layout == "tf" and any(layer.conv.groups > 1 for layer in spec.transposed):
         layout = "pytorch"
     spec, params, x, expected = check_against_torch(doc)
@@ -166,6 +182,22 @@ def test_random_decoders(doc, layout):
     exact = all(report.exact for report in never.verify())
     assert exact == (float(np.abs(never.forward(params, x) - expected).max()) < TOL)
     assert exact == (not any(any(st.masked) for st in eq.stages))
+    return eq
+
+
+@settings(max_examples=examples(40), deadline=None)
+@given(decoders(), st.sampled_from(["pytorch", "tf"]))
+def test_random_decoders(doc, layout):
+    _check_random_decoder(doc, layout)
+
+
+@settings(max_examples=examples(20), deadline=None)
+@given(decoders(masked=True), st.sampled_from(["pytorch", "tf"]))
+def test_random_decoders_that_need_a_mask(doc, layout):
+    """The hard path on every example: a junk sample is read, so a stage is masked, and the
+    unmasked decoder is wrong (and verify says so)."""
+    eq = _check_random_decoder(doc, layout)
+    assert any(any(st.masked) for st in eq.stages)
 
 
 def test_every_weight_appears_R_times():

@@ -56,7 +56,7 @@ def test_filters_layouts_multichannel():
 
 @pytest.mark.parametrize(
     "layer",
-    [Conv(3, 2), Conv(5, 3, dilation=2), Conv((3, 4), (2, 3), in_channels=2, out_channels=2), Conv((2, 3, 2), (2, 1, 2), dilation=(1, 2, 1))],
+    [Conv(3, stride=2), Conv(5, stride=3, dilation=2), Conv((3, 4), stride=(2, 3), in_channels=2, out_channels=2), Conv((2, 3, 2), stride=(2, 1, 2), dilation=(1, 2, 1))],
 )
 def test_formula_agrees_with_filters(layer):
     eq = destride(layer)
@@ -74,14 +74,14 @@ def test_formula_agrees_with_filters(layer):
 
 def test_tf_layout_with_groups_is_refused():
     with pytest.raises(SymstrideError, match="phase-major .* splits each of the groups=2"):
-        destride(Conv(3, 2, in_channels=4, out_channels=4, groups=2), layout="tf")
+        destride(Conv(3, stride=2, in_channels=4, out_channels=4, groups=2), layout="tf")
 
 
 def test_destride_rejects_non_layers():
     with pytest.raises(TypeError, match="expects a symstride Conv layer"):
         destride("conv3x3")
     with pytest.raises(ValueError, match="unknown layout 'nchw'; expected one of 'pytorch', 'tf'"):
-        destride(Conv(3, 2), layout="nchw")
+        destride(Conv(3, stride=2), layout="nchw")
 
 
 # -- exact verification -------------------------------------------------------------------------
@@ -99,7 +99,7 @@ def configs(draw):
         for kk, dd, pp in zip(k, d, p)
     )
     layout = draw(st.sampled_from(["pytorch", "tf"])) if g == 1 else "pytorch"
-    return Conv(k, s, p, d, in_channels=g, out_channels=2 * g, groups=g), size, layout
+    return Conv(k, stride=s, padding=p, dilation=d, in_channels=g, out_channels=2 * g, groups=g), size, layout
 
 
 def _torch_conv(nd):
@@ -139,10 +139,7 @@ def test_corrupted_maps_rejected_exactly_when_pytorch_disagrees(config, data):
     """The failing twin: move one tap; verify must say not exact iff the numbers disagree."""
     layer, size, layout = config
     eq = destride(layer, layout=layout)
-    twin = corrupt_one_tap(data, eq.taps, eq.kernel, layer.stride)
-    if twin is None:
-        return
-    taps, t = twin
+    taps, t = corrupt_one_tap(data, eq.taps, eq.kernel, layer.stride)  # always a real corruption
     report = verify_taps(layer.spec, taps, size, kernel=eq.kernel, layout=layout)
     slots = [(u.phase, u.offset) for u in taps]
     if len(set(slots)) < len(slots):
@@ -167,7 +164,7 @@ def test_moved_tap_is_named_with_both_sides():
 
 
 def test_verify_large_layer_exact():
-    layer = Conv((3, 3), 2, padding=1, in_channels=64, out_channels=128)
+    layer = Conv((3, 3), stride=2, padding=1, in_channels=64, out_channels=128)
     report = destride(layer).verify(size=(224, 224))
     assert report.exact and report.output_shape == (112, 112)
 
@@ -175,7 +172,7 @@ def test_verify_large_layer_exact():
 def test_verify_subsampling_rejects_wrong_operator():
     from symstride.algebra.operator_checks import verify_subsampling
 
-    spec = Conv((3, 3), 2).spec
+    spec = Conv((3, 3), stride=2).spec
     assert verify_subsampling(spec, (8, 8)).exact
     report = verify_subsampling(spec, (8, 8), offset=1)
     assert not report.exact and "tap [0, 0] at output y[0, 0, 0, 0]" in str(report)
@@ -185,7 +182,7 @@ def test_verify_subsampling_rejects_wrong_operator():
 
 def test_report_reads_like_a_report():
     eq = destride(Conv(kernel=3, stride=2))
-    text = repr(eq)
+    text = str(eq)
     for fragment in ["over 2 phases", "phase r=0 │ w[0]  w[2]", "phase r=1 │ w[1]  0", "m=2", "formula  W'[r, j] = w[2*j + r]"]:
         assert fragment in text
     assert str(eq.verify(size=9)).startswith("Theorem 2 (stride 2 as 2 phases, layout pytorch): exact")

@@ -27,10 +27,10 @@ def load(source, tmp_path, name="generated"):
 @pytest.mark.parametrize(
     "layer, size, layout",
     [
-        (ConvTranspose(3, 2, padding=1, output_padding=1), (6,), "pytorch"),
-        (ConvTranspose((3, 4), (2, 3), padding=(1, 2), output_padding=(1, 0), in_channels=2, out_channels=4, groups=2), (4, 3), "pytorch"),
-        (ConvTranspose((4, 2), 2, padding=(5, 0), dilation=(1, 3), in_channels=2, out_channels=3), (6, 4), "tf"),
-        (ConvTranspose((2, 3, 2), (2, 1, 3), padding=1, in_channels=1, out_channels=2), (3, 3, 2), "tf"),
+        (ConvTranspose(3, stride=2, padding=1, output_padding=1), (6,), "pytorch"),
+        (ConvTranspose((3, 4), stride=(2, 3), padding=(1, 2), output_padding=(1, 0), in_channels=2, out_channels=4, groups=2), (4, 3), "pytorch"),
+        (ConvTranspose((4, 2), stride=2, padding=(5, 0), dilation=(1, 3), in_channels=2, out_channels=3), (6, 4), "tf"),
+        (ConvTranspose((2, 3, 2), stride=(2, 1, 3), padding=1, in_channels=1, out_channels=2), (3, 3, 2), "tf"),
     ],
 )
 def test_python_module_reproduces_torch(tmp_path, layer, size, layout):
@@ -49,7 +49,7 @@ def test_python_module_reproduces_torch(tmp_path, layer, size, layout):
 
 
 def test_python_module_rejects_bad_arrays(tmp_path):
-    module = load(export.python_module(destride(ConvTranspose(3, 2, in_channels=2))), tmp_path)
+    module = load(export.python_module(destride(ConvTranspose(3, stride=2, in_channels=2))), tmp_path)
     with pytest.raises(ValueError, match=r"w must have shape \(2, 1, 3\)"):
         module.destride_weights(np.zeros((1, 2, 3)))
     with pytest.raises(ValueError, match=r"z must have shape \(batch, 2, \*\(5,\)\)"):
@@ -57,7 +57,7 @@ def test_python_module_rejects_bad_arrays(tmp_path):
 
 
 def test_npz_arrays():
-    eq = destride(ConvTranspose((3, 3), 2, padding=1, output_padding=1, in_channels=2, out_channels=3))
+    eq = destride(ConvTranspose((3, 3), stride=2, padding=1, output_padding=1, in_channels=2, out_channels=3))
     arrays = export.npz_arrays(eq, size=(5, 4))
     assert bool(arrays["transposed"]) and arrays["filter_shape"].tolist() == [12, 2, 2, 2]
     w = np.arange(np.prod(eq.spec.weight_shape), dtype=np.float64).reshape(eq.spec.weight_shape)
@@ -73,7 +73,7 @@ def test_npz_arrays():
 
 
 def test_formula_and_cli_formats(tmp_path, capsys):
-    text = export.formula_text(destride(ConvTranspose(3, 2)))
+    text = export.formula_text(destride(ConvTranspose(3, stride=2)))
     assert "W'[r, j] = w[2*(1 - j) + r] if 2*(1 - j) + r <= 2 else 0    for 0 <= r < 2, 0 <= j < 2" in text
     assert "depth-to-space inverts it" in text
     target = tmp_path / "t.npz"
@@ -89,16 +89,16 @@ def test_formula_and_cli_formats(tmp_path, capsys):
     [["--kernel", "3,3", "--stride", "2", "--padding", "1", "--output-padding", "1"],
      ["--kernel", "5", "--stride", "3", "--dilation", "2", "--in-channels", "2", "--out-channels", "4", "--groups", "2"]],
 )
-def test_latex_document_compiles(tmp_path, capsys, argv):
+def test_latex_document_compiles(tmp_path, capsys, argv, pdflatex_path):
     assert main(["derive", "--transposed", *argv, "--format", "latex", "--fragment"]) == 0
     fragment = capsys.readouterr().out
-    for piece in [r"\begin{theorem}[Theorem, sub-pixel convolution]", r"\operatorname{D2S}_{s}", r"\paragraph{Proved.}",
+    for piece in [r"\begin{theorem}[sub-pixel convolution; see \cite{shi2016,dumoulin2016}]", r"\operatorname{D2S}_{s}", r"\paragraph{Proved.}",
                   r"$\delta m = s (k' - 1 - j) + r$ on every axis", r"(9) crop}", "the NumPy reference transposed convolution",
-                  r"\emph{Adjoint (ConvT\_s = Conv\_s\textasciicircum{}T"]:
+                  r"\emph{Adjoint (\ensuremath{\operatorname{ConvT}_{s}} = \ensuremath{\operatorname{Conv}_{s}^{\mathsf{T}}}"]:
         assert piece in fragment, piece
     assert fragment.count("}: exact on an input of size") == 2
     target = tmp_path / "t.tex"
     assert main(["derive", "--transposed", *argv, "--format", "latex", "-o", str(target)]) == 0
-    proc = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", "t.tex"],
+    proc = subprocess.run([pdflatex_path, "-halt-on-error", "-interaction=nonstopmode", "t.tex"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout[-2000:]

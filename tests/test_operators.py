@@ -13,13 +13,13 @@ from symstride.reference import conv
 @pytest.mark.parametrize(
     "layer, size",
     [
-        (Conv(3, 2), 7),
-        (Conv(3, 2, padding=1), 6),
-        (Conv(4, 3, padding=(1, 2), dilation=1), 9),
-        (Conv(2, 2, dilation=2), 8),
-        (Conv((3, 2), (2, 1), padding=((0, 1), 1)), (5, 4)),
-        (Conv(2, 2, in_channels=2, out_channels=2, groups=2), 5),
-        (Conv(1, 3, in_channels=2, out_channels=3), 7),
+        (Conv(3, stride=2), 7),
+        (Conv(3, stride=2, padding=1), 6),
+        (Conv(4, stride=3, padding=(1, 2), dilation=1), 9),
+        (Conv(2, stride=2, dilation=2), 8),
+        (Conv((3, 2), stride=(2, 1), padding=((0, 1), 1)), (5, 4)),
+        (Conv(2, stride=2, in_channels=2, out_channels=2, groups=2), 5),
+        (Conv(1, stride=3, in_channels=2, out_channels=3), 7),
     ],
 )
 def test_theorem1_on_convolution_tensors(layer, size):
@@ -31,7 +31,7 @@ def test_theorem1_on_convolution_tensors(layer, size):
 
 
 def test_theorem1_failing_twin_wrong_offset():
-    layer = Conv(3, 2)
+    layer = Conv(3, stride=2)
     unit = layer.unit_stride()
     wrong = Subsample(2, offset=1).matrix(unit.output_shape(9))  # too few samples
     assert wrong.shape[0] != layer.matrix(9).shape[0]
@@ -41,7 +41,7 @@ def test_theorem1_failing_twin_wrong_offset():
 
 
 def test_conv_matrix_matches_numeric_reference():
-    layer = Conv((3, 2), (2, 1), padding=((1, 0), 1), dilation=(1, 2), in_channels=2, out_channels=2)
+    layer = Conv((3, 2), stride=(2, 1), padding=((1, 0), 1), dilation=(1, 2), in_channels=2, out_channels=2)
     size = (6, 5)
     rng = np.random.default_rng(3)
     w = rng.integers(-5, 6, layer.spec.weight_shape)
@@ -87,8 +87,8 @@ def test_bad_input(make, message):
 
 
 def test_repr_and_latex():
-    layer = Conv((3, 3), 2, padding=1, in_channels=2, out_channels=4)
-    assert repr(layer) == "Conv(kernel=3, stride=2, padding=1, ndim=2, in_channels=2, out_channels=4)"
+    layer = Conv((3, 3), stride=2, padding=1, in_channels=2, out_channels=4)
+    assert repr(layer) == "Conv(kernel=(3, 3), stride=2, padding=1, in_channels=2, out_channels=4)"  # evaluable: Conv takes no ndim
     assert sp.latex(layer) == r"\operatorname{Conv}_{s=2}^{k=3,\,p=1}(x;\, w)"
     assert layer._repr_latex_().startswith("$\\displaystyle ")
     assert sp.latex(D((2, 3), (1, 0))) == r"D_{(2,3)}^{(\,1,0\,)}" and sp.latex(D(2, 1)) == r"D_{2}^{(\,1\,)}"

@@ -16,7 +16,7 @@ from symstride.render.pdf import compile_pdf
 from symstride.proof.proofs import prove
 from symstride.proof.subpixel import PROOF_GRID, subpixel_derivation
 from symstride.algebra.conv_transpose import ConvTranspose
-from tests.test_latex import golden
+from tests.golden_files import golden
 
 RULE_ORDER = ["definition", "gather", "output-phase-split", "phase-taps", "reindex", "reindex", "structural-zeros",
               "phase-filters", "depth-to-space", "crop"]
@@ -57,7 +57,7 @@ def test_the_oracle_is_the_layer_itself():
     np.testing.assert_allclose(expected, by_hand, atol=1e-15)
     from symstride.proof.subpixel import TransposedSignals
 
-    ch = TransposedSignals.concrete(ConvTranspose(3, 2, 1, 1).spec, layout="pytorch", channel_indexed=False,
+    ch = TransposedSignals.concrete(ConvTranspose(3, stride=2, padding=1, output_padding=1).spec, layout="pytorch", channel_indexed=False,
                                     r=(sp.Symbol("r"),), j=(sp.Symbol("j"),))
     np.testing.assert_allclose(ch.reference({"N": 4}, 0), expected, atol=0)
 

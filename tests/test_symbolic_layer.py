@@ -73,7 +73,7 @@ def test_symbols_with_the_right_assumptions_are_accepted_in_any_subset_and_axis(
     assert isinstance(layer, SymbolicConv) and isinstance(layer, Conv)
     assert layer.spec == SymbolicConvSpec((k, 3), (2, s), (d, d), ((p, 0), (1, 1)))
     assert layer.symbols == (k, s, d, p)
-    assert repr(layer) == "Conv(kernel=(k, 3), stride=(2, s), padding=((p, 0), 1), dilation=delta)"
+    assert repr(layer) == "Conv(kernel=(k, 3), stride=(2, s), padding=[(p, 0), 1], dilation=delta)"
     assert layer.unit_stride() == Conv(kernel=(k, 3), dilation=d, padding=((p, 0), 1))
     assert Conv(kernel=3, stride=s).unit_stride() == Conv(kernel=3)
     # a positive symbol is also nonnegative: it may pad

@@ -70,11 +70,12 @@ def test_latex_displays_and_documents_compile(eq2d, tmp_path):
     fragment = eq2d.latex()
     # a theorem when the checker proves it for all values, else a claim that says "checked, not proved"
     # (z3 may time out on this layer's nonlinear 2-D obligations)
-    head = r"\begin{theorem}" if eq2d.derivation.check().proved else r"\paragraph{Claim Theorem 2, stride removal --- checked, not proved.}"
+    head = r"\begin{named}{Theorem 2}" if eq2d.derivation.check().proved else r"\paragraph{Claim Theorem 2, stride removal --- checked, not proved.}"
     assert fragment.startswith(head), fragment[:200]
     assert r"$k$, $s$, $\delta$, $p$" in fragment and "?" not in fragment
     proved = destride(Conv(kernel=k, stride=s, padding=p)).latex()
-    assert proved.startswith(r"\begin{theorem}[Theorem 2, stride removal]For all values of the integer symbols $k$, $s$, $p$")
+    assert proved.startswith("\\begin{named}{Theorem 2}{stride removal; see \\cite{vaidyanathan1993,kong2017}}\n"
+                             r"For all values of the integer symbols $k$, $s$, $p$")
     pdf = compile_pdf(eq2d.document(), tmp_path / "symbolic.pdf")
     assert pdf.read_bytes().startswith(b"%PDF")
 

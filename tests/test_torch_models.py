@@ -240,8 +240,12 @@ class Upsampler(nn.Module):
 
 
 class Adaptive(nn.Module):
+    def __init__(self, size):
+        super().__init__()
+        self.size = size
+
     def forward(self, x):
-        return F.adaptive_avg_pool2d(x, 4)
+        return F.adaptive_avg_pool2d(x, self.size)
 
 
 class Indices(nn.Module):
@@ -267,8 +271,9 @@ class ComputedStride(nn.Module):
     "make, message",
     [
         (lambda: Upsampler(), "cannot convert node 'up' \\(module 'up', ConvTranspose2d\\): it is called with output_size"),
-        (lambda: Adaptive(), "cannot convert node 'adaptive_avg_pool2d' \\(function adaptive_avg_pool2d\\): adaptive pooling to 4 strides"),
-        (lambda: nn.Sequential(nn.AdaptiveMaxPool2d((2, 2))), "node '_0' \\(module '0', AdaptiveMaxPool2d\\): adaptive pooling to \\(2, 2\\)"),
+        (lambda: Adaptive(6), "cannot convert node 'adaptive_avg_pool2d' \\(function adaptive_avg_pool2d\\): adaptive pooling 16 → 6 \\(axis 0\\) strides non-uniformly \\(window starts \\[0, 2, 5, 8, 10, 13\\], steps up to 3\\)"),
+        (lambda: nn.Sequential(nn.AdaptiveMaxPool2d((16, 6))), "node '_0' \\(module '0', AdaptiveMaxPool2d\\): adaptive pooling 16 → 6 \\(axis 1\\) strides non-uniformly"),
+        (lambda: nn.Sequential(nn.AdaptiveMaxPool2d(4, return_indices=True)), "node '_0' \\(module '0', AdaptiveMaxPool2d\\): its windows stride, and pooling that returns indices"),
         (lambda: Indices(), "cannot convert node 'max_pool2d_with_indices' \\(function max_pool2d_with_indices\\): pooling that returns indices"),
         (lambda: nn.Sequential(nn.Conv2d(2, 2, 3, 2), nn.BatchNorm2d(2)), "node '_1' \\(module '1', BatchNorm2d\\): BatchNorm2d is in training mode; .*call model.eval\\(\\)"),
         (lambda: nn.Sequential(nn.FractionalMaxPool2d(2, output_ratio=0.5)), "node '_0' .*fractional max pooling"),
@@ -310,7 +315,7 @@ def test_wrong_mapping_is_caught_by_the_check(monkeypatch):
         return real(spec, layout, wrong)
 
     monkeypatch.setattr(torch_layers, "weight_gather_index", shifted)
-    with pytest.raises(SymstrideError, match="output 0: the converted model differs from the original by"):
+    with pytest.raises(SymstrideError, match="the output: the converted model differs from the original by"):
         destride_model(randomize_batchnorm(TinyResNet()), torch.randn(1, 3, 32, 32), form="dense")
 
 

@@ -116,7 +116,7 @@ def test_phase_decoder_masks_and_input_size():
 
 def test_sub_pixel_module_shape():
     eq = destride_layer(nn.ConvTranspose2d(4, 3, 4, stride=2, padding=1))
-    assert isinstance(eq, DestridedConvTranspose) and eq.conv.weight.shape == (12, 4, 2, 2)
+    assert isinstance(eq, DestridedConvTranspose) and eq.bank(eq.weight).shape == (12, 4, 2, 2)
     with pytest.raises(ValueError, match=r"input of shape \(1, 3, 5, 5\) does not fit the layer"):
         eq(torch.randn(1, 3, 5, 5))
 

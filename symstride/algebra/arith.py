@@ -38,11 +38,12 @@ class EvaluationError(SymstrideError):
 
 
 class _Frac:
-    """Rational numbers as an int64 numerator array and a positive denominator array.
+    """Rational numbers as a numerator array and a positive denominator array.
 
     ``den is None`` means every value is an integer — the common case, kept free of gcds.
-    Fractions are reduced only when an integer is needed (index expressions are short, so the
-    unreduced numerators stay far from overflow).
+    Fractions are reduced only when an integer is needed.  Arrays are int64 while every value
+    provably fits (each sum and product is bounded before it is formed, :func:`_exact`) and
+    Python integers (object arrays) otherwise, so no value ever wraps around silently.
     """
 
     __slots__ = ("num", "den")
@@ -52,8 +53,8 @@ class _Frac:
 
     @classmethod
     def const(cls, value: sp.Rational, n: int) -> "_Frac":
-        num = np.full(n, int(value.p), dtype=np.int64)
-        return cls(num) if value.q == 1 else cls(num, np.full(n, int(value.q), dtype=np.int64))
+        num = np.full(n, int(value.p), dtype=_dtype(int(value.p)))
+        return cls(num) if value.q == 1 else cls(num, np.full(n, int(value.q), dtype=_dtype(int(value.q))))
 
     @property
     def dens(self) -> np.ndarray:
@@ -76,16 +77,62 @@ class _Frac:
         return f.num
 
 
+#: Magnitudes below this bound are held as int64; larger ones as Python integers.
+INT64_BOUND = 2**63
+
+
+def _dtype(value: int) -> Any:
+    return np.int64 if -INT64_BOUND < value < INT64_BOUND else object
+
+
+def _magnitude(a: np.ndarray) -> int:
+    return int(np.abs(a).max()) if a.size else 0
+
+
+def _exact(op: Any, a: np.ndarray, b: np.ndarray, bound: Any) -> np.ndarray:
+    """``op(a, b)`` exactly: in int64 when ``bound(|a|max, |b|max)`` (a bound on every result,
+    computed with Python integers) is below 2^63, in Python integers otherwise."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype != object and b.dtype != object and bound(_magnitude(a), _magnitude(b)) < INT64_BOUND:
+        return op(a, b)
+    return op(a.astype(object), b.astype(object))
+
+
+def _plus(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return _exact(np.add, a, b, lambda x, y: x + y)
+
+
+def _times(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return _exact(np.multiply, a, b, lambda x, y: x * y)
+
+
+def _minus(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return _exact(np.subtract, a, b, lambda x, y: x + y)
+
+
+def _as_int64(values: np.ndarray, what: Any) -> np.ndarray:
+    """Exact integer results as int64, or a refusal naming the value that does not fit."""
+    if values.dtype != object:
+        return values
+    big = _magnitude(values)
+    if big >= INT64_BOUND:
+        what = what() if callable(what) else what
+        raise EvaluationError(
+            f"{what} takes the value {big} (in magnitude), beyond the int64 range |v| < 2^63 of exact index arithmetic"
+        )
+    return values.astype(np.int64)
+
+
 def _add(a: _Frac, b: _Frac) -> _Frac:
     if a.den is None and b.den is None:
-        return _Frac(a.num + b.num)
-    return _Frac(a.num * b.dens + b.num * a.dens, a.dens * b.dens)
+        return _Frac(_plus(a.num, b.num))
+    return _Frac(_plus(_times(a.num, b.dens), _times(b.num, a.dens)), _times(a.dens, b.dens))
 
 
 def _mul(a: _Frac, b: _Frac) -> _Frac:
     if a.den is None and b.den is None:
-        return _Frac(a.num * b.num)
-    return _Frac(a.num * b.num, a.dens * b.dens)
+        return _Frac(_times(a.num, b.num))
+    return _Frac(_times(a.num, b.num), _times(a.dens, b.dens))
 
 
 def _inv(a: _Frac, expr: Any) -> _Frac:
@@ -102,8 +149,8 @@ def _floor(a: _Frac) -> np.ndarray:
 def _cmp(a: _Frac, b: _Frac) -> np.ndarray:
     """Sign of a − b."""
     if a.den is None and b.den is None:
-        return np.sign(a.num - b.num)
-    return np.sign(a.num * b.dens - b.num * a.dens)
+        return np.sign(_minus(a.num, b.num))
+    return np.sign(_minus(_times(a.num, b.dens), _times(b.num, a.dens)))
 
 
 _RELATIONS = {
@@ -125,7 +172,7 @@ def exact_value(expr: Any, cols: Mapping[sp.Symbol, np.ndarray], n: int) -> _Fra
     if expr.is_Symbol:
         if expr not in cols:
             raise EvaluationError(f"no value for the symbol {expr} (not a parameter, output index or summation index)")
-        return _Frac(cols[expr])
+        return _Frac(np.asarray(cols[expr]))
     if isinstance(expr, sp.UnevaluatedExpr):
         return exact_value(expr.args[0], cols, n)
     if isinstance(expr, sp.Add):
@@ -144,7 +191,11 @@ def exact_value(expr: Any, cols: Mapping[sp.Symbol, np.ndarray], n: int) -> _Fra
             raise EvaluationError(f"only integer powers can be evaluated, got {expr}")
         b = exact_value(base, cols, n)
         e = int(exp)
-        out = _Frac(b.num ** abs(e), None if b.den is None else b.den ** abs(e))
+        num, den = b.num, b.den
+        for _ in range(abs(e) - 1):
+            num = _times(num, b.num)
+            den = None if den is None else _times(den, b.den)
+        out = _Frac(np.ones_like(num) if e == 0 else num, None if e == 0 else den)
         return _inv(out, expr) if e < 0 else out
     if isinstance(expr, sp.floor):
         return _Frac(_floor(exact_value(expr.args[0], cols, n)))
@@ -221,7 +272,8 @@ def integer_values(expr: Any, cols: Mapping[sp.Symbol, np.ndarray], n: int, what
     ``what`` names the expression in that error: a string, or a callable returning one (so that
     messages are only formatted when needed).
     """
-    return exact_value(sp.sympify(expr), cols, n).integer(what if what is not None else lambda: str(expr))
+    what = what if what is not None else lambda: str(expr)
+    return _as_int64(exact_value(sp.sympify(expr), cols, n).integer(what), what)
 
 
 def truth_values(cond: Any, cols: Mapping[sp.Symbol, np.ndarray], n: int) -> np.ndarray:

@@ -14,7 +14,7 @@ import sympy as sp
 
 from ..core.indexing import input_size, transposed_output_shape
 from ..core.params import ConvTransposeSpec
-from .operators import Conv, Layer
+from .operators import Conv, Layer, kernel_argument
 
 __all__ = ["ConvTranspose"]
 
@@ -22,7 +22,7 @@ __all__ = ["ConvTranspose"]
 class ConvTranspose(Layer):
     """A transposed convolution layer (PyTorch's ``ConvTranspose``) with symbolic weights.
 
-    ``ConvTranspose(kernel, stride=1, padding=0, output_padding=0, dilation=1, in_channels=1,
+    ``ConvTranspose(kernel, *, stride=1, padding=0, output_padding=0, dilation=1, in_channels=1,
     out_channels=1, groups=1)``; weights ``w[c, o, *m]`` of shape ``(C_in, C_out/groups, *k)``.
 
     >>> ConvTranspose(kernel=3, stride=2).matrix(2)
@@ -36,7 +36,8 @@ class ConvTranspose(Layer):
 
     def __init__(
         self,
-        kernel: Any,
+        kernel: Any = None,
+        *,
         stride: Any = 1,
         padding: Any = 0,
         output_padding: Any = 0,
@@ -44,9 +45,10 @@ class ConvTranspose(Layer):
         in_channels: Any = 1,
         out_channels: Any = 1,
         groups: Any = 1,
-        *,
         name: str = "w",
+        kernel_size: Any = None,
     ) -> None:
+        kernel = kernel_argument(kernel, kernel_size, "ConvTranspose")
         if isinstance(kernel, ConvTransposeSpec):
             spec = kernel
         else:

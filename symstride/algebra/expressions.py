@@ -15,7 +15,8 @@ from typing import Any, Sequence
 import numpy as np
 import sympy as sp
 
-from .operators import Compose, Conv, DepthToSpace, Operator, SpaceToDepth
+from .operators import Compose, Conv, Operator
+from .resampling import DepthToSpace, SpaceToDepth
 
 __all__ = ["Bank", "operator_chain", "spatial_axes", "input_channels"]
 

@@ -16,11 +16,13 @@ from ..core.indexing import input_size, output_shape, transposed_output_shape
 from ..core.params import ConvSpec, ConvTransposeSpec
 from ..core.verify import TRANSPOSED_ABSENT
 from .conv_transpose import ConvTranspose
-from .operators import Conv, Subsample
+from .operators import Conv
+from .resampling import Subsample
 from ..core.tap_comparison import (
     Mismatch,
     VerifyReport,
     axis_reads,
+    check_extent,
     compare_reads,
     index_text,
     shape_text,
@@ -57,6 +59,7 @@ def verify_adjoint(
     if not isinstance(conv, ConvSpec) or conv.direction != "strided":
         raise TypeError(f"adjoint must be a (strided) ConvSpec, got {type(conv).__name__}")
     identity = f"Adjoint (ConvT_s = Conv_s^T, stride {shape_text(spec.stride)})"
+    check_extent(identity, spec, size, n_out)
 
     def fail(reason: str, method: str = "index") -> VerifyReport:
         return VerifyReport(identity, False, size, n_out, 0, 0, Mismatch(reason), method=method)
@@ -145,6 +148,7 @@ def verify_subsampling(spec: ConvSpec, size: Any, *, factor: Any = None, offset:
     unit = spec.replace(stride=1)
     n_unit = output_shape(unit, size)
     identity = f"Theorem 1 (Conv with stride {shape_text(spec.stride)} = {sub!r} ∘ unit-stride Conv)"
+    check_extent(identity, spec, size, n_out)
     n_sub = sub.output_shape(n_unit)
     if n_sub != n_out:
         mismatch = Mismatch(

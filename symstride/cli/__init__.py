@@ -16,7 +16,7 @@ from typing import Sequence
 
 from ..core.errors import SymstrideError
 
-__all__ = ["main", "COMMANDS", "UsageError"]
+__all__ = ["main", "COMMANDS", "UsageError", "build_parser", "unknown_option_message"]
 
 #: Subcommand modules, in help order.
 COMMANDS = ("derive", "network", "decoder", "onnx", "book", "prove", "check")
@@ -27,6 +27,10 @@ class UsageError(ValueError):
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs) -> None:  # no abbreviations: "--mappin" is a typo, named as one
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # one line, status 2, no usage dump
         self.exit(2, f"{self.prog}: error: {message}\n")
 
@@ -36,22 +40,51 @@ def build_parser() -> argparse.ArgumentParser:
         prog="symstride",
         description="Derive, prove, check and export the equivalence between strided and unit-stride convolutions.",
     )
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        release = version("symstride")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree without installing
+        release = "unknown (not installed)"
+    parser.add_argument("--version", action="version", version=f"symstride {release}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
+    parser.subcommands = {}
     for name in COMMANDS:
         module = importlib.import_module(f"{__name__}.{name}")
         sub_parser = module.add_parser(sub)
         sub_parser.set_defaults(_run=module.run)
+        parser.subcommands[name] = sub_parser
     return parser
+
+
+def unknown_option_message(parser: argparse.ArgumentParser, command: str, extra: Sequence[str]) -> str:
+    """One line naming the subcommand, the first unknown argument and the nearest option of that subcommand.
+
+    >>> unknown_option_message(build_parser(), "derive", ["--kernal", "3"])
+    "symstride derive: error: unknown option '--kernal' (did you mean --kernel?); see symstride derive --help"
+    """
+    import difflib
+
+    options = [o for action in parser.subcommands[command]._actions for o in action.option_strings]
+    first = next((e for e in extra if e.startswith("-")), extra[0])
+    if not first.startswith("-"):
+        return f"symstride {command}: error: unexpected argument {first!r}; see symstride {command} --help"
+    near = difflib.get_close_matches(first.split("=")[0], options, n=1, cutoff=0.6)
+    hint = f" (did you mean {near[0]}?)" if near else ""
+    return f"symstride {command}: error: unknown option {first!r}{hint}; see symstride {command} --help"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``symstride`` console script; returns the exit status."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
     except SystemExit as exc:  # argparse has printed its one-line error (or --help)
         return int(exc.code or 0)
+    if extra:
+        print(unknown_option_message(parser, args.command, extra), file=sys.stderr)
+        return 2
     try:
         return int(args._run(args) or 0)
     except (ValueError, TypeError, SymstrideError, OSError) as exc:  # OSError: e.g. -o into a missing folder

@@ -24,7 +24,8 @@ __all__ = ["axis_ints", "axis_params", "padding_params", "padding_arg", "seed_ar
 
 def _int(text: str, what: str) -> int:
     text = text.strip()
-    if not text or not (text.isdecimal() or (text[0] in "+-" and text[1:].isdecimal())):
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    if not (digits.isascii() and digits.isdigit()):  # no '٣', '３' (Unicode digits) or '1_0' (int() takes them)
         raise argparse.ArgumentTypeError(f"{what} must be an integer or a comma-separated list of integers, got {text!r}")
     return int(text)
 
@@ -92,8 +93,16 @@ def padding_arg(text: str) -> tuple:
 def write_output(text: str | bytes, path: str | None) -> None:
     """Write a subcommand's result to ``path`` (``-o FILE``), or to standard output when None.
 
-    Bytes (a binary format such as npz) are written as they are and need a path.
+    Bytes (a binary format such as npz) are written as they are and need a path; an iterable
+    of strings (a streamed document) is written piece by piece.
     """
+    if not isinstance(text, (str, bytes)):
+        if path:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.writelines(text)
+        else:
+            sys.stdout.writelines(text)
+        return
     if isinstance(text, bytes):
         if not path:
             raise ValueError("a binary format needs an output file: give -o FILE")

@@ -19,23 +19,32 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="decide whether a tap map (JSON) is a correct equivalence",
         description="Decide exactly whether a tap map in the format of `symstride derive --format json` is correct.",
     )
-    p.add_argument("--mapping", required=True, metavar="FILE.json", help="the tap map to check ('-' reads standard input)")
+    p.add_argument("file", nargs="?", metavar="FILE.json", help="the tap map to check ('-' reads standard input)")
+    p.add_argument("--mapping", metavar="FILE.json", help="the same, as an option (kept for compatibility)")
     return p
 
 
+def _path(args: argparse.Namespace) -> str:
+    from . import UsageError
+
+    if args.file is not None and args.mapping is not None:
+        raise UsageError("give the tap map once: either FILE.json or --mapping FILE.json")
+    if args.file is None and args.mapping is None:
+        raise UsageError("the tap map to check is missing: symstride check FILE.json ('-' reads standard input)")
+    return args.file if args.file is not None else args.mapping
+
+
 def run(args: argparse.Namespace) -> int:
-    import json
     import sys
 
+    from ..core.json_input import load_json
     from ..layer.mapping import check_mapping, load_mapping
 
-    if args.mapping == "-":
-        try:
-            doc = json.load(sys.stdin)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"standard input is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    path = _path(args)
+    if path == "-":
+        doc = load_json(sys.stdin.read(), "standard input", "{where} is not valid JSON: {detail}")
     else:
-        doc = load_mapping(args.mapping)
+        doc = load_mapping(path)
     report = check_mapping(doc)
     print(report)
     return 0 if report.correct else 1

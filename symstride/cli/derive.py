@@ -10,7 +10,7 @@ the writers in :data:`FORMATS`; each works for both kinds of equivalence.
 from __future__ import annotations
 
 import argparse
-from typing import Callable
+from typing import Any, Callable
 
 from .. import export
 from ..layer.equivalence import Equivalence
@@ -26,11 +26,15 @@ __all__ = ["FORMATS", "add_parser", "run"]
 
 
 def _text(eq: Equivalence, args: argparse.Namespace) -> str:
-    return repr(eq) + "\n"
+    return str(eq) + "\n"
 
 
-def _json(eq: Equivalence, args: argparse.Namespace) -> str:
-    return json_text(eq.to_json())
+def _json(eq: Equivalence, args: argparse.Namespace) -> Any:
+    from ..layer.tap_json import equivalence_json_pieces
+
+    if getattr(eq.spec, "symbols", ()):  # symbolic parameters: no tap list to stream, the layer's own document
+        return json_text(eq.to_json())
+    return equivalence_json_pieces(eq)  # streamed: a 9·10^6-tap map is never one string
 
 
 def _latex(eq: Equivalence, args: argparse.Namespace) -> str:
@@ -51,11 +55,18 @@ def _npz(eq: Equivalence, args: argparse.Namespace) -> bytes:
 FORMATS: dict[str, Callable[[Equivalence, argparse.Namespace], str | bytes]] = {
     "text": _text,
     "json": _json,
-    "python": lambda eq, args: export.python_module(eq),
+    "python": lambda eq, args: export.python_module(
+        eq, channels_fixed=args.transposed or args.groups != 1 or args.in_channels is not None or args.out_channels is not None
+    ),
     "npz": _npz,
     "formula": lambda eq, args: export.formula_text(eq),
     "latex": _latex,
 }
+
+
+def _or_one(channels: int | None) -> int:
+    """A channel count, 1 when not given (the derivation does not depend on it)."""
+    return 1 if channels is None else channels
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -73,8 +84,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--dilation", type=axis_params, default=(1,), metavar="D", help="dilation (default 1; or a name such as delta)")
     p.add_argument("--padding", type=padding_params, default=(0,), metavar="P",
                    help="padding: int, per-axis list, or left:right pairs (default 0; or a name such as p)")
-    p.add_argument("--in-channels", type=int, default=1, metavar="C", help="input channels (default 1)")
-    p.add_argument("--out-channels", type=int, default=1, metavar="C", help="output channels (default 1)")
+    p.add_argument("--in-channels", type=int, default=None, metavar="C",
+                   help="input channels (default 1; without it the python export takes any channel count)")
+    p.add_argument("--out-channels", type=int, default=None, metavar="C",
+                   help="output channels (default 1; without it the python export takes any channel count)")
     p.add_argument("--groups", type=int, default=1, metavar="G", help="channel groups (default 1)")
     p.add_argument("--transposed", action="store_true", help="the layer is a transposed convolution (PyTorch ConvTranspose)")
     p.add_argument("--output-padding", type=axis_ints, default=None, metavar="OP",
@@ -93,12 +106,15 @@ def build(args: argparse.Namespace) -> Equivalence:
         layer = ConvTranspose(
             kernel=args.kernel, stride=args.stride, padding=args.padding,
             output_padding=(0,) if args.output_padding is None else args.output_padding, dilation=args.dilation,
-            in_channels=args.in_channels, out_channels=args.out_channels, groups=args.groups,
+            in_channels=_or_one(args.in_channels), out_channels=_or_one(args.out_channels), groups=args.groups,
         )
         return destride(layer, layout=args.layout)
     if args.output_padding is not None:
         raise UsageError("--output-padding applies only to a transposed layer; add --transposed")
-    layer = Conv(**symbolic_parameters(args), in_channels=args.in_channels, out_channels=args.out_channels, groups=args.groups)
+    layer = Conv(
+        **symbolic_parameters(args),
+        in_channels=_or_one(args.in_channels), out_channels=_or_one(args.out_channels), groups=args.groups,
+    )
     return destride(layer, layout=args.layout)
 
 

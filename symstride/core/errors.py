@@ -12,5 +12,10 @@ from __future__ import annotations
 __all__ = ["SymstrideError"]
 
 
-class SymstrideError(Exception):
-    """A limitation of symstride: the request is well-formed but cannot be served exactly."""
+class SymstrideError(ValueError):
+    """A refusal by symstride: a request it cannot serve exactly (a limitation, or a size beyond
+    its limits).  A :class:`ValueError`, so ``except ValueError`` catches every refusal.
+
+    >>> issubclass(SymstrideError, ValueError)
+    True
+    """

@@ -52,7 +52,33 @@ __all__ = [
     "transposed_geometry",
     "transposed_weight_gather_index",
     "transposed_bank_gather_index",
+    "MAX_INDEX_BYTES",
+    "check_index_size",
+    "tap_arrays",
 ]
+
+#: The largest gather index (bytes, int64 entries plus the weight numbering) symstride builds.
+MAX_INDEX_BYTES = 2 * 10**9
+
+
+def check_index_size(shape: Sequence[int], weights: int) -> None:
+    """Refuse, before allocating, a gather index of ``shape`` over ``weights`` weights beyond
+    :data:`MAX_INDEX_BYTES`, with the figure.
+
+    >>> check_index_size((21000, 42000, 1), 21000 * 21000)
+    Traceback (most recent call last):
+    ...
+    symstride.core.errors.SymstrideError: the gather index of W' (21000×42000×1 entries) needs about 10.6 GB; symstride builds indices of at most 2 GB — use fewer channels, or derive without them (the derivation does not depend on the channel count)
+    """
+    from .errors import SymstrideError
+
+    need = 8 * (prod(shape) + weights)
+    if need > MAX_INDEX_BYTES:
+        raise SymstrideError(
+            f"the gather index of W' ({'×'.join(map(str, shape))} entries) needs about {need / 1e9:.1f} GB; "
+            f"symstride builds indices of at most {MAX_INDEX_BYTES / 1e9:g} GB — use fewer channels, or derive "
+            "without them (the derivation does not depend on the channel count)"
+        )
 
 #: Space-to-depth channel orders: PyTorch's ``pixel_unshuffle`` (channel-major) and
 #: TensorFlow/ONNX ``SpaceToDepth`` (phase-major).
@@ -212,6 +238,25 @@ def _bank_arrays(spec: Any, taps: Sequence[Tap] | None) -> tuple[np.ndarray, np.
     return m, (outs if spec.direction == "transposed" else ins), j
 
 
+def tap_arrays(spec, *, flip: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every tap's ``(m, r, j)`` as three ``(ndim, Π k)`` int arrays, row-major in ``m``.
+
+    The vectorised :func:`tap_map` (``flip``: :func:`transposed_tap_map`'s offsets): no Python
+    object per tap, so a 9·10^6-tap kernel costs a few arrays.
+
+    >>> m, r, j = tap_arrays(ConvSpec.create(kernel=3, stride=2))
+    >>> m.tolist(), r.tolist(), j.tolist()
+    ([[0, 1, 2]], [[0, 1, 0]], [[0, 0, 1]])
+    """
+    grid = np.indices(spec.kernel).reshape(spec.ndim, -1)
+    reach = np.asarray(spec.dilation)[:, None] * grid
+    stride = np.asarray(spec.stride)[:, None]
+    q = reach // stride  # δ·m = s·q + r, Euclidean division per axis
+    if flip:
+        q = np.asarray(equivalent_kernel(spec))[:, None] - 1 - q
+    return grid, reach % stride, q
+
+
 def weight_gather_index(
     spec: ConvSpec, layout: str = "pytorch", taps: Sequence[Tap] | None = None
 ) -> np.ndarray:
@@ -227,6 +272,7 @@ def weight_gather_index(
     n_phases = phase_count(spec)
     cin_g = spec.in_channels // spec.groups
     cout = spec.out_channels
+    check_index_size((cout, cin_g * n_phases, *kq), prod(spec.weight_shape))
     index = np.full((cout, cin_g * n_phases, *kq), -1, dtype=np.int64)
     m_arr, flat, j_arr = _bank_arrays(spec, taps)
     w_index = np.arange(prod(spec.weight_shape), dtype=np.int64).reshape(spec.weight_shape)
@@ -349,6 +395,7 @@ def transposed_bank_gather_index(
     read the phases of an upsampled feature map (:mod:`symstride.decoder`).
     """
     cin_g, cout_g = spec.in_channels // spec.groups, spec.out_channels // spec.groups
+    check_index_size((spec.out_channels * out_phases, cin_g * in_phases, *kernel), prod(spec.weight_shape))
     index = np.full((spec.out_channels * out_phases, cin_g * in_phases, *kernel), -1, dtype=np.int64)
     w_index = np.arange(prod(spec.weight_shape), dtype=np.int64).reshape(spec.weight_shape)
     c_local = np.arange(cin_g)[:, None]

@@ -44,6 +44,8 @@ def as_int(value: Any, name: str) -> int:
 def _axis_values(value: Any, name: str) -> tuple:
     if isinstance(value, (str, bytes)):
         raise TypeError(f"{name} must be an int or a sequence of ints, got the string {value!r}")
+    if isinstance(value, (set, frozenset, dict)):
+        raise TypeError(f"{name} must be an ordered sequence (list or tuple), got the unordered {type(value).__name__} {value!r}")
     if isinstance(value, Sequence) or hasattr(value, "__iter__") and not isinstance(value, numbers.Number):
         items = tuple(value)
         if not items:
@@ -101,9 +103,17 @@ def normalize_padding(value: Any, ndim: int) -> tuple[tuple[int, int], ...]:
 
 
 def _materialize(value: Any) -> Any:
-    """Read a one-shot iterable (generator, iterator, array) once, into a tuple of plain values."""
+    """Read a one-shot iterable (generator, iterator, array) once, into a tuple of plain values.
+
+    A set or dict is refused: its order is arbitrary, and per-axis values are ordered.
+    """
     if isinstance(value, (str, bytes, numbers.Number)):
         return value
+    if isinstance(value, (set, frozenset, dict)):
+        raise TypeError(
+            f"got the {type(value).__name__} {value!r}, whose order is arbitrary; per-axis values need an "
+            "ordered sequence (a list or tuple, one entry per axis)"
+        )
     if hasattr(value, "__index__"):  # 0-d integer arrays and tensors
         try:
             return operator.index(value)

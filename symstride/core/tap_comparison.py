@@ -16,11 +16,60 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from .errors import SymstrideError
 from .indexing import Tap, channel_decode, phase_count
 from .params import ConvSpec, ConvTransposeSpec
 from .results import Result
 
-__all__ = ["Mismatch", "VerifyReport", "axis_reads", "check_channels", "compare_reads", "index_text", "shape_text", "strided_reads", "transposed_reads", "verify_bank"]
+__all__ = ["Mismatch", "VerifyReport", "axis_reads", "check_channels", "compare_reads", "index_text", "shape_text", "strided_reads", "transposed_reads", "verify_bank",
+           "MAX_EXACT_INDEX", "MAX_CHECK_BYTES", "check_extent"]
+
+
+
+#: Exact tap checks compute positions in int64: every size, padding and position stays below this.
+MAX_EXACT_INDEX = 2**62
+#: The memory an exact tap check may take (bytes), estimated before anything is allocated.
+MAX_CHECK_BYTES = 2 * 10**9
+#: Bytes per (tap, axis, output position) of the per-axis reads, both sides and the signature.
+_BYTES_PER_READ = 32
+
+
+def check_extent(identity: str, spec: Any, size: Sequence[int], n_out: Sequence[int]) -> None:
+    """Refuse, before allocating, a check whose indices leave int64 or whose arrays exceed memory.
+
+    Positions are held as int64; a size, padding or position at or beyond
+    :data:`MAX_EXACT_INDEX` (2^62) would wrap around (an empty ``arange`` compares nothing), so
+    it is refused, naming the value and the limit.  The per-axis reads take about
+    ``32 · Π k · Σ N_out`` bytes; more than :data:`MAX_CHECK_BYTES` is refused with the figure.
+
+    >>> from symstride.core.params import ConvSpec
+    >>> check_extent("Theorem 2", ConvSpec.create(kernel=3, stride=2, padding=2**62), (8,), (2**62 + 3,))
+    Traceback (most recent call last):
+    ...
+    symstride.core.errors.SymstrideError: Theorem 2: padding 4611686018427387904 on axis 0 is beyond the limit 2^62 of exact index arithmetic (positions are int64); use a smaller padding
+    """
+    values = [
+        ("padding", "padding", [max(p, key=abs) for p in spec.padding]),
+        ("output_padding", "output_padding", list(getattr(spec, "output_padding", ()))),
+        ("input size", "size", list(size)),
+        ("output length", "size", list(n_out)),
+        ("stride·output length", "size", [s * n for s, n in zip(spec.stride, n_out)]),
+        ("dilation·kernel", "kernel or dilation", [d * k for d, k in zip(spec.dilation, spec.kernel)]),
+    ]
+    for name, remedy, vals in values:
+        for axis, v in enumerate(vals):
+            if abs(v) >= MAX_EXACT_INDEX:
+                raise SymstrideError(
+                    f"{identity}: {name} {v} on axis {axis} is beyond the limit 2^62 of exact index arithmetic "
+                    f"(positions are int64); use a smaller {remedy}"
+                )
+    need = _BYTES_PER_READ * prod(spec.kernel) * sum(n_out)
+    if need > MAX_CHECK_BYTES:
+        raise SymstrideError(
+            f"{identity}: the exact check on an input of size {shape_text(size)} would need about {need / 1e9:.1f} GB "
+            f"({prod(spec.kernel)} taps × {sum(n_out)} output positions summed over the axes); "
+            f"symstride's exact checks use at most {MAX_CHECK_BYTES / 1e9:g} GB — use a smaller size"
+        )
 
 
 @dataclass(frozen=True)

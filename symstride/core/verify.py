@@ -39,7 +39,7 @@ from typing import Any, Sequence
 from .indexing import Tap, check_layout, equivalent_kernel, input_size, output_shape, phase_count, transposed_output_shape
 from .params import ConvSpec, ConvTransposeSpec
 from .phasemap import phase_reads
-from .tap_comparison import VerifyReport, axis_reads, compare_reads, shape_text, strided_reads, transposed_reads, verify_bank
+from .tap_comparison import VerifyReport, axis_reads, check_extent, compare_reads, shape_text, strided_reads, transposed_reads, verify_bank
 
 __all__ = ["verify_taps", "verify_transposed_taps", "tap_counterexample", "TRANSPOSED_ABSENT"]
 
@@ -65,6 +65,7 @@ def verify_taps(
     n_out = output_shape(spec, size)
     kq = tuple(kernel) if kernel is not None else equivalent_kernel(spec)
     identity = f"Theorem 2 (stride {shape_text(spec.stride)} as {phase_count(spec)} phases, layout {layout})"
+    check_extent(identity, spec, size, n_out)
 
     return verify_bank(
         identity, spec, taps, size, n_out, kq, layout, lambda r, j: _strided_entry_reads(spec, size, n_out, kq, r, j),
@@ -136,6 +137,7 @@ def verify_transposed_taps(
         f"Transposed convolution (stride {shape_text(spec.stride)} as {phase_count(spec)} output phases "
         f"+ depth-to-space, layout {layout})"
     )
+    check_extent(identity, spec, size, n_out)
 
     def axes_of(r: tuple[int, ...], j: tuple[int, ...]) -> list:
         axes = []

@@ -20,7 +20,7 @@ from ..network.equivalent import MAX_NETWORK_PHASES
 from ..network.spec import BatchNorm
 from ..network.arrays import input_array
 from ..reference.convolution import conv, depth_to_space, destride_transposed_bias, pad_or_trim
-from ..core.tap_comparison import VerifyReport, check_channels, compare_reads, transposed_reads
+from ..core.tap_comparison import VerifyReport, check_channels, check_extent, compare_reads, transposed_reads
 from .boundary import junk_reaches, relevant_inputs
 from .spec import DecoderSpec, TransposedLayer, parse
 from .transposed import stage_parameters, pointwise_stage
@@ -211,6 +211,7 @@ class DecoderEquivalent:
         size, n_out = stage.layer.in_shape.size, stage.layer.out_shape.size
         identity = (f"decoder {stage.layer.label}: unit-stride over {_shape(stage.in_phases)} → "
                     f"{_shape(stage.out_phases)} phases")
+        check_extent(identity, c, size, n_out)
         for channels, phases in ((c.in_channels, stage.in_phases), (c.out_channels, stage.out_phases)):
             problem = check_channels(channels, c.groups, prod(phases), self.layout)
             if problem is not None:

@@ -36,6 +36,7 @@ from ..core.indexing import (
     phase_index,
     phases,
     structural_zeros,
+    tap_arrays,
     tap_map,
     weight_gather_index,
 )
@@ -49,7 +50,7 @@ from .filterbank import FilterBank
 if TYPE_CHECKING:  # pragma: no cover
     from ..proof.derivation import Derivation
 
-__all__ = ["PhaseEquivalence", "StridedFormula", "Equivalence", "default_size"]
+__all__ = ["PhaseEquivalence", "StridedFormula", "Equivalence", "default_size", "channel_twin"]
 
 
 def _text(expr: sp.Basic) -> str:
@@ -117,7 +118,7 @@ class PhaseEquivalence:
     @property
     def live_phases(self) -> list[tuple[int, ...]]:
         """Phases that carry at least one weight (the others can be dropped)."""
-        used = {t.phase for t in self.taps}
+        used = {tuple(r) for r in np.unique(self.tap_arrays[1].T, axis=0).tolist()}
         return [r for r in self.phase_vectors if r in used]
 
     @cached_property
@@ -202,6 +203,27 @@ class PhaseEquivalence:
         return render_template("formula.tex", lhs=self.formula_lhs, entry=entry, condition=cond).strip()
 
 
+def channel_twin(eq: "Equivalence") -> "Equivalence | None":
+    """The same equivalence with at most two groups of at most two channels each (None if it is one).
+
+    Its derivation has the same lines as ``eq``'s with smaller channel counts, so checking it
+    costs the same whatever ``eq``'s channel counts (the check of ``eq`` itself enumerates every
+    output channel and sums over every input channel).
+
+    >>> from symstride import Conv, destride
+    >>> channel_twin(destride(Conv(kernel=3, stride=2, in_channels=64, out_channels=128, groups=4))).spec.describe()
+    '1-D, kernel 3, stride 2, padding 0, dilation 1, 4→4 channels, groups 2'
+    >>> channel_twin(destride(Conv(kernel=3, stride=2, in_channels=2, out_channels=2))) is None
+    True
+    """
+    spec = eq.spec
+    g = min(spec.groups, 2)
+    cin, cout = g * min(spec.in_channels // spec.groups, 2), g * min(spec.out_channels // spec.groups, 2)
+    if (cin, cout, g) == (spec.in_channels, spec.out_channels, spec.groups):
+        return None
+    return Equivalence(type(eq.layer)(spec.replace(in_channels=cin, out_channels=cout, groups=g)), eq.layout)
+
+
 class StridedFormula:
     """The entry formula of a strided layer's ``W'``, for concrete and symbolic parameters alike.
 
@@ -258,9 +280,18 @@ class Equivalence(StridedFormula, PhaseEquivalence):
         self._setup(layer, layout, channels="reads")
         self.in_channels = self.spec.in_channels * self.phases
         self.out_channels = self.spec.out_channels
-        self.taps = tuple(tap_map(self.spec))
 
     # -- structure ----------------------------------------------------------------------------
+    @cached_property
+    def taps(self) -> tuple:
+        """Every original tap with its phase and offset (:func:`~symstride.indexing.tap_map`), built on first use."""
+        return tuple(tap_map(self.spec))
+
+    @property
+    def tap_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:attr:`taps` as ``(m, r, j)`` arrays of shape ``(ndim, Π k)`` (no object per tap)."""
+        return tap_arrays(self.spec)
+
     @cached_property
     def weight_index(self) -> np.ndarray:
         """Gather index: ``W'.flat = w.flat[weight_index]``, −1 at structural zeros."""
@@ -272,8 +303,15 @@ class Equivalence(StridedFormula, PhaseEquivalence):
         return channel_index(c, phase_index(phase, self.spec.stride), cin_g, self.phases, self.layout)
 
     def phase_filter_index(self, phase: tuple[int, ...], o: int = 0, c: int = 0) -> np.ndarray:
-        """The gather index of the phase-``r`` filter that output ``o`` applies to input channel ``c``."""
-        return self.weight_index[o, self.phase_channel(phase, o, c)]
+        """The gather index of the phase-``r`` filter that output ``o`` applies to input channel ``c``.
+
+        Built from the one-channel bank (the tap structure does not depend on channels) and
+        offset to ``w[o, c]``, so it costs ``O(P·Π k')`` whatever the channel counts.
+        """
+        one = weight_gather_index(self.spec.replace(in_channels=1, out_channels=1, groups=1), self.layout)
+        local = one[0, phase_index(phase, self.spec.stride)]
+        base = (o * (self.spec.in_channels // self.groups) + c) * self.spec.taps
+        return np.where(local >= 0, local + base, -1)
 
     # -- checks ---------------------------------------------------------------------------------
     def verify(self, size: Any = None) -> VerifyReport:
@@ -294,11 +332,12 @@ class Equivalence(StridedFormula, PhaseEquivalence):
         """
         from ..proof.polyphase import polyphase_derivation
 
-        return polyphase_derivation(self, blocks=[FilterBank(self)])
+        return polyphase_derivation(self, blocks=[FilterBank(self)], twin=channel_twin(self))
 
     # -- export and display -----------------------------------------------------------------------
-    def to_json(self) -> dict[str, Any]:
-        """The equivalence as the JSON document of ``symstride derive --format json``."""
+    def to_json(self, *, taps: bool = True) -> dict[str, Any]:
+        """The equivalence as the JSON document of ``symstride derive --format json``
+        (``taps=False``: with an empty tap list, for writers that stream the taps themselves)."""
         return {
             "kernel": list(self.spec.kernel),
             "stride": list(self.spec.stride),
@@ -312,12 +351,15 @@ class Equivalence(StridedFormula, PhaseEquivalence):
             "phases": self.phases,
             "equivalent_kernel": list(self.kernel),
             "equivalent_in_channels": self.in_channels,
-            "taps": [{"tap": list(t.tap), "phase": list(t.phase), "offset": list(t.offset)} for t in self.taps],
+            "taps": [{"tap": list(t.tap), "phase": list(t.phase), "offset": list(t.offset)} for t in self.taps] if taps else [],
             "structural_zeros": self.structural_zeros,
             "formula": {"latex": self.formula_latex(), "text": self.formula_text()},
         }
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # one line, evaluable with symstride's names imported
+        return f"destride({self.layer!r}, layout={self.layout!r})"
+
+    def __str__(self) -> str:
         from .report import equivalence_text
 
         return equivalence_text(self)
@@ -326,3 +368,7 @@ class Equivalence(StridedFormula, PhaseEquivalence):
         from ..render.templates import render_template
 
         return render_template("equivalence_inline.tex", eq=self).strip()
+
+    def _latex(self, printer: Any) -> str:
+        """``sympy.latex(eq)``: the equivalence as one formula (not the text report)."""
+        return self._repr_latex_().removeprefix("$\\displaystyle").removesuffix("$").strip()

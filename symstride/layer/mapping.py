@@ -21,7 +21,7 @@ True
 
 from __future__ import annotations
 
-import json
+
 from dataclasses import dataclass
 from math import prod
 from pathlib import Path
@@ -30,12 +30,18 @@ from typing import Any
 from .equivalence import default_size
 from ..core.indexing import Tap, check_layout, split_tap
 from ..core.indexing import equivalent_kernel as eq_kernel
-from ..core.params import ConvSpec, as_int
+from ..core.json_input import load_json
+from ..core.params import ConvSpec, ConvTransposeSpec, as_int
 from ..core.results import Result
 from ..core.tap_comparison import VerifyReport
-from ..core.verify import tap_counterexample, verify_taps
+from ..core.verify import tap_counterexample, verify_taps, verify_transposed_taps
+from .mapping_fields import check_keys, stated_field_problem, tap_keys
 
-__all__ = ["MappingReport", "check_mapping", "load_mapping"]
+__all__ = ["MappingReport", "check_mapping", "load_mapping", "MAX_COUNTEREXAMPLE_TAPS"]
+
+#: A structurally wrong map gets a counterexample when it has at most this many distinct taps
+#: (the comparison grows with them; the verdict does not need it).
+MAX_COUNTEREXAMPLE_TAPS = 4096
 
 
 @dataclass(frozen=True, repr=False)
@@ -46,7 +52,7 @@ class MappingReport(Result):
     """
 
     correct: bool
-    spec: ConvSpec
+    spec: ConvSpec | ConvTransposeSpec
     layout: str
     sizes: tuple[tuple[int, ...], ...]
     tap: list[int] | None = None
@@ -114,15 +120,32 @@ def _stated_sizes(doc: dict, spec: ConvSpec, kq: list[int] | None) -> str | None
     return None
 
 
-def _parse(doc: Any) -> tuple[ConvSpec, str, list[int] | None, list[Tap]]:
+class _WrongField(Exception):
+    """A stated per-tap field that contradicts the tap's own entries (the map is WRONG, not malformed)."""
+
+    def __init__(self, tap: list[int], reason: str) -> None:
+        super().__init__(reason)
+        self.tap, self.reason = tap, reason
+
+
+def _is_transposed(doc: dict) -> bool:
+    flag = doc.get("transposed", False)
+    if not isinstance(flag, bool):
+        raise ValueError(f"transposed must be true or false, got {flag!r}")
+    return flag
+
+
+def _parse(doc: Any) -> tuple[ConvSpec | ConvTransposeSpec, str, list[int] | None, list[Tap]]:
     if not isinstance(doc, dict):
         raise ValueError(f"a mapping must be a JSON object, got {type(doc).__name__}")
+    transposed = _is_transposed(doc)
+    check_keys(doc, transposed=transposed)
     for key in ("kernel", "stride", "taps"):
         if key not in doc:
             raise ValueError(f"the mapping has no {key!r} entry (expected the format of `symstride derive --format json`)")
     try:
         kernel = _ints(doc["kernel"], "kernel")
-        spec = ConvSpec.create(
+        fields = dict(
             kernel=kernel,
             stride=_ints(doc["stride"], "stride", len(kernel)),
             dilation=_ints(doc.get("dilation", [1] * len(kernel)), "dilation", len(kernel)),
@@ -132,6 +155,9 @@ def _parse(doc: Any) -> tuple[ConvSpec, str, list[int] | None, list[Tap]]:
             groups=doc.get("groups", 1),
             ndim=len(kernel),
         )
+        if transposed:
+            fields["output_padding"] = _ints(doc.get("output_padding", [0] * len(kernel)), "output_padding", len(kernel))
+        spec = (ConvTransposeSpec if transposed else ConvSpec).create(**fields)
     except TypeError as exc:
         raise ValueError(str(exc)) from None
     layout = doc.get("layout", "pytorch")
@@ -145,8 +171,13 @@ def _parse(doc: Any) -> tuple[ConvSpec, str, list[int] | None, list[Tap]]:
     taps = []
     for k, entry in enumerate(doc["taps"]):
         if not isinstance(entry, dict) or not {"tap", "phase", "offset"} <= set(entry):
-            raise ValueError(f"taps[{k}] must be an object with tap, phase and offset, got {entry!r}")
+            raise ValueError(f"taps[{k}] must be an object with {', '.join(tap_keys(transposed)[:-1])} and {tap_keys(transposed)[-1]}, got {entry!r}")
         taps.append(Tap(*(tuple(_ints(entry[f], f"taps[{k}].{f}", spec.ndim)) for f in ("tap", "phase", "offset"))))
+        if "delay" in entry:  # a transposed map's derived field, k' − 1 − offset: checked here
+            delay = _ints(entry["delay"], f"taps[{k}].delay", spec.ndim)
+            truth = [q - 1 - j for q, j in zip(kq or eq_kernel(spec), taps[-1].offset)]
+            if delay != truth:
+                raise _WrongField(list(taps[-1].tap), f"its delay {delay} is not k' − 1 − offset = {truth}")
     return spec, layout, kq, taps
 
 
@@ -194,21 +225,43 @@ def _counterexample(spec: ConvSpec, taps: list[Tap], size: tuple[int, ...]) -> s
 
 
 def check_mapping(doc: Any) -> MappingReport:
-    """Decide exactly whether the tap map ``doc`` is a correct equivalence for its stated layer."""
-    spec, layout, kq, taps = _parse(doc)
-    base = default_size(spec)
+    """Decide exactly whether the tap map ``doc`` is a correct equivalence for its stated layer.
+
+    A transposed map (``"transposed": true``, as ``derive --transposed --format json`` writes
+    it) is checked as the sub-pixel equivalent of its transposed layer.  Every stated field is
+    checked: the layer's derived fields against its derivation, each tap against the layer.
+    """
+    from ..algebra.conv_transpose import ConvTranspose
+    from ..algebra.operators import Conv
+    from .destride import destride
+    from .transposed import default_transposed_size
+
+    try:
+        spec, layout, kq, taps = _parse(doc)
+    except _WrongField as wrong:
+        spec, layout = _parse_layer_only(doc)
+        return MappingReport(False, spec, layout, (), wrong.tap, wrong.reason)
+    transposed = isinstance(spec, ConvTransposeSpec)
+    base = default_transposed_size(spec) if transposed else default_size(spec)
     # every residue of the size mod s on every axis: the boundary patterns repeat with period s
     sizes = tuple(tuple(n + t for n in base) for t in range(max(2, *spec.stride)))
     inconsistent = _stated_sizes(doc, spec, kq)
+    if inconsistent is None:
+        inconsistent = stated_field_problem(doc, destride(ConvTranspose(spec) if transposed else Conv(spec), layout=layout))
     if inconsistent is not None:
         return MappingReport(False, spec, layout, sizes, None, inconsistent)
     found = _structural(spec, taps)
     if found is not None:
         tap, reason = found
-        example = _counterexample(spec, taps, base) if kq in (None, list(eq_kernel(spec))) else None
+        example = None
+        inside = all(0 <= m < k for t in taps for m, k in zip(t.tap, spec.kernel))
+        small = len(set(taps)) <= MAX_COUNTEREXAMPLE_TAPS and spec.taps <= MAX_COUNTEREXAMPLE_TAPS
+        if not transposed and inside and small and kq in (None, list(eq_kernel(spec))):
+            example = _counterexample(spec, taps, base)
         return MappingReport(False, spec, layout, sizes, tap, reason + (f"; {example}" if example else ""))
+    check = verify_transposed_taps if transposed else verify_taps
     for size in sizes:
-        report = verify_taps(spec, taps, size, kernel=kq, layout=layout)
+        report = check(spec, taps, size, kernel=kq, layout=layout)
         if not report.exact:
             mismatch = report.mismatch
             tap = list(mismatch.tap) if mismatch is not None and mismatch.tap is not None else None
@@ -217,13 +270,17 @@ def check_mapping(doc: Any) -> MappingReport:
     return MappingReport(True, spec, layout, sizes)
 
 
+def _parse_layer_only(doc: dict) -> tuple[Any, str]:
+    """The stated layer and layout of a document whose taps contradict themselves."""
+    stripped = {k: v for k, v in doc.items() if k != "taps"}
+    spec, layout, _, _ = _parse({**stripped, "taps": []})
+    return spec, layout
+
+
 def load_mapping(path: str | Path) -> Any:
     """Read a mapping document; a missing file or invalid JSON is a one-line ``ValueError``."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    return load_json(text, str(path), "{where} is not valid JSON: {detail}")

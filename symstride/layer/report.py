@@ -39,7 +39,7 @@ def equivalence_text(eq: "Equivalence") -> str:
         f"  equivalent  y = Conv_1(S2D_s(prep(x)); W')  W' {tuple(eq.weight_shape)}",
         f"  phases      P = Π s = {eq.phases} ({live} carry weights), input channels {spec.in_channels} → {eq.in_channels}",
         f"  kernel      k' = floor(δ(k−1)/s) + 1 = {axes_text(eq.kernel)}",
-        f"  zeros       {eq.structural_zeros} structural zeros of {eq.phases * prod(eq.kernel)} per channel pair",
+        f"  zeros       {eq.structural_zeros} structural zero{'s' if eq.structural_zeros != 1 else ''} of {eq.phases * prod(eq.kernel)} per channel pair",
         f"  layout      {eq.layout}: {LAYOUTS[eq.layout]}",
         "  prep(x)     pad by p, trim or zero-extend each axis to L = s·(N_out + k' − 1), then space-to-depth by s",
     ]
@@ -78,7 +78,7 @@ def transposed_text(eq: "TransposedEquivalence") -> str:
         f"  phases      P = Π s = {eq.phases} ({len(eq.live_phases)} carry weights), output channels "
         f"{spec.out_channels} → {eq.out_channels} before depth-to-space",
         f"  kernel      k' = floor(δ(k−1)/s) + 1 = {axes_text(eq.kernel)}, each phase filter flipped (cross-correlation form)",
-        f"  zeros       {eq.structural_zeros} structural zeros of {eq.phases * prod(eq.kernel)} per channel pair",
+        f"  zeros       {eq.structural_zeros} structural zero{'s' if eq.structural_zeros != 1 else ''} of {eq.phases * prod(eq.kernel)} per channel pair",
         f"  layout      {eq.layout}: {LAYOUTS[eq.layout]}; depth-to-space is its inverse",
         f"  prep(x)     zero-pad k' − 1 − ⌊p/s⌋ = {axes_text(eq.input_left_padding)} on the left "
         "(trim where negative), trim or zero-extend the right to ⌈(p + N_out)/s⌉ − ⌊p/s⌋ + k' − 1",

@@ -40,6 +40,7 @@ from ..core.indexing import (
     input_size,
     phase_index,
     transposed_geometry,
+    tap_arrays,
     transposed_tap_map,
     transposed_weight_gather_index,
 )
@@ -85,7 +86,16 @@ class TransposedEquivalence(PhaseEquivalence):
         self._setup(layer, layout, channels="produces")
         self.in_channels = self.spec.in_channels
         self.out_channels = self.spec.out_channels * self.phases
-        self.taps = tuple(transposed_tap_map(self.spec))
+
+    @cached_property
+    def taps(self) -> tuple:
+        """Every tap with its output phase and offset (:func:`~symstride.core.indexing.transposed_tap_map`), built on first use."""
+        return tuple(transposed_tap_map(self.spec))
+
+    @property
+    def tap_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:attr:`taps` as ``(m, r, j)`` arrays of shape ``(ndim, Π k)`` (no object per tap)."""
+        return tap_arrays(self.spec, flip=True)
 
     # -- structure ----------------------------------------------------------------------------
     @cached_property
@@ -98,8 +108,17 @@ class TransposedEquivalence(PhaseEquivalence):
         return channel_index(o, phase_index(phase, self.spec.stride), self.spec.out_channels, self.phases, self.layout)
 
     def phase_filter_index(self, phase: tuple[int, ...], o: int = 0, c: int = 0) -> np.ndarray:
-        """The gather index of the filter producing phase ``r`` of output ``o`` from input channel ``c``."""
-        return self.weight_index[self.phase_channel(phase, o, c), c]
+        """The gather index of the filter producing phase ``r`` of output ``o`` from input channel ``c``.
+
+        Built from the one-channel bank and offset to ``w[g·C_in/groups + c, o_local]``, so it
+        costs ``O(P·Π k')`` whatever the channel counts.
+        """
+        one = transposed_weight_gather_index(self.spec.replace(in_channels=1, out_channels=1, groups=1), self.layout)
+        local = one[phase_index(phase, self.spec.stride), 0]
+        cin_g, cout_g = self.spec.in_channels // self.groups, self.spec.out_channels // self.groups
+        g, o_local = divmod(o, cout_g)
+        base = ((g * cin_g + c) * cout_g + o_local) * self.spec.taps
+        return np.where(local >= 0, local + base, -1)
 
     @property
     def skipped_blocks(self) -> tuple[int, ...]:
@@ -183,8 +202,9 @@ class TransposedEquivalence(PhaseEquivalence):
         return subpixel_derivation(self, blocks=[FilterBank(self)])
 
     # -- export and display -----------------------------------------------------------------------
-    def to_json(self) -> dict[str, Any]:
-        """The equivalence as the JSON document of ``symstride derive --transposed --format json``."""
+    def to_json(self, *, taps: bool = True) -> dict[str, Any]:
+        """The equivalence as the JSON document of ``symstride derive --transposed --format json``
+        (``taps=False``: with an empty tap list, for writers that stream the taps themselves)."""
         spec = self.spec
         return {
             "transposed": True,
@@ -209,7 +229,7 @@ class TransposedEquivalence(PhaseEquivalence):
                 {"tap": list(t.tap), "phase": list(t.phase), "offset": list(t.offset),
                  "delay": [k - 1 - j for k, j in zip(self.kernel, t.offset)]}
                 for t in self.taps
-            ],
+            ] if taps else [],
             "input_left_padding": list(self.input_left_padding),
             "skipped_blocks": list(self.skipped_blocks),
             "crop_start": list(self.crop_start),
@@ -235,7 +255,10 @@ class TransposedEquivalence(PhaseEquivalence):
 
         return render_template("document.tex", title=f"Sub-pixel form of a {self.spec.describe()}", body=self.latex(size))
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # one line, evaluable with symstride's names imported
+        return f"destride({self.layer!r}, layout={self.layout!r})"
+
+    def __str__(self) -> str:
         from .report import transposed_text
 
         return transposed_text(self)
@@ -244,6 +267,10 @@ class TransposedEquivalence(PhaseEquivalence):
         from ..render.templates import render_template
 
         return render_template("equivalence_transposed_inline.tex", eq=self).strip()
+
+    def _latex(self, printer: Any) -> str:
+        """``sympy.latex(eq)``: the equivalence as one formula (not the text report)."""
+        return self._repr_latex_().removeprefix("$\\displaystyle").removesuffix("$").strip()
 
 
 class AdjointTensors:

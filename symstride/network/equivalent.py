@@ -53,6 +53,7 @@ from .phase_ops import (
 )
 from .phases import PhaseBasis, TapArrays, axis_map, mask_keep, phase_padding, phase_taps
 from .pooling import inside_counts
+from .limits import check_network_size
 from .spec import Activation, BatchNorm, Conv, Layer, Pool, layer_stride, walk
 from .arrays import input_array
 
@@ -197,6 +198,7 @@ def destride(network) -> EquivalentNetwork:
     and at positions that depend on ``N``; it is not a per-phase operation.
     """
     spec = network.spec
+    check_network_size(spec)
     first = _first_padding_mode(spec.layers)
     for layer in walk(spec.layers):
         if isinstance(layer, Conv) and layer.padding_mode != "zeros" and layer is not first:

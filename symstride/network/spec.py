@@ -21,13 +21,14 @@ ValueError: layer 0 (dropout): unknown layer type 'dropout'; expected one of 'co
 
 from __future__ import annotations
 
-import json
+
 import numbers
 import os
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence, Union
 
 from ..core.indexing import output_shape
+from ..core.json_input import load_json
 from ..core.params import ConvSpec, as_int, per_axis
 from ..reference.convolution import PADDING_MODES
 from .pointwise import ACTIVATIONS
@@ -199,12 +200,7 @@ def load_spec_document(spec_or_path: Any) -> Mapping:
                 text = f.read()
         except OSError as exc:
             raise ValueError(f"cannot read network spec {path!r}: {exc.strerror or exc}") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(
-                f"{path}: malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-            ) from None
+        data = load_json(text, path)
         if not isinstance(data, Mapping):
             raise ValueError(f"{path}: a network spec must be a JSON object, got {type(data).__name__}")
         return data

@@ -92,7 +92,7 @@ class Summary:
 
     def text(self, *, detailed: bool = False) -> str:
         eq = self.equivalent
-        lines = [repr(self.network), repr(eq), "", "Parameter sharing (each original weight appears R^d times):", str(self.sharing), ""]
+        lines = [repr(self.network), str(eq), "", "Parameter sharing (each original weight appears R^d times):", str(self.sharing), ""]
         lines.append("Boundaries:")
         for b in self.boundaries:
             lines.append(f"  layer {b.path} ({b.kind}): {'MASK' if b.needed else 'no mask'} — {b.reason}")

@@ -109,6 +109,11 @@ class Derivation:
     ``blocks``
         extra material printed after the proof (filter banks, figures): objects with
         ``latex_block()`` and ``text_block()`` methods.
+    ``checked_by``, ``checked_by_note``
+        a smaller instance of the same derivation (line for line) whose check stands for this
+        one's, and the note saying so in every report — e.g. a layer with many channels checked
+        on the same layer with two channels per group, since the lines are uniform in the
+        channel counts.
     """
 
     def __init__(
@@ -131,6 +136,8 @@ class Derivation:
         name: str | None = None,
         hypotheses: Sequence[Any] | None = None,
         result: str | None = None,
+        checked_by: "Derivation | None" = None,
+        checked_by_note: str = "",
     ) -> None:
         if not steps:
             raise ValueError("a derivation needs at least its defining line")
@@ -159,6 +166,9 @@ class Derivation:
             c for v, lo, hi in grid.domain for c in (sp.Ge(v, lo), sp.Le(v, hi)))
         #: the named result this derivation proves (a proof may not cite it)
         self.result = result
+        if checked_by is not None and len(checked_by.steps) != len(self.steps):
+            raise ValueError(f"checked_by has {len(checked_by.steps)} lines, this derivation {len(self.steps)}")
+        self.checked_by, self.checked_by_note = checked_by, checked_by_note
         self._report: CheckReport | None = None
 
     # -- variants ---------------------------------------------------------------------------
@@ -173,6 +183,7 @@ class Derivation:
         new = object.__new__(Derivation)
         new.__dict__.update(self.__dict__)
         new.steps = tuple(steps)
+        new.checked_by, new.checked_by_note = None, ""  # a changed line is checked itself, not by the twin
         new._report = None
         return new
 
@@ -181,6 +192,13 @@ class Derivation:
         """Check every step (exact, rule instances, side conditions, float64); cached."""
         if self._report is not None and seed == 0:
             return self._report
+        if self.checked_by is not None:
+            twin = self.checked_by.check(seed=seed)
+            note = f"; {self.checked_by_note}"
+            report = replace(twin, title=self.title, grid=twin.grid + note, grid_pieces=(*twin.grid_pieces, note))
+            if seed == 0:
+                self._report = report
+            return report
         started = time.perf_counter()
         frame = self.grid.frame
         params = self.grid.parameter_frame

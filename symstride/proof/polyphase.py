@@ -188,14 +188,18 @@ def _kq_display(ax: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
-def polyphase_derivation(eq: Any, *, sizes: Sequence[Sequence[int]] | None = None, blocks: Sequence[Any] = ()) -> Derivation:
+def polyphase_derivation(
+    eq: Any, *, sizes: Sequence[Sequence[int]] | None = None, blocks: Sequence[Any] = (), twin: Any = None
+) -> Derivation:
     """The derivation of ``eq`` (Theorem 2 with the layer's numbers substituted).
 
     It is checked on the input sizes ``sizes`` (per axis; by default from the smallest input
     the kernel fits to a few strides beyond) against the NumPy reference convolution.
     ``eq`` is the layer's equivalence (:mod:`symstride.layer` calls this from ``eq.derivation``;
     nothing here imports that layer); ``blocks`` are shown with the derivation (the equivalence
-    passes its filter bank).
+    passes its filter bank).  ``twin``, the same equivalence with fewer channels, is checked in
+    place of ``eq`` (same lines; the report says so): the check then costs the same whatever the
+    channel counts.
     """
     spec = eq.spec
     ch = LayerSignals.concrete(
@@ -213,9 +217,15 @@ def polyphase_derivation(eq: Any, *, sizes: Sequence[Sequence[int]] | None = Non
         Display(sp.Eq(lhs, steps[-1].expr, evaluate=False)),
         f"whose filter bank W' has {zeros} structural zero{'s' if zeros != 1 else ''} per channel pair.",
     ]
+    note = "" if twin is None else (
+        f"checked on the same layer with {twin.spec.in_channels}→{twin.spec.out_channels} channels"
+        f" (groups={twin.groups}) standing for {spec.in_channels}→{spec.out_channels} (groups={eq.groups}):"
+        " the lines treat channels only through chan(c, φ(r)) and the group of o, alike for every count"
+    )
     return ch.derivation(
         _title(eq), lhs, steps, defs, ch.concrete_grid(sizes),
         theorem="Theorem 2, stride removal", statement=statement, blocks=list(blocks), name="polyphase",
+        checked_by=None if twin is None else polyphase_derivation(twin, sizes=sizes), checked_by_note=note,
     )
 
 

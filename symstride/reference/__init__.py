@@ -17,6 +17,7 @@ from .convolution import (
     conv_transpose,
     depth_to_space,
     destride_input,
+    destride_live,
     destride_transposed_bias,
     destride_transposed_input,
     destride_transposed_output,

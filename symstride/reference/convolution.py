@@ -56,6 +56,7 @@ __all__ = [
     "space_to_depth",
     "depth_to_space",
     "destride_weights",
+    "destride_live",
     "destride_input",
     "pad_or_trim",
     "conv_transpose",
@@ -97,11 +98,16 @@ def pad(x: Any, padding: Any, mode: str = "zeros") -> np.ndarray:
     return np.pad(x, widths, mode=PADDING_MODES[mode])
 
 
-def conv(x: Any, weight: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1) -> np.ndarray:
+def conv(
+    x: Any, weight: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1, *, live: Any = None
+) -> np.ndarray:
     """Cross-correlation with PyTorch semantics (``torch.nn.functional.conv{1,2,3}d``), any number of axes.
 
     ``x`` is ``(batch, C_in, *N)``, ``weight`` is ``(C_out, C_in/groups, *k)``; zero padding,
-    symmetric or per-axis ``(left, right)``.
+    symmetric or per-axis ``(left, right)``.  ``live`` (a boolean array of ``weight``'s shape,
+    e.g. :func:`destride_live`) marks the entries that are weights; the others are structural
+    zeros and are never multiplied, so a NaN/inf reaches exactly the outputs of the strided layer
+    it came from (``0·NaN`` would be NaN).
     """
     x = _array(x, "x")
     weight = _array(weight, "weight")
@@ -125,14 +131,29 @@ def conv(x: Any, weight: Any, stride: Any = 1, padding: Any = 0, dilation: Any =
     dtype = np.result_type(x.dtype, weight.dtype, np.float64) if x.dtype.kind in "iub" else np.result_type(x, weight)
     out = np.zeros((batch, g, c_out // g, *n_out), dtype=dtype)
     wg = weight.reshape(g, c_out // g, cin_g, *spec.kernel)
+    if live is not None:
+        live = np.asarray(live, dtype=bool)
+        if live.shape != weight.shape:
+            raise ValueError(f"live has shape {live.shape}, expected the weight's {weight.shape}")
+        live = live.reshape(wg.shape)
     for m in itertools.product(*map(range, spec.kernel)):
         window = tuple(
             slice(d * mm, d * mm + s * (n - 1) + 1, s)
             for mm, s, d, n in zip(m, spec.stride, spec.dilation, n_out)
         )
         patch = xp[(slice(None), slice(None), *window)].reshape(batch, g, cin_g, *n_out)
-        out += np.einsum("gij,bgj...->bgi...", wg[(..., *m)], patch)
+        with np.errstate(invalid="ignore", over="ignore"):  # inf·0 is NaN, as in PyTorch
+            _accumulate(out, wg[(..., *m)], patch, None if live is None else live[(..., *m)])
     return out.reshape(batch, c_out, *n_out)
+
+
+def _accumulate(out: np.ndarray, w: np.ndarray, patch: np.ndarray, live: np.ndarray | None) -> None:
+    """``out += w · patch`` for one tap (``w``: groups × out × in), forming only ``live`` products."""
+    if live is None or live.all():
+        out += np.einsum("gij,bgj...->bgi...", w, patch)
+    elif live.any():  # structural zeros: only the live products are formed
+        keep = live.reshape(1, *live.shape, *(1,) * (patch.ndim - 3))
+        out += np.where(keep, w.reshape(keep.shape) * patch[:, :, None], 0).sum(axis=3)
 
 
 def space_to_depth(x: Any, stride: Any, layout: str = "pytorch") -> np.ndarray:
@@ -205,6 +226,25 @@ def destride_weights(weight: Any, stride: Any, dilation: Any = 1, layout: str = 
     flat = w.reshape(-1)
     out = np.where(index >= 0, flat[np.maximum(index, 0)], np.zeros((), dtype=w.dtype))
     return out.astype(w.dtype, copy=False)
+
+
+def destride_live(weight_shape: Any, stride: Any, dilation: Any = 1, layout: str = "pytorch") -> np.ndarray:
+    """Which entries of ``destride_weights(w, …)`` hold a weight (True) rather than a structural zero.
+
+    Pass it as ``conv(…, live=…)`` so that the structural zeros are never multiplied: the
+    pipeline then agrees with the strided layer on non-finite inputs too.
+
+    >>> x = np.arange(10.0).reshape(1, 1, 10); x[0, 0, 9] = np.nan   # x[9] is never read
+    >>> w = np.ones((1, 1, 3))
+    >>> z = destride_input(x, kernel_size=3, stride=2)
+    >>> np.isnan(conv(z, destride_weights(w, stride=2))).any()
+    np.True_
+    >>> conv(z, destride_weights(w, stride=2), live=destride_live(w.shape, stride=2)).tolist() == conv(x, w, stride=2).tolist()
+    True
+    """
+    cout, cin_g, *kernel = (int(v) for v in weight_shape)
+    spec = ConvSpec.create(kernel=kernel, stride=stride, dilation=dilation, in_channels=cin_g, out_channels=cout, ndim=len(kernel))
+    return weight_gather_index(spec, layout) >= 0
 
 
 def destride_input(

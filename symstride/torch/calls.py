@@ -68,12 +68,22 @@ class FunctionalCall(NamedTuple):
 
 
 def label(gm: fx.GraphModule, node: fx.Node) -> str:
-    """How errors name a node, e.g. ``node 'up' (module 'up', ConvTranspose2d)``."""
+    """How errors name a node, e.g. ``node 'up' (module 'up', ConvTranspose2d)``.
+
+    A functional call or method names the module whose ``forward`` made it (``torch.fx`` keeps
+    the module stack in ``node.meta["nn_module_stack"]``), e.g. ``node 'max_pool2d' (function
+    max_pool2d in module 'blocks.0', Block)``.
+    """
     if node.op == "call_module":
         return f"node {node.name!r} (module {node.target!r}, {type(gm.get_submodule(node.target)).__name__})"
+    stack = node.meta.get("nn_module_stack") or {}
+    inner = ""
+    if stack:
+        path, kind = list(stack.values())[-1]
+        inner = f" in module {path!r}, {getattr(kind, '__name__', str(kind).rpartition('.')[2])}"
     if node.op == "call_function":
-        return f"node {node.name!r} (function {getattr(node.target, '__name__', repr(node.target))})"
-    return f"node {node.name!r} ({node.op} {node.target!r})"
+        return f"node {node.name!r} (function {getattr(node.target, '__name__', repr(node.target))}{inner})"
+    return f"node {node.name!r} ({node.op} {node.target!r}{inner})"
 
 
 def refuse(gm: fx.GraphModule, node: fx.Node, reason: str) -> SymstrideError:

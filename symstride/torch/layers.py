@@ -5,10 +5,13 @@ unit-stride operations on the phases.  The weights come from symstride's mapping
 (:func:`symstride.core.indexing.weight_gather_index`, the same gather index the ``npz`` export
 writes), never from a second derivation.
 
-Three forms of the equivalent convolution compute the same thing (:data:`FORMS`):
+Three forms of the equivalent convolution compute the same thing on finite inputs (:data:`FORMS`):
 
 - ``form="dense"``: one unit-stride convolution with the equivalent filter bank ``W'`` over the
-  space-to-depth'd input, exactly the statement of Theorem 2 (structural zeros included);
+  space-to-depth'd input, exactly the statement of Theorem 2 (structural zeros included).  It
+  multiplies samples by structural zeros, so a NaN or inf that the strided layer never
+  multiplies (or multiplies only for another output) reaches outputs as NaN: ``auto`` never
+  picks it;
 - ``form="phases"``: the same bank split into its phase blocks, each block trimmed to its live
   taps — a unit-stride convolution per phase with the phase's exact kernel (a progression with
   step ``δ/gcd(δ, s)`` per axis, so possibly dilated), summed.  No structural zero is multiplied;
@@ -18,6 +21,13 @@ Three forms of the equivalent convolution compute the same thing (:data:`FORMS`)
 
 Phases that carry no weight at all (a 1×1 stride-2 layer keeps only phase 0) are dropped in the
 dense and phases forms: they are never sliced out of the input.
+
+The modules hold no filters of their own: every form gathers its filters from the original
+weight tensor on each call (symstride's gather index, a constant), so
+:class:`DestridedConv`'s parameters are the original layer's ``weight`` and ``bias`` — the same
+``Parameter`` objects, tied — and training it trains the original layer, structural zeros
+staying zero.  The phases and subsample forms multiply exactly the products the strided layer
+multiplies, so NaN and inf reach exactly the outputs they reach in the original.
 
 Pooling layers are destrided by :mod:`.pooling`, the phases' live taps found by
 :mod:`.phase_windows`, padding done by :mod:`.padding`; the names stay importable from here.
@@ -50,14 +60,14 @@ __all__ = [
     "DestridedPool",
     "conv_spec",
     "pool_spec",
-    "AVG_POOL_TYPES", "CONV_TYPES", "MAX_POOL_TYPES", "gather_weight"]
+    "AVG_POOL_TYPES", "CONV_TYPES", "MAX_POOL_TYPES", "gather_weight", "as_parameter"]
 
 #: The forms of the equivalent convolution (see the module docstring).
 FORMS = {
     "dense": "one unit-stride convolution with W' over the space-to-depth'd input",
     "phases": "one unit-stride convolution per live phase with its exact kernel, summed",
     "subsample": "Theorem 1: the unit-stride convolution, then every s-th output kept",
-    "auto": "per layer, the form measured faster on CPU for its shape (see choose_form)",
+    "auto": "per layer, the faster of the phases and subsample forms for its shape (see choose_form)",
 }
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
@@ -125,20 +135,13 @@ def choose_form(spec: ConvSpec) -> str:
     The rule follows CPU measurements (float32, oneDNN, one thread; ``benchmarks/models.py``):
     depthwise layers take ``subsample`` (PyTorch's depthwise convolutions are fast only for the
     original kernel shapes; on the phase kernels they cost 4–8× the strided original, the full
-    unit-stride convolution about 1.7×); a layer with one live phase or with many wasted
-    taps in ``W'`` (more than 1.25× the original's) takes ``phases``, whose convolutions have
-    the original's multiply-accumulates; layers with few input channels per group (a stem) take
-    ``dense``, since thin per-phase convolutions run far below peak.
+    unit-stride convolution about 1.7×); every other layer (and a layer with one live phase:
+    a slice and the exact convolution) takes ``phases``, whose convolutions have the
+    original's multiply-accumulates.  ``dense`` is never picked: it multiplies structural
+    zeros, so a NaN/inf would reach outputs the original computes without it (on finite inputs
+    it was faster for stems with few input channels).
     """
-    windows = phase_windows(spec)
-    if len(windows) == 1:
-        return "phases"  # one live phase: a slice and the exact convolution
-    if _depthwise(spec):
-        return "subsample"
-    if spec.in_channels // spec.groups < 8:
-        return "dense"
-    dense_taps = len(windows) * prod(equivalent_kernel(spec))
-    return "phases" if dense_taps > 1.25 * spec.taps else "dense"
+    return "subsample" if _depthwise(spec) and len(phase_windows(spec)) > 1 else "phases"
 
 
 class _DestridedConvBase(nn.Module):
@@ -177,14 +180,25 @@ class _DestridedConvBase(nn.Module):
                 if (block < 0).any():
                     raise SymstrideError(f"internal: the exact kernel of phase {w.phase} holds a structural zero")
                 self._indices.append(np.ascontiguousarray(block))
-        else:  # subsample: the original kernel
-            self._indices = [np.arange(prod(spec.weight_shape)).reshape(spec.weight_shape)]
+        else:  # subsample: the original kernel, used as it is
+            self._indices = []
 
     def prepared_weights(self, weight: torch.Tensor) -> list[torch.Tensor]:
         """The filters this module convolves with, gathered from the original ``weight``."""
         if tuple(weight.shape) != self.spec.weight_shape:
             raise ValueError(f"weight has shape {tuple(weight.shape)}, expected {self.spec.weight_shape}")
+        if self.form == "subsample":
+            return [weight]
         return [gather_weight(weight, i) for i in self._indices]
+
+    def _forward(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        conv, g = _CONV[self.spec.ndim], self.spec.groups
+
+        def unit(w: torch.Tensor, b: torch.Tensor | None, d: tuple[int, ...]) -> Callable[[torch.Tensor], torch.Tensor]:
+            return lambda z: conv(z, w, b, 1, 0, d, g)
+
+        weights = self.prepared_weights(weight)
+        return self._run(x, [unit(w, bias if i == 0 else None, d) for i, (w, d) in enumerate(zip(weights, self.dilations))])
 
     def _run(self, x: torch.Tensor, convs: Sequence[Callable[[torch.Tensor], torch.Tensor]]) -> torch.Tensor:
         """Pad, split into phases and apply ``convs`` (unit-stride, bias in the first only)."""
@@ -220,39 +234,31 @@ class _DestridedConvBase(nn.Module):
 class DestridedConv(_DestridedConvBase):
     """A strided convolution as padding, space-to-depth and unit-stride convolution (Theorem 2).
 
-    Build it with :func:`destride_layer`.  Its unit-stride convolutions are ordinary
-    ``nn.Conv1d/2d/3d`` modules (stride 1, no padding): ``conv`` holding ``W'`` restricted to the
-    live phases (dense form) or the original kernel (subsample form), or ``convs``, one per live
-    phase with its exact kernel (phases form); the first carries the original bias.  Gradients
-    flow, but training the dense ``W'`` does not keep its structural zeros at zero; the phases
-    form holds a re-indexing of the original taps, so training it is training the original layer.
+    Build it with :func:`destride_layer`.  Its parameters are the original layer's ``weight``
+    and ``bias`` — the same ``Parameter`` objects (tied), so ``parameters()`` counts exactly the
+    original's and training the module trains the original layer (structural zeros stay zero).
+    Each call gathers the filters of the unit-stride convolutions from ``weight``
+    (:meth:`phase_weights`): ``W'`` restricted to the live phases (dense form), one exact kernel
+    per live phase (phases form, convolved with :attr:`dilations`) or the original kernel
+    (subsample form); the first convolution adds the bias.
     """
 
     def __init__(self, spec: ConvSpec, weight: torch.Tensor, bias: torch.Tensor | None, padding_mode: str = "zeros", form: str = "auto") -> None:
         super().__init__(spec, padding_mode, form)
-        with torch.no_grad():
-            convs = [
-                self._unit_conv(w, bias if i == 0 else None, d, weight.requires_grad)
-                for i, (w, d) in enumerate(zip(self.prepared_weights(weight), self.dilations))
-            ]
-        if self.form == "phases":
-            self.convs = nn.ModuleList(convs)
-        else:
-            self.conv = convs[0]
+        self.weight = as_parameter(weight)
+        self.bias = as_parameter(bias) if bias is not None else None
 
-    def _unit_conv(self, weight: torch.Tensor, bias: torch.Tensor | None, dilation: tuple[int, ...], trainable: bool) -> nn.Module:
-        g = self.spec.groups
-        conv = _CONV_MODULES[self.spec.ndim](
-            weight.shape[1] * g, weight.shape[0], tuple(weight.shape[2:]), dilation=dilation, groups=g,
-            bias=bias is not None, device=weight.device, dtype=weight.dtype,
-        )
-        conv.weight.copy_(weight)
-        if bias is not None:
-            conv.bias.copy_(bias)
-        return conv.requires_grad_(trainable)
+    def phase_weights(self) -> list[torch.Tensor]:
+        """The filters of the unit-stride convolutions, gathered from :attr:`weight`."""
+        return self.prepared_weights(self.weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._run(x, list(self.convs) if self.form == "phases" else [self.conv])
+        return self._forward(x, self.weight, self.bias)
+
+
+def as_parameter(t: torch.Tensor) -> nn.Parameter:
+    """``t`` itself when it is a Parameter (tied), else a Parameter wrapping the same storage."""
+    return t if isinstance(t, nn.Parameter) else nn.Parameter(t.detach(), requires_grad=t.requires_grad)
 
 
 class DestridedConvCall(_DestridedConvBase):
@@ -263,10 +269,4 @@ class DestridedConvCall(_DestridedConvBase):
     """
 
     def forward(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
-        conv, g = _CONV[self.spec.ndim], self.spec.groups
-
-        def unit(w: torch.Tensor, b: torch.Tensor | None, d: tuple[int, ...]) -> Callable[[torch.Tensor], torch.Tensor]:
-            return lambda z: conv(z, w, b, 1, 0, d, g)
-
-        weights = self.prepared_weights(weight)
-        return self._run(x, [unit(w, bias if i == 0 else None, d) for i, (w, d) in enumerate(zip(weights, self.dilations))])
+        return self._forward(x, weight, bias)

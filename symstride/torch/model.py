@@ -4,13 +4,18 @@
 input's shapes through the graph, and rewrites it node by node with the rules in the tables
 below.  In ``mode="layer"`` each strided layer is replaced by its Theorem 2 equivalent
 (:func:`symstride.torch.dispatch.destride_layer`), in place; every other node is kept as it is,
-since a node that does not stride computes the same thing before and after.  Nodes that stride
-in a way symstride cannot make exact (adaptive or fractional pooling, pooling that returns
-indices, …) stop the conversion with an error naming the node.  Strided transposed convolutions
+since a node that does not stride computes the same thing before and after.  Adaptive pooling
+is decided at the example input's sizes (:mod:`symstride.torch.adaptive`: kept when its windows
+do not stride, an ordinary pooling's Theorem 2 equivalent when they stride uniformly, refused
+otherwise); parametrized convolutions (``weight_norm``, ``spectral_norm``) keep their
+parametrization (:mod:`symstride.torch.parametrized`).  Nodes that stride in a way symstride
+cannot make exact (fractional pooling, pooling that returns indices, …) stop the conversion with
+an error naming the node and its module.  Strided transposed convolutions
 become sub-pixel convolutions (:mod:`symstride.torch.transposed`): per layer in ``mode="layer"``,
 whole decoder chains at their input resolution in ``mode="network"``.  Finally the
-converted model is run on the example input: its output must equal the original's and no
-convolution or pooling may run with a stride other than 1 (:func:`symstride.torch.strided_ops`).
+converted model is run on the example input: its output must equal the original's, compared by
+structure and values (:mod:`symstride.torch.outputs`), and no convolution or pooling — adaptive
+pooling included — may run with windows that stride (:func:`symstride.torch.strided_ops`).
 """
 
 from __future__ import annotations
@@ -23,10 +28,12 @@ import torch.fx as fx
 import torch.nn.functional as F
 from torch import nn
 from torch.fx.passes.shape_prop import ShapeProp
-from torch.utils._pytree import tree_flatten
 
 from ..core.errors import SymstrideError
+from .adaptive import adaptive_rule
 from .audit import recorded_run
+from .outputs import CHECK_TOLERANCE, compare_outputs
+from .parametrized import ParametrizedDestridedConv, parametrized_conv_base
 from .dispatch import destride_layer
 from .calls import functional_call, is_strided, label, refuse
 from .network import NETWORK_FORMS, convert_network
@@ -42,16 +49,13 @@ from .layers import (
     pool_spec,
 )
 
-__all__ = ["MODES", "destride_model"]
+__all__ = ["MODES", "CHECK_TOLERANCE", "destride_model"]
 
 #: Conversion modes of :func:`destride_model`.
 MODES = {
     "layer": "each strided layer replaced in place by its unit-stride equivalent (Theorem 2)",
     "network": "one space-to-depth at the input and tied filters throughout (Theorem 3)",
 }
-
-#: Relative tolerance of the final output check, by dtype (scaled by max(1, max |output|)).
-CHECK_TOLERANCE = {torch.float64: 1e-9, torch.float32: 1e-4, torch.bfloat16: 5e-2, torch.float16: 1e-2}
 
 
 #: Modules whose output depends on ``.training``: symstride converts inference models.
@@ -71,10 +75,10 @@ _ALWAYS_REFUSED_MODULES = {
     nn.MaxUnpool2d: "max unpooling scatters by the indices of a strided pooling",
     nn.MaxUnpool3d: "max unpooling scatters by the indices of a strided pooling",
 }
-_ADAPTIVE_MODULES = (
-    nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d,
-    nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d,
-)
+_ADAPTIVE_MODULES = {
+    nn.AdaptiveAvgPool1d: "avg", nn.AdaptiveAvgPool2d: "avg", nn.AdaptiveAvgPool3d: "avg",
+    nn.AdaptiveMaxPool1d: "max", nn.AdaptiveMaxPool2d: "max", nn.AdaptiveMaxPool3d: "max",
+}
 _REFUSED_FUNCTIONS = {
     F.lp_pool1d: "power-average pooling is not converted",
     F.lp_pool2d: "power-average pooling is not converted",
@@ -87,8 +91,8 @@ _REFUSED_FUNCTIONS = {
     F.fold: "patch folding is not converted",
 }
 _ADAPTIVE_FUNCTIONS = {
-    F.adaptive_avg_pool1d, F.adaptive_avg_pool2d, F.adaptive_avg_pool3d,
-    F.adaptive_max_pool1d, F.adaptive_max_pool2d, F.adaptive_max_pool3d,
+    F.adaptive_avg_pool1d: "avg", F.adaptive_avg_pool2d: "avg", F.adaptive_avg_pool3d: "avg",
+    F.adaptive_max_pool1d: "max", F.adaptive_max_pool2d: "max", F.adaptive_max_pool3d: "max",
 }
 
 
@@ -130,6 +134,10 @@ def _layer_module(gm: fx.GraphModule, node: fx.Node, form: str) -> None:
         if is_strided(mod.stride):
             _set_module(gm, node.target, destride_layer(mod, form=form))
         return
+    if parametrized_conv_base(mod) is not None:  # weight_norm, spectral_norm, …: the parametrization kept
+        if is_strided(mod.stride):
+            _set_module(gm, node.target, ParametrizedDestridedConv(mod, form=form))
+        return
     if convert_transposed_layer(gm, node, _replace_with_module):
         return
     if kind in MAX_POOL_TYPES or kind in AVG_POOL_TYPES:
@@ -141,10 +149,8 @@ def _layer_module(gm: fx.GraphModule, node: fx.Node, form: str) -> None:
         return
     if kind in _ALWAYS_REFUSED_MODULES:
         raise refuse(gm, node, _ALWAYS_REFUSED_MODULES[kind])
-    if isinstance(mod, _ADAPTIVE_MODULES):
-        if getattr(mod, "return_indices", False):
-            raise refuse(gm, node, "pooling that returns indices has no stride-free equivalent here")
-        _check_adaptive(gm, node, mod.output_size)
+    if kind in _ADAPTIVE_MODULES:
+        _adaptive(gm, node, _ADAPTIVE_MODULES[kind], mod.output_size, getattr(mod, "return_indices", False))
         return
     stride = getattr(mod, "stride", 1)
     if stride is None:  # pooling modules default the stride to the window
@@ -154,14 +160,26 @@ def _layer_module(gm: fx.GraphModule, node: fx.Node, form: str) -> None:
         raise refuse(gm, node, reason.format(stride=stride))
 
 
-def _check_adaptive(gm: fx.GraphModule, node: fx.Node, output_size: Any) -> None:
-    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,)
-    if any(v is not None and v != 1 for v in sizes):
-        raise refuse(
-            gm, node,
-            f"adaptive pooling to {output_size} strides by an amount that depends on the input size; "
-            "only global adaptive pooling (output size 1) is stride-free",
-        )
+def _adaptive(gm: fx.GraphModule, node: fx.Node, kind: str, output_size: Any, return_indices: Any) -> None:
+    """Adaptive pooling at the example input's sizes: kept if it does not stride, else converted or refused."""
+    if isinstance(output_size, fx.Node) or isinstance(return_indices, fx.Node):
+        raise refuse(gm, node, "its output size is computed in the graph; symstride needs constant layer geometry")
+    if not node.args:
+        raise refuse(gm, node, "its input is not a positional argument")
+    shape = _shape(gm, node, node.args[0], "input")
+    ndim = len(output_size) if isinstance(output_size, (tuple, list)) else None
+    if ndim is None:  # an int output size: the pooling's dimension is the module's or function's
+        name = type(gm.get_submodule(node.target)).__name__ if node.op == "call_module" else node.target.__name__
+        ndim = int(name.rstrip("d")[-1])
+    try:
+        equivalent = adaptive_rule(kind, shape[len(shape) - ndim:], output_size)
+    except SymstrideError as exc:
+        raise refuse(gm, node, str(exc)) from None
+    if equivalent is None:
+        return
+    if return_indices:
+        raise refuse(gm, node, "its windows stride, and pooling that returns indices has no stride-free equivalent here")
+    _replace_with_module(gm, node, equivalent, (node.args[0],))
 
 
 def _layer_function(gm: fx.GraphModule, node: fx.Node, form: str) -> None:
@@ -198,7 +216,16 @@ def _layer_function(gm: fx.GraphModule, node: fx.Node, form: str) -> None:
         raise refuse(gm, node, _REFUSED_FUNCTIONS[target])
     if target in _ADAPTIVE_FUNCTIONS:
         size = node.args[1] if len(node.args) > 1 else node.kwargs.get("output_size")
-        _check_adaptive(gm, node, size)
+        indices = node.args[2] if len(node.args) > 2 else node.kwargs.get("return_indices", False)
+        _adaptive(gm, node, _ADAPTIVE_FUNCTIONS[target], size, indices)
+
+
+def _adaptive_node(gm: fx.GraphModule, node: fx.Node) -> None:
+    """The adaptive-pooling rule alone (network mode: adaptive poolings after the tied chain)."""
+    if node.op == "call_module" and type(gm.get_submodule(node.target)) in _ADAPTIVE_MODULES:
+        _layer_module(gm, node, "auto")
+    elif node.op == "call_function" and node.target in _ADAPTIVE_FUNCTIONS:
+        _layer_function(gm, node, "auto")
 
 
 _LAYER_RULES: dict[str, Callable[[fx.GraphModule, fx.Node, str], None]] = {
@@ -219,7 +246,15 @@ def _inputs(example_input: Any) -> tuple:
 
 def _trace(model: nn.Module) -> fx.GraphModule:
     try:
-        return fx.symbolic_trace(copy.deepcopy(model))
+        duplicate = copy.deepcopy(model)
+    except Exception as exc:  # e.g. a tensor attribute computed in a forward pass with gradients
+        raise SymstrideError(
+            f"could not copy {type(model).__name__} ({type(exc).__name__}: {exc}); destride_model converts a "
+            "deep copy and leaves the model alone (a tensor attribute set by a forward pass with gradients "
+            "cannot be copied: run that forward under torch.no_grad())"
+        ) from None
+    try:
+        return fx.symbolic_trace(duplicate)
     except Exception as exc:  # fx raises many kinds of errors on untraceable code
         raise SymstrideError(
             f"torch.fx could not trace {type(model).__name__} ({type(exc).__name__}: {exc}); "
@@ -230,28 +265,12 @@ def _trace(model: nn.Module) -> fx.GraphModule:
 def _compare(reference: Any, converted: Any, ops: list) -> None:
     if ops:
         first = ops[0]
+        where = f" in module {first.module!r}" if first.module else ""
         raise SymstrideError(
             f"the converted model still runs {len(ops)} strided operator(s), first {first.op} with "
-            f"stride {first.stride} on an input of shape {first.input_shape}"
+            f"stride {first.stride}{where} on an input of shape {first.input_shape}"
         )
-    ref_leaves, ref_tree = tree_flatten(reference)
-    out_leaves, out_tree = tree_flatten(converted)
-    if ref_tree != out_tree:
-        raise SymstrideError(f"the converted model returns {out_tree}, the original {ref_tree}")
-    for i, (a, b) in enumerate(zip(ref_leaves, out_leaves)):
-        if not isinstance(a, torch.Tensor):
-            continue
-        if a.shape != b.shape:
-            raise SymstrideError(f"output {i}: the converted model gives shape {tuple(b.shape)}, the original {tuple(a.shape)}")
-        if not a.is_floating_point():
-            continue
-        tol = CHECK_TOLERANCE.get(a.dtype, 1e-4) * max(1.0, float(a.abs().max()) if a.numel() else 1.0)
-        err = float((a - b).abs().max()) if a.numel() else 0.0
-        if not err <= tol:
-            raise SymstrideError(
-                f"output {i}: the converted model differs from the original by {err:.3g} (tolerance {tol:.3g}); "
-                "this is a bug in symstride, please report it"
-            )
+    compare_outputs(reference, converted)
 
 
 def destride_model(
@@ -272,6 +291,9 @@ def destride_model(
     each strided functional call (``F.conv2d``, ``F.max_pool2d``, …) by its Theorem 2
     equivalent (``form``: :data:`~symstride.torch.layers.FORMS`, ``"auto"`` picking per layer);
     everything else — batch-norm, elementwise activations, residual additions, … — is kept.
+    Parametrized convolutions (``weight_norm``, ``spectral_norm``) keep their parametrization;
+    adaptive pooling whose windows stride at the example input's sizes becomes the stride-free
+    pooling it equals there (:mod:`symstride.torch.adaptive`).
     A strided ``ConvTranspose1d/2d/3d`` (or ``F.conv_transpose{1,2,3}d`` call) becomes sub-pixel
     convolution: padding, a unit-stride convolution with ``C_out·P`` channels, depth-to-space, crop.
 
@@ -313,9 +335,10 @@ def destride_model(
     if mode == "network":
         convert_decoders(gm)  # chains of transposed convolutions: one depth-to-space each
         convert_network(gm, form)
-        for node in list(gm.graph.nodes):  # transposed convolutions outside a decoder chain
+        for node in list(gm.graph.nodes):  # transposed convolutions, adaptive poolings outside the chains
             if node.op in ("call_module", "call_function"):
-                convert_transposed_layer(gm, node, _replace_with_module)
+                if not convert_transposed_layer(gm, node, _replace_with_module):
+                    _adaptive_node(gm, node)
     else:
         for node in list(gm.graph.nodes):
             rule = _LAYER_RULES.get(node.op)

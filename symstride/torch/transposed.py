@@ -30,7 +30,7 @@ from ..core.indexing import transposed_geometry, transposed_weight_gather_index
 from ..network.spec import BatchNorm
 from ..core.params import ConvTransposeSpec
 from .calls import REQUIRED_ARGUMENTS, call_signature, is_strided, refuse
-from .layers import gather_weight
+from .layers import as_parameter, gather_weight
 from .padding import pad_widths
 from .network import PhaseBatchNorm, PhasePointwise
 from .spacetodepth import DepthToSpace
@@ -74,7 +74,7 @@ class _SubPixel(nn.Module):
         super().__init__()
         self.spec = spec
         self.n_phases = prod(spec.stride)
-        self._index = transposed_weight_gather_index(spec, "pytorch")  # (C_out·P, C_in/g, *k')
+        self._index = transposed_weight_gather_index(spec, "pytorch")  # (C_out·P, C_in/g, *k'), a constant
         self.depth_to_space = DepthToSpace(spec.stride)
 
     def bank(self, weight: torch.Tensor) -> torch.Tensor:
@@ -98,24 +98,23 @@ class _SubPixel(nn.Module):
 
 
 class DestridedConvTranspose(_SubPixel):
-    """A strided ``nn.ConvTranspose`` as padding, a unit-stride ``nn.Conv`` (``conv``, holding
-    ``W'`` and the bias repeated per phase), :class:`DepthToSpace` and a crop."""
+    """A strided ``nn.ConvTranspose`` as padding, a unit-stride convolution with ``W'`` (gathered
+    on each call from ``weight``) and the bias repeated per phase, :class:`DepthToSpace` and a crop.
+
+    Its parameters are the original layer's ``weight`` and ``bias`` themselves (tied): training
+    it trains the original layer, and ``W'``'s structural zeros are never parameters.
+    """
 
     def __init__(self, spec: ConvTransposeSpec, weight: torch.Tensor, bias: torch.Tensor | None) -> None:
         super().__init__(spec)
-        with torch.no_grad():
-            bank = self.bank(weight)
-            conv = _CONV_MODULES[spec.ndim](
-                spec.in_channels, spec.out_channels * self.n_phases, tuple(bank.shape[2:]), groups=spec.groups,
-                bias=bias is not None, device=weight.device, dtype=weight.dtype,
-            )
-            conv.weight.copy_(bank)
-            if bias is not None:
-                conv.bias.copy_(_bias_per_phase(bias, self.n_phases))
-        self.conv = conv.requires_grad_(weight.requires_grad)
+        self.weight = as_parameter(weight)
+        self.bias = as_parameter(bias) if bias is not None else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._run(x, self.conv)
+        conv, g = _CONV[self.spec.ndim], self.spec.groups
+        b = None if self.bias is None else self.bias.repeat_interleave(self.n_phases)
+        bank = self.bank(self.weight)
+        return self._run(x, lambda z: conv(z, bank, b, 1, 0, 1, g))
 
 
 class DestridedConvTransposeCall(_SubPixel):
@@ -136,8 +135,8 @@ def destride_transposed_layer(layer: nn.Module) -> DestridedConvTranspose:
     >>> up = torch.nn.ConvTranspose2d(4, 3, 4, stride=2, padding=1).double()
     >>> eq = destride_transposed_layer(up)
     >>> x = torch.randn(2, 4, 5, 6, dtype=torch.float64)
-    >>> eq.conv, bool(torch.allclose(eq(x), up(x), rtol=0, atol=1e-12))
-    (Conv2d(4, 12, kernel_size=(2, 2), stride=(1, 1)), True)
+    >>> tuple(eq.bank(eq.weight).shape), eq.weight is up.weight, bool(torch.allclose(eq(x), up(x), rtol=0, atol=1e-12))
+    ((12, 4, 2, 2), True, True)
     """
     if type(layer) not in CONV_TRANSPOSE_TYPES:
         raise TypeError(f"expected an nn.ConvTranspose1d/2d/3d, got {type(layer).__name__}")
