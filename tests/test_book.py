@@ -70,7 +70,7 @@ def test_a_failing_chapter_makes_the_book_exit_1_and_says_so(capsys, tmp_path, m
     monkeypatch.setattr(book_module, "chapters", lambda names=None: [Chapter("broken", "A broken chapter", "", [broken])])
     assert main(["book", "-o", str(tmp_path), "--no-pdf"]) == 1
     assert "checks failed in: broken" in capsys.readouterr().err
-    assert "Checked --- FAILED" in (tmp_path / "broken.tex").read_text()
+    assert "Evidence --- FAILED" in (tmp_path / "broken.tex").read_text()
 
 
 def test_write_book_without_pdflatex_fails_before_writing(tmp_path, monkeypatch):

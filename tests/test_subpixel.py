@@ -14,7 +14,7 @@ from symstride import destride
 from symstride.cli import main
 from symstride.render.pdf import compile_pdf
 from symstride.proof.proofs import prove
-from symstride.proof.subpixel import PROOF_GRID, subpixel_derivation
+from symstride.proof.subpixel import SUBPIXEL_GRID, subpixel_derivation
 from symstride.algebra.conv_transpose import ConvTranspose
 from tests.golden_files import golden
 
@@ -113,7 +113,7 @@ def test_the_proof_covers_its_grid_and_lists():
     one, two = proof.check()
     assert one.ok and two.ok
     assert one.instances > 2000 and "oₚ ∈ {0, …, 2}" in one.grid and two.instances > 500
-    assert set(PROOF_GRID) == {1, 2}
+    assert set(SUBPIXEL_GRID) == {1, 2}
     assert "⌈(δ·(k - 1) + 1 - r)/s⌉ - 1" in proof.parts[0].text()
 
 

@@ -107,6 +107,14 @@ class Layer(Operator):
     ``name[a, b, *tap]`` with ``(a, b)`` its first two axes, or ``name[*tap]`` when both are 1.
     """
 
+    direction = "strided"  #: the spec's direction (``ConvTranspose``: ``"transposed"``)
+    def _adopt(self, kernel: Any, kernel_size: Any, make: Any, name: str) -> None:
+        """The one constructor path of both directions: the kernel (or ``kernel_size``) if it is a spec of this direction, else ``make(kernel)``."""
+        kernel = kernel_argument(kernel, kernel_size, type(self).__name__)
+        if isinstance(kernel, ConvSpec) and kernel.direction != self.direction:
+            raise TypeError(f"{type(self).__name__} needs a {self.direction} ConvSpec, got a {type(kernel).__name__} (use {'Conv' if self.direction == 'transposed' else 'ConvTranspose'})")
+        self._set(kernel if isinstance(kernel, ConvSpec) else make(kernel), name)
+
     def _set(self, spec: Any, name: str) -> None:
         if not isinstance(name, str) or not name.isidentifier():
             raise ValueError(f"name must be an identifier such as 'w', got {name!r}")
@@ -241,17 +249,9 @@ class Conv(Layer):
         name: str = "w",
         kernel_size: Any = None,
     ) -> None:
-        kernel = kernel_argument(kernel, kernel_size, "Conv")
-        if isinstance(kernel, ConvSpec):
-            if kernel.direction != "strided":
-                raise TypeError(f"Conv needs a strided ConvSpec, got a {type(kernel).__name__} (use ConvTranspose)")
-            spec = kernel
-        elif isinstance(kernel, SymbolicConvSpec):
-            spec = kernel
-        else:
-            spec_class = SymbolicConvSpec if isinstance(self, SymbolicConv) else ConvSpec
-            spec = spec_class.create(kernel, stride, padding, dilation, in_channels, out_channels, groups)
-        self._set(spec, name)
+        spec_class = SymbolicConvSpec if isinstance(self, SymbolicConv) else ConvSpec
+        self._adopt(kernel, kernel_size, lambda k: k if isinstance(k, SymbolicConvSpec) else spec_class.create(
+            k, stride, padding, dilation, in_channels, out_channels, groups), name)
 
     @classmethod
     def from_spec(cls, spec: ConvSpec, *, name: str = "w") -> "Conv":

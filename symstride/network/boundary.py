@@ -36,7 +36,7 @@ from ..core.indexing import output_shape
 from ..core.params import ConvSpec
 from .phases import PhaseBasis
 
-__all__ = ["Boundary", "overhang_reads", "decide"]
+__all__ = ["Boundary", "overhang_reads", "decide_mask"]
 
 
 def overhang_reads(spec: ConvSpec, basis: PhaseBasis) -> tuple[bool, ...]:
@@ -73,7 +73,7 @@ class Boundary:
         }
 
 
-def decide(path: str, kind: str, spec: ConvSpec, basis: PhaseBasis, overhang_zero: bool, fill: float) -> Boundary:
+def decide_mask(path: str, kind: str, spec: ConvSpec, basis: PhaseBasis, overhang_zero: bool, fill: float) -> Boundary:
     """Whether the layer at ``path`` needs a mask on its input held in ``basis``."""
     reads = overhang_reads(spec, basis)
     pads_right = any(right > 0 for _, right in spec.padding)

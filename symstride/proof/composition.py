@@ -28,11 +28,11 @@ from .signals import nested_sum
 from ..algebra.expansion import Definition
 from ..algebra.random_evaluation import random_values
 
-__all__ = ["composition_proof", "PROOF_GRID"]
+__all__ = ["composition_proof", "COMPOSITION_GRID"]
 
 #: Parameter values of the exhaustive check: every network with s1, s2 ≤ 3, k1, k2 ≤ 4 and
 #: input lengths N ≤ 14 in which both kernels fit.
-PROOF_GRID = {"s1": range(1, 4), "s2": range(1, 4), "k1": range(1, 5), "k2": range(1, 5), "N": range(1, 15)}
+COMPOSITION_GRID = {"s1": range(1, 4), "s2": range(1, 4), "k1": range(1, 5), "k2": range(1, 5), "N": range(1, 15)}
 
 _POS = {"integer": True, "positive": True}
 _IDX = {"integer": True, "nonnegative": True}
@@ -134,7 +134,7 @@ def composition_proof(*, grid: dict | None = None) -> Derivation:
             ((q, 0, add(s2, -1)), (r, 0, add(S, -1)), (i, 0, add(k1q, -1))), note="the first layer's equivalent bank: s2 filters, tied",
         ),
     ]
-    values = grid or PROOF_GRID
+    values = grid or COMPOSITION_GRID
     checked = Grid(
         {s1: list(values["s1"]), s2: list(values["s2"]), k1: list(values["k1"]), k2: list(values["k2"]), N: list(values["N"])},
         ((n, 0, add(Ny, -1)),),

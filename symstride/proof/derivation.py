@@ -195,7 +195,9 @@ class Derivation:
         if self.checked_by is not None:
             twin = self.checked_by.check(seed=seed)
             note = f"; {self.checked_by_note}"
-            report = replace(twin, title=self.title, grid=twin.grid + note, grid_pieces=(*twin.grid_pieces, note))
+            # the twin's grid evidence stands in; the proof for all values is this derivation's own
+            steps = tuple(replace(s, proof=prove_step(self, s.number)) for s in twin.steps)
+            report = replace(twin, title=self.title, steps=steps, grid=twin.grid + note, grid_pieces=(*twin.grid_pieces, note))
             if seed == 0:
                 self._report = report
             return report

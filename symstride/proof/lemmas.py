@@ -21,7 +21,7 @@ import sympy as sp
 from .derivation import Derivation
 from .step import Grid, Step, instance_oracle
 from ..algebra.lines import add, ceil_div, floor_div, mul
-from ..render.printing import Display, Iverson, Notation, Operator
+from ..render.printing import Display, Iverson, Notation, OperatorName
 from .rules import Bijection, IndexSet, SideCondition
 from .signals import nested_sum
 from ..algebra.random_evaluation import POINTWISE, random_values
@@ -48,7 +48,7 @@ def subsampling_composition() -> Derivation:
     n, t = _sym("n t")
     x, v, y, u = (sp.IndexedBase(s) for s in ("x", "Dbx", "y", "Dabx"))
     steps = [
-        Step(v[mul(a, n)], "definition", ("y = ", Operator("D", "a"), " v with v = ", Operator("D", "b"), " x")),
+        Step(v[mul(a, n)], "definition", ("y = ", OperatorName("D", "a"), " v with v = ", OperatorName("D", "b"), " x")),
         Step(x[mul(b, sp.Mul(a, n, evaluate=False))], "unfold", ("v[t] = x[b t]",)),
         Step(x[mul(mul(a, b), n)], "index-arithmetic", ("b (a n) = (a b) n",)),
         Step(u[n], "unfold", ("the subsampling by a b: ", sp.Eq(u[n], x[mul(a, b, n)], evaluate=False)),
@@ -81,10 +81,10 @@ def noble_identity() -> Derivation:
     n, m, t = _sym("n m t")
     x, w, u, v, y = (sp.IndexedBase(name) for name in ("x", "w", "u", "Dsx", "y"))
     steps = [
-        Step(u[mul(s, n)], "definition", ("y = ", Operator("D", "s"), " u with u the unit-stride convolution with w upsampled by s",)),
+        Step(u[mul(s, n)], "definition", ("y = ", OperatorName("D", "s"), " u with u the unit-stride convolution with w upsampled by s",)),
         Step(nested_sum(mul(w[m], x[add(mul(s, n), mul(s, m))]), [(m, 0, add(k, -1))]), "unfold", ("u[t] = Σ w[m] x[t + s m]",)),
         Step(nested_sum(mul(w[m], x[mul(s, add(n, m))]), [(m, 0, add(k, -1))]), "index-arithmetic", ("s n + s m = s (n + m)",)),
-        Step(nested_sum(mul(w[m], v[add(n, m)]), [(m, 0, add(k, -1))]), "unfold", ("the unit-stride convolution with w of ", Operator("D", "s"), " x"),
+        Step(nested_sum(mul(w[m], v[add(n, m)]), [(m, 0, add(k, -1))]), "unfold", ("the unit-stride convolution with w of ", OperatorName("D", "s"), " x"),
              (SideCondition(sp.Eq(ceil_div(add(N, mul(-1, s, add(k, -1))), s), add(ceil_div(N, s), mul(-1, add(k, -1)))), "both sides have the same length"),)),
     ]
     defs = [
@@ -127,7 +127,7 @@ def transposed_noble_identity() -> Derivation:
     over_s = lambda e: mul(e, sp.Pow(s, -1, evaluate=False))  # noqa: E731
     steps = [
         Step(nested_sum(mul(h[m], xu[add(t, mul(s, m))]), [(m, 0, add(k, -1))]), "definition",
-             ("y = Conv_1(", Operator("U", "s"), " x; h upsampled by s): y[t] = Σ h[m] (U_s x)[t + s m]",)),
+             ("y = Conv_1(", OperatorName("U", "s"), " x; h upsampled by s): y[t] = Σ h[m] (U_s x)[t + s m]",)),
         Step(nested_sum(mul(h[m], x[over_s(add(t, mul(s, m)))]), [(m, 0, add(k, -1), divides(add(t, mul(s, m))))]), "unfold",
              ("(U_s x)[i] = x[i/s] where s divides i, else 0",)),
         Step(sp.Mul(Iverson(divides(t)), nested_sum(mul(h[m], x[add(over_s(t), m)]), [(m, 0, add(k, -1))]), evaluate=False), "index-arithmetic",
@@ -176,9 +176,9 @@ def pointwise_commutes() -> list[Derivation]:
     notation = Notation({"x": 0, "y": 0, "sigmax": 0, "Dsx": 0, "z": 1}, {"sigmax": r"\sigma(x)", "Dsx": r"(D_{s} x)"}, {"sigmax": "σ(x)", "Dsx": "(D_s x)"})
 
     sub_steps = [
-        Step(ax[mul(s, n)], "definition", ("y = ", Operator("D", "s"), " σ(x)")),
+        Step(ax[mul(s, n)], "definition", ("y = ", OperatorName("D", "s"), " σ(x)")),
         Step(sigma(x[mul(s, n)]), "unfold", ("σ acts on each sample",)),
-        Step(sigma(vx[n]), "unfold", ("the sample s n of x is sample n of ", Operator("D", "s"), " x")),
+        Step(sigma(vx[n]), "unfold", ("the sample s n of x is sample n of ", OperatorName("D", "s"), " x")),
     ]
     grid = Grid({s: range(1, 6), N: range(1, 31)}, ((n, 0, add(ceil_div(N, s), -1)),))
 
@@ -194,9 +194,9 @@ def pointwise_commutes() -> list[Derivation]:
         oracle=instance_oracle(sub_reference), oracle_name="NumPy with σ = tanh", name="pointwise-commutes",
     )
     s2d_steps = [
-        Step(ax[add(mul(s, b), r)], "definition", ("y = ", Operator("S2D", "s"), " σ(x), phase r")),
+        Step(ax[add(mul(s, b), r)], "definition", ("y = ", OperatorName("S2D", "s"), " σ(x), phase r")),
         Step(sigma(x[add(mul(s, b), r)]), "unfold", ("σ acts on each sample",)),
-        Step(sigma(z[r, b]), "unfold", ("the sample s b + r of x is phase r, sample b of ", Operator("S2D", "s"), " x")),
+        Step(sigma(z[r, b]), "unfold", ("the sample s b + r of x is phase r, sample b of ", OperatorName("S2D", "s"), " x")),
     ]
     grid2 = Grid({s: range(1, 6), N: range(1, 31)}, ((r, 0, add(s, -1)), (b, 0, add(floor_div(N, s), -1))), (sp.Eq(sp.Mod(N, s), 0),))
 
@@ -224,7 +224,7 @@ def space_to_depth_permutation() -> list[Derivation]:
     euclid = Bijection((), IndexSet(((t, 0, N - 1),)), IndexSet(((r, 0, s - 1), (b, 0, sp.floor(N / s) - 1))),
                        {r: sp.Mod(t, s), b: sp.floor(t / s)}, {t: s * b + r})
     there = [
-        Step(z[sp.Mod(t, s, evaluate=False), floor_div(t, s)], "definition", ("y = ", Operator("D2S", "s"), " z with z = ", Operator("S2D", "s"), " x")),
+        Step(z[sp.Mod(t, s, evaluate=False), floor_div(t, s)], "definition", ("y = ", OperatorName("D2S", "s"), " z with z = ", OperatorName("S2D", "s"), " x")),
         Step(x[add(mul(s, floor_div(t, s)), sp.Mod(t, s, evaluate=False))], "unfold", ("z[r, b] = x[s b + r]",)),
         Step(x[t], "index-arithmetic", ("Euclidean division: t = s ⌊t/s⌋ + (t mod s), and t ↦ (t mod s, ⌊t/s⌋) is a bijection",), (), (euclid,)),
     ]
@@ -239,7 +239,7 @@ def space_to_depth_permutation() -> list[Derivation]:
         name="space-to-depth-permutation",
     )
     back = [
-        Step(u[add(mul(s, b), r)], "definition", ("y = ", Operator("S2D", "s"), " u with u = ", Operator("D2S", "s"), " z")),
+        Step(u[add(mul(s, b), r)], "definition", ("y = ", OperatorName("S2D", "s"), " u with u = ", OperatorName("D2S", "s"), " z")),
         Step(zz[sp.Mod(add(mul(s, b), r), s, evaluate=False), floor_div(add(mul(s, b), r), s)], "unfold", ("u[t] = z[t mod s, ⌊t/s⌋]",)),
         Step(zz[r, b], "index-arithmetic", ("(s b + r) mod s = r and ⌊(s b + r)/s⌋ = b for 0 ≤ r < s",)),
     ]

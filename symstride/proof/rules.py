@@ -39,7 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .index_sets import Bijection, IndexSet, Outcome, Partition, SameSet
-from .side_conditions import SideCondition, decide, reindex_bounds
+from .side_conditions import SideCondition, decide_by_assumptions, reindex_bounds
 
 __all__ = [
     "Rule",
@@ -52,7 +52,7 @@ __all__ = [
     "SameSet",
     "SideCondition",
     "reindex_bounds",
-    "decide",
+    "decide_by_assumptions",
 ]
 
 

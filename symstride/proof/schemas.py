@@ -37,7 +37,7 @@ from sympy.core.function import AppliedUndef
 from .discharge import Obligation
 from ..algebra.expansion import Definition
 from ..render.printing import text
-from .summands import Summand, SummandError, bound_symbol, conjuncts, defined_bases, substitute, summands, unfold
+from .summands import Summand, SummandError, bound_symbol, conjuncts, defined_bases, substitute, summands, unfold_summands
 
 __all__ = ["NotAnInstance", "instance_obligations", "integral", "MOVES"]
 
@@ -123,8 +123,8 @@ def _unfold_both(a: list[Summand], b: list[Summand], prev: Any, cur: Any, ctx: _
         unknown = [n for n in names if n not in defined]
         if unknown:
             raise NotAnInstance(f"{', '.join(unknown)} has no definition to unfold")
-        a, ra = unfold(a, set(names), ctx.definitions)
-        b, rb = unfold(b, set(names), ctx.definitions)
+        a, ra = unfold_summands(a, set(names), ctx.definitions)
+        b, rb = unfold_summands(b, set(names), ctx.definitions)
         _reads(ra + rb, ctx)
         return a, b
     for _ in range(8):  # unfold the latest-defined signal read by one line only, until both read the same
@@ -135,9 +135,9 @@ def _unfold_both(a: list[Summand], b: list[Summand], prev: Any, cur: Any, ctx: _
             break
         name = diff[-1]
         if name in bb:
-            b, reads = unfold(b, {name}, ctx.definitions)
+            b, reads = unfold_summands(b, {name}, ctx.definitions)
         else:
-            a, reads = unfold(a, {name}, ctx.definitions)
+            a, reads = unfold_summands(a, {name}, ctx.definitions)
         _reads(reads, ctx)
     return a, b
 

@@ -235,7 +235,7 @@ class LayerSignals(PhaseChannels):
     def subsampling_step(self, rule: str = "stride-as-subsampling") -> Step:
         """Line 1: the strided output at ``n`` is the unit-stride output at ``s·n`` — citing Theorem 1,
         or (in Theorem 1's own proof, ``rule="unfold"``) folding the definition of ``u`` at ``t = s·n``."""
-        from ..render.printing import Operator
+        from ..render.printing import OperatorName
 
         size_ok = tuple(
             SideCondition(
@@ -245,7 +245,7 @@ class LayerSignals(PhaseChannels):
             for i, ax in enumerate(self.axes)
         )
         y_, u_ = sp.symbols("y u")
-        op = Operator("D", sub([ax.s for ax in self.axes]))
+        op = OperatorName("D", sub([ax.s for ax in self.axes]))
         line = self.Y(self.o, [mul(ax.s, ax.n) for ax in self.axes], self.u)
         if rule == "unfold":
             why = ("u, the unit-stride convolution, read at the multiples of the stride",)

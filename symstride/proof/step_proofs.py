@@ -25,8 +25,11 @@ input size under the derivation's hypotheses:
 >>> import sympy as sp
 >>> s, n = sp.Symbol("s", integer=True, positive=True), sp.Symbol("n", integer=True, nonnegative=True)
 >>> forged = d.with_step(1, d.steps[1].expr.base[n * sp.Min(97, s)])
->>> print(prove_step(forged, 1).detail)  # doctest: +ELLIPSIS
-line 1 is not an instance of the rule: ...: false at ...s = 98...
+>>> verdict = prove_step(forged, 1)
+>>> print(verdict.detail)  # doctest: +ELLIPSIS
+line 1 is not an instance of the rule: index 1 of xtilde: ...: false at ...
+>>> [o.counterexample[s] > 97 for o in verdict.obligations if o.status == "refuted"]
+[True]
 """
 
 from __future__ import annotations

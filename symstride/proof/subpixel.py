@@ -34,12 +34,12 @@ import sympy as sp
 from .derivation import Derivation
 from .step import Grid, Step
 from ..algebra.lines import add, mul
-from ..render.printing import Display, Operator
+from ..render.printing import Display, OperatorName
 from .rules import Bijection, IndexSet, Partition, SideCondition, reindex_bounds
 from .signals import join, nested_sum, vec
 from .transposed_signals import TAxis, TransposedSignals, is_one
 
-__all__ = ["TransposedSignals", "subpixel_steps", "subpixel_derivation", "subpixel_proof", "PROOF_GRID"]
+__all__ = ["TransposedSignals", "subpixel_steps", "subpixel_derivation", "subpixel_proof", "SUBPIXEL_GRID"]
 
 
 def _divides(divisor: Any, value: Any) -> Any:
@@ -54,7 +54,7 @@ def _minus(a: Any, quotient: Any) -> Any:
 
 #: Words of the prose that are mathematics: printed through the notation, not escaped.
 _MATH_WORDS = {
-    "x̂": sp.Symbol("xhat"), "x̃": sp.Symbol("xtilde"), "Conv_1": Operator("Conv", 1), "D2S_s": Operator("D2S", "s"),
+    "x̂": sp.Symbol("xhat"), "x̃": sp.Symbol("xtilde"), "Conv_1": OperatorName("Conv", 1), "D2S_s": OperatorName("D2S", "s"),
     "C_out": sp.Symbol("C_out"),
 }
 _MATH_SPLIT = re.compile("(" + "|".join(map(re.escape, _MATH_WORDS)) + ")")
@@ -267,7 +267,7 @@ def subpixel_derivation(eq: Any, *, sizes: Sequence[Sequence[int]] | None = None
 #: Parameter values of the exhaustive check: every combination with output padding below stride
 #: or dilation (PyTorch's rule) and at least one output sample.  1-D: s ≤ 4, k ≤ 5, δ ≤ 3,
 #: p ≤ 3, o_p ≤ 2, N ≤ 5; 2-D, per axis: s ≤ 2, k ∈ {2, 3}, δ ≤ 2, p ≤ 1, o_p ≤ 1, N = 3.
-PROOF_GRID = {
+SUBPIXEL_GRID = {
     1: {"s": range(1, 5), "k": range(1, 6), "d": range(1, 4), "p": range(0, 4), "op": range(0, 3), "N": range(1, 6)},
     2: {"s": range(1, 3), "k": range(2, 4), "d": range(1, 3), "p": range(0, 2), "op": range(0, 2), "N": range(3, 4)},
 }
@@ -275,11 +275,11 @@ PROOF_GRID = {
 
 def subpixel_proof(ndim: int = 1, *, grid: dict | None = None) -> Derivation:
     """The sub-pixel theorem for symbolic stride, kernel, dilation, padding and output padding (one channel pair)."""
-    if ndim not in PROOF_GRID and grid is None:
-        raise ValueError(f"the sub-pixel proof is checked for ndim in {sorted(PROOF_GRID)}, got {ndim}")
+    if ndim not in SUBPIXEL_GRID and grid is None:
+        raise ValueError(f"the sub-pixel proof is checked for ndim in {sorted(SUBPIXEL_GRID)}, got {ndim}")
     ch = TransposedSignals.symbolic(ndim)
     steps = subpixel_steps(ch)
-    values = grid or PROOF_GRID[ndim]
+    values = grid or SUBPIXEL_GRID[ndim]
     table, constraints = {}, []
     for ax in ch.axes:
         for key, sym in (("s", ax.s), ("k", ax.k), ("d", ax.d), ("p", ax.pl), ("op", ax.op), ("N", ax.N)):

@@ -42,7 +42,7 @@ from sympy.core.function import AppliedUndef
 from ..algebra.expansion import Definition
 from ..render.printing import Iverson
 
-__all__ = ["Summand", "summands", "unfold", "Read", "substitute", "defined_bases", "SummandError", "bound_symbol", "conjuncts"]
+__all__ = ["Summand", "summands", "unfold_summands", "Read", "substitute", "defined_bases", "SummandError", "bound_symbol", "conjuncts"]
 
 
 class SummandError(ValueError):
@@ -200,7 +200,7 @@ def defined_bases(expr: Any) -> set[str]:
     return {i.base.label.name for i in sp.sympify(expr).atoms(sp.Indexed)}
 
 
-def unfold(terms: Sequence[Summand], names: set[str], definitions: Mapping[str, Definition], *,
+def unfold_summands(terms: Sequence[Summand], names: set[str], definitions: Mapping[str, Definition], *,
            depth: int = 8) -> tuple[list[Summand], list[Read]]:
     """Replace every read of a signal in ``names`` by its definition (also inside pointwise maps)."""
     reads: list[Read] = []
@@ -214,7 +214,7 @@ def unfold(terms: Sequence[Summand], names: set[str], definitions: Mapping[str, 
             if isinstance(f, AppliedUndef) and defined_bases(f) & names:
                 new_args = []
                 for a in f.args:
-                    inner, inner_reads = unfold(summands(a), names, definitions, depth=depth)
+                    inner, inner_reads = unfold_summands(summands(a), names, definitions, depth=depth)
                     reads.extend(Read(r.atom, r.inside, _nest(t, r.summand)) for r in inner_reads)
                     new_args.append(rebuild(inner))
                 f2 = f.func(*new_args)

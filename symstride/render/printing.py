@@ -39,17 +39,17 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
-__all__ = ["Display", "Iverson", "Operator", "Written", "Notation", "SymstridePrinter", "TextPrinter", "latex", "text", "conditional_sum_parts"]
+__all__ = ["Display", "Iverson", "OperatorName", "Written", "Notation", "SymstridePrinter", "TextPrinter", "latex", "text", "conditional_sum_parts"]
 
 
-class Operator(sp.Symbol):
-    r"""An operator's name in prose math: ``Operator("Conv", 1)`` prints ``\operatorname{Conv}_{1}``.
+class OperatorName(sp.Symbol):
+    r"""An operator's name in prose math: ``OperatorName("Conv", 1)`` prints ``\operatorname{Conv}_{1}``.
 
-    >>> latex(Operator("S2D", 2)), text(Operator("S2D", 2))
+    >>> latex(OperatorName("S2D", 2)), text(OperatorName("S2D", 2))
     ('\\operatorname{S2D}_{2}', 'S2D_2')
     """
 
-    def __new__(cls, name: str, sub: Any = None) -> "Operator":
+    def __new__(cls, name: str, sub: Any = None) -> "OperatorName":
         label = name if sub is None else f"{name}_{sub}"
         return super().__new__(cls, label)
 
