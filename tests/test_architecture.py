@@ -239,8 +239,8 @@ def test_no_reexport_shims():
 SAME_CONCEPT = {
     # symstride.torch is the optional PyTorch integration: its nn.Modules are the algebra's
     # operators of the same name (space-to-depth, depth-to-space) as runnable torch layers.
-    "SpaceToDepth": {"symstride.algebra.operators", "symstride.torch.spacetodepth"},
-    "DepthToSpace": {"symstride.algebra.operators", "symstride.torch.spacetodepth"},
+    "SpaceToDepth": {"symstride.algebra.resampling", "symstride.torch.spacetodepth"},
+    "DepthToSpace": {"symstride.algebra.resampling", "symstride.torch.spacetodepth"},
     # The CLI's subcommand interface: every symstride/cli/<command>.py provides add_parser and
     # run (and FORMATS, its --format writers), dispatched by symstride.cli by module.
     "add_parser": {m for m in MODULES if m.startswith("symstride.cli.") and m != "symstride.cli._args"},
@@ -278,7 +278,7 @@ def test_duplicate_finder_finds_a_duplicate():
     """The failing twin: two modules that both define and export ``Layer`` are named."""
     tree = ast.parse('__all__ = ["Layer"]\nclass Layer: pass\n')
     assert duplicated_public_names({"a.x": tree, "a.y": tree}) == {"Layer": {"a.x", "a.y"}}
-    assert duplicated_public_names({"symstride.algebra.operators": ast.parse('__all__ = ["SpaceToDepth"]\nclass SpaceToDepth: pass\n'),
+    assert duplicated_public_names({"symstride.algebra.resampling": ast.parse('__all__ = ["SpaceToDepth"]\nclass SpaceToDepth: pass\n'),
                                     "symstride.torch.spacetodepth": ast.parse('__all__ = ["SpaceToDepth"]\nSpaceToDepth = 1\n')}) == {}
 
 

@@ -46,7 +46,8 @@ import sympy as sp
 
 from .expressions import operator_chain
 from .index_forms import INDEX_FORMS, INT, Builder, Signal
-from .operators import DepthToSpace, Operator, Pointwise, SpaceToDepth, Subsample
+from .operators import Operator
+from .resampling import DepthToSpace, Pointwise, SpaceToDepth, Subsample
 from .identity_formula import LinearEncoding
 from .expansion import Definition
 

@@ -157,7 +157,11 @@ class LayerSignals(PhaseChannels):
     @classmethod
     def concrete(cls, spec: "ConvSpec", *, layout: str = "pytorch", channel_indexed: bool | None = None,
                  r: Sequence[sp.Symbol] | None = None, j: Sequence[sp.Symbol] | None = None) -> "LayerSignals":
-        """The signals of a concrete layer; the input sizes ``N`` stay symbols (the grid varies them)."""
+        """The signals of a layer; the input sizes ``N`` stay symbols (the grid varies them).
+
+        The spec's parameters may be ints or symbols (a
+        :class:`~symstride.core.symbolic_params.SymbolicConvSpec`): each axis keeps what it is given.
+        """
         nd = spec.ndim
         sym = {name: names(name, nd) for name in ("n", "m", "q", "t", "a", "N", "r", "j")}
         r = tuple(r) if r is not None else sym["r"]
@@ -192,10 +196,10 @@ class LayerSignals(PhaseChannels):
 
     @property
     def parameters(self) -> list[sp.Symbol]:
-        """The symbolic layer parameters (s, k, δ, p per axis), in that order."""
+        """The symbolic layer parameters (s, k, δ, p_l, p_r per axis), in that order."""
         out = []
         for ax in self.axes:
-            for v in (ax.s, ax.k, ax.d, ax.pl):
+            for v in (ax.s, ax.k, ax.d, ax.pl, ax.pr):
                 if isinstance(v, sp.Symbol) and v not in out:
                     out.append(v)
         return out

@@ -63,7 +63,7 @@ class TensorIdentity:
         self.sizes = sizes
 
     def _parts(self, size: int) -> tuple[sp.Matrix, sp.Matrix, sp.Matrix]:
-        from ..algebra.operators import Subsample
+        from ..algebra.resampling import Subsample
 
         unit_out = self.unit.output_shape(size)
         return self.layer.matrix(size), Subsample(self.layer.stride).matrix(unit_out, self.layer.out_channels), self.unit.matrix(size)

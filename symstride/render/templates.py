@@ -109,10 +109,15 @@ def bibliography() -> dict[str, BibEntry]:
 
 def _axes(values: Any, sep: str = ",") -> str:
     """``(2, 2)`` → ``2`` when every axis agrees, else ``2,3``-style (for subscripts)."""
-    values = tuple(values)
+    values = tuple(_axis_value(v) for v in values)
     if len(set(values)) == 1:
-        return str(values[0])
-    return "(" + sep.join(str(v) for v in values) + ")"
+        return values[0]
+    return "(" + sep.join(values) + ")"
+
+
+def _axis_value(value: Any) -> str:
+    """An int as it is; a symbolic parameter (``δ``, ``⌊δ(k−1)/s⌋ + 1``) through the LaTeX printer."""
+    return str(value) if isinstance(value, int) else latex(value)
 
 
 def _padding(pairs: Any) -> str:
