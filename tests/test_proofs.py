@@ -67,14 +67,14 @@ def _bump(expr, var_name):
 BROKEN = [  # (proof, part, step, how the line is broken)
     ("stride-as-subsampling", 0, 1, lambda e: e.func(e.base, e.indices[0] + 1)),
     ("polyphase", 0, 3, lambda e: e.replace(sp.ceiling, lambda a: sp.ceiling(a) + 1)),
-    ("polyphase", 1, 2, lambda e: e.replace(Iverson, lambda c: Iverson(sp.Eq(c.lhs, 0)))),
+    ("polyphase", 1, 1, lambda e: _shift_atom(e, "xphase", 2)),  # the product over axes with axis 1's read moved
     ("composition", 0, 7, lambda e: e.replace(sp.ceiling, lambda a: sp.ceiling(a) - 1)),
     ("subsampling-composition", 0, 2, lambda e: e.func(e.base, e.indices[0] + 1)),
     ("noble-identity", 0, 3, lambda e: _bump(e, "n")),
     ("pointwise-commutes", 1, 2, lambda e: e.func(e.args[0].func(e.args[0].base, e.args[0].indices[1], e.args[0].indices[0]))),
     ("space-to-depth-permutation", 0, 2, lambda e: e.func(e.base, e.indices[0] + 1)),
     ("transposed", 0, 4, lambda e: e.replace(sp.ceiling, lambda a: sp.ceiling(a) + 1)),
-    ("transposed", 1, 3, lambda e: _shift_atom(e, "xhat", 1)),
+    ("transposed", 1, 1, lambda e: _shift_atom(e, "u", 1)),  # the product over axes with axis 2's crop moved
     ("noble-identity-transposed", 0, 2, lambda e: _bump(e, "t")),
 ]
 

@@ -27,7 +27,7 @@ from .rules import rule
 from .citations import lemma_verdict, register
 from .step_proofs import part_verdict
 
-__all__ = ["Proof", "PROOFS", "prove", "proof_names", "proof_status", "lemma_application"]
+__all__ = ["Proof", "PROOFS", "DIMENSIONED", "prove", "proof_names", "proof_status", "lemma_application"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -41,16 +41,28 @@ def _subsampling() -> list[Derivation]:
     return [subsampling_proof()]
 
 
-def _polyphase() -> list[Derivation]:
+def _polyphase_1d() -> list[Derivation]:
     from .polyphase import polyphase_proof
 
-    return [polyphase_proof(1), polyphase_proof(2)]
+    return [polyphase_proof(1)]
 
 
-def _transposed() -> list[Derivation]:
+def _polyphase(ndim: int = 2) -> list[Derivation]:
+    from .separable import polyphase_product_proof
+
+    return _polyphase_1d() + ([polyphase_product_proof(ndim)] if ndim > 1 else [])
+
+
+def _transposed_1d() -> list[Derivation]:
     from .subpixel import subpixel_proof
 
-    return [subpixel_proof(1), subpixel_proof(2)]
+    return [subpixel_proof(1)]
+
+
+def _transposed(ndim: int = 2) -> list[Derivation]:
+    from .separable import subpixel_product_proof
+
+    return _transposed_1d() + ([subpixel_product_proof(ndim)] if ndim > 1 else [])
 
 
 def _composition() -> list[Derivation]:
@@ -62,9 +74,11 @@ def _composition() -> list[Derivation]:
 #: name → (one-line summary, builder returning the proof's derivations), in ``--list`` order.
 PROOFS: dict[str, tuple[str, Callable[[], Any]]] = {
     "stride-as-subsampling": ("Theorem 1: Conv_s = D_s ∘ Conv_1, for symbolic s, k, δ, p and input length N (1-D, one channel pair)", _subsampling),
-    "polyphase": ("Theorem 2: a strided convolution is a unit-stride one on the phases, symbolic s, k, δ, p, N per axis, for d = 1 and d = 2 axes (one channel pair)", _polyphase),
+    "polyphase-1d": ("Theorem 2 in one axis: a strided convolution is a unit-stride one on the s phases, symbolic s, k, δ, p, N (one channel pair)", _polyphase_1d),
+    "polyphase": ("Theorem 2: a strided convolution is a unit-stride one on the phases, symbolic s, k, δ, p, N per axis, on any number d of axes: d = 1, and d ≥ 2 as the separable product of the 1-D theorem (listed for d = 2; prove --ndim D for any D)", _polyphase),
     "composition": ("Theorem 3 (core): two strided layers (symbolic s1, s2, k1, k2, N; no padding or dilation) and a pointwise map are a unit-stride network on S = s1·s2 phases", _composition),
-    "transposed": ("Sub-pixel theorem: a transposed convolution is a unit-stride one on the P output phases, then depth-to-space and a crop, symbolic s, k, δ, p, o_p per axis, for d = 1 and d = 2 axes", _transposed),
+    "transposed-1d": ("Sub-pixel theorem in one axis: a transposed convolution is a unit-stride one on the s output phases, then depth-to-space and a crop, symbolic s, k, δ, p, o_p", _transposed_1d),
+    "transposed": ("Sub-pixel theorem: a transposed convolution is a unit-stride one on the P output phases, then depth-to-space and a crop, symbolic s, k, δ, p, o_p per axis, on any number d of axes: d = 1, and d ≥ 2 as the separable product of the 1-D theorem (listed for d = 2; prove --ndim D for any D)", _transposed),
     "subsampling-composition": ("Lemma: D_a ∘ D_b = D_ab", lambda: [subsampling_composition()]),
     "noble-identity": ("Lemma: D_s ∘ Conv_1(w upsampled by s) = Conv_1(w) ∘ D_s", lambda: [noble_identity()]),
     "noble-identity-transposed": ("Lemma: Conv_1(U_s x; h upsampled by s) = U_s Conv_1(x; h)", lambda: [transposed_noble_identity()]),
@@ -188,11 +202,28 @@ class Proof:
         return self.parts[0]._repr_latex_()
 
 
-def prove(name: str) -> Proof:
-    """Build and check the proof ``name`` (see :data:`PROOFS`); an unknown name lists the valid ones."""
+#: The proofs stated on any number of axes: ``prove(name, ndim=D)`` builds them for ``D`` axes.
+DIMENSIONED = ("polyphase", "transposed")
+
+
+def prove(name: str, *, ndim: int | None = None) -> Proof:
+    """Build and check the proof ``name`` (see :data:`PROOFS`); an unknown name lists the valid ones.
+
+    ``ndim`` (only for the proofs in :data:`DIMENSIONED`; default 2): the number of axes of the
+    statement — ``1`` is the 1-D chain alone, ``D ≥ 2`` adds the product over ``D`` axes.
+    """
     if name not in PROOFS:
         raise ValueError(f"no proof named {name!r}; the proofs are: {', '.join(PROOFS)}")
     summary, build = PROOFS[name]
-    proof = Proof(name, summary, list(build()))
+    if ndim is None:
+        parts = build()
+    elif name not in DIMENSIONED:
+        raise ValueError(f"the proof {name!r} has no number of axes; ndim applies to {', '.join(DIMENSIONED)}")
+    elif not isinstance(ndim, int) or isinstance(ndim, bool) or ndim < 1:
+        raise ValueError(f"ndim must be a positive integer (the number of axes), got {ndim!r}")
+    else:
+        parts = build(ndim)
+        summary = f"{summary.split(', on any number')[0]}, on d = {ndim} " + ("axis" if ndim == 1 else "axes (the separable product of the 1-D theorem)")
+    proof = Proof(name, summary, list(parts))
     proof.check()
     return proof

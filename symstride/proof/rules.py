@@ -250,6 +250,15 @@ RULES: dict[str, Rule] = {
             sketch="Replace a defined signal by its definition (or back): equal by definition, where the read lies in the definition's domain.",
         ),
         Rule(
+            "separable-product",
+            "separable product over axes",
+            "if e_a = e_b is proved in one axis for all values, then for every d ≥ 1 the product over d axes with independent parameters holds: ⊗_i σ_i(e_a) = ⊗_i σ_i(e_b)",
+            r"e_a = e_b \text{ in one axis} \implies \textstyle\bigotimes_{i=1}^{d} \sigma_i(e_a) = \bigotimes_{i=1}^{d} \sigma_i(e_b)",
+            short="product over axes",
+            moves=(),
+            sketch="Unfolded to the inputs and weights, both 1-D lines are the bilinear form Σ c(m, i) w[m] x[i] with the same coefficients; a product over axes with a product index set and a conjunction of per-axis guards has the coefficient Π_i c_i(m_i, i_i) on both sides. Checked: each line unfolded is the product of the 1-D line under the recorded per-axis substitutions (independent symbols), every index compared by z3, and the cited 1-D result proved.",
+        ),
+        Rule(
             "subsampling-composition",
             "composition of subsamplings",
             "D_a ∘ D_b = D_{ab}",

@@ -37,11 +37,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .citations import lemma_verdict
+from .citations import cited_parts, lemma_verdict
 from .discharge import Discharged, Obligation, discharge
 from .index_sets import Bijection
 from .rules import rule as rule_named
 from .schemas import NotAnInstance, instance_obligations
+from .products import product_obligations
 
 __all__ = ["StepProof", "prove_step", "part_verdict", "FAILING", "PROVED"]
 
@@ -92,12 +93,18 @@ def prove_step(d: Any, number: int) -> StepProof:
     if rule.proved_by is not None and rule.proved_by == getattr(d, "result", None):
         return StepProof("self-citation", f"it cites {rule.title}, the result this derivation proves: a proof cannot cite itself",
                          cites=rule.proved_by)
+    cites = rule.proved_by
     try:
-        obligations = instance_obligations(
-            d.steps[number - 1].expr, step.expr, moves=rule.moves + (("unfold",) if step.unfold else ()), hypotheses=_hypotheses(d), definitions=d.definitions,
-            unfold_names=step.unfold, maps=[(b.forward, b.backward) for b in step.instances if isinstance(b, Bijection)],
-            witnesses=step.witnesses,
-        )
+        if rule.name == "separable-product":
+            cites, obligations = _product(d, number)
+            if cites == getattr(d, "result", None):
+                return StepProof("self-citation", f"it cites {cites}, the result this derivation proves: a proof cannot cite itself", cites=cites)
+        else:
+            obligations = instance_obligations(
+                d.steps[number - 1].expr, step.expr, moves=rule.moves + (("unfold",) if step.unfold else ()), hypotheses=_hypotheses(d),
+                definitions=d.definitions, unfold_names=step.unfold, maps=[(b.forward, b.backward) for b in step.instances if isinstance(b, Bijection)],
+                witnesses=step.witnesses,
+            )
     except NotAnInstance as exc:
         return StepProof("not an instance", f"line {number} is not an instance of the rule: {exc}")
     for cond in step.conditions:
@@ -113,15 +120,28 @@ def prove_step(d: Any, number: int) -> StepProof:
         if out.status != "proved":
             return StepProof("unknown", f"not proved: {out.detail()}", tuple(done))
     summary = f"an instance of the rule; {len(done)} obligations proved for all values (z3)"
-    if rule.proved_by is not None:
-        proved, why = lemma_verdict(rule.proved_by, part_verdict)
+    if cites is not None:
+        what = rule.title if rule.proved_by is not None else f"result {cites}"
+        proved, why = lemma_verdict(cites, part_verdict)
         if not proved:
             status = "citation cycle" if why.startswith("citation cycle") else "lemma not proved"
-            return StepProof(status, f"{summary}, but the cited {rule.title} is not proved: {why}", tuple(done), rule.proved_by)
-        return StepProof("proved", f"{summary}; the cited {rule.title} is proved", tuple(done), rule.proved_by)
+            return StepProof(status, f"{summary}, but the cited {what} is not proved: {why}", tuple(done), cites)
+        return StepProof("proved", f"{summary}; the cited {what} is proved", tuple(done), cites)
     return StepProof("proved", summary, tuple(done))
 
 
+
+
+def _product(d: Any, number: int) -> tuple[str, list]:
+    """The cited 1-D result and the obligations of a ``separable-product`` step."""
+    instance = d.steps[number].product
+    if instance is None:
+        raise NotAnInstance("a product over axes must record the cited 1-D result and the substitution of each axis")
+    try:
+        cited = cited_parts(instance.cites)[0]
+    except ValueError as exc:
+        raise NotAnInstance(str(exc)) from None
+    return instance.cites, product_obligations(d, number, instance, cited)
 
 
 def part_verdict(part: Any) -> tuple[bool, str]:
