@@ -121,8 +121,8 @@ def axis_product(lines: Sequence[Sequence[Summand]]) -> list[Summand]:
     return out
 
 
-def _unfolded(expr: Any, definitions: Mapping[str, Any], hypotheses: Sequence[Any], obligations: list, where: str) -> list[Summand]:
-    names = {n for n, d in definitions.items() if d.rhs is not None}
+def _unfolded(expr: Any, definitions: Mapping[str, Any], hypotheses: Sequence[Any], obligations: list, where: str,
+              names: set[str]) -> list[Summand]:
     try:
         terms, reads = unfold_summands(summands(expr), names, definitions)
     except SummandError as exc:
@@ -162,10 +162,16 @@ def product_obligations(d: Any, number: int, instance: AxisProduct, cited: Any) 
     for a, sigma in enumerate(axes, 1):
         for h in cited.hypotheses:
             obligations.append(Obligation(sp.sympify(h).xreplace(dict(sigma)), hyps, f"axis {a} satisfies the hypothesis {text(h)} of {instance.cites}"))
+    # the cited result's defined signals are unfolded; its primitives (inputs, weights) stay atoms:
+    # it holds for all of them, so they may be any signal of this derivation
+    names = {n for n, e in cited.definitions.items() if e.rhs is not None}
+    undefined = sorted(n for n in names if n not in d.definitions or d.definitions[n].rhs is None)
+    if undefined:
+        raise NotAnInstance(f"{', '.join(undefined)} of {instance.cites} {'is' if len(undefined) == 1 else 'are'} not defined here")
     pairs = ((instance.lines[0], d.steps[number - 1].expr, "the previous line"), (instance.lines[1], d.steps[number].expr, "the new line"))
     for line, expr, where in pairs:
-        one = _unfolded(cited.steps[line].expr, cited.definitions, cited.hypotheses, obligations, f"line {line} of {instance.cites}")
+        one = _unfolded(cited.steps[line].expr, cited.definitions, cited.hypotheses, obligations, f"line {line} of {instance.cites}", names)
         expected = axis_product([[_substitute(t, sigma) for t in one] for sigma in axes])
-        mine = _unfolded(expr, d.definitions, hyps, obligations, where)
+        mine = _unfolded(expr, d.definitions, hyps, obligations, where, names)
         obligations += compare_terms(expected, mine, hypotheses=hyps, where=f"{where} against the product of line {line} of {instance.cites}: ")
     return obligations

@@ -71,12 +71,26 @@ def _composition() -> list[Derivation]:
     return [composition_proof()]
 
 
+def _network_layer() -> list[Derivation]:
+    from .network_layer import layer_rule_proof
+
+    return [layer_rule_proof()]
+
+
+def _network() -> list[Derivation]:
+    from .network_theorem import network_step_proof
+
+    return [network_step_proof()]
+
+
 #: name → (one-line summary, builder returning the proof's derivations), in ``--list`` order.
 PROOFS: dict[str, tuple[str, Callable[[], Any]]] = {
     "stride-as-subsampling": ("Theorem 1: Conv_s = D_s ∘ Conv_1, for symbolic s, k, δ, p and input length N (1-D, one channel pair)", _subsampling),
     "polyphase-1d": ("Theorem 2 in one axis: a strided convolution is a unit-stride one on the s phases, symbolic s, k, δ, p, N (one channel pair)", _polyphase_1d),
     "polyphase": ("Theorem 2: a strided convolution is a unit-stride one on the phases, symbolic s, k, δ, p, N per axis, on any number d of axes: d = 1, and d ≥ 2 as the separable product of the 1-D theorem (listed for d = 2; prove --ndim D for any D)", _polyphase),
     "composition": ("Theorem 3 (core): two strided layers (symbolic s1, s2, k1, k2, N; no padding or dilation) and a pointwise map are a unit-stride network on S = s1·s2 phases", _composition),
+    "network-layer": ("Theorem 3, one layer in phase bases: the R output phases of a strided layer are a unit-stride convolution over its B = s·R input phases with R tied filters, symbolic s, k, δ, p, R, N (1-D, one channel pair, padding as e = ⌈p/B⌉ blocks)", _network_layer),
+    "network": ("Theorem 3 for L layers, with padding and boundary masks: a strided network is a unit-stride network of tied layers on the phases of its input; by induction on the layers, the step citing network-layer (1-D, one channel pair per layer)", _network),
     "transposed-1d": ("Sub-pixel theorem in one axis: a transposed convolution is a unit-stride one on the s output phases, then depth-to-space and a crop, symbolic s, k, δ, p, o_p", _transposed_1d),
     "transposed": ("Sub-pixel theorem: a transposed convolution is a unit-stride one on the P output phases, then depth-to-space and a crop, symbolic s, k, δ, p, o_p per axis, on any number d of axes: d = 1, and d ≥ 2 as the separable product of the 1-D theorem (listed for d = 2; prove --ndim D for any D)", _transposed),
     "subsampling-composition": ("Lemma: D_a ∘ D_b = D_ab", lambda: [subsampling_composition()]),

@@ -259,6 +259,15 @@ RULES: dict[str, Rule] = {
             sketch="Unfolded to the inputs and weights, both 1-D lines are the bilinear form Σ c(m, i) w[m] x[i] with the same coefficients; a product over axes with a product index set and a conjunction of per-axis guards has the coefficient Π_i c_i(m_i, i_i) on both sides. Checked: each line unfolded is the product of the 1-D line under the recorded per-axis substitutions (independent symbols), every index compared by z3, and the cited 1-D result proved.",
         ),
         Rule(
+            "apply-result",
+            "a proved theorem, instantiated",
+            "if e_a = e_b is proved for all values of its symbols, then σ(e_a) = σ(e_b) for every substitution σ of its symbols satisfying its hypotheses",
+            r"e_a = e_b \text{ proved} \implies \sigma(e_a) = \sigma(e_b)",
+            short="by the theorem",
+            moves=(),
+            sketch="A theorem proved for all values of its symbols holds at any values; its primitive signals are arbitrary, so they may be any signals of the derivation. Checked: both lines, with the cited theorem's defined signals unfolded, are its lines under the recorded substitution, every index compared by z3; the hypotheses hold; the cited theorem is proved (and is not the result being proved).",
+        ),
+        Rule(
             "subsampling-composition",
             "composition of subsamplings",
             "D_a ∘ D_b = D_{ab}",

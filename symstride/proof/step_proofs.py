@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .citations import cited_parts, lemma_verdict
+from .denominators import cleared
 from .discharge import Discharged, Obligation, discharge
 from .index_sets import Bijection
 from .rules import rule as rule_named
@@ -95,10 +96,11 @@ def prove_step(d: Any, number: int) -> StepProof:
                          cites=rule.proved_by)
     cites = rule.proved_by
     try:
-        if rule.name == "separable-product":
-            cites, obligations = _product(d, number)
-            if cites == getattr(d, "result", None):
+        if rule.name in ("separable-product", "apply-result"):
+            cites = getattr(step.product, "cites", None)
+            if cites is not None and cites == getattr(d, "result", None):
                 return StepProof("self-citation", f"it cites {cites}, the result this derivation proves: a proof cannot cite itself", cites=cites)
+            cites, obligations = _product(d, number)
         else:
             obligations = instance_obligations(
                 d.steps[number - 1].expr, step.expr, moves=rule.moves + (("unfold",) if step.unfold else ()), hypotheses=_hypotheses(d),
@@ -112,7 +114,7 @@ def prove_step(d: Any, number: int) -> StepProof:
         obligations.append(Obligation(cond.statement, _hypotheses(d) + bounds, f"side condition ({cond.text})"))
     done: list[Discharged] = []
     for ob in obligations:
-        out = discharge(ob)
+        out = _decided(ob)
         done.append(out)
         if out.status == "refuted":
             prefix = "" if ob.what.startswith("side condition") else f"line {number} is not an instance of the rule: "
@@ -132,11 +134,25 @@ def prove_step(d: Any, number: int) -> StepProof:
 
 
 
+def _decided(ob: Obligation) -> Discharged:
+    """z3's verdict on ``ob``: first with a positive symbolic denominator multiplied out (an
+    equivalent claim, :func:`~symstride.proof.denominators.cleared`, that spares z3 a nonlinear
+    real division), then as stated if that is undecided."""
+    alt = cleared(ob.claim)
+    if alt != ob.claim:
+        out = discharge(Obligation(alt, ob.assuming, ob.what))
+        if out.status != "unknown":
+            return Discharged(ob, out.status, out.counterexample, out.reason + " (denominator multiplied out)")
+    return discharge(ob)
+
+
 def _product(d: Any, number: int) -> tuple[str, list]:
     """The cited 1-D result and the obligations of a ``separable-product`` step."""
     instance = d.steps[number].product
     if instance is None:
-        raise NotAnInstance("a product over axes must record the cited 1-D result and the substitution of each axis")
+        raise NotAnInstance("the step must record the cited result and its substitution (one per axis)")
+    if d.steps[number].rule == "apply-result" and len(instance.axes) != 1:
+        raise NotAnInstance(f"a theorem is instantiated by one substitution, not {len(instance.axes)}")
     try:
         cited = cited_parts(instance.cites)[0]
     except ValueError as exc:
