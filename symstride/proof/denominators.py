@@ -12,7 +12,7 @@ a proof of the cleared claim is a proof of the original one.
 >>> B = sp.Symbol("B", integer=True, positive=True)
 >>> x, m = sp.symbols("x m", integer=True)
 >>> cleared(sp.Ge((x + m) / B, sp.ceiling(x / B)))
-m + x - B*ceiling(x/B) >= 0
+-B*ceiling(x/B) + m + x >= 0
 >>> cleared(sp.Ge(x / 2, 1))  # a numeric denominator is left alone
 x/2 >= 1
 """
@@ -23,7 +23,7 @@ from typing import Any
 
 import sympy as sp
 
-__all__ = ["cleared"]
+__all__ = ["cleared", "nonlinear_denominator"]
 
 _RELATIONS = (sp.Eq, sp.Ne, sp.Ge, sp.Gt, sp.Le, sp.Lt)
 
@@ -42,3 +42,21 @@ def cleared(claim: Any) -> Any:
     if den == 1 or den.is_number or den.is_positive is not True or den.has(sp.floor, sp.ceiling, sp.Mod):
         return claim
     return type(claim)(sp.expand(num), 0)
+
+
+def nonlinear_denominator(claim: Any) -> bool:
+    """Whether a relation of ``claim`` divides by a product of two or more symbols (``R·s``): the
+    case z3 handles worst, where :func:`cleared` is worth trying first.
+
+    >>> import sympy as sp
+    >>> R, s = sp.symbols("R s", integer=True, positive=True)
+    >>> x = sp.Symbol("x", integer=True)
+    >>> nonlinear_denominator(sp.Ge(x / (R * s), 1)), nonlinear_denominator(sp.Ge(x / s, 1))
+    (True, False)
+    """
+    claim = sp.sympify(claim)
+    for rel in claim.atoms(*_RELATIONS):
+        _, den = sp.fraction(sp.together(rel.lhs - rel.rhs))
+        if not den.is_number and sp.Poly(den, *sorted(den.free_symbols, key=str)).total_degree() >= 2:
+            return True
+    return False

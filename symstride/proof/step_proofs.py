@@ -38,8 +38,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .citations import cited_parts, lemma_verdict
-from .denominators import cleared
+from .denominators import cleared, nonlinear_denominator
 from .discharge import Discharged, Obligation, discharge
+from .stored import decided
 from .index_sets import Bijection
 from .rules import rule as rule_named
 from .schemas import NotAnInstance, instance_obligations
@@ -114,7 +115,7 @@ def prove_step(d: Any, number: int) -> StepProof:
         obligations.append(Obligation(cond.statement, _hypotheses(d) + bounds, f"side condition ({cond.text})"))
     done: list[Discharged] = []
     for ob in obligations:
-        out = _decided(ob)
+        out = decided(ob, _decided)
         done.append(out)
         if out.status == "refuted":
             prefix = "" if ob.what.startswith("side condition") else f"line {number} is not an instance of the rule: "
@@ -139,11 +140,15 @@ def _decided(ob: Obligation) -> Discharged:
     equivalent claim, :func:`~symstride.proof.denominators.cleared`, that spares z3 a nonlinear
     real division), then as stated if that is undecided."""
     alt = cleared(ob.claim)
-    if alt != ob.claim:
-        out = discharge(Obligation(alt, ob.assuming, ob.what))
-        if out.status != "unknown":
-            return Discharged(ob, out.status, out.counterexample, out.reason + " (denominator multiplied out)")
-    return discharge(ob)
+    if alt == ob.claim:
+        return discharge(ob)
+    first = nonlinear_denominator(ob.claim)  # z3 is weakest on a division by a product of symbols: try that form first
+    out = discharge(Obligation(alt, ob.assuming, ob.what)) if first else discharge(ob)
+    if out.status == "unknown":
+        out = discharge(ob) if first else discharge(Obligation(alt, ob.assuming, ob.what))
+    if out.status != "unknown" and out.obligation is not ob:
+        return Discharged(ob, out.status, out.counterexample, out.reason + " (denominator multiplied out)")
+    return out
 
 
 def _product(d: Any, number: int) -> tuple[str, list]:
