@@ -192,6 +192,29 @@ LAYER_CASES.update({  # the rules of the sub-pixel derivation (symstride.proof.s
     "crop": _transposed_case("crop", lambda e: _shift_atom(e, "u", 0, -1)),
 })
 
+def _cited_case(build, result, corrupt):
+    d = build()
+    d.result = result
+    return d, d.with_step(1, corrupt(d.steps[1].expr))
+
+
+def _product_case():
+    from symstride.proof.separable import polyphase_product_proof
+
+    return _cited_case(lambda: polyphase_product_proof(2), "polyphase", lambda e: _shift_atom(e, "xphase", 2))
+
+
+def _instantiation_case():
+    from symstride.proof.network_theorem import network_step_proof
+
+    return _cited_case(network_step_proof, "network", lambda e: _shift_atom(e, "X", 1))
+
+
+LAYER_CASES.update({  # the rules that cite a proved result: the product over axes, an instantiation
+    "separable-product": _product_case(),
+    "apply-result": _instantiation_case(),
+})
+
 LEMMA_CASES = {  # the lemma rules, each applied (lemma_application: its proof's first line = its last line) with a false twin
     "subsampling-composition": ("subsampling-composition", 0, 3, lambda e: e.func(e.base, e.indices[0] + 1)),
     "noble-identity": ("noble-identity", 0, 3, lambda e: e.replace(lambda a: isinstance(a, sp.Indexed) and a.base.label.name == "Dsx", lambda a: a.func(a.base, a.indices[0] + 1))),

@@ -80,9 +80,9 @@ def layer_rule_proof(*, grid: dict | None = None) -> Derivation:
     steps = [
         Step(y[add(mul(R, b), q)], "definition", ("the output phase q of the strided layer: Y[q, b] = y[R b + q]",)),
         Step(nested_sum(mul(w[m], xt[add(mul(s, add(mul(R, b), q)), mul(d, m))]), [(m, 0, add(k, -1))]), "unfold",
-             ("y = Conv_s(x̃; w) at t = R b + q",)),
+             ("y, the strided convolution of ", sp.Symbol("xtilde"), " with w, at t = R b + q")),
         Step(nested_sum(mul(w[m], x[add(mul(s, add(mul(R, b), q)), mul(d, m), mul(-1, p))]), [(m, 0, add(k, -1), inside)]), "unfold",
-             ("x̃ is x padded by p zeros on the left",)),
+             (sp.Symbol("xtilde"), " is x padded by p zeros on the left")),
         Step(nested_sum(mul(w[m], x[add(mul(s, add(mul(R, b), q)), mul(d, m), mul(-1, p))]), [(r, 0, add(B, -1)), (m, 0, add(k, -1), sp.And(inside, cls))]),
              "residue-split", ("the classes ", cls, " of the B = s R input phases"), (),
              (Partition(((q, 0, R - 1),), IndexSet(((m, 0, k - 1),)), (r, 0, s * R - 1), sp.Eq(sp.Mod(s * q + d * m - p + s * R * sp.ceiling(p / (s * R)), s * R), r)),)),
