@@ -77,7 +77,7 @@ def python_module(eq: Equivalence, *, padding_mode: str = "zeros", channels_fixe
     if not channels_fixed and eq.spec.groups != 1:
         raise ValueError("a grouped layer's export fixes its channel counts (channels_fixed must be True with groups > 1)")
     if _is_transposed(eq):
-        return _transposed_module(eq, padding_mode)
+        return _transposed_module(eq, padding_mode, channels_fixed)
     np_mode = _check_padding_mode(padding_mode)
     spec = eq.spec
     ndim = spec.ndim
@@ -220,7 +220,7 @@ def _transposed_identity_sides(eq: Any) -> tuple[str, str]:
     return lhs, rhs
 
 
-def _transposed_module(eq: Any, padding_mode: str) -> str:
+def _transposed_module(eq: Any, padding_mode: str, channels_fixed: bool) -> str:
     _zeros_only(padding_mode)
     spec = eq.spec
     nd = spec.ndim
@@ -242,6 +242,7 @@ def _transposed_module(eq: Any, padding_mode: str) -> str:
         taps=[repr((t.tap, t.phase, t.offset)) for t in eq.taps],
         transpose=tuple(order),
         live=len(eq.live_phases),
+        fixed=channels_fixed,
     )
 
 

@@ -53,7 +53,7 @@ FORMATS: dict[str, Callable[[Equivalence, argparse.Namespace], str | bytes]] = {
     "text": _text,
     "json": _json,
     "python": lambda eq, args: export.python_module(
-        eq, channels_fixed=args.transposed or args.groups != 1 or args.in_channels is not None or args.out_channels is not None
+        eq, channels_fixed=args.groups != 1 or args.in_channels is not None or args.out_channels is not None
     ),
     "npz": _npz,
     "formula": lambda eq, args: export.formula_text(eq),
