@@ -23,6 +23,8 @@ latex   {W'}_{r,j} = \\begin{cases} {w}_{2 j + r} & \\text{if } 2 j + r \\leq 2 
 
 from __future__ import annotations
 
+from .core.errors import SymstrideError
+
 import io
 from math import prod
 from typing import Any, Sequence
@@ -61,7 +63,7 @@ def identity_text(eq: Equivalence, padding_mode: str = "zeros") -> str:
 def _check_padding_mode(padding_mode: str) -> str:
     if padding_mode not in PADDING_MODES:
         options = ", ".join(map(repr, PADDING_MODES))
-        raise ValueError(f"unknown padding_mode {padding_mode!r}; expected one of {options}")
+        raise SymstrideError(f"unknown padding_mode {padding_mode!r}; expected one of {options}")
     return PADDING_MODES[padding_mode]
 
 
@@ -75,7 +77,7 @@ def python_module(eq: Equivalence, *, padding_mode: str = "zeros", channels_fixe
     accepts weights and inputs with any channel counts, read from their shapes.
     """
     if not channels_fixed and eq.spec.groups != 1:
-        raise ValueError("a grouped layer's export fixes its channel counts (channels_fixed must be True with groups > 1)")
+        raise SymstrideError("a grouped layer's export fixes its channel counts (channels_fixed must be True with groups > 1)")
     if _is_transposed(eq):
         return _transposed_module(eq, padding_mode, channels_fixed)
     np_mode = _check_padding_mode(padding_mode)
@@ -209,7 +211,7 @@ def _channel_order(eq: Any) -> str:
 def _zeros_only(padding_mode: str) -> None:
     _check_padding_mode(padding_mode)
     if padding_mode != "zeros":
-        raise ValueError(f"padding_mode {padding_mode!r}: transposed convolutions pad with zeros only, as in PyTorch")
+        raise SymstrideError(f"padding_mode {padding_mode!r}: transposed convolutions pad with zeros only, as in PyTorch")
 
 
 def _transposed_identity_sides(eq: Any) -> tuple[str, str]:

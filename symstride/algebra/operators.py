@@ -19,6 +19,8 @@ True
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError, SymstrideTypeError
+
 import itertools
 from functools import cached_property
 from math import prod
@@ -37,7 +39,7 @@ MAX_MATRIX_ENTRIES = 250_000
 
 def _check_matrix_size(rows: int, cols: int, what: str) -> None:
     if rows * cols > MAX_MATRIX_ENTRIES:
-        raise ValueError(
+        raise SymstrideError(
             f"the {what} matrix would have {rows}×{cols} entries; explicit SymPy matrices are "
             f"limited to {MAX_MATRIX_ENTRIES} entries (use verify(size=...) for large sizes)"
         )
@@ -64,7 +66,7 @@ class Compose(Operator):
 
     def __init__(self, *ops: Operator) -> None:
         if len(ops) < 2 or not all(isinstance(op, Operator) for op in ops):
-            raise TypeError("Compose needs at least two symstride operators")
+            raise SymstrideTypeError("Compose needs at least two symstride operators")
         self.ops = tuple(ops)
 
     @classmethod
@@ -96,7 +98,7 @@ class Layer(Operator):
 
     def _set(self, spec: Any, name: str) -> None:
         if not isinstance(name, str) or not name.isidentifier():
-            raise ValueError(f"name must be an identifier such as 'w', got {name!r}")
+            raise SymstrideError(f"name must be an identifier such as 'w', got {name!r}")
         self.spec = spec
         self.name = name
 
@@ -194,9 +196,9 @@ def kernel_argument(kernel: Any, kernel_size: Any, layer: str) -> Any:
     TypeError: Conv.__init__() takes from 1 to 2 positional arguments but 3 were given
     """
     if kernel is not None and kernel_size is not None:
-        raise TypeError(f"{layer} takes kernel or kernel_size (PyTorch's name for it), not both")
+        raise SymstrideTypeError(f"{layer} takes kernel or kernel_size (PyTorch's name for it), not both")
     if kernel is None and kernel_size is None:
-        raise TypeError(f"{layer} needs a kernel size: {layer}(kernel=3, stride=2, …) or kernel_size=3")
+        raise SymstrideTypeError(f"{layer} needs a kernel size: {layer}(kernel=3, stride=2, …) or kernel_size=3")
     return kernel if kernel is not None else kernel_size
 
 
@@ -224,7 +226,7 @@ class Conv(Layer):
         kernel = kernel_argument(kernel, kernel_size, "Conv")
         if isinstance(kernel, ConvSpec):
             if kernel.direction != "strided":
-                raise TypeError(f"Conv needs a strided ConvSpec, got a {type(kernel).__name__} (use ConvTranspose)")
+                raise SymstrideTypeError(f"Conv needs a strided ConvSpec, got a {type(kernel).__name__} (use ConvTranspose)")
             spec = kernel
         else:
             spec = ConvSpec.create(kernel, stride, padding, dilation, in_channels, out_channels, groups)
@@ -299,7 +301,7 @@ class Subsample(Operator):
         self.offset = per_axis(offset, "offset", len(self.factor), minimum=0)
         for axis, (o, s) in enumerate(zip(self.offset, self.factor)):
             if o >= s:
-                raise ValueError(f"subsampling offset must be smaller than the factor, got {o} >= {s} (axis {axis})")
+                raise SymstrideError(f"subsampling offset must be smaller than the factor, got {o} >= {s} (axis {axis})")
 
     def output_shape(self, size: Any) -> tuple[int, ...]:
         """``ceil((N − offset) / s)`` samples per axis."""
@@ -368,7 +370,7 @@ class SpaceToDepth(Operator):
         size = _as_shape(size, len(self.stride))
         for axis, (n, s) in enumerate(zip(size, self.stride)):
             if n % s:
-                raise ValueError(f"space-to-depth needs each size divisible by the stride: {n} by {s} (axis {axis})")
+                raise SymstrideError(f"space-to-depth needs each size divisible by the stride: {n} by {s} (axis {axis})")
         coarse = tuple(n // s for n, s in zip(size, self.stride))
         n_phases = prod(self.stride)
         n = channels * prod(size)
@@ -433,7 +435,7 @@ class Pointwise(Operator):
 
     def __init__(self, name: str = "sigma") -> None:
         if not isinstance(name, str) or not name.isidentifier():
-            raise ValueError(f"a pointwise map needs an identifier as its name, got {name!r}")
+            raise SymstrideError(f"a pointwise map needs an identifier as its name, got {name!r}")
         self.name = name
 
     def __repr__(self) -> str:

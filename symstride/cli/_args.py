@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError
+
 import argparse
 import sys
 from typing import Any
@@ -63,7 +65,7 @@ def write_output(text: str | bytes, path: str | None) -> None:
         return
     if isinstance(text, bytes):
         if not path:
-            raise ValueError("a binary format needs an output file: give -o FILE")
+            raise SymstrideError("a binary format needs an output file: give -o FILE")
         with open(path, "wb") as fh:
             fh.write(text)
     elif path:

@@ -9,6 +9,8 @@ the writers in :data:`FORMATS`; each works for both kinds of equivalence.
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError
+
 import argparse
 from typing import Any, Callable
 
@@ -44,7 +46,7 @@ def _latex(eq: Equivalence, args: argparse.Namespace) -> str:
 
 def _npz(eq: Equivalence, args: argparse.Namespace) -> bytes:
     if not args.output:
-        raise ValueError("--format npz writes a binary file: give -o FILE.npz")
+        raise SymstrideError("--format npz writes a binary file: give -o FILE.npz")
     return export.npz_bytes(eq, args.size)
 
 

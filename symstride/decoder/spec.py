@@ -7,6 +7,8 @@ module for everything but the transposed layer, so the two formats cannot drift 
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError, SymstrideTypeError
+
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence, Union
 
@@ -59,10 +61,10 @@ class DecoderSpec:
 def _transposed(d: Mapping, path: str, shape: Shape) -> TransposedLayer:
     unknown = sorted(set(d) - _TRANSPOSED_KEYS - {"type"})
     if unknown:
-        raise ValueError(f"unknown key {unknown[0]!r} for a conv_transpose layer; allowed keys: {', '.join(sorted(_TRANSPOSED_KEYS))}")
+        raise SymstrideError(f"unknown key {unknown[0]!r} for a conv_transpose layer; allowed keys: {', '.join(sorted(_TRANSPOSED_KEYS))}")
     for key in ("out_channels", "kernel"):
         if key not in d:
-            raise ValueError(f"a conv_transpose layer needs {key!r}")
+            raise SymstrideError(f"a conv_transpose layer needs {key!r}")
     spec = ConvTransposeSpec.create(
         d["kernel"], d.get("stride", 1), d.get("padding", 0), d.get("output_padding", 0), d.get("dilation", 1),
         shape.channels, d["out_channels"], d.get("groups", 1), ndim=len(shape.size),
@@ -76,7 +78,7 @@ def _decoder_layer(d: Any, path: str, shape: Shape) -> Layer:
     if kind != "conv_transpose":
         if isinstance(kind, str) and kind not in LAYER_TYPES:
             known = "a strided layer (see symstride.network)" if kind in NETWORK_LAYER_TYPES else "an unknown layer type"
-            raise ValueError(f"layer {path} ({kind}): {kind!r} is {known}; a decoder holds "
+            raise SymstrideError(f"layer {path} ({kind}): {kind!r} is {known}; a decoder holds "
                              f"{', '.join(map(repr, LAYER_TYPES))}")
         return parse_layer(d, path, shape)  # the network spec's pointwise layers, validated there
     try:
@@ -92,13 +94,13 @@ def parse(spec_or_path: Any) -> DecoderSpec:
     shape = first = parse_input(data, "decoder")
     items = data["layers"]
     if not isinstance(items, Sequence) or isinstance(items, (str, bytes)):
-        raise TypeError(f"layers must be a list of layer objects, got {type(items).__name__}")
+        raise SymstrideTypeError(f"layers must be a list of layer objects, got {type(items).__name__}")
     layers = []
     for i, item in enumerate(items):
         layers.append(_decoder_layer(item, str(i), shape))
         shape = layers[-1].out_shape
     if not any(isinstance(layer, TransposedLayer) for layer in layers):
-        raise ValueError("a decoder needs at least one conv_transpose layer")
+        raise SymstrideError("a decoder needs at least one conv_transpose layer")
     return DecoderSpec(first, tuple(layers))
 
 

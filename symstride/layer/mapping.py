@@ -21,6 +21,8 @@ True
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError
+
 
 from dataclasses import dataclass
 from math import prod
@@ -90,13 +92,13 @@ class MappingReport(Result):
 
 def _ints(value: Any, name: str, ndim: int | None = None) -> list[int]:
     if isinstance(value, bool) or not isinstance(value, (list, tuple)):
-        raise ValueError(f"{name} must be a list of integers, got {value!r}")
+        raise SymstrideError(f"{name} must be a list of integers, got {value!r}")
     try:
         out = [as_int(v, name) for v in value]
     except TypeError as exc:  # a malformed document, not a programming error
-        raise ValueError(str(exc)) from None
+        raise SymstrideError(str(exc)) from None
     if ndim is not None and len(out) != ndim:
-        raise ValueError(f"{name} must have {ndim} entries (one per spatial axis), got {len(out)}")
+        raise SymstrideError(f"{name} must have {ndim} entries (one per spatial axis), got {len(out)}")
     return out
 
 
@@ -106,7 +108,7 @@ def _padding(value: Any) -> Any:
         return [tuple(p) if isinstance(p, list) else p for p in value]
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    raise ValueError(f"padding must be an integer or a list (one entry or [left, right] pair per axis), got {value!r}")
+    raise SymstrideError(f"padding must be an integer or a list (one entry or [left, right] pair per axis), got {value!r}")
 
 
 def _stated_sizes(doc: dict, spec: ConvSpec, kq: list[int] | None) -> str | None:
@@ -136,19 +138,19 @@ class _WrongField(Exception):
 def _is_transposed(doc: dict) -> bool:
     flag = doc.get("transposed", False)
     if not isinstance(flag, bool):
-        raise ValueError(f"transposed must be true or false, got {flag!r}")
+        raise SymstrideError(f"transposed must be true or false, got {flag!r}")
     return flag
 
 
 def _parse(doc: Any) -> tuple[ConvSpec | ConvTransposeSpec, str, list[int] | None, np.ndarray]:
     """The stated layer, layout, ``k'`` and the taps as an ``(n, 3, ndim)`` array of (m, r, j)."""
     if not isinstance(doc, dict):
-        raise ValueError(f"a mapping must be a JSON object, got {type(doc).__name__}")
+        raise SymstrideError(f"a mapping must be a JSON object, got {type(doc).__name__}")
     transposed = _is_transposed(doc)
     check_keys(doc, transposed=transposed)
     for key in ("kernel", "stride", "taps"):
         if key not in doc:
-            raise ValueError(f"the mapping has no {key!r} entry (expected the format of `symstride derive --format json`)")
+            raise SymstrideError(f"the mapping has no {key!r} entry (expected the format of `symstride derive --format json`)")
     try:
         kernel = _ints(doc["kernel"], "kernel")
         fields = dict(
@@ -165,15 +167,15 @@ def _parse(doc: Any) -> tuple[ConvSpec | ConvTransposeSpec, str, list[int] | Non
             fields["output_padding"] = _ints(doc.get("output_padding", [0] * len(kernel)), "output_padding", len(kernel))
         spec = (ConvTransposeSpec if transposed else ConvSpec).create(**fields)
     except TypeError as exc:
-        raise ValueError(str(exc)) from None
+        raise SymstrideError(str(exc)) from None
     layout = doc.get("layout", "pytorch")
     if not isinstance(layout, str):
-        raise ValueError(f"layout must be a string, got {layout!r}")
+        raise SymstrideError(f"layout must be a string, got {layout!r}")
     check_layout(layout)
     kq = doc.get("equivalent_kernel")
     kq = None if kq is None else _ints(kq, "equivalent_kernel", spec.ndim)
     if not isinstance(doc["taps"], list):
-        raise ValueError(f"taps must be a list of {{tap, phase, offset}} objects, got {type(doc['taps']).__name__}")
+        raise SymstrideError(f"taps must be a list of {{tap, phase, offset}} objects, got {type(doc['taps']).__name__}")
     raw = doc["taps"]
     keys = ("tap", "phase", "offset", "delay") if transposed and raw and isinstance(raw[0], dict) and "delay" in raw[0] else ("tap", "phase", "offset")
     rows = tap_rows(raw, spec.ndim, keys)
@@ -188,7 +190,7 @@ def _parse(doc: Any) -> tuple[ConvSpec | ConvTransposeSpec, str, list[int] | Non
     taps = []
     for k, entry in enumerate(raw):
         if not isinstance(entry, dict) or not {"tap", "phase", "offset"} <= set(entry):
-            raise ValueError(f"taps[{k}] must be an object with {', '.join(tap_keys(transposed)[:-1])} and {tap_keys(transposed)[-1]}, got {entry!r}")
+            raise SymstrideError(f"taps[{k}] must be an object with {', '.join(tap_keys(transposed)[:-1])} and {tap_keys(transposed)[-1]}, got {entry!r}")
         taps.append(Tap(*(tuple(_ints(entry[f], f"taps[{k}].{f}", spec.ndim)) for f in ("tap", "phase", "offset"))))
         if "delay" in entry:  # a transposed map's derived field, k' − 1 − offset: checked here
             delay = _ints(entry["delay"], f"taps[{k}].delay", spec.ndim)
@@ -279,5 +281,5 @@ def load_mapping(path: str | Path) -> Any:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise SymstrideError(f"cannot read {path}: {exc.strerror or exc}") from None
     return load_json(text, str(path), "{where} is not valid JSON: {detail}")

@@ -34,6 +34,8 @@ layer 2 (conv): NOT exact — tap [2] of output y[..., 2] (output phase 0, phase
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideTypeError
+
 from dataclasses import dataclass, field
 from math import prod
 from typing import Sequence
@@ -432,7 +434,7 @@ def _input_check(eq: EquivalentNetwork) -> Check:
 def verify_network(eq: EquivalentNetwork) -> NetworkVerification:
     """Decide exactly whether ``eq`` computes its strided network (see the module docstring)."""
     if not isinstance(eq, EquivalentNetwork):
-        raise TypeError(
+        raise SymstrideTypeError(
             f"verify_network expects an EquivalentNetwork (from Network.destride()), got {type(eq).__name__}"
         )
     net = eq.network.spec

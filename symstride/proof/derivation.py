@@ -29,6 +29,8 @@ step 3 (reindex by a bijection): ...
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError
+
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
@@ -223,7 +225,7 @@ class Derivation:
         checked_by_note: str = "",
     ) -> None:
         if not steps:
-            raise ValueError("a derivation needs at least its defining line")
+            raise SymstrideError("a derivation needs at least its defining line")
         self.title = title
         self.theorem = theorem
         self.lhs = lhs
@@ -234,7 +236,7 @@ class Derivation:
             where = [d.name for d in definitions if d.rhs is not None]
         for w in where:
             if w not in self.definitions:
-                raise ValueError(f"where lists {w!r}, which is not among the definitions: {', '.join(self.definitions)}")
+                raise SymstrideError(f"where lists {w!r}, which is not among the definitions: {', '.join(self.definitions)}")
         self.where = tuple(where)
         self.grid = grid
         self.notation = notation or Notation()
@@ -245,7 +247,7 @@ class Derivation:
         self.float_instances = float_instances
         self.name = name
         if checked_by is not None and len(checked_by.steps) != len(self.steps):
-            raise ValueError(f"checked_by has {len(checked_by.steps)} lines, this derivation {len(self.steps)}")
+            raise SymstrideError(f"checked_by has {len(checked_by.steps)} lines, this derivation {len(self.steps)}")
         self.checked_by, self.checked_by_note = checked_by, checked_by_note
         self._report: CheckReport | None = None
 
@@ -253,7 +255,7 @@ class Derivation:
     def with_step(self, number: int, expr: Any = None, **changes: Any) -> "Derivation":
         """A copy with line ``number`` replaced (its expression, or other fields of its step)."""
         if not 0 <= number < len(self.steps):
-            raise ValueError(f"step {number} does not exist; the derivation has steps 0..{len(self.steps) - 1}")
+            raise SymstrideError(f"step {number} does not exist; the derivation has steps 0..{len(self.steps) - 1}")
         if expr is not None:
             changes["expr"] = expr
         steps = list(self.steps)

@@ -14,6 +14,8 @@ True
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError
+
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -354,7 +356,7 @@ class Proof:
 def prove(name: str) -> Proof:
     """Build and check the proof ``name`` (see :data:`PROOFS`); an unknown name lists the valid ones."""
     if name not in PROOFS:
-        raise ValueError(f"no proof named {name!r}; the proofs are: {', '.join(PROOFS)}")
+        raise SymstrideError(f"no proof named {name!r}; the proofs are: {', '.join(PROOFS)}")
     summary, build = PROOFS[name]
     proof = Proof(name, summary, list(build()))
     proof.check()
