@@ -20,7 +20,6 @@ True
 from __future__ import annotations
 
 from ..core.errors import SymstrideError, SymstrideTypeError
-
 import itertools
 from functools import cached_property
 from math import prod
