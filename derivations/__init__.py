@@ -5,6 +5,7 @@ checked parts.  ``symstride book -o DIR`` renders and compiles them all; the tes
 """
 
 CHAPTERS = (
+    "notation",
     "stride_as_subsampling",
     "polyphase_1d",
     "resnet_downsampling",

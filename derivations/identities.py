@@ -4,7 +4,7 @@ import sympy as sp
 
 from symstride import Conv, D, SpaceToDepth
 from symstride import Bank, identity
-from symstride.algebra.operators import DepthToSpace, Pointwise
+from symstride.algebra.resampling import DepthToSpace, Pointwise
 
 TITLE = "Identities between operators"
 INTRO = (

@@ -4,7 +4,7 @@ from symstride import Conv, destride
 
 TITLE = "The 1-D polyphase identity"
 INTRO = (
-    "The worked example of the design notes: a 3-tap kernel with stride 2 is a unit-stride "
+    "The smallest worked example: a 3-tap kernel with stride 2 is a unit-stride "
     "convolution with 2-tap filters on the two phases of the input, with one structural zero."
 )
 

@@ -29,11 +29,11 @@ __version__ = "0.1.0"
 #: public name → the module that owns it.
 _OWNERS = {
     "Conv": "symstride.algebra.operators",
-    "Subsample": "symstride.algebra.operators",
-    "D": "symstride.algebra.operators",
-    "SpaceToDepth": "symstride.algebra.operators",
-    "DepthToSpace": "symstride.algebra.operators",
-    "Pointwise": "symstride.algebra.operators",
+    "Subsample": "symstride.algebra.resampling",
+    "D": "symstride.algebra.resampling",
+    "SpaceToDepth": "symstride.algebra.resampling",
+    "DepthToSpace": "symstride.algebra.resampling",
+    "Pointwise": "symstride.algebra.resampling",
     "ConvTranspose": "symstride.algebra.conv_transpose",
     "Bank": "symstride.algebra.expressions",
     "identity": "symstride.algebra.identities",

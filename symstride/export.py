@@ -80,6 +80,7 @@ def python_module(eq: Equivalence, *, padding_mode: str = "zeros", channels_fixe
         raise SymstrideError("a grouped layer's export fixes its channel counts (channels_fixed must be True with groups > 1)")
     if _is_transposed(eq):
         return _transposed_module(eq, padding_mode, channels_fixed)
+    _refuse_symbols(eq, "the Python export")
     np_mode = _check_padding_mode(padding_mode)
     spec = eq.spec
     ndim = spec.ndim
@@ -116,6 +117,7 @@ def npz_arrays(eq: Equivalence, size: Sequence[int] | int | None = None, *, padd
     """
     if _is_transposed(eq):
         return _transposed_arrays(eq, size, padding_mode)
+    _refuse_symbols(eq, "the npz export")
     _check_padding_mode(padding_mode)
     spec = eq.spec
     arrays = {
@@ -196,6 +198,15 @@ TRANSPOSED_PREPARATION = (
     "zero-extend the right to A + k' − 1 samples, A = ⌈(p_left + N_out)/s⌉ − ⌊p_left/s⌋ blocks; "
     "after the unit-stride convolution, depth-to-space by s and keep N_out samples from p_left mod s"
 )
+
+
+def _refuse_symbols(eq: Any, what: str) -> None:
+    """Exports are arrays and code for numbers: a layer with symbols asks for values first."""
+    from .core.symbolic_params import needs_values
+
+    symbols = getattr(eq.spec, "symbols", ())
+    if symbols:
+        raise needs_values(what, symbols)
 
 
 def _is_transposed(eq: Any) -> bool:

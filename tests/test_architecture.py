@@ -234,6 +234,62 @@ def test_no_reexport_shims():
     assert not shims, f"modules that only re-export names: {shims}"
 
 
+#: Public names deliberately defined in more than one module, each the same concept in another
+#: setting.  Anything else defined twice under one public name is a duplicate to rename.
+SAME_CONCEPT = {
+    # symstride.torch is the optional PyTorch integration: its nn.Modules are the algebra's
+    # operators of the same name (space-to-depth, depth-to-space) as runnable torch layers.
+    "SpaceToDepth": {"symstride.algebra.resampling", "symstride.torch.spacetodepth"},
+    "DepthToSpace": {"symstride.algebra.resampling", "symstride.torch.spacetodepth"},
+    # The CLI's subcommand interface: every symstride/cli/<command>.py provides add_parser and
+    # run (and FORMATS, its --format writers), dispatched by symstride.cli by module.
+    "add_parser": {m for m in MODULES if m.startswith("symstride.cli.") and m != "symstride.cli._args"},
+    "run": {m for m in MODULES if m.startswith("symstride.cli.") and m != "symstride.cli._args"},
+    "FORMATS": {"symstride.cli.decoder", "symstride.cli.derive", "symstride.cli.network"},
+}
+
+
+def _public_definitions(tree: ast.Module) -> set[str]:
+    """Names a module both defines at top level (class, function, assignment) and lists in ``__all__``."""
+    listed: set[str] = set()
+    defined: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            for t in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                if isinstance(t, ast.Name):
+                    defined.add(t.id)
+                    if t.id == "__all__" and isinstance(node.value, (ast.List, ast.Tuple)):
+                        listed = set(ast.literal_eval(node.value))  # a computed __all__ lists names defined elsewhere
+    return defined & listed
+
+
+def duplicated_public_names(modules: dict[str, ast.Module]) -> dict[str, set[str]]:
+    """Public names defined in more than one of ``modules``, beyond :data:`SAME_CONCEPT`."""
+    where: dict[str, set[str]] = {}
+    for module, tree in modules.items():
+        for name in _public_definitions(tree):
+            where.setdefault(name, set()).add(module)
+    return {n: ms for n, ms in where.items() if len(ms) > 1 and not ms <= SAME_CONCEPT.get(n, set())}
+
+
+def test_duplicate_finder_finds_a_duplicate():
+    """The failing twin: two modules that both define and export ``Layer`` are named."""
+    tree = ast.parse('__all__ = ["Layer"]\nclass Layer: pass\n')
+    assert duplicated_public_names({"a.x": tree, "a.y": tree}) == {"Layer": {"a.x", "a.y"}}
+    assert duplicated_public_names({"symstride.algebra.resampling": ast.parse('__all__ = ["SpaceToDepth"]\nclass SpaceToDepth: pass\n'),
+                                    "symstride.torch.spacetodepth": ast.parse('__all__ = ["SpaceToDepth"]\nSpaceToDepth = 1\n')}) == {}
+
+
+def test_no_public_name_defined_twice():
+    """One public name, one definition: the user-facing one keeps the name, internal ones are renamed."""
+    trees = {module: ast.parse(path.read_text()) for module, (path, _) in MODULES.items()}
+    duplicates = duplicated_public_names(trees)
+    assert not duplicates, "public names defined in more than one module: " + "; ".join(
+        f"{n} in {', '.join(sorted(ms))}" for n, ms in sorted(duplicates.items()))
+
+
 def test_destride_verify_check_mapping_and_exports_do_not_touch_proof():
     """Derivations are built lazily: only ``.derivation`` brings in :mod:`symstride.proof`."""
     import subprocess

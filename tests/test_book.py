@@ -11,7 +11,7 @@ from symstride.cli import main
 from symstride.render.pdf import compile_pdf
 from symstride.render.templates import render_template
 
-EXPECTED = ["stride_as_subsampling", "polyphase_1d", "resnet_downsampling", "stem_7x7", "dilation", "layouts"]
+EXPECTED = ["notation", "stride_as_subsampling", "polyphase_1d", "resnet_downsampling", "stem_7x7", "dilation", "layouts"]
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def test_the_resnet_layer_has_the_structural_zeros_of_the_design_notes(all_chapt
 
 def test_the_whole_book_compiles(all_chapters, tmp_path):
     tex = render_template("book.tex", chapters=[(c, c.body()) for c in all_chapters])
-    assert tex.count("\\section{") == len(all_chapters)
+    assert tex.count("\\chapter{") == len(all_chapters)
     assert compile_pdf(tex, tmp_path / "book.pdf").read_bytes().startswith(b"%PDF")
 
 
@@ -59,7 +59,7 @@ def test_symstride_book_lists_its_chapters_name_first(capsys):
 
 def test_symstride_book_rejects_unknown_chapters_and_a_missing_directory(capsys, tmp_path):
     assert main(["book", "-o", str(tmp_path), "--only", "nope"]) == 2
-    assert "no chapter named 'nope'; the chapters are: stride_as_subsampling" in capsys.readouterr().err
+    assert "no chapter named 'nope'; the chapters are: notation, stride_as_subsampling" in capsys.readouterr().err
     assert main(["book"]) == 2
     assert capsys.readouterr().err == "symstride book: error: the book needs an output directory: -o DIR\n"
 
@@ -70,7 +70,7 @@ def test_a_failing_chapter_makes_the_book_exit_1_and_says_so(capsys, tmp_path, m
     monkeypatch.setattr(book_module, "chapters", lambda names=None: [Chapter("broken", "A broken chapter", "", [broken])])
     assert main(["book", "-o", str(tmp_path), "--no-pdf"]) == 1
     assert "checks failed in: broken" in capsys.readouterr().err
-    assert "Checked --- FAILED" in (tmp_path / "broken.tex").read_text()
+    assert "Evidence --- FAILED" in (tmp_path / "broken.tex").read_text()
 
 
 def test_write_book_without_pdflatex_fails_before_writing(tmp_path, monkeypatch):

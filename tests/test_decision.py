@@ -18,7 +18,7 @@ from symstride.algebra.decision import Sides, decide_identity, pointwise_normal_
 from symstride.algebra.expressions import operator_chain
 from symstride.algebra.index_forms import INT
 from symstride.algebra.numeric_forms import apply_numeric
-from symstride.algebra.operators import DepthToSpace, Pointwise
+from symstride.algebra.resampling import DepthToSpace, Pointwise
 from symstride.algebra.evaluation import evaluate
 from symstride.algebra.frames import Frame
 from symstride.algebra.polynomials import compare

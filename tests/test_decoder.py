@@ -7,7 +7,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symstride.decoder import BatchNorm, TransposedLayer, destride_decoder, forward, parse, random_parameters
+from symstride.decoder import destride_decoder, forward, parse_decoder, random_parameters
+from symstride.network.spec import BatchNorm, ConvLayer
 from symstride.network.pointwise import ACTIVATIONS
 from tests.transposed_cases import TOL, examples
 from tests.transposed_cases import single_thread_torch  # noqa: F401 (autouse fixture)
@@ -20,7 +21,7 @@ def torch_model(spec, params):
     """An nn.Sequential built from the spec, loaded from ``params`` (the keys are its state_dict's)."""
     modules = []
     for layer in spec.layers:
-        if isinstance(layer, TransposedLayer):
+        if isinstance(layer, ConvLayer):
             c = layer.conv
             cls = getattr(torch.nn, f"ConvTranspose{spec.ndim}d")
             modules.append(cls(c.in_channels, c.out_channels, c.kernel, c.stride, tuple(p for p, _ in c.padding),
@@ -38,7 +39,7 @@ def torch_model(spec, params):
 
 
 def check_against_torch(doc, seed=0, batch=2):
-    spec = parse(doc)
+    spec = parse_decoder(doc)
     params = random_parameters(spec, seed)
     x = np.random.default_rng(seed + 1).standard_normal((batch, spec.input.channels, *spec.input.size))
     with torch.no_grad():
@@ -171,7 +172,7 @@ def decoders(draw, masked: bool = False):
 def _check_random_decoder(doc, layout):
     """Masked as needed: exact (verified and against torch).  Unmasked: verify's verdict matches the
     numbers, and the mask rule is exact — it asks for a mask exactly when leaving it out breaks."""
-    spec = parse(doc)  # the strategies draw valid decoders only
+    spec = parse_decoder(doc)  # the strategies draw valid decoders only
     if layout == "tf" and any(layer.conv.groups > 1 for layer in spec.transposed):
         layout = "pytorch"
     spec, params, x, expected = check_against_torch(doc)
@@ -252,12 +253,12 @@ def test_report_and_json():
 )
 def test_spec_errors(doc, error, message):
     with pytest.raises(error) as info:
-        parse(doc)
+        parse_decoder(doc)
     assert message in str(info.value)
 
 
 def test_parameter_and_policy_errors():
-    spec = parse(DECODER_1D)
+    spec = parse_decoder(DECODER_1D)
     params = random_parameters(spec)
     with pytest.raises(ValueError, match=r"layer 2 \(conv_transpose\): missing parameter '2.weight' of shape \[4, 2, 5\]"):
         forward(spec, {k: v for k, v in params.items() if k != "2.weight"}, np.zeros((1, 2, 5)))

@@ -206,7 +206,9 @@ def test_a_wrong_filter_bank_formula_fails_at_the_structural_zeros():
     wrong["W'"] = Definition(W.lhs, W.rhs.xreplace({sp.Integer(2): sp.Integer(1)}), W.domain, W.inverse, W.note)
     broken = Derivation(d.title, d.lhs, d.steps, definitions=list(wrong.values()), grid=d.grid, notation=d.notation, oracle=d.oracle, oracle_name=d.oracle_name)
     report = broken.check()
-    assert report.failed_step == 5 and "exact check failed" in report.failure
+    # rejected for all values (the symbolic instance check names the index) and on the grid
+    assert report.failed_step == 5 and "not an instance of the rule: index 1 of w" in report.failure
+    assert any(kind == "exact" and not o.ok for kind, o in report.steps[5].checks)
 
 
 def test_check_reports_read_like_a_table_and_are_cached():
@@ -214,13 +216,16 @@ def test_check_reports_read_like_a_table_and_are_cached():
     report = d.check()
     assert d.check() is report
     out = str(report)
-    assert out.splitlines()[0] == "Check of “A stride-2 convolution with a 3-tap kernel is a unit-stride convolution on 2 phases”: every step checks"
-    assert "(3) reindex by a bijection  ✓" in out
+    assert out.splitlines()[0] == "Check of “A stride-2 convolution with a 3-tap kernel is a unit-stride convolution on 2 phases”: PROVED for all values of N"
+    assert "(3) reindex by a bijection  ✓ proved" in out
     assert "(m) ↔ (j) is a bijection on all 15 index tuples (enumerated both ways)" in out
+    assert repr(report).startswith("<CheckReport 'A stride-2") and "\n" not in repr(report)
+    data = report.to_json()
+    assert data["ok"] and data["proved"] and data["failure"] is None and data["steps"][3]["proof"]["status"] == "proved"
 
 
 def test_text_of_a_derivation_numbers_the_chain_with_its_rules():
-    out = repr(destride(Conv(kernel=3, stride=2)).derivation)
+    out = str(destride(Conv(kernel=3, stride=2)).derivation)
     assert "(0) y[n] = Σ_{m=0..2} w[m]·x[2·n + m]" in out
     assert "(3)      = Σ_{r=0..1} Σ_{j=0..⌈(3 - r)/2⌉ - 1} w[2·j + r]·x[2·(n + j) + r]" in out
     assert "W'[r, j] = w[2·j + r] if 2·j + r ≤ 2 else 0" in out

@@ -18,8 +18,8 @@ from symstride import Conv, destride
 from symstride.cli import main
 from symstride.export import formula_text, npz_arrays, python_module
 from symstride.reference.convolution import PADDING_MODES, destride_input, destride_weights
+from tests.golden_files import golden
 
-GOLDEN = Path(__file__).parent / "golden"
 TOL = 1e-9
 CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 TORCH_PAD = {"reflect": "reflect", "replicate": "replicate", "circular": "circular"}
@@ -125,7 +125,7 @@ def test_python_module_docstring_states_configuration_layout_and_identity():
 
 def test_python_module_golden():
     eq = destride(Conv(kernel=3, stride=2, padding=1))
-    assert python_module(eq) == (GOLDEN / "destride_module_k3_s2_p1.py.golden").read_text(encoding="utf-8")
+    golden("destride_module_k3_s2_p1.py.golden", python_module(eq))
 
 
 def test_python_module_with_a_wrong_tap_is_caught(tmp_path):
@@ -268,7 +268,7 @@ def test_formula_latex_compiles(tmp_path, pdflatex_path):
 
 def test_formula_golden():
     eq = destride(Conv(kernel=3, stride=2, padding=1))
-    assert formula_text(eq) == (GOLDEN / "formula_k3_s2_p1.txt").read_text(encoding="utf-8")
+    golden("formula_k3_s2_p1.txt", formula_text(eq))
 
 
 def test_json_still_the_contract_with_layout(capsys):

@@ -92,9 +92,9 @@ def test_formula_and_cli_formats(tmp_path, capsys):
 def test_latex_document_compiles(tmp_path, capsys, argv, pdflatex_path):
     assert main(["derive", "--transposed", *argv, "--format", "latex", "--fragment"]) == 0
     fragment = capsys.readouterr().out
-    for piece in [r"\begin{theorem}[Theorem, sub-pixel convolution]", r"\operatorname{D2S}_{s}", r"\paragraph{Checked.}",
+    for piece in [r"\begin{theorem}[sub-pixel convolution; see \cite{shi2016,dumoulin2016}]", r"\operatorname{D2S}_{s}", r"\paragraph{Proved.}",
                   r"$\delta m = s (k' - 1 - j) + r$ on every axis", r"(9) crop}", "the NumPy reference transposed convolution",
-                  r"\emph{Adjoint (ConvT\_s = Conv\_s\textasciicircum{}T"]:
+                  r"\emph{Adjoint (\ensuremath{\operatorname{ConvT}_{s}} = \ensuremath{\operatorname{Conv}_{s}^{\mathsf{T}}}"]:
         assert piece in fragment, piece
     assert fragment.count("}: exact on an input of size") == 2
     target = tmp_path / "t.tex"

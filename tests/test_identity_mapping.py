@@ -12,7 +12,7 @@ from symstride import Conv, D, SpaceToDepth, destride
 from symstride.cli import main
 from symstride import Bank, identity
 from symstride.layer.mapping import check_mapping
-from symstride.algebra.operators import DepthToSpace, Pointwise
+from symstride.algebra.resampling import DepthToSpace, Pointwise
 
 w = sp.IndexedBase("w")
 

@@ -5,12 +5,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import itertools
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from symstride.core.errors import SymstrideError
+from symstride.core.indexing import output_shape
+from symstride.core.params import ConvSpec
+from symstride.network.boundary import overhang_reads
 from symstride.network.phase_ops import Mask, PhaseResidual, TiedConv
-from symstride.network.phases import PhaseTap
+from symstride.network.phases import PhaseBasis, PhaseTap
 from symstride.network.strided import Network
 from symstride.network.verify import verify_network
 
@@ -172,3 +179,36 @@ def test_average_pooling_without_padding_count_is_exact_and_verified():
     bad[0, 0, 0] += 1
     verdict = verify_network(tampered(eq, "1", divisor=bad))
     assert not verdict.exact and "divisor" in verdict.first_failure.detail
+
+
+@st.composite
+def layer_on_phases(draw):
+    """A windowed layer (any padding, possibly reading only padding on an axis) and the phase
+    basis ``B = s·R`` of its input, 1–3 axes."""
+    ndim = draw(st.integers(1, 3))
+    kernel, stride, dilation, padding, size, phases = [], [], [], [], [], []
+    for _ in range(ndim):
+        k, s, d = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 3))
+        left, right = draw(st.integers(0, 4)), draw(st.integers(0, 4))
+        n = draw(st.integers(max(1, d * (k - 1) + 1 - left - right), 12))
+        kernel.append(k), stride.append(s), dilation.append(d), padding.append((left, right)), size.append(n)
+        phases.append(s * draw(st.integers(1, 3)))
+    spec = ConvSpec.create(kernel=kernel, stride=stride, dilation=dilation, padding=padding, ndim=ndim)
+    return spec, PhaseBasis.of(1, size, phases)
+
+
+@settings(max_examples=200, deadline=None)
+@given(layer_on_phases())
+def test_overhang_reads_is_the_joint_read_of_every_true_output(case):
+    """The per-axis closed form equals brute force over every (true output, tap) point of the
+    product: a read is junk when it lies in [0, B·A) on every axis and in [N, B·A) on one."""
+    spec, basis = case
+    n_out = output_shape(spec, basis.size)
+    want = [False] * spec.ndim
+    for n in itertools.product(*map(range, n_out)):
+        for m in itertools.product(*map(range, spec.kernel)):
+            pos = [s * i + d * j - p for i, j, s, d, (p, _) in zip(n, m, spec.stride, spec.dilation, spec.padding)]
+            ends = [b * a for b, a in zip(basis.phases, basis.length)]
+            if all(0 <= x < e for x, e in zip(pos, ends)):
+                want = [w or x >= size for w, x, size in zip(want, pos, basis.size)]
+    assert overhang_reads(spec, basis) == tuple(want)

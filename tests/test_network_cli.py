@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.golden_files import golden
+
 from symstride.cli import main
 from symstride.network.latex import network_document
 from symstride.network.strided import Network
@@ -111,8 +113,7 @@ def test_the_command_line_entry_point_has_no_traceback(tmp_path):
 def test_derivation_in_the_book_is_current():
     """derivations/striding-is-parameter-sharing.tex is the rendering of its spec (with --check)."""
     rendered = network_document(summarize(Network.from_spec(EXAMPLE), check=True))
-    stored = EXAMPLE.with_suffix(".tex").read_text()
-    assert rendered == stored
+    golden(EXAMPLE.with_suffix(".tex"), rendered)
 
 
 def test_latex_compiles_with_pdflatex(tmp_path):

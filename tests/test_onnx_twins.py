@@ -17,7 +17,7 @@ import symstride.onnx.conv as conv_module
 import symstride.onnx.conv_transpose as conv_transpose_module
 import symstride.onnx.pooling as pooling_module
 from symstride.cli import main
-from symstride.core.indexing import tap_map, transposed_tap_map, transposed_weight_gather_index, weight_gather_index
+from symstride.core.indexing import tap_map, transposed_tap_map, weight_gather_index
 from symstride.onnx import NodeError, check_onnx, destride_onnx
 from tests.onnx_models import single_node
 
@@ -35,8 +35,8 @@ def _corrupt_conv(monkeypatch):
 
 
 def _corrupt_conv_transpose(monkeypatch):
-    monkeypatch.setattr(conv_transpose_module, "transposed_weight_gather_index",
-                        lambda spec, layout="pytorch": transposed_weight_gather_index(spec, layout, taps=_moved(transposed_tap_map(spec))))
+    monkeypatch.setattr(conv_transpose_module, "weight_gather_index",
+                        lambda spec, layout="pytorch": weight_gather_index(spec, layout, taps=_moved(transposed_tap_map(spec))))
 
 
 def _shifted(taps):
@@ -55,7 +55,7 @@ def test_pool_window_must_be_a_box():
 
     spec = ConvSpec.create(kernel=(3, 3), stride=(2, 2))
     with pytest.raises(ValueError, match=r"the taps of phase \(0, 0\) do not fill their box"):
-        pooling_module.phase_taps(spec, tap_map(spec)[1:])
+        pooling_module.pooling_phase_taps(spec, tap_map(spec)[1:])
 
 
 TWINS = {

@@ -58,6 +58,17 @@ def check_examples():
     return good.checks[0], bad.first_failure
 
 
+def decoder_verification_examples():
+    from symstride.decoder import destride_decoder
+
+    spec = {"input": {"channels": 2, "size": [5]}, "layers": [  # N 5 → 9: a junk sample the second layer reads
+        {"type": "conv_transpose", "out_channels": 4, "kernel": 3, "stride": 2, "padding": 1}, {"type": "relu"},
+        {"type": "conv_transpose", "out_channels": 4, "kernel": 5, "stride": 3, "padding": 2, "output_padding": 1, "groups": 2},
+        {"type": "conv_transpose", "out_channels": 1, "kernel": 4, "stride": 2, "padding": 1, "dilation": 2, "output_padding": 1}]}
+    never = destride_decoder(spec, masks="never")
+    return destride_decoder(spec).verify(), never.verify()
+
+
 def identity_result_examples():
     from symstride import D, identity
 
@@ -84,6 +95,7 @@ def onnx_check_examples():
 EXAMPLES = {
     "IdentityResult": identity_result_examples,
     "BookResult": book_result_examples,
+    "DecoderVerification": decoder_verification_examples,
     "VerifyReport": verify_report_examples,
     "MappingReport": mapping_report_examples,
     "NetworkVerification": network_verification_examples,

@@ -14,9 +14,9 @@ from symstride import destride
 from symstride.cli import main
 from symstride.render.pdf import compile_pdf
 from symstride.proof.proofs import prove
-from symstride.proof.subpixel import PROOF_GRID, subpixel_derivation
+from symstride.proof.subpixel import SUBPIXEL_GRID, subpixel_derivation
 from symstride.algebra.conv_transpose import ConvTranspose
-from tests.test_latex import golden
+from tests.golden_files import golden
 
 RULE_ORDER = ["definition", "gather", "output-phase-split", "phase-taps", "reindex", "reindex", "structural-zeros",
               "phase-filters", "depth-to-space", "crop"]
@@ -113,7 +113,7 @@ def test_the_proof_covers_its_grid_and_lists():
     one, two = proof.check()
     assert one.ok and two.ok
     assert one.instances > 2000 and "oₚ ∈ {0, …, 2}" in one.grid and two.instances > 500
-    assert set(PROOF_GRID) == {1, 2}
+    assert set(SUBPIXEL_GRID) == {1, 2}
     assert "⌈(δ·(k - 1) + 1 - r)/s⌉ - 1" in proof.parts[0].text()
 
 
@@ -134,7 +134,7 @@ def test_derive_transposed_latex_is_the_checked_derivation(capsys, tmp_path):
     argv = ["derive", "--transposed", "--kernel", "4,4", "--stride", "2", "--padding", "1", "--format", "latex"]
     assert main([*argv, "--fragment"]) == 0
     fragment = capsys.readouterr().out
-    assert fragment.count(r"\begin{theorem}") == 1 and r"\paragraph{Checked.}" in fragment
+    assert fragment.count(r"\begin{theorem}") == 1 and r"\paragraph{Proved.}" in fragment
     assert r"(9) crop}" in fragment and r"\paragraph{Whole-layer checks.}" in fragment
     assert main([*argv, "-o", str(tmp_path / "t.pdf")]) == 0
     assert (tmp_path / "t.pdf").read_bytes().startswith(b"%PDF")

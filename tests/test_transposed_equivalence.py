@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symstride import Conv, SymstrideError, destride
-from symstride.core.indexing import transposed_weight_gather_index
+from symstride.core.indexing import weight_gather_index
 from symstride.reference.convolution import conv, destride_transposed_input, destride_transposed_output
 from symstride.render.templates import render_template
 from symstride.algebra.conv_transpose import ConvTranspose
@@ -121,7 +121,7 @@ def test_destride_rejects_non_layers():
 def _numeric_agrees(spec, size, taps, kernel, layout):
     """Float64 oracle: PyTorch's conv_transpose vs sub-pixel convolution with the bank ``taps`` claims."""
     x, wt = data(spec, size, seed=1, batch=1)
-    index = transposed_weight_gather_index(spec, layout, taps)
+    index = weight_gather_index(spec, layout, taps)
     if index.shape[2:] != tuple(kernel):
         return False
     bank = np.where(index >= 0, wt.reshape(-1)[np.maximum(index, 0)], 0.0)

@@ -14,7 +14,7 @@ import sympy as sp
 
 from ..core.indexing import input_size, transposed_output_shape
 from ..core.params import ConvTransposeSpec
-from .operators import Conv, Layer, kernel_argument
+from .operators import Conv, Layer
 
 __all__ = ["ConvTranspose"]
 
@@ -48,15 +48,10 @@ class ConvTranspose(Layer):
         name: str = "w",
         kernel_size: Any = None,
     ) -> None:
-        kernel = kernel_argument(kernel, kernel_size, "ConvTranspose")
-        if isinstance(kernel, ConvTransposeSpec):
-            spec = kernel
-        else:
-            spec = ConvTransposeSpec.create(
-                kernel, stride, padding, output_padding, dilation, in_channels, out_channels, groups
-            )
-        self._set(spec, name)
+        self._adopt(kernel, kernel_size, lambda k: ConvTransposeSpec.create(
+            k, stride, padding, output_padding, dilation, in_channels, out_channels, groups), name)
 
+    direction = "transposed"
     output_padding = property(lambda self: self.spec.output_padding, doc="Output padding per axis.")
 
     def adjoint(self) -> Conv:

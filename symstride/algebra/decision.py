@@ -48,14 +48,15 @@ import sympy as sp
 
 from .expressions import operator_chain
 from .index_forms import INDEX_FORMS, INT, Builder, Signal
-from .operators import DepthToSpace, Operator, Pointwise, SpaceToDepth, Subsample
+from .operators import Operator
+from .resampling import DepthToSpace, Pointwise, SpaceToDepth, Subsample
 from .identity_formula import LinearEncoding
 from .expansion import Definition
 
-__all__ = ["Sides", "IdentityDecision", "decide_identity", "pointwise_normal_form", "index_signal", "TIMEOUT_MS", "ARGUMENT"]
+__all__ = ["Sides", "IdentityDecision", "decide_identity", "pointwise_normal_form", "index_signal", "IDENTITY_TIMEOUT_MS", "ARGUMENT"]
 
 #: Time z3 may spend on one query, in milliseconds (``unknown`` afterwards: not proved).
-TIMEOUT_MS = 20_000
+IDENTITY_TIMEOUT_MS = 20_000
 
 #: The argument, as the rendered texts state it.
 ARGUMENT = (
@@ -172,7 +173,7 @@ def _linear(ops: Sequence[Operator]) -> tuple[Operator, ...]:
     return kept or (Subsample(1),)
 
 
-def decide_identity(lhs: Operator, rhs: Operator, *, ndim: int, channels: int, timeout_ms: int = TIMEOUT_MS) -> IdentityDecision:
+def decide_identity(lhs: Operator, rhs: Operator, *, ndim: int, channels: int, timeout_ms: int = IDENTITY_TIMEOUT_MS) -> IdentityDecision:
     """Decide ``lhs = rhs`` for every input size (see the module docstring for the argument)."""
     left, right = operator_chain(lhs), operator_chain(rhs)
     shapes = LinearEncoding(Sides.build(_linear(left), _linear(right), ndim, channels), timeout_ms, entries=False)

@@ -17,7 +17,8 @@ from typing import Any, Sequence
 import numpy as np
 import sympy as sp
 
-from .operators import Compose, Conv, DepthToSpace, Operator, SpaceToDepth
+from .operators import Compose, Conv, Operator
+from .resampling import DepthToSpace, SpaceToDepth
 
 __all__ = ["Bank", "operator_chain", "spatial_axes", "input_channels"]
 
@@ -62,10 +63,15 @@ class Bank(Operator):
 
 def operator_chain(expr: Operator) -> tuple[Operator, ...]:
     """The operators of an expression, outermost first (``ops[-1]`` is applied first)."""
-    if isinstance(expr, Compose):
-        return expr.ops
-    if isinstance(expr, Operator):
-        return (expr,)
+    ops = expr.ops if isinstance(expr, Compose) else (expr,) if isinstance(expr, Operator) else None
+    if ops is not None:
+        for op in ops:  # identities are decided on concrete sizes: a layer with symbols needs values first
+            symbols = getattr(getattr(op, "spec", None), "symbols", ())
+            if symbols:
+                from ..core.symbolic_params import needs_values
+
+                raise needs_values(f"identity with {op!r}", symbols)
+        return ops
     raise SymstrideTypeError(f"identity expects symstride operators (Conv, D, SpaceToDepth, … and their products with *), got {type(expr).__name__}")
 
 

@@ -40,7 +40,7 @@ import numpy as np
 import sympy as sp
 
 from .arith import EvaluationError, integer_values
-from .decision import TIMEOUT_MS, IdentityDecision, Sides, decide_identity
+from .decision import IDENTITY_TIMEOUT_MS, IdentityDecision, Sides, decide_identity
 from .evaluation import evaluate
 from .expressions import Bank, input_channels, operator_chain, spatial_axes
 from .frames import Frame, ragged
@@ -111,7 +111,7 @@ class Identity:
         values = self.sizes if self.sizes is not None else list(table.get(self.ndim, range(1, 4)))
         return sorted(itertools.product(values, repeat=self.ndim), key=lambda s: (sum(s), s))
 
-    def check(self, *, seed: int = 0, timeout_ms: int = TIMEOUT_MS) -> IdentityResult:
+    def check(self, *, seed: int = 0, timeout_ms: int = IDENTITY_TIMEOUT_MS) -> IdentityResult:
         """Decide the identity for every input size (see the module docstring); cached for the defaults.
 
         ``timeout_ms`` bounds each z3 query; when z3 does not answer in time the result is bounded
@@ -119,10 +119,10 @@ class Identity:
         """
         if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int) or timeout_ms < 1:
             raise SymstrideError(f"timeout_ms must be a positive integer (milliseconds per z3 query), got {timeout_ms!r}")
-        if seed == 0 and timeout_ms == TIMEOUT_MS and self._result is not None:
+        if seed == 0 and timeout_ms == IDENTITY_TIMEOUT_MS and self._result is not None:
             return self._result
         result = self._check(seed, timeout_ms)
-        if seed == 0 and timeout_ms == TIMEOUT_MS:
+        if seed == 0 and timeout_ms == IDENTITY_TIMEOUT_MS:
             self._result = result
         return result
 

@@ -20,7 +20,8 @@ import sympy as sp
 from ..core.indexing import channel_index
 from .expressions import Bank
 from .lines import add, mul
-from .operators import Conv, DepthToSpace, Pointwise, SpaceToDepth, Subsample
+from .operators import Conv
+from .resampling import DepthToSpace, Pointwise, SpaceToDepth, Subsample
 from ..render.printing import Iverson
 from .expansion import INDEX, Definition
 

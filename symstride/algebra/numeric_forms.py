@@ -14,7 +14,8 @@ import sympy as sp
 
 from .. import reference
 from .expressions import Bank
-from .operators import Conv, DepthToSpace, Operator, Pointwise, SpaceToDepth, Subsample
+from .operators import Conv, Operator
+from .resampling import DepthToSpace, Pointwise, SpaceToDepth, Subsample
 from .random_evaluation import POINTWISE, random_values
 
 __all__ = ["apply_numeric"]

@@ -18,7 +18,8 @@ from ..core.indexing import input_size, output_shape, transposed_output_shape
 from ..core.params import ConvSpec, ConvTransposeSpec
 from ..core.verify import TRANSPOSED_ABSENT
 from .conv_transpose import ConvTranspose
-from .operators import Conv, Subsample
+from .operators import Conv
+from .resampling import Subsample
 from ..core.tap_comparison import (
     Mismatch,
     VerifyReport,

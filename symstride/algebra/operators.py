@@ -6,6 +6,7 @@ layer has one input and one output channel, so a 1-D kernel reads ``w[0], w[1], 
 For small concrete sizes every operator has an explicit SymPy matrix — its convolution
 tensor — so that identities such as Theorem 1 can be checked as exact matrix equalities:
 
+>>> from symstride.algebra.resampling import Subsample
 >>> conv = Conv(kernel=3, stride=2)
 >>> conv.weights
 [w[0], w[1], w[2]]
@@ -29,14 +30,17 @@ import sympy as sp
 
 from ..core.indexing import check_layout, channel_index, input_size, output_shape, phase_index
 from ..core.params import ConvSpec, as_int, per_axis
+from ..core.symbolic_params import SymbolicConvSpec, has_symbols
+from .symbolic_layer import SymbolicParameters
 
-__all__ = ["Operator", "Compose", "Layer", "Conv", "Subsample", "D", "SpaceToDepth", "DepthToSpace", "Pointwise", "MAX_MATRIX_ENTRIES", "kernel_argument"]
+__all__ = ["Operator", "Compose", "Layer", "Conv", "SymbolicConv", "MAX_MATRIX_ENTRIES", "check_matrix_size", "flat_index", "format_axes", "kernel_argument"]
 
 #: Explicit SymPy matrices are for small concrete sizes; larger ones are refused.
 MAX_MATRIX_ENTRIES = 250_000
 
 
-def _check_matrix_size(rows: int, cols: int, what: str) -> None:
+def check_matrix_size(rows: int, cols: int, what: str) -> None:
+    """Refuse an explicit SymPy matrix of more than :data:`MAX_MATRIX_ENTRIES` entries."""
     if rows * cols > MAX_MATRIX_ENTRIES:
         raise SymstrideError(
             f"the {what} matrix would have {rows}×{cols} entries; explicit SymPy matrices are "
@@ -44,8 +48,17 @@ def _check_matrix_size(rows: int, cols: int, what: str) -> None:
         )
 
 
-def _fmt_axes(values: Sequence[int]) -> str:
+def format_axes(values: Sequence[int]) -> str:
+    """``(2, 2)`` → ``2`` when every axis agrees, else ``(2, 3)`` (for reprs and subscripts)."""
     return str(values[0]) if len(set(values)) == 1 else "(" + ", ".join(map(str, values)) + ")"
+
+
+def flat_index(index: Sequence[int], shape: Sequence[int]) -> int:
+    """The row-major position of ``index`` in an array of ``shape`` (rows and columns of the matrices)."""
+    flat = 0
+    for i, n in zip(index, shape):
+        flat = flat * n + i
+    return flat
 
 
 class Operator:
@@ -94,6 +107,14 @@ class Layer(Operator):
     ``name`` through :meth:`_set`.  Weight symbols follow the spec's PyTorch weight shape:
     ``name[a, b, *tap]`` with ``(a, b)`` its first two axes, or ``name[*tap]`` when both are 1.
     """
+
+    direction = "strided"  #: the spec's direction (``ConvTranspose``: ``"transposed"``)
+    def _adopt(self, kernel: Any, kernel_size: Any, make: Any, name: str) -> None:
+        """The one constructor path of both directions: the kernel (or ``kernel_size``) if it is a spec of this direction, else ``make(kernel)``."""
+        kernel = kernel_argument(kernel, kernel_size, type(self).__name__)
+        if isinstance(kernel, ConvSpec) and kernel.direction != self.direction:
+            raise SymstrideTypeError(f"{type(self).__name__} needs a {self.direction} ConvSpec, got a {type(kernel).__name__} (use {'Conv' if self.direction == 'transposed' else 'ConvTranspose'})")
+        self._set(kernel if isinstance(kernel, ConvSpec) else make(kernel), name)
 
     def _set(self, spec: Any, name: str) -> None:
         if not isinstance(name, str) or not name.isidentifier():
@@ -146,24 +167,24 @@ class Layer(Operator):
         """The layer's matrix, rows ``(o, *t)`` and columns ``(c, *n)`` row-major, summing the
         ``(o, t, c, n, weight)`` terms (a lazy iterable, consumed after the size check)."""
         rows, cols = self.spec.out_channels * prod(n_out), self.spec.in_channels * prod(size)
-        _check_matrix_size(rows, cols, what)
+        check_matrix_size(rows, cols, what)
         entries: dict[tuple[int, int], sp.Expr] = {}
         for o, t, c, n, weight in terms:
-            key = (o * prod(n_out) + _ravel(t, n_out), c * prod(size) + _ravel(n, size))
+            key = (o * prod(n_out) + flat_index(t, n_out), c * prod(size) + flat_index(n, size))
             entries[key] = entries.get(key, 0) + weight
         return sp.Matrix(sp.SparseMatrix(rows, cols, entries))
 
     # -- display ----------------------------------------------------------------------------
     def __repr__(self) -> str:
         s = self.spec
-        parts = [f"kernel={s.kernel if s.ndim > 1 else s.kernel[0]}", f"stride={_fmt_axes(s.stride)}"]  # the kernel fixes ndim
+        parts = [f"kernel={s.kernel if s.ndim > 1 else s.kernel[0]}", f"stride={format_axes(s.stride)}"]  # the kernel fixes ndim
         if any(p != (0, 0) for p in s.padding):  # a (left, right) pair only inside a per-axis list
             pads = [p[0] if p[0] == p[1] else p for p in s.padding]
             parts.append(f"padding={pads[0] if len(set(pads)) == 1 and not isinstance(pads[0], tuple) else pads}")
         if any(getattr(s, "output_padding", ())):
-            parts.append(f"output_padding={_fmt_axes(s.output_padding)}")
+            parts.append(f"output_padding={format_axes(s.output_padding)}")
         if any(d != 1 for d in s.dilation):
-            parts.append(f"dilation={_fmt_axes(s.dilation)}")
+            parts.append(f"dilation={format_axes(s.dilation)}")
         if s.in_channels != 1 or s.out_channels != 1:
             parts += [f"in_channels={s.in_channels}", f"out_channels={s.out_channels}"]
         if s.groups != 1:
@@ -209,6 +230,13 @@ class Conv(Layer):
     ``(left, right)`` pairs.  ``name`` is the weight symbol's name.
     """
 
+    def __new__(cls, kernel: Any = None, *args: Any, **kwargs: Any) -> "Conv":
+        """A :class:`SymbolicConv` when a parameter is a SymPy symbol."""
+        given = (kernel, kwargs.get("kernel_size"), *(kwargs.get(k) for k in ("stride", "padding", "dilation")))
+        if cls is Conv and (isinstance(kernel, SymbolicConvSpec) or has_symbols(*(v for v in given if v is not None))):
+            cls = SymbolicConv
+        return super().__new__(cls)
+
     def __init__(
         self,
         kernel: Any = None,
@@ -222,14 +250,9 @@ class Conv(Layer):
         name: str = "w",
         kernel_size: Any = None,
     ) -> None:
-        kernel = kernel_argument(kernel, kernel_size, "Conv")
-        if isinstance(kernel, ConvSpec):
-            if kernel.direction != "strided":
-                raise SymstrideTypeError(f"Conv needs a strided ConvSpec, got a {type(kernel).__name__} (use ConvTranspose)")
-            spec = kernel
-        else:
-            spec = ConvSpec.create(kernel, stride, padding, dilation, in_channels, out_channels, groups)
-        self._set(spec, name)
+        spec_class = SymbolicConvSpec if isinstance(self, SymbolicConv) else ConvSpec
+        self._adopt(kernel, kernel_size, lambda k: k if isinstance(k, SymbolicConvSpec) else spec_class.create(
+            k, stride, padding, dilation, in_channels, out_channels, groups), name)
 
     @classmethod
     def from_spec(cls, spec: ConvSpec, *, name: str = "w") -> "Conv":
@@ -278,173 +301,8 @@ class Conv(Layer):
         return render_template("operator_conv.tex", spec=self.spec, name=self.name).strip()
 
 
-def _ravel(index: Sequence[int], shape: Sequence[int]) -> int:
-    flat = 0
-    for i, n in zip(index, shape):
-        flat = flat * n + i
-    return flat
+class SymbolicConv(SymbolicParameters, Conv):
+    """A :class:`Conv` with SymPy symbols among its parameters (what ``Conv(kernel=k, …)`` builds)."""
 
-
-class Subsample(Operator):
-    """The subsampling operator ``D_s``: keep every ``s``-th sample, starting at ``offset``.
-
-    >>> Subsample(2).matrix(5)
-    Matrix([
-    [1, 0, 0, 0, 0],
-    [0, 0, 1, 0, 0],
-    [0, 0, 0, 0, 1]])
-    """
-
-    def __init__(self, factor: Any, offset: Any = 0) -> None:
-        self.factor = per_axis(factor, "factor", len(factor) if isinstance(factor, (tuple, list)) else 1, minimum=1)
-        self.offset = per_axis(offset, "offset", len(self.factor), minimum=0)
-        for axis, (o, s) in enumerate(zip(self.offset, self.factor)):
-            if o >= s:
-                raise SymstrideError(f"subsampling offset must be smaller than the factor, got {o} >= {s} (axis {axis})")
-
-    def output_shape(self, size: Any) -> tuple[int, ...]:
-        """``ceil((N − offset) / s)`` samples per axis."""
-        size = _as_shape(size, len(self.factor))
-        return tuple(max(0, -(-(n - o) // s)) for n, o, s in zip(size, self.offset, self.factor))
-
-    def matrix(self, size: Any, channels: int = 1) -> sp.Matrix:
-        """The 0/1 selection matrix on ``channels`` channels of spatial shape ``size``."""
-        size = _as_shape(size, len(self.factor))
-        out = self.output_shape(size)
-        rows, cols = channels * prod(out), channels * prod(size)
-        _check_matrix_size(rows, cols, "subsampling")
-        entries = {}
-        for c in range(channels):
-            for i_flat, i in enumerate(itertools.product(*map(range, out))):
-                src = [s * ii + o for ii, s, o in zip(i, self.factor, self.offset)]
-                entries[c * prod(out) + i_flat, c * prod(size) + _ravel(src, size)] = 1
-        return sp.Matrix(sp.SparseMatrix(rows, cols, entries))
-
-    def __repr__(self) -> str:
-        f = _fmt_axes(self.factor)
-        return f"D({f})" if not any(self.offset) else f"D({f}, offset={_fmt_axes(self.offset)})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Subsample) and (self.factor, self.offset) == (other.factor, other.offset)
-
-    def __hash__(self) -> int:
-        return hash((Subsample, self.factor, self.offset))
-
-    def _latex(self, printer: Any) -> str:
-        from ..render.templates import render_template
-
-        return render_template("operator_subsample.tex", op=self).strip()
-
-    def _repr_latex_(self) -> str:
-        return f"$\\displaystyle {self._latex(None)}$"
-
-
-#: Short name for :class:`Subsample`, as in the literature.
-D = Subsample
-
-
-def _as_shape(size: Any, ndim: int) -> tuple[int, ...]:
-    return per_axis(size, "size", ndim, minimum=1)
-
-
-class SpaceToDepth(Operator):
-    """Space-to-depth by ``s``: ``z[chan(c, φ(r)), a] = x[c, s·a + r]`` — a permutation of entries.
-
-    >>> SpaceToDepth(2).matrix(4)
-    Matrix([
-    [1, 0, 0, 0],
-    [0, 0, 1, 0],
-    [0, 1, 0, 0],
-    [0, 0, 0, 1]])
-    """
-
-    def __init__(self, stride: Any, layout: str = "pytorch") -> None:
-        ndim = len(stride) if isinstance(stride, (tuple, list)) else 1
-        self.stride = per_axis(stride, "stride", ndim, minimum=1)
-        self.layout = check_layout(layout)
-
-    def matrix(self, size: Any, channels: int = 1) -> sp.Matrix:
-        """The permutation matrix on ``channels`` channels of spatial shape ``size``."""
-        channels = as_int(channels, "channels")
-        size = _as_shape(size, len(self.stride))
-        for axis, (n, s) in enumerate(zip(size, self.stride)):
-            if n % s:
-                raise SymstrideError(f"space-to-depth needs each size divisible by the stride: {n} by {s} (axis {axis})")
-        coarse = tuple(n // s for n, s in zip(size, self.stride))
-        n_phases = prod(self.stride)
-        n = channels * prod(size)
-        _check_matrix_size(n, n, "space-to-depth")
-        entries = {}
-        for c in range(channels):
-            for r in itertools.product(*map(range, self.stride)):
-                ch = channel_index(c, phase_index(r, self.stride), channels, n_phases, self.layout)
-                for a_flat, a in enumerate(itertools.product(*map(range, coarse))):
-                    src = [s * aa + rr for aa, s, rr in zip(a, self.stride, r)]
-                    entries[ch * prod(coarse) + a_flat, c * prod(size) + _ravel(src, size)] = 1
-        return sp.Matrix(sp.SparseMatrix(n, n, entries))
-
-    def __repr__(self) -> str:
-        return f"SpaceToDepth({_fmt_axes(self.stride)}, layout={self.layout!r})"
-
-    def _latex(self, printer: Any) -> str:
-        return r"\operatorname{S2D}_{%s}" % _fmt_axes(self.stride)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SpaceToDepth) and (self.stride, self.layout) == (other.stride, other.layout)
-
-    def __hash__(self) -> int:
-        return hash((SpaceToDepth, self.stride, self.layout))
-
-
-class DepthToSpace(Operator):
-    """Depth-to-space by ``s``, the inverse permutation of :class:`SpaceToDepth` (``pixel_shuffle``).
-
-    >>> DepthToSpace(2).matrix(4) == SpaceToDepth(2).matrix(4).T
-    True
-    """
-
-    def __init__(self, stride: Any, layout: str = "pytorch") -> None:
-        self.inverse = SpaceToDepth(stride, layout)
-        self.stride, self.layout = self.inverse.stride, self.inverse.layout
-
-    def matrix(self, size: Any, channels: int = 1) -> sp.Matrix:
-        """The permutation matrix on ``channels`` output channels of spatial shape ``size``."""
-        return self.inverse.matrix(size, channels).T
-
-    def __repr__(self) -> str:
-        return f"DepthToSpace({_fmt_axes(self.stride)}, layout={self.layout!r})"
-
-    def _latex(self, printer: Any) -> str:
-        return r"\operatorname{D2S}_{%s}" % _fmt_axes(self.stride)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, DepthToSpace) and self.inverse == other.inverse
-
-    def __hash__(self) -> int:
-        return hash((DepthToSpace, self.inverse))
-
-
-class Pointwise(Operator):
-    """A pointwise map ``σ`` applied to every entry (ReLU, an affine batch-norm, …), left uninterpreted.
-
-    Identities with pointwise maps are decided for *every* such map: ``σ(P) = σ(Q)`` holds
-    exactly when ``P = Q``.  ``name`` must be an identifier; ``relu`` and ``tanh`` are also used
-    numerically in float64 checks (any other name is evaluated as ``tanh``).
-    """
-
-    def __init__(self, name: str = "sigma") -> None:
-        if not isinstance(name, str) or not name.isidentifier():
-            raise SymstrideError(f"a pointwise map needs an identifier as its name, got {name!r}")
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"Pointwise({self.name!r})"
-
-    def _latex(self, printer: Any) -> str:
-        return printer._print(sp.Symbol(self.name))
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Pointwise) and self.name == other.name
-
-    def __hash__(self) -> int:
-        return hash((Pointwise, self.name))
+    def rebuild(self, spec: Any) -> Conv:
+        return Conv(spec, name=self.name)

@@ -4,6 +4,12 @@
 (3, 2)
 >>> padding_arg("0:1,2")
 ((0, 1), 2)
+>>> axis_params("k,3")
+('k', 3)
+>>> axis_params("2*k")
+Traceback (most recent call last):
+    ...
+argparse.ArgumentTypeError: value must be an integer or a comma-separated list of integers, got '2*k' (a symbol is a name [A-Za-z][A-Za-z0-9_]* such as k or delta)
 """
 
 from __future__ import annotations
@@ -11,10 +17,11 @@ from __future__ import annotations
 from ..core.errors import SymstrideError
 
 import argparse
+import re
 import sys
 from typing import Any
 
-__all__ = ["axis_ints", "padding_arg", "seed_arg", "write_output", "write_document", "check_document_output"]
+__all__ = ["axis_ints", "axis_params", "padding_params", "padding_arg", "seed_arg", "write_output", "write_document", "check_document_output"]
 
 
 def _int(text: str, what: str) -> int:
@@ -36,6 +43,41 @@ def seed_arg(text: str) -> int:
 def axis_ints(text: str) -> tuple[int, ...]:
     """``"3"`` or ``"3,2"``: one integer per spatial axis (validation of ranges is the library's)."""
     return tuple(_int(part, "value") for part in text.split(","))
+
+
+#: A layer parameter on the command line: a decimal integer (ASCII digits) or a symbol's name.
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def _param(text: str, what: str) -> int | str:
+    """An int, or an identifier naming a symbol (never evaluated: only these two shapes are accepted)."""
+    text = text.strip()
+    if _INTEGER.fullmatch(text):
+        return int(text)
+    if _NAME.fullmatch(text):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"{what} must be an integer or a comma-separated list of integers, got {text!r} "
+        "(a symbol is a name [A-Za-z][A-Za-z0-9_]* such as k or delta)"
+    )
+
+
+def axis_params(text: str) -> tuple[int | str, ...]:
+    """``"3"``, ``"k"`` or ``"k,3"``: per axis an integer or a symbol's name (``derive --kernel``)."""
+    return tuple(_param(part, "value") for part in text.split(","))
+
+
+def padding_params(text: str) -> tuple:
+    """Like :func:`padding_arg`, each value an integer or a symbol's name: ``"p"``, ``"0:p,1"``."""
+    out: list[Any] = []
+    for part in text.split(","):
+        if ":" in part:
+            left, _, right = part.partition(":")
+            out.append((_param(left, "padding"), _param(right, "padding")))
+        else:
+            out.append(_param(part, "padding"))
+    return tuple(out)
 
 
 def padding_arg(text: str) -> tuple:

@@ -19,9 +19,10 @@ from ..layer.equivalence import Equivalence
 from ..layer.destride import destride
 from ..core.indexing import LAYOUTS, input_size
 from ..algebra.operators import Conv
+from ..render.json_text import json_text
 from ..algebra.conv_transpose import ConvTranspose
 from . import UsageError
-from ._args import axis_ints, check_document_output, padding_arg, write_document
+from ._args import axis_ints, axis_params, check_document_output, padding_params, write_document
 
 __all__ = ["FORMATS", "add_parser", "run"]
 
@@ -33,6 +34,8 @@ def _text(eq: Equivalence, args: argparse.Namespace) -> str:
 def _json(eq: Equivalence, args: argparse.Namespace) -> Any:
     from ..layer.tap_json import equivalence_json_pieces
 
+    if getattr(eq.spec, "symbols", ()):  # symbolic parameters: no tap list to stream, the layer's own document
+        return json_text(eq.to_json())
     return equivalence_json_pieces(eq)  # streamed: a 9·10^6-tap map is never one string
 
 
@@ -77,10 +80,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
             "of a transposed convolution: a unit-stride convolution producing the output phases, then depth-to-space."
         ),
     )
-    p.add_argument("--kernel", type=axis_ints, default=(3,), metavar="K", help="kernel size, int or per-axis list (default 3)")
-    p.add_argument("--stride", type=axis_ints, default=(2,), metavar="S", help="stride (default 2)")
-    p.add_argument("--dilation", type=axis_ints, default=(1,), metavar="D", help="dilation (default 1)")
-    p.add_argument("--padding", type=padding_arg, default=(0,), metavar="P", help="padding: int, per-axis list, or left:right pairs (default 0)")
+    p.add_argument("--kernel", type=axis_params, default=(3,), metavar="K",
+                   help="kernel size, int or per-axis list (default 3); a name such as k makes it a symbol")
+    p.add_argument("--stride", type=axis_params, default=(2,), metavar="S", help="stride (default 2; or a name such as s)")
+    p.add_argument("--dilation", type=axis_params, default=(1,), metavar="D", help="dilation (default 1; or a name such as delta)")
+    p.add_argument("--padding", type=padding_params, default=(0,), metavar="P",
+                   help="padding: int, per-axis list, or left:right pairs (default 0; or a name such as p)")
     p.add_argument("--in-channels", type=int, default=None, metavar="C",
                    help="input channels (default 1; without it the python export takes any channel count)")
     p.add_argument("--out-channels", type=int, default=None, metavar="C",
@@ -109,15 +114,41 @@ def build(args: argparse.Namespace) -> Equivalence:
     if args.output_padding is not None:
         raise UsageError("--output-padding applies only to a transposed layer; add --transposed")
     layer = Conv(
-        kernel=args.kernel, stride=args.stride, padding=args.padding, dilation=args.dilation,
+        **symbolic_parameters(args),
         in_channels=_or_one(args.in_channels), out_channels=_or_one(args.out_channels), groups=args.groups,
     )
     return destride(layer, layout=args.layout)
 
 
+def symbolic_parameters(args: argparse.Namespace) -> dict:
+    """kernel, stride, dilation and padding with each name made a SymPy integer symbol (never evaluated).
+
+    A symbol is positive when it stands for a kernel, stride or dilation, else (padding only)
+    nonnegative; one name is one symbol wherever it appears.
+    """
+    import sympy as sp
+
+    values = {"kernel": args.kernel, "stride": args.stride, "dilation": args.dilation, "padding": args.padding}
+    flat = lambda v: [x for item in v for x in (item if isinstance(item, tuple) else (item,))]  # noqa: E731
+    positive = {x for name in ("kernel", "stride", "dilation") for x in flat(values[name]) if isinstance(x, str)}
+    names = positive | {x for x in flat(values["padding"]) if isinstance(x, str)}
+    if not names:
+        return values
+    if args.transposed:
+        raise UsageError(f"symbolic parameters ({', '.join(sorted(names))}) are for strided layers, not --transposed")
+    symbols = {n: sp.Symbol(n, integer=True, **({"positive": True} if n in positive else {"nonnegative": True})) for n in names}
+    sym = lambda x: symbols[x] if isinstance(x, str) else x  # noqa: E731
+    return {key: tuple(tuple(map(sym, item)) if isinstance(item, tuple) else sym(item) for item in v) for key, v in values.items()}
+
+
 def run(args: argparse.Namespace) -> int:
     check_document_output(args)
+    if args.transposed:
+        symbolic_parameters(args)  # refuses names for a transposed layer in one line
     eq = build(args)
+    symbols = getattr(eq.spec, "symbols", ())
+    if args.size is not None and symbols:
+        raise UsageError(f"--size needs concrete parameters: the layer has symbols {', '.join(map(str, symbols))}; give numbers for them")
     if args.size is not None:  # validated whatever the format, so that a bad size is never silently ignored
         input_size(eq.spec, args.size)
     write_document(FORMATS[args.format](eq, args), args.output)

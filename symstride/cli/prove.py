@@ -1,9 +1,10 @@
 """``symstride prove NAME``: prove an identity for symbolic parameters, step by step.
 
-Every step is checked three ways (side conditions by SymPy or exhaustively, every line exactly
-on a grid of small parameter values, every line in float64 against the NumPy reference).  Exit
-status 0 only when every step checks, 1 when a step fails, 2 for bad input.  ``--list`` prints
-the proofs, one per line, name first.
+Every step is proved for all values (an instance of its rule, every obligation discharged by
+z3, every cited lemma proved) and checked as evidence on a grid of small parameter values
+(exactly) and in float64 against the NumPy reference.  Exit status 0 only when the proof is
+proved, 1 when a step fails or is not proved, 2 for bad input.  ``--list`` prints the proofs,
+one per line: name, ``proved`` or ``NOT proved`` (decided now, symbolically), summary.
 """
 
 from __future__ import annotations
@@ -36,8 +37,11 @@ def run(args: argparse.Namespace) -> int:
     from ._args import check_document_output, write_document
 
     if args.list:
+        from ..proof.proofs import proof_status
+
         for name, (summary, _) in PROOFS.items():
-            print(f"{name}\t{summary}")
+            proved, why = proof_status(name)
+            print(f"{name}\t{'proved' if proved else 'NOT proved'}\t{summary}" + ("" if proved else f" — {why}"))
         return 0
     if not args.name:
         raise UsageError(f"name a proof: {', '.join(PROOFS)} (or --list)")
@@ -50,5 +54,8 @@ def run(args: argparse.Namespace) -> int:
     write_document(text, args.output)
     if not proof.ok:
         print(f"symstride prove: {proof.failure}", file=sys.stderr)
+        return 1
+    if not proof.proved:
+        print(f"symstride prove: checked but NOT proved: {proof.unproved}", file=sys.stderr)
         return 1
     return 0

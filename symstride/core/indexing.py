@@ -46,14 +46,13 @@ __all__ = [
     "prepared_length",
     "prepared_shape",
     "weight_gather_index",
+    "bank_gather_index",
     "structural_zeros",
     "TransposedAxis",
     "transposed_output_length",
     "transposed_output_shape",
     "transposed_tap_map",
     "transposed_geometry",
-    "transposed_weight_gather_index",
-    "transposed_bank_gather_index",
     "MAX_INDEX_BYTES",
     "check_index_size",
     "tap_arrays",
@@ -259,29 +258,63 @@ def tap_arrays(spec, *, flip: bool = False) -> tuple[np.ndarray, np.ndarray, np.
     return grid, reach % stride, q
 
 
-def weight_gather_index(
-    spec: ConvSpec, layout: str = "pytorch", taps: Sequence[Tap] | None = None
+def bank_gather_index(
+    weight_shape: Sequence[int], groups: int, direction: str, m: np.ndarray, phase_in: np.ndarray, phase_out: np.ndarray,
+    j: np.ndarray, in_phases: int, out_phases: int, kernel: Sequence[int], layout: str = "pytorch", rows: slice | None = None,
 ) -> np.ndarray:
-    """Gather index realising the equivalent filter bank: ``W'.flat = w.flat[index]``, −1 for zeros.
+    """The one gather index of a phase filter bank: ``W'.flat = w.flat[index]``, −1 for structural zeros.
 
-    ``W'`` has shape ``(C_out, C_in/groups · P, *k')``.  Within a group the local channels are
-    ordered as ``layout`` orders the global ones; with ``layout="tf"`` that is only a grouped
-    convolution when ``groups == 1`` (see :func:`symstride.layer.destride.destride`).  ``taps``
-    defaults to :func:`tap_map`; passing another map builds the bank that map claims.
+    Entry ``e`` of the phase map says: weight tap ``m[:, e]`` joins input phase ``phase_in[e]``
+    (flat, of ``in_phases``) to output phase ``phase_out[e]`` (flat, of ``out_phases``) at offset
+    ``j[:, e]``, for every channel pair of a group:
+    ``W'[chan(o, phase_out), chan(c_local, phase_in), j] = w[o, c_local, m]`` (``direction``
+    ``"strided"``, weight ``(C_out, C_in/groups, *k)``) or ``w[g·C_in/groups + c_local, o_local, m]``
+    (``"transposed"``, weight ``(C_in, C_out/groups, *k)``, ``g`` the group of ``o``).  ``W'`` has
+    shape ``(C_out·out_phases, C_in/groups·in_phases, *kernel)``; ``rows`` restricts it to a block of
+    output channels.  A strided layer is ``out_phases = 1`` (Theorem 2), a transposed one
+    ``in_phases = 1`` (sub-pixel), a network's tied bank or a decoder's stage has both above 1.
+
+    >>> z = np.zeros(3, dtype=np.int64)
+    >>> bank_gather_index((1, 1, 3), 1, "strided", np.array([[0, 1, 2]]), np.array([0, 1, 0]), z, np.array([[0, 0, 1]]), 2, 1, (2,)).tolist()
+    [[[0, 2], [1, -1]]]
+    """
+    if direction == "strided":
+        c_out, cin_g = weight_shape[0], weight_shape[1]
+    else:
+        cin_g, c_out = weight_shape[0] // groups, weight_shape[1] * groups
+    cout_g = c_out // groups
+    start, stop, _ = (rows or slice(None)).indices(c_out * out_phases)
+    check_index_size((max(0, stop - start), cin_g * in_phases, *kernel), prod(weight_shape))
+    index = np.full((max(0, stop - start), cin_g * in_phases, *kernel), -1, dtype=np.int64)
+    if not phase_in.size or stop <= start:
+        return index
+    w_index = np.arange(prod(weight_shape), dtype=np.int64).reshape(tuple(weight_shape))
+    row = channel_index(np.arange(c_out)[:, None], phase_out[None, :], c_out, out_phases, layout) - start  # (C_out, entries)
+    o_sel, e_sel = np.nonzero((row >= 0) & (row < stop - start))
+    for c in range(cin_g):
+        col = channel_index(c, phase_in[e_sel], cin_g, in_phases, layout)
+        w_at = (o_sel, c) if direction == "strided" else ((o_sel // cout_g) * cin_g + c, o_sel % cout_g)
+        index[(row[o_sel, e_sel], col, *j[:, e_sel])] = w_index[(*w_at, *m[:, e_sel])]
+    return index
+
+
+def weight_gather_index(spec: ConvSpec, layout: str = "pytorch", taps: Sequence[Tap] | None = None) -> np.ndarray:
+    """Gather index of one layer's equivalent bank (either direction): ``W'.flat = w.flat[index]``, −1 for zeros.
+
+    A strided layer's ``W'`` has shape ``(C_out, C_in/groups · P, *k')`` (its input channels in
+    ``layout`` order); a transposed layer's ``(C_out·P, C_in/groups, *k')`` (its output channels in
+    ``layout`` order).  With ``layout="tf"`` that is a grouped convolution only when ``groups == 1``
+    (see :func:`symstride.layer.destride.destride`).  ``taps`` defaults to the layer's tap map
+    (:func:`tap_map`, :func:`transposed_tap_map`); passing another map builds the bank that map claims.
     """
     check_layout(layout)
-    kq = equivalent_kernel(spec)
-    n_phases = phase_count(spec)
-    cin_g = spec.in_channels // spec.groups
-    cout = spec.out_channels
-    check_index_size((cout, cin_g * n_phases, *kq), prod(spec.weight_shape))
-    index = np.full((cout, cin_g * n_phases, *kq), -1, dtype=np.int64)
     m_arr, flat, j_arr = _bank_arrays(spec, taps)
-    w_index = np.arange(prod(spec.weight_shape), dtype=np.int64).reshape(spec.weight_shape)
-    for c in range(cin_g):
-        ch = channel_index(c, flat, cin_g, n_phases, layout)
-        index[(slice(None), ch, *j_arr)] = w_index[(slice(None), c, *m_arr)].reshape(cout, -1)
-    return index
+    zero, n_phases = np.zeros_like(flat), phase_count(spec)
+    if spec.direction == "transposed":
+        return bank_gather_index(spec.weight_shape, spec.groups, "transposed", m_arr, zero, flat, j_arr, 1, n_phases,
+                                 equivalent_kernel(spec), layout)
+    return bank_gather_index(spec.weight_shape, spec.groups, "strided", m_arr, flat, zero, j_arr, n_phases, 1,
+                             equivalent_kernel(spec), layout)
 
 
 def structural_zeros(spec: ConvSpec) -> int:
@@ -366,44 +399,3 @@ def transposed_geometry(spec, size: Sequence[int] | int) -> tuple[TransposedAxis
         left = kq - 1 - start
         out.append(TransposedAxis(n_out, start, coarse, crop, (left, coarse + kq - 1 - left - n)))
     return tuple(out)
-
-
-def transposed_weight_gather_index(spec, layout: str = "pytorch", taps: Sequence[Tap] | None = None) -> np.ndarray:
-    """Gather index of the equivalent bank: ``W'.flat = w.flat[index]``, −1 for structural zeros.
-
-    ``W'`` has shape ``(C_out·P, C_in/groups, *k')`` and
-    ``W'[chan(o, φ(r)), c_local, j] = w[g·C_in/groups + c_local, o_local, m]`` for every tap
-    ``(m, r, j)`` of ``taps`` (default :func:`transposed_tap_map`), ``g`` the group of ``o``.
-    The output channel order is ``layout``'s; with ``layout="tf"`` that is a grouped
-    convolution only when ``groups == 1``.
-    """
-    check_layout(layout)
-    m_arr, flat, j_arr = _bank_arrays(spec, taps)
-    zero = np.zeros_like(flat)
-    return transposed_bank_gather_index(spec, m_arr, zero, flat, j_arr, 1, phase_count(spec), equivalent_kernel(spec), layout)
-
-
-def transposed_bank_gather_index(
-    spec, m: np.ndarray, q: np.ndarray, r: np.ndarray, j: np.ndarray,
-    in_phases: int, out_phases: int, kernel: Sequence[int], layout: str = "pytorch",
-) -> np.ndarray:
-    """Gather index of a transposed layer's bank between phase representations.
-
-    Entry ``e`` says: weight tap ``m[:, e]`` joins input phase ``q[e]`` (flat, of ``in_phases``)
-    to output phase ``r[e]`` (flat, of ``out_phases``) at offset ``j[:, e]``, for every
-    channel pair of a group: ``W'[chan(o, r), chan(c_local, q), j] = w[g·C_in/groups + c_local,
-    o_local, m]``.  ``W'`` has shape ``(C_out·out_phases, C_in/groups·in_phases, *kernel)``; −1
-    marks structural zeros.  The single layer has one input phase; a decoder's later layers
-    read the phases of an upsampled feature map (:mod:`symstride.decoder`).
-    """
-    cin_g, cout_g = spec.in_channels // spec.groups, spec.out_channels // spec.groups
-    check_index_size((spec.out_channels * out_phases, cin_g * in_phases, *kernel), prod(spec.weight_shape))
-    index = np.full((spec.out_channels * out_phases, cin_g * in_phases, *kernel), -1, dtype=np.int64)
-    w_index = np.arange(prod(spec.weight_shape), dtype=np.int64).reshape(spec.weight_shape)
-    c_local = np.arange(cin_g)[:, None]
-    cols = channel_index(c_local, q[None, :], cin_g, in_phases, layout)
-    for o in range(spec.out_channels):
-        g, o_local = divmod(o, cout_g)
-        rows = channel_index(o, r, spec.out_channels, out_phases, layout)[None, :]
-        index[(rows, cols, *(jj[None, :] for jj in j))] = w_index[(g * cin_g + c_local, o_local, *(mm[None, :] for mm in m))]
-    return index

@@ -7,8 +7,9 @@ whether the *negation* of the claim, together with the assumptions, has an integ
 
 * ``unsat`` — no model: the claim is **proved** for all values;
 * ``sat`` — z3's model is a **counterexample** (a dict of symbol values);
-* ``unknown`` — nonlinear integer arithmetic is undecidable in general; z3 may give up or time
-  out, and then nothing is claimed (the caller says "not proved").
+* ``unknown`` — nonlinear integer arithmetic is undecidable in general; z3 may give up or exhaust
+  its resource limit (:data:`RLIMIT`, deterministic) or, on an overloaded machine, the wall-clock
+  :data:`TIMEOUT_MS`, and then nothing is claimed (the caller says "not proved").
 
 Translation (:func:`to_z3`) is total or refuses: integer symbols become z3 ``Int`` constants
 (with their SymPy assumptions — positive, nonnegative, … — as hypotheses), rationals stay exact,
@@ -39,10 +40,13 @@ from typing import Any, Iterable, Mapping
 
 import sympy as sp
 
-__all__ = ["Untranslatable", "Decision", "Translator", "to_z3", "decide", "TIMEOUT_MS"]
+__all__ = ["Untranslatable", "Decision", "Translator", "to_z3", "decide", "TIMEOUT_MS", "RLIMIT"]
 
 #: Default time z3 may spend on one claim, in milliseconds.
-TIMEOUT_MS = 10_000
+TIMEOUT_MS = 120_000
+#: Default resource limit of z3 on one claim (z3's deterministic ``rlimit`` count: a verdict does
+#: not depend on the machine's load; about 15 s of z3's work on a 2020s CPU core).
+RLIMIT = 30_000_000
 
 
 class Untranslatable(ValueError):
@@ -73,6 +77,7 @@ class Translator:
     hypotheses: list = field(default_factory=list)
     native_division: bool = False
     _fresh: int = 0
+    _rounded: dict = field(default_factory=dict)
 
     def symbol(self, sym: sp.Symbol) -> Any:
         import z3
@@ -118,9 +123,16 @@ class Translator:
         return q
 
     def rounded(self, arg: sp.Expr, kind: str) -> Any:
+        """``⌊arg⌋`` or ``⌈arg⌉``; the same rounding met twice is the same fresh integer."""
+        key = (sp.sympify(arg), kind)
+        if key not in self._rounded:
+            self._rounded[key] = self._round(arg, kind)
+        return self._rounded[key]
+
+    def _round(self, arg: sp.Expr, kind: str) -> Any:
         import z3
 
-        num, den = sp.fraction(sp.together(arg))
+        num, den = sp.sympify(arg).as_numer_denom()
         if self.native_division and den.is_Integer and den > 0:
             zn = self.term(num)
             if z3.is_int(zn):
@@ -206,6 +218,9 @@ class Translator:
             return z3.Or(*[self.term(a) for a in e.args])
         if isinstance(e, sp.Not):
             return z3.Not(self.term(e.args[0]))
+        if isinstance(e, sp.Equivalent):
+            args = [self.term(a) for a in e.args]
+            return z3.And(*[a == args[0] for a in args[1:]])
         if isinstance(e, sp.Implies):
             return z3.Implies(self.term(e.args[0]), self.term(e.args[1]))
         raise Untranslatable(f"{e} ({type(e).__name__}) has no translation to integer arithmetic")
@@ -232,7 +247,8 @@ def to_z3(expr: Any, translator: Translator | None = None) -> tuple[Any, Transla
     return translator.term(expr), translator
 
 
-def decide(claim: Any, *, assuming: Iterable[Any] = (), timeout_ms: int = TIMEOUT_MS, native_division: bool = False) -> Decision:
+def decide(claim: Any, *, assuming: Iterable[Any] = (), timeout_ms: int = TIMEOUT_MS, rlimit: int = RLIMIT,
+           native_division: bool = False) -> Decision:
     """Prove ``claim`` for all values of its symbols under ``assuming``, or refute it, or say unknown.
 
     The symbols' SymPy assumptions (integer, positive, nonnegative, …) are hypotheses too;
@@ -255,6 +271,7 @@ def decide(claim: Any, *, assuming: Iterable[Any] = (), timeout_ms: int = TIMEOU
         return Decision("unknown", reason=str(exc))
     solver = z3.Solver()
     solver.set("timeout", int(timeout_ms))
+    solver.set("rlimit", int(rlimit))
     solver.add(*tr.hypotheses, *hyps, z3.Not(goal))
     verdict = solver.check()
     if verdict == z3.unsat:

@@ -21,7 +21,7 @@ from .indexing import Tap, channel_decode, phase_count
 from .params import ConvSpec, ConvTransposeSpec
 from .results import Result
 
-__all__ = ["Mismatch", "VerifyReport", "axis_reads", "check_channels", "compare_reads", "index_text", "shape_text", "strided_reads", "transposed_reads", "verify_bank",
+__all__ = ["Mismatch", "VerifyReport", "axis_reads", "check_channels", "compare_reads", "first_difference", "index_text", "shape_text", "strided_reads", "transposed_reads", "verify_bank",
            "MAX_EXACT_INDEX", "MAX_CHECK_BYTES", "check_extent"]
 
 
@@ -199,31 +199,36 @@ def _term(weight: str, x_pos: Sequence[int]) -> str:
     return f"{weight}·x[0, 0, {index_text(x_pos)}]"
 
 
-def compare_reads(
-    identity: str,
-    size: tuple[int, ...],
+def first_difference(
     n_out: tuple[int, ...],
-    kernel: tuple[int, ...],
-    reference: dict[tuple[int, ...], list[tuple[np.ndarray, np.ndarray]]],
-    claimed: dict[tuple[int, ...], list[list[tuple[np.ndarray, np.ndarray]]]],
-    describe_claim: Any,
-    notes: tuple[str, ...] = (),
-    absent: tuple[str, str] = ("nothing (it reads padding)", "nothing (it reads padding or the zero extension)"),
-) -> VerifyReport:
-    """Compare per tap: ``reference[m]`` is one read (pos, live) per axis; ``claimed[m]`` any number.
+    reference: dict[Any, list[tuple[np.ndarray, np.ndarray]]],
+    claimed: dict[Any, list[list[tuple[np.ndarray, np.ndarray]]]],
+    keep: dict[Any, list[np.ndarray | None]] | None = None,
+) -> tuple[tuple[tuple[int, ...], Any] | None, tuple[int, ...]]:
+    """The one exact read comparison: ``(first difference or None, signature classes per axis)``.
 
-    ``absent`` says, for the reference and the claimed side, what it means that a tap reads
-    no input sample at an output position.
+    ``reference[m]`` is what tap ``m`` reads on the reference side, one ``(position, live)`` pair
+    per axis over the ``n_out`` outputs; ``claimed[m]`` any number of such reads.  ``keep``, if
+    given, holds for each claimed read a boolean array over the whole output grid (or None): a
+    mask that blanks the read where it is False (a sample a boundary mask zeroes).  An output
+    agrees for ``m`` when the number of live claimed reads equals the reference's (0 or 1) and,
+    if the reference reads a sample, a live claimed read reads that same position.  The first
+    difference is the smallest output (row-major) that disagrees and its tap ``m``.
 
     Whether an output position agrees depends on each axis only through that axis's
     *signature*: which reads are live there and which positions coincide.  Positions with the
-    same signature on every axis behave identically, so the grid check runs over one
-    representative (the first position) of each signature class per axis — a handful near
-    each boundary and one for the interior — instead of the whole output grid.
+    same signature on every axis behave identically, so without masks the grid check runs over
+    one representative (the first position) of each signature class per axis — a handful near
+    each boundary and one for the interior — instead of the whole output grid.  A mask is not
+    separable by axes, so with masks every position is its own class.
     """
     ndim = len(n_out)
+    masked = keep is not None and any(k is not None for ks in keep.values() for k in ks)
     reps = []
     for a in range(ndim):
+        if masked:
+            reps.append(np.arange(n_out[a]))
+            continue
         columns = []
         for m, ref_axes in reference.items():
             rpos, rlive = ref_axes[a]
@@ -239,17 +244,18 @@ def compare_reads(
     def on_reps(pairs):
         return [(pos[r], live[r]) for (pos, live), r in zip(pairs, reps)]
 
-    first: tuple[tuple[int, ...], tuple] | None = None
-    n_taps = 0
+    first: tuple[tuple[int, ...], Any] | None = None
     for m, full_ref in reference.items():
-        n_taps += 1
         ref_axes = on_reps(full_ref)
         ref_live = _grid([live for _, live in ref_axes])
         count = np.zeros(classes, dtype=np.int64)
         agree = np.zeros(classes, dtype=bool)
-        for full in claimed.get(m, []):
+        masks = keep.get(m, []) if keep is not None else []
+        for i, full in enumerate(claimed.get(m, [])):
             axes = on_reps(full)
             live = _grid([lv for _, lv in axes])
+            if i < len(masks) and masks[i] is not None:
+                live = live & masks[i]
             same = _grid([(pos == rpos) for (pos, _), (rpos, _) in zip(axes, ref_axes)])
             count += live
             agree |= live & same
@@ -258,6 +264,27 @@ def compare_reads(
             bad = min(tuple(int(r[i]) for r, i in zip(reps, idx)) for idx in zip(*np.nonzero(~ok)))
             if first is None or bad < first[0]:
                 first = (bad, m)
+    return first, classes
+
+
+def compare_reads(
+    identity: str,
+    size: tuple[int, ...],
+    n_out: tuple[int, ...],
+    kernel: tuple[int, ...],
+    reference: dict[tuple[int, ...], list[tuple[np.ndarray, np.ndarray]]],
+    claimed: dict[tuple[int, ...], list[list[tuple[np.ndarray, np.ndarray]]]],
+    describe_claim: Any,
+    notes: tuple[str, ...] = (),
+    absent: tuple[str, str] = ("nothing (it reads padding)", "nothing (it reads padding or the zero extension)"),
+) -> VerifyReport:
+    """Compare per tap by :func:`first_difference` and report the first difference of a single layer.
+
+    ``absent`` says, for the reference and the claimed side, what it means that a tap reads
+    no input sample at an output position.
+    """
+    first, classes = first_difference(n_out, reference, claimed)
+    n_taps = len(reference)
     notes = (
         *notes,
         f"positions: {shape_text(classes)} classes of identical boundary signature per axis "

@@ -30,7 +30,7 @@ and parameter keys — a PyTorch ``nn.Sequential`` ``state_dict``) with layer ty
 ``conv_transpose``:
 
 >>> import numpy as np
->>> spec = parse({"input": {"channels": 2, "size": [3]},
+>>> spec = parse_decoder({"input": {"channels": 2, "size": [3]},
 ...               "layers": [{"type": "conv_transpose", "out_channels": 4, "kernel": 3, "stride": 2, "padding": 1},
 ...                          {"type": "relu"},
 ...                          {"type": "conv_transpose", "out_channels": 1, "kernel": 4, "stride": 2, "padding": 1}]})
@@ -48,15 +48,12 @@ True
 """
 
 from .equivalent import MASK_POLICIES, DecoderEquivalent, Stage, destride_decoder
-from .spec import LAYER_TYPES, BatchNorm, DecoderSpec, Layer, TransposedLayer, parameter_shapes, parse
+from .spec import DECODER_LAYER_TYPES, parse_decoder
 from .transposed import forward, random_parameters
 
 __all__ = [
-    "LAYER_TYPES",
-    "TransposedLayer",
-    "DecoderSpec",
-    "parse",
-    "parameter_shapes",
+    "DECODER_LAYER_TYPES",
+    "parse_decoder",
     "forward",
     "random_parameters",
     "Stage",

@@ -16,16 +16,17 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..core.indexing import LAYOUTS, check_layout, transposed_bank_gather_index
+from ..core.indexing import LAYOUTS, bank_gather_index, check_layout
 from ..core.phasemap import axis_phase_map, phase_reads
 from ..network.equivalent import MAX_NETWORK_PHASES
-from ..network.spec import BatchNorm
+from ..network.spec import BatchNorm, ConvLayer, NetworkSpec
 from ..network.arrays import input_array
 from ..reference.convolution import conv, depth_to_space, destride_transposed_bias, pad_or_trim
 from ..core.tap_comparison import VerifyReport, check_channels, check_extent, compare_reads, transposed_reads
 from .boundary import junk_reaches, relevant_inputs
-from .spec import DecoderSpec, TransposedLayer, parse
+from .spec import parse_decoder
 from .transposed import stage_parameters, pointwise_stage
+from .verification import DecoderVerification
 
 __all__ = ["Stage", "MASK_POLICIES", "DecoderEquivalent", "destride_decoder"]
 
@@ -41,7 +42,7 @@ class Stage:
     phase ``r`` at offset ``j``.
     """
 
-    layer: TransposedLayer
+    layer: ConvLayer
     in_phases: tuple[int, ...]
     out_phases: tuple[int, ...]
     in_coarse: tuple[int, ...]
@@ -77,9 +78,9 @@ class DecoderEquivalent:
     there is junk — exact), ``"never"`` (for showing why they are needed).
     """
 
-    def __init__(self, spec: DecoderSpec, layout: str = "pytorch", masks: str = "auto") -> None:
-        if not isinstance(spec, DecoderSpec):
-            raise SymstrideTypeError(f"expected a DecoderSpec (see symstride.decoder.parse), got {type(spec).__name__}")
+    def __init__(self, spec: NetworkSpec, layout: str = "pytorch", masks: str = "auto") -> None:
+        if not isinstance(spec, NetworkSpec) or not spec.transposed:
+            raise SymstrideTypeError(f"expected a decoder spec (see symstride.decoder.parse_decoder), got {type(spec).__name__}")
         if masks not in MASK_POLICIES:
             raise SymstrideError(f"unknown mask policy {masks!r}; expected one of {', '.join(map(repr, MASK_POLICIES))}")
         self.spec, self.layout, self.masks = spec, check_layout(layout), masks
@@ -136,9 +137,9 @@ class DecoderEquivalent:
         m, q, r, j = (np.array([e[i] for e in stage.entries], dtype=np.int64).T for i in range(4))
         q_flat = np.ravel_multi_index(tuple(q), stage.in_phases)
         r_flat = np.ravel_multi_index(tuple(r), stage.out_phases)
-        return transposed_bank_gather_index(
-            stage.layer.conv, m, q_flat, r_flat, j, prod(stage.in_phases), prod(stage.out_phases), stage.kernel, self.layout
-        )
+        conv = stage.layer.conv
+        return bank_gather_index(conv.weight_shape, conv.groups, "transposed", m, q_flat, r_flat, j,
+                                 prod(stage.in_phases), prod(stage.out_phases), stage.kernel, self.layout)
 
     def weights(self, params: Mapping[str, Any]) -> dict[str, np.ndarray]:
         """The equivalent network's parameters, keyed like the original's (``{path}.weight`` is ``W'``)."""
@@ -181,7 +182,7 @@ class DecoderEquivalent:
         stages = {stage.layer.path: stage for stage in self.stages}
         repeat = 1
         for layer in self.spec.layers:
-            if isinstance(layer, TransposedLayer):
+            if isinstance(layer, ConvLayer):
                 stage = stages[layer.path]
                 mask = self.mask(stage)
                 if mask is not None:
@@ -196,16 +197,17 @@ class DecoderEquivalent:
         return y[(slice(None), slice(None), *(slice(0, n) for n in self.spec.output.size))]
 
     # -- exact verification -------------------------------------------------------------------------
-    def verify(self) -> list[VerifyReport]:
+    def verify(self) -> DecoderVerification:
         """Decide every stage exactly by index analysis, with the chosen masks.
 
         Stage ``l`` must, for every tap and every output sample the network's output depends on,
         read the same true input sample as the transposed layer (or nothing where it reads
         nothing).  Unmasked junk is treated as a live, wrong sample (its value is whatever the
         previous stage computed).  Together the stages are exact exactly when the network is
-        (index-wise; pointwise maps commute with the phase split).
+        (index-wise; pointwise maps commute with the phase split).  One result on the report
+        protocol (:class:`~symstride.decoder.verification.DecoderVerification`), its stage reports in order.
         """
-        return [self._verify_stage(stage) for stage in self.stages]
+        return DecoderVerification(tuple(self._verify_stage(stage) for stage in self.stages))
 
     def _verify_stage(self, stage: Stage) -> VerifyReport:
         relevant = self.relevant[self.stages.index(stage)]
@@ -269,5 +271,5 @@ def _shape(values: Sequence[int]) -> str:
 
 
 def destride_decoder(spec: Any, *, layout: str = "pytorch", masks: str = "auto") -> DecoderEquivalent:
-    """The equivalent of a decoder at its input resolution (a spec mapping, JSON, path or :class:`DecoderSpec`)."""
-    return DecoderEquivalent(spec if isinstance(spec, DecoderSpec) else parse(spec), layout, masks)
+    """The equivalent of a decoder at its input resolution (a spec mapping, JSON, path or :class:`NetworkSpec`)."""
+    return DecoderEquivalent(spec if isinstance(spec, NetworkSpec) else parse_decoder(spec), layout, masks)

@@ -7,58 +7,24 @@ module for everything but the transposed layer, so the two formats cannot drift 
 
 from __future__ import annotations
 
-from ..core.errors import SymstrideError, SymstrideTypeError
+from typing import Any, Mapping, Sequence
 
-from dataclasses import dataclass
-from typing import Any, Mapping, Sequence, Union
+from ..core.errors import SymstrideError
 
 from ..core.indexing import transposed_output_shape
 from ..network.pointwise import ACTIVATIONS
 from ..network.spec import LAYER_TYPES as NETWORK_LAYER_TYPES
-from ..network.spec import Activation, BatchNorm, Shape, spec_flag, LayerBase, parse_layer, load_spec_document, parse_input
+from ..network.spec import BatchNorm, ConvLayer, NetworkSpec, Shape, spec_flag, parse_layer, load_spec_document, parse_input
 from ..core.params import ConvTransposeSpec
 
-__all__ = ["LAYER_TYPES", "TransposedLayer", "Layer", "BatchNorm", "DecoderSpec", "parse", "parameter_shapes"]
+__all__ = ["DECODER_LAYER_TYPES", "parse_decoder"]
 
 #: Layer types a decoder spec may use: transposed convolutions and the network spec's pointwise maps.
-LAYER_TYPES = ("conv_transpose", "batchnorm", *ACTIVATIONS)
+DECODER_LAYER_TYPES = ("conv_transpose", "batchnorm", *ACTIVATIONS)
 _TRANSPOSED_KEYS = {"out_channels", "kernel", "stride", "padding", "output_padding", "dilation", "groups", "bias"}
 
 
-@dataclass(frozen=True)
-class TransposedLayer(LayerBase):
-    """A transposed convolution; parameters ``{path}.weight`` ``(C_in, C_out/groups, *k)``, ``{path}.bias``."""
-
-    conv: ConvTransposeSpec
-    bias: bool
-    kind = "conv_transpose"
-
-
-Layer = Union[TransposedLayer, Activation, BatchNorm]
-
-
-@dataclass(frozen=True)
-class DecoderSpec:
-    """A validated decoder: input shape and layers with inferred shapes."""
-
-    input: Shape
-    layers: tuple[Layer, ...]
-
-    @property
-    def ndim(self) -> int:
-        return len(self.input.size)
-
-    @property
-    def output(self) -> Shape:
-        return self.layers[-1].out_shape if self.layers else self.input
-
-    @property
-    def transposed(self) -> tuple[TransposedLayer, ...]:
-        """The transposed convolutions, in order."""
-        return tuple(layer for layer in self.layers if isinstance(layer, TransposedLayer))
-
-
-def _transposed(d: Mapping, path: str, shape: Shape) -> TransposedLayer:
+def _transposed(d: Mapping, path: str, shape: Shape) -> ConvLayer:
     unknown = sorted(set(d) - _TRANSPOSED_KEYS - {"type"})
     if unknown:
         raise SymstrideError(f"unknown key {unknown[0]!r} for a conv_transpose layer; allowed keys: {', '.join(sorted(_TRANSPOSED_KEYS))}")
@@ -70,16 +36,16 @@ def _transposed(d: Mapping, path: str, shape: Shape) -> TransposedLayer:
         shape.channels, d["out_channels"], d.get("groups", 1), ndim=len(shape.size),
     )
     out = Shape(spec.out_channels, transposed_output_shape(spec, shape.size))
-    return TransposedLayer(path, shape, out, spec, spec_flag(d.get("bias", True), "bias"))
+    return ConvLayer(path, shape, out, spec, spec_flag(d.get("bias", True), "bias"))
 
 
-def _decoder_layer(d: Any, path: str, shape: Shape) -> Layer:
+def _decoder_layer(d: Any, path: str, shape: Shape) -> Any:
     kind = d.get("type") if isinstance(d, Mapping) else None
     if kind != "conv_transpose":
-        if isinstance(kind, str) and kind not in LAYER_TYPES:
+        if isinstance(kind, str) and kind not in DECODER_LAYER_TYPES:
             known = "a strided layer (see symstride.network)" if kind in NETWORK_LAYER_TYPES else "an unknown layer type"
             raise SymstrideError(f"layer {path} ({kind}): {kind!r} is {known}; a decoder holds "
-                             f"{', '.join(map(repr, LAYER_TYPES))}")
+                             f"{', '.join(map(repr, DECODER_LAYER_TYPES))}")
         return parse_layer(d, path, shape)  # the network spec's pointwise layers, validated there
     try:
         return _transposed(d, path, shape)
@@ -87,9 +53,10 @@ def _decoder_layer(d: Any, path: str, shape: Shape) -> Layer:
         raise type(exc)(f"layer {path} (conv_transpose): {exc}") from None
 
 
-def parse(spec_or_path: Any) -> DecoderSpec:
+def parse_decoder(spec_or_path: Any) -> NetworkSpec:
     """Validate a decoder spec (a dict, or the path of a JSON file): the network spec format of
-    :mod:`symstride.network.spec` with ``conv_transpose`` layers and pointwise maps."""
+    :mod:`symstride.network.spec` with ``conv_transpose`` layers and pointwise maps, into the one
+    spec type :class:`~symstride.network.spec.NetworkSpec` (its convolutions transposed)."""
     data = load_spec_document(spec_or_path)
     shape = first = parse_input(data, "decoder")
     items = data["layers"]
@@ -99,19 +66,6 @@ def parse(spec_or_path: Any) -> DecoderSpec:
     for i, item in enumerate(items):
         layers.append(_decoder_layer(item, str(i), shape))
         shape = layers[-1].out_shape
-    if not any(isinstance(layer, TransposedLayer) for layer in layers):
+    if not any(isinstance(layer, ConvLayer) for layer in layers):
         raise SymstrideError("a decoder needs at least one conv_transpose layer")
-    return DecoderSpec(first, tuple(layers))
-
-
-def parameter_shapes(spec: DecoderSpec) -> dict[str, tuple[int, ...]]:
-    """The shape of every parameter, keyed as in a PyTorch ``nn.Sequential`` ``state_dict``."""
-    shapes = {}
-    for layer in spec.layers:
-        if isinstance(layer, TransposedLayer):
-            shapes[f"{layer.path}.weight"] = layer.conv.weight_shape
-            if layer.bias:
-                shapes[f"{layer.path}.bias"] = (layer.conv.out_channels,)
-        elif isinstance(layer, BatchNorm):
-            shapes.update({f"{layer.path}.{n}": (layer.in_shape.channels,) for n in ("weight", "bias", "running_mean", "running_var")})
-    return shapes
+    return NetworkSpec(first, tuple(layers))

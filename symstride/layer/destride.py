@@ -8,7 +8,9 @@ from typing import Any
 
 from ..algebra.conv_transpose import ConvTranspose
 from ..algebra.operators import Conv
+from ..core.params import ConvSpec
 from .equivalence import Equivalence, PhaseEquivalence
+from .symbolic_equivalence import SymbolicEquivalence
 from .transposed import TransposedEquivalence
 
 __all__ = ["destride"]
@@ -18,7 +20,8 @@ def destride(layer: Conv | Any, *, layout: str = "pytorch") -> PhaseEquivalence:
     """The unit-stride equivalent of a strided layer (Theorem 2), or of a transposed layer.
 
     For a :class:`~symstride.algebra.operators.Conv`: an :class:`Equivalence`, the layer over the
-    phases of its input.  For a :class:`~symstride.algebra.conv_transpose.ConvTranspose`: a
+    phases of its input (a :class:`~symstride.layer.symbolic_equivalence.SymbolicEquivalence`
+    when kernel, stride, dilation or padding are SymPy symbols).  For a :class:`~symstride.algebra.conv_transpose.ConvTranspose`: a
     :class:`~symstride.layer.transposed.TransposedEquivalence`, a unit-stride layer producing the
     phases of the output, then depth-to-space.  ``layout`` orders the phase channels:
     ``"pytorch"`` (``pixel_unshuffle``/``pixel_shuffle``, channel-major ``c·P + φ(r)``) or
@@ -31,4 +34,6 @@ def destride(layer: Conv | Any, *, layout: str = "pytorch") -> PhaseEquivalence:
         return TransposedEquivalence(layer, layout)
     if not isinstance(layer, Conv):
         raise SymstrideTypeError(f"destride expects a symstride Conv layer or a ConvTranspose layer, got {type(layer).__name__}")
+    if not isinstance(layer.spec, ConvSpec):  # SymPy symbols among kernel, stride, dilation, padding
+        return SymbolicEquivalence(layer, layout)
     return Equivalence(layer, layout)

@@ -50,7 +50,7 @@ from .filterbank import FilterBank
 if TYPE_CHECKING:  # pragma: no cover
     from ..proof.derivation import Derivation
 
-__all__ = ["PhaseEquivalence", "Equivalence", "default_size", "channel_twin"]
+__all__ = ["PhaseEquivalence", "StridedFormula", "Equivalence", "default_size", "channel_twin"]
 
 
 def _text(expr: sp.Basic) -> str:
@@ -163,15 +163,20 @@ class PhaseEquivalence:
         """
         taps, conditions = [], []
         for reach, k, s, d, kq in zip(reaches, self.spec.kernel, self.spec.stride, self.spec.dilation, self.kernel):
-            taps.append(reach / d if d > 1 else reach)
-            if d > 1:
+            unit = isinstance(d, int) and d == 1  # a symbolic dilation may be anything ≥ 1
+            taps.append(reach if unit else reach / d)
+            if not unit:
                 conditions.append(sp.Eq(sp.Mod(reach, d), 0))
-            if s * (kq - 1) + s - 1 > d * (k - 1):  # some (r, j) in range overshoot the kernel
+            if not all(isinstance(v, int) for v in (k, s, d, kq)):  # symbolic: the bound is part of the formula
+                conditions.append(sp.Le(reach, d * (k - 1), evaluate=False))
+            elif s * (kq - 1) + s - 1 > d * (k - 1):  # some (r, j) in range overshoot the kernel
                 conditions.append(reach <= d * (k - 1))
         entry = weight_of(taps)
         if not conditions:
             return entry
-        return sp.Piecewise((entry, sp.And(*conditions)), (sp.S.Zero, True))
+        symbolic = not all(isinstance(v, int) for v in (*self.spec.kernel, *self.spec.stride, *self.spec.dilation))
+        # with symbols SymPy would rewrite s·j + r ≤ δ(k − 1) into another form: keep it as written
+        return sp.Piecewise((entry, sp.And(*conditions)), (sp.S.Zero, True), evaluate=not symbolic)
 
     @property
     def equation(self) -> sp.Eq:
@@ -219,7 +224,45 @@ def channel_twin(eq: "Equivalence") -> "Equivalence | None":
     return Equivalence(type(eq.layer)(spec.replace(in_channels=cin, out_channels=cout, groups=g)), eq.layout)
 
 
-class Equivalence(PhaseEquivalence):
+class StridedFormula:
+    """The entry formula of a strided layer's ``W'``, for concrete and symbolic parameters alike.
+
+    Mixed into :class:`Equivalence` and :class:`~symstride.symbolic_equivalence.SymbolicEquivalence`
+    (which share :class:`PhaseEquivalence`'s index symbols and ``_entry_formula``): one piece of
+    code writes ``W'[o, c·P + φ(r), j] = w[o, c, (s·j + r)/δ]`` whatever the parameters are.
+    """
+
+    # -- the entry formula ----------------------------------------------------------------------
+    @cached_property
+    def channel_expr(self) -> sp.Expr:
+        """The equivalent (group-local) channel of input channel ``c`` and phase ``r``."""
+        (c,) = self.index_symbols["c"]
+        if not self.layer.channel_indexed:
+            return self.phase_expr
+        cin_g = self.spec.in_channels // self.groups
+        if self.layout == "pytorch":
+            return sp.Add(self.phases * c, *self._phase_terms(), evaluate=False)
+        return sp.Add(*(cin_g * t for t in self._phase_terms()), c, evaluate=False)
+
+    @cached_property
+    def formula_lhs(self) -> sp.Indexed:
+        """``W'[o, chan(c, φ(r)), j]`` (``W'[φ(r), j]`` for a one-channel layer)."""
+        (o,) = self.index_symbols["o"]
+        idx = (o, self.channel_expr) if self.layer.channel_indexed else (self.channel_expr,)
+        return sp.IndexedBase("W'")[(*idx, *self.index_symbols["j"])]
+
+    @cached_property
+    def formula(self) -> sp.Expr:
+        """The entry of ``W'``: ``w[o, c, (s·j + r)/δ]`` where that is a tap, else 0 (a Piecewise)."""
+        (o,), (c,) = self.index_symbols["o"], self.index_symbols["c"]
+        reaches = [
+            sp.Add(s * j, r, evaluate=False) if not (isinstance(s, int) and s == 1) else sp.Add(j, r, evaluate=False)
+            for r, j, s in zip(self.index_symbols["r"], self.index_symbols["j"], self.spec.stride)
+        ]
+        return self._entry_formula(reaches, lambda taps: self.layer.weight(o, c, taps))
+
+
+class Equivalence(StridedFormula, PhaseEquivalence):
     """A strided layer and its unit-stride equivalent over ``P = Π s`` phase channels.
 
     Attributes: ``layer`` (the strided :class:`Conv`), ``layout``, ``kernel`` (``k'``),
@@ -232,8 +275,8 @@ class Equivalence(PhaseEquivalence):
     tap_rule_latex = r"\delta m = s j + r"
 
     def __init__(self, layer: Conv, layout: str = "pytorch") -> None:
-        if not isinstance(layer, Conv):
-            raise SymstrideTypeError(f"destride expects a symstride Conv layer, got {type(layer).__name__}")
+        if not isinstance(layer, Conv) or not isinstance(layer.spec, ConvSpec):
+            raise SymstrideTypeError(f"Equivalence expects a concrete symstride Conv layer (destride takes symbolic ones), got {layer!r}")
         self._setup(layer, layout, channels="reads")
         self.in_channels = self.spec.in_channels * self.phases
         self.out_channels = self.spec.out_channels
@@ -269,35 +312,6 @@ class Equivalence(PhaseEquivalence):
         local = one[0, phase_index(phase, self.spec.stride)]
         base = (o * (self.spec.in_channels // self.groups) + c) * self.spec.taps
         return np.where(local >= 0, local + base, -1)
-
-    # -- the entry formula ----------------------------------------------------------------------
-    @cached_property
-    def channel_expr(self) -> sp.Expr:
-        """The equivalent (group-local) channel of input channel ``c`` and phase ``r``."""
-        (c,) = self.index_symbols["c"]
-        if not self.layer.channel_indexed:
-            return self.phase_expr
-        cin_g = self.spec.in_channels // self.groups
-        if self.layout == "pytorch":
-            return sp.Add(self.phases * c, *self._phase_terms(), evaluate=False)
-        return sp.Add(*(cin_g * t for t in self._phase_terms()), c, evaluate=False)
-
-    @cached_property
-    def formula_lhs(self) -> sp.Indexed:
-        """``W'[o, chan(c, φ(r)), j]`` (``W'[φ(r), j]`` for a one-channel layer)."""
-        (o,) = self.index_symbols["o"]
-        idx = (o, self.channel_expr) if self.layer.channel_indexed else (self.channel_expr,)
-        return sp.IndexedBase("W'")[(*idx, *self.index_symbols["j"])]
-
-    @cached_property
-    def formula(self) -> sp.Expr:
-        """The entry of ``W'``: ``w[o, c, (s·j + r)/δ]`` where that is a tap, else 0 (a Piecewise)."""
-        (o,), (c,) = self.index_symbols["o"], self.index_symbols["c"]
-        reaches = [
-            sp.Add(s * j, r, evaluate=False) if s > 1 else sp.Add(j, r, evaluate=False)
-            for r, j, s in zip(self.index_symbols["r"], self.index_symbols["j"], self.spec.stride)
-        ]
-        return self._entry_formula(reaches, lambda taps: self.layer.weight(o, c, taps))
 
     # -- checks ---------------------------------------------------------------------------------
     def verify(self, size: Any = None) -> VerifyReport:

@@ -113,8 +113,9 @@ class FilterBank:
         blocks = []
         for i, p in enumerate(self.phases):
             shape = p.entries.shape if self.ndim == 2 else (1, p.entries.shape[0])
-            if self.ndim == 1:  # phases to the right of the kernel, one row each
-                origin = (kernel[1] + 1.5, -(1.5 + i))
+            if self.ndim == 1:  # phases side by side below the kernel, so arrows cross nothing
+                width = shape[1] * len(self.phases) + 1.2 * (len(self.phases) - 1)
+                origin = ((kernel[1] - width) / 2 + i * (shape[1] + 1.2), -2.2)
             else:  # phases below the kernel, as many per row as fit the page
                 per_row = max(1, int(FIGURE_WIDTH // (shape[1] + 1.2)))
                 row, col = divmod(i, per_row)
@@ -127,8 +128,8 @@ class FilterBank:
                     "fill": colour[p.phase] if e is not None else "black!10",
                     "name": "p" + "x".join(map(str, p.phase)) + "j" + "x".join(map(str, pos)),
                 })
-            if self.ndim == 1:  # label to the left of the row, clear of the boxes
-                label = {"at": _at(origin[0] - 0.6, origin[1]), "anchor": "east"}
+            if self.ndim == 1:  # label below the block, clear of the arrows
+                label = {"at": _at(origin[0] + (shape[1] - 1) / 2, origin[1] - 0.45), "anchor": "north"}
             else:  # label above the block
                 label = {"at": _at(origin[0] - 0.5, origin[1] + 0.45), "anchor": "south west"}
             blocks.append({"phase": p.phase, **label, "entries": entries})
@@ -137,7 +138,7 @@ class FilterBank:
             for b in blocks:
                 for e in b["entries"]:
                     if e["tap"] is not None:
-                        arrows.append((f"(m{'x'.join(map(str, e['tap']))}.south)", f"({e['name']}.north west)"))
+                        arrows.append((f"(m{'x'.join(map(str, e['tap']))}.south)", f"({e['name']}.north)"))
         return {"cells": cells, "blocks": blocks, "arrows": arrows, "ndim": self.ndim, "kernel": kernel}
 
     # -- renderers -------------------------------------------------------------------------------

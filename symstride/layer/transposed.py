@@ -44,7 +44,7 @@ from ..core.indexing import (
     transposed_geometry,
     tap_arrays,
     transposed_tap_map,
-    transposed_weight_gather_index,
+    weight_gather_index,
 )
 from ..algebra.conv_transpose import ConvTranspose
 from ..core.params import ConvTransposeSpec
@@ -103,7 +103,7 @@ class TransposedEquivalence(PhaseEquivalence):
     @cached_property
     def weight_index(self) -> np.ndarray:
         """Gather index: ``W'.flat = w.flat[weight_index]``, −1 at structural zeros."""
-        return transposed_weight_gather_index(self.spec, self.layout)
+        return weight_gather_index(self.spec, self.layout)
 
     def phase_channel(self, phase: tuple[int, ...], o: int = 0, c: int = 0) -> int:
         """The equivalent output channel holding phase ``r`` of output channel ``o``."""
@@ -115,7 +115,7 @@ class TransposedEquivalence(PhaseEquivalence):
         Built from the one-channel bank and offset to ``w[g·C_in/groups + c, o_local]``, so it
         costs ``O(P·Π k')`` whatever the channel counts.
         """
-        one = transposed_weight_gather_index(self.spec.replace(in_channels=1, out_channels=1, groups=1), self.layout)
+        one = weight_gather_index(self.spec.replace(in_channels=1, out_channels=1, groups=1), self.layout)
         local = one[phase_index(phase, self.spec.stride), 0]
         cin_g, cout_g = self.spec.in_channels // self.groups, self.spec.out_channels // self.groups
         g, o_local = divmod(o, cout_g)

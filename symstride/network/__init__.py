@@ -18,7 +18,7 @@ The pipeline reads top to bottom — spec → strided network → equivalent net
 (True, 4)
 """
 
-from .equivalent import EquivalentNetwork, destride
+from .equivalent import EquivalentNetwork, destride_network
 from .phase_ops import InputStage, Mask, PhaseActivation, PhaseBatchNorm, PhaseResidual, TiedConv, TiedMaxPool
 from .phases import PhaseBasis
 from .sharing import SharingReport, sharing
@@ -31,7 +31,7 @@ __all__ = [
     "Network",
     "NetworkSpec",
     "parse",
-    "destride",
+    "destride_network",
     "EquivalentNetwork",
     "InputStage",
     "Mask",

@@ -1,6 +1,6 @@
 """Theorem 3: a strided network as a non-strided network with tied filters.
 
-:func:`destride` turns a :class:`~symstride.network.strided.Network` into an
+:func:`destride_network` turns a :class:`~symstride.network.strided.Network` into an
 :class:`EquivalentNetwork`: one space-to-depth of the input by ``S = Π s_l`` (per axis), then
 only unit-stride operations in the phase domain of :mod:`~symstride.network.phases`:
 
@@ -46,7 +46,7 @@ import numpy as np
 from ..core.errors import SymstrideError
 from ..core.indexing import output_shape
 from ..reference.convolution import conv
-from .boundary import Boundary, decide
+from .boundary import Boundary, decide_mask
 from .phase_ops import (
     InputStage, Mask, PhaseActivation, PhaseBatchNorm, PhaseOp, PhaseResidual, TiedConv, TiedMaxPool, run_ops,
     zero_overhang_after,
@@ -54,12 +54,12 @@ from .phase_ops import (
 from .phases import PhaseBasis, TapArrays, axis_map, mask_keep, phase_padding, phase_taps
 from .pooling import inside_counts
 from .limits import check_network_size
-from .spec import Activation, BatchNorm, Conv, Layer, Pool, layer_stride, walk
+from .spec import Activation, BatchNorm, ConvLayer, NetworkLayer, Pool, layer_stride, walk
 from .arrays import input_array
 
 __all__ = [
     "EquivalentNetwork",
-    "destride",
+    "destride_network",
 ]
 
 
@@ -103,20 +103,20 @@ def _maps(spec, out_phases: Sequence[int]) -> tuple[...]:
     return tuple(axis_map(k, s, d, p, r) for k, s, d, (p, _), r in zip(spec.kernel, spec.stride, spec.dilation, spec.padding, out_phases))
 
 
-def _windowed(layer: Conv | Pool, spec, basis: PhaseBasis, zero_overhang: bool, after: tuple[int, ...]):
+def _windowed(layer: ConvLayer | Pool, spec, basis: PhaseBasis, zero_overhang: bool, after: tuple[int, ...]):
     maps = _maps(spec, after)
     assert tuple(m.in_phases for m in maps) == basis.phases, "phase bases out of step"
     channels = layer.out_shape.channels
     out = PhaseBasis.of(channels, output_shape(spec, basis.size), after)
     padding = phase_padding(maps, basis.length, out.length)
     fill = -np.inf if isinstance(layer, Pool) and layer.mode == "max" else 0.0
-    boundary = decide(layer.path, layer.kind, spec, basis, zero_overhang, fill)
+    boundary = decide_mask(layer.path, layer.kind, spec, basis, zero_overhang, fill)
     mask = Mask(mask_keep(basis.size, basis.phases, basis.length), fill) if boundary.needed else None
     if isinstance(layer, Pool) and layer.mode == "max":
         guard = Mask(mask_keep(out.size, out.phases, out.length), 0.0) if out.has_overhang else None
         return TiedMaxPool(layer.path, basis, out, maps, tuple(phase_taps(maps)), padding, -np.inf, boundary, mask, guard)
     n_out = out.count
-    if isinstance(layer, Conv):
+    if isinstance(layer, ConvLayer):
         bias = np.repeat(np.arange(channels), n_out) if layer.bias else None
         return TiedConv(layer.path, "conv", basis, out, maps, spec.weight_shape, TapArrays(phase_taps(maps)),
                         bias, spec.groups, padding, boundary, mask)
@@ -144,7 +144,7 @@ def _divisor(spec, basis: PhaseBasis, out: PhaseBasis) -> np.ndarray:
     return div.reshape(out.count, *out.length)
 
 
-def _build(layers: Sequence[Layer], basis: PhaseBasis, zero_overhang: bool, after: tuple[int, ...], prepad: str | None):
+def _build(layers: Sequence[NetworkLayer], basis: PhaseBasis, zero_overhang: bool, after: tuple[int, ...], prepad: str | None):
     ndim = len(after)
     # R for each layer: the strides of the later layers of this list, times `after`
     suffix = [after]
@@ -153,9 +153,9 @@ def _build(layers: Sequence[Layer], basis: PhaseBasis, zero_overhang: bool, afte
     suffix.reverse()
     ops = []
     for layer, r in zip(layers, suffix):
-        if isinstance(layer, (Conv, Pool)):
-            spec = layer.conv if isinstance(layer, Conv) else layer.pool
-            if isinstance(layer, Conv) and layer.path == prepad:
+        if isinstance(layer, (ConvLayer, Pool)):
+            spec = layer.conv if isinstance(layer, ConvLayer) else layer.pool
+            if isinstance(layer, ConvLayer) and layer.path == prepad:
                 spec = spec.replace(padding=0)
             op = _windowed(layer, spec, basis, zero_overhang, r)
         elif isinstance(layer, Activation):
@@ -173,13 +173,13 @@ def _build(layers: Sequence[Layer], basis: PhaseBasis, zero_overhang: bool, afte
     return tuple(ops), basis, zero_overhang
 
 
-def _first_padding_mode(layers: Sequence[Layer]) -> Conv | None:
+def _first_padding_mode(layers: Sequence[NetworkLayer]) -> ConvLayer | None:
     """The convolution whose non-zero padding mode can be applied before space-to-depth:
     the first layer that is not pointwise, when it is such a convolution."""
     for layer in layers:
         if isinstance(layer, (Activation, BatchNorm)):
             continue  # copying pads (reflect, replicate, circular) commute with pointwise maps
-        if isinstance(layer, Conv) and layer.padding_mode != "zeros":
+        if isinstance(layer, ConvLayer) and layer.padding_mode != "zeros":
             return layer
         return None
     return None
@@ -189,7 +189,7 @@ def _first_padding_mode(layers: Sequence[Layer]) -> Conv | None:
 MAX_NETWORK_PHASES = 2**14
 
 
-def destride(network) -> EquivalentNetwork:
+def destride_network(network) -> EquivalentNetwork:
     """The equivalent non-strided network of a strided :class:`~symstride.network.strided.Network`.
 
     Raises :class:`~symstride.core.errors.SymstrideError` for a reflect/replicate/circular padding
@@ -201,7 +201,7 @@ def destride(network) -> EquivalentNetwork:
     check_network_size(spec)
     first = _first_padding_mode(spec.layers)
     for layer in walk(spec.layers):
-        if isinstance(layer, Conv) and layer.padding_mode != "zeros" and layer is not first:
+        if isinstance(layer, ConvLayer) and layer.padding_mode != "zeros" and layer is not first:
             raise SymstrideError(
                 f"{layer.label}: padding_mode={layer.padding_mode!r} is exact only on the first layer (applied "
                 "before space-to-depth); on a later layer it copies samples across the boundary of the "

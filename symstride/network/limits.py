@@ -20,7 +20,7 @@ from __future__ import annotations
 from math import prod
 
 from ..core.errors import SymstrideError
-from .spec import Conv, Pool, walk
+from .spec import ConvLayer, Pool, walk
 
 __all__ = ["MAX_NETWORK_BYTES", "network_bytes", "check_network_size"]
 
@@ -32,7 +32,7 @@ _BYTES_PER_POSITION = 16
 
 def network_bytes(layer) -> int:
     """Estimated bytes of the arrays the exact analysis of one window-reading ``layer`` builds."""
-    window = layer.conv if isinstance(layer, Conv) else layer.pool
+    window = layer.conv if isinstance(layer, ConvLayer) else layer.pool
     n_out = layer.out_shape.size
     grid = prod(n_out)
     reads = sum(n * k for n, k in zip(n_out, window.kernel))
@@ -42,7 +42,7 @@ def network_bytes(layer) -> int:
 def check_network_size(spec) -> None:
     """Refuse, with the figure, a network whose exact analysis would exceed :data:`MAX_NETWORK_BYTES`."""
     for layer in walk(spec.layers):
-        if not isinstance(layer, (Conv, Pool)):
+        if not isinstance(layer, (ConvLayer, Pool)):
             continue
         need = network_bytes(layer)
         if need > MAX_NETWORK_BYTES:

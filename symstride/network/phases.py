@@ -28,7 +28,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from ..core.indexing import channel_index
+from ..core.indexing import bank_gather_index
 from ..core.phasemap import AxisPhaseMap, PhaseMap, axis_phase_map
 
 __all__ = [
@@ -38,7 +38,7 @@ __all__ = [
     "phase_length",
     "phase_taps",
     "tied_weight_index",
-    "tap_arrays",
+    "phase_tap_arrays",
     "TapArrays",
     "phase_padding",
     "mask_keep",
@@ -71,7 +71,7 @@ def phase_taps(maps: Sequence[AxisPhaseMap]) -> list[PhaseTap]:
     return [PhaseTap(int(qq), t.tap, int(rr), t.offset) for t, qq, rr in zip(pm.taps, q, r)]
 
 
-def tap_arrays(taps: Sequence[PhaseTap]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def phase_tap_arrays(taps: Sequence[PhaseTap]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(φ(q), φ(r), m, j)`` of every tap as integer arrays (``m`` and ``j`` one row per axis)."""
     if isinstance(taps, TapArrays):
         return taps.arrays
@@ -89,7 +89,7 @@ class TapArrays(tuple):
     def arrays(self):
         cached = self.__dict__.get("_arrays")
         if cached is None:
-            cached = self.__dict__["_arrays"] = tap_arrays(tuple(self))
+            cached = self.__dict__["_arrays"] = phase_tap_arrays(tuple(self))
         return cached
 
 
@@ -106,23 +106,9 @@ def tied_weight_index(
     >>> tied_weight_index((1, 1, 3), [m]).tolist()     # phase 0: [w0, w2], phase 1: [w1, 0]
     [[[0, 2], [1, -1]]]
     """
-    c_out, cin_g = weight_shape[:2]
-    n_out, n_in = prod(m.out_phases for m in maps), prod(m.in_phases for m in maps)
-    k_eq = tuple(m.kernel_eq for m in maps)
-    start, stop, _ = (rows or slice(None)).indices(c_out * n_out)
-    index = np.full((max(0, stop - start), cin_g * n_in, *k_eq), -1, dtype=np.int64)
-    q, r, m_arr, j_arr = tap_arrays(phase_taps(maps) if taps is None else taps)
-    if not q.size or stop <= start:
-        return index
-    w_index = np.arange(prod(weight_shape), dtype=np.int64).reshape(tuple(weight_shape))
-    o = np.arange(c_out)[:, None]
-    row = o * n_out + q[None, :] - start  # (C_out, taps)
-    inside = (row >= 0) & (row < stop - start)
-    o_sel, t_sel = np.nonzero(inside)
-    for c in range(cin_g):
-        ch = channel_index(c, r[t_sel], cin_g, n_in)
-        index[(row[o_sel, t_sel], ch, *j_arr[:, t_sel])] = w_index[(o_sel, c, *m_arr[:, t_sel])]
-    return index
+    q, r, m_arr, j_arr = phase_tap_arrays(phase_taps(maps) if taps is None else taps)
+    return bank_gather_index(weight_shape, 1, "strided", m_arr, r, q, j_arr, prod(m.in_phases for m in maps),
+                             prod(m.out_phases for m in maps), tuple(m.kernel_eq for m in maps), rows=rows)
 
 
 def phase_padding(maps: Sequence[AxisPhaseMap], in_length: Sequence[int], out_length: Sequence[int]) -> tuple[tuple[int, int], ...]:

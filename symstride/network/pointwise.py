@@ -26,7 +26,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-__all__ = ["Activation", "ACTIVATIONS", "batchnorm"]
+__all__ = ["ActivationFunction", "ACTIVATIONS", "batchnorm"]
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -36,7 +36,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Activation:
+class ActivationFunction:
     """An elementwise nonlinearity: ``fn(x, **options)`` with PyTorch's option defaults."""
 
     fn: Callable[..., np.ndarray]
@@ -51,15 +51,15 @@ class Activation:
 
 #: Pointwise activations by spec name.  ``torch_name`` is the ``torch.nn.functional`` function
 #: with the same semantics (used by the tests' independent PyTorch forward).
-ACTIVATIONS: dict[str, Activation] = {
-    "relu": Activation(lambda x: np.maximum(x, 0.0), {}, True, "relu"),
-    "leaky_relu": Activation(
+ACTIVATIONS: dict[str, ActivationFunction] = {
+    "relu": ActivationFunction(lambda x: np.maximum(x, 0.0), {}, True, "relu"),
+    "leaky_relu": ActivationFunction(
         lambda x, negative_slope: np.where(x >= 0, x, negative_slope * x), {"negative_slope": 0.01}, True, "leaky_relu"
     ),
-    "elu": Activation(lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0))), {"alpha": 1.0}, True, "elu"),
-    "tanh": Activation(lambda x: np.tanh(x), {}, True, "tanh"),
-    "silu": Activation(lambda x: x * _sigmoid(x), {}, True, "silu"),
-    "sigmoid": Activation(_sigmoid, {}, False, "sigmoid"),
+    "elu": ActivationFunction(lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0))), {"alpha": 1.0}, True, "elu"),
+    "tanh": ActivationFunction(lambda x: np.tanh(x), {}, True, "tanh"),
+    "silu": ActivationFunction(lambda x: x * _sigmoid(x), {}, True, "silu"),
+    "sigmoid": ActivationFunction(_sigmoid, {}, False, "sigmoid"),
 }
 
 

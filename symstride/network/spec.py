@@ -37,12 +37,13 @@ from .pointwise import ACTIVATIONS
 
 __all__ = [
     "Shape",
-    "Conv",
+    "ConvLayer",
     "Activation",
     "BatchNorm",
     "Pool",
     "Residual",
-    "Layer",
+    "NetworkLayer",
+    "parameter_shapes",
     "NetworkSpec",
     "LAYER_TYPES",
     "parse",
@@ -88,13 +89,19 @@ class LayerBase:
 
 
 @dataclass(frozen=True)
-class Conv(LayerBase):
-    """A convolution; parameters ``{path}.weight`` ``(C_out, C_in/groups, *k)`` and ``{path}.bias``."""
+class ConvLayer(LayerBase):
+    """A convolution in either direction (``conv.direction``): ``conv`` (strided, parameters
+    ``{path}.weight`` ``(C_out, C_in/groups, *k)``) or ``conv_transpose`` (weight
+    ``(C_in, C_out/groups, *k)``), and ``{path}.bias``.  One layer type for networks and
+    decoders: the direction is the spec's, not a second class."""
 
     conv: ConvSpec
     bias: bool
-    padding_mode: str
-    kind = "conv"
+    padding_mode: str = "zeros"
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return "conv" if self.conv.direction == "strided" else "conv_transpose"
 
 
 @dataclass(frozen=True)
@@ -134,20 +141,22 @@ class Pool(LayerBase):
 class Residual(LayerBase):
     """``body(x) + shortcut(x)``; an empty shortcut is the identity."""
 
-    body: tuple["Layer", ...]
-    shortcut: tuple["Layer", ...]
+    body: tuple["NetworkLayer", ...]
+    shortcut: tuple["NetworkLayer", ...]
     kind = "residual"
 
 
-Layer = Union[Conv, Activation, BatchNorm, Pool, Residual]
+NetworkLayer = Union[ConvLayer, Activation, BatchNorm, Pool, Residual]
 
 
 @dataclass(frozen=True)
 class NetworkSpec:
-    """A validated network: its input shape, layers (with inferred shapes) and output shape."""
+    """A validated network or decoder: its input shape, layers (with inferred shapes) and output shape.
+
+    A decoder (:func:`symstride.decoder.parse_decoder`) is the same type with transposed convolutions."""
 
     input: Shape
-    layers: tuple[Layer, ...]
+    layers: tuple[NetworkLayer, ...]
 
     @property
     def ndim(self) -> int:
@@ -159,10 +168,15 @@ class NetworkSpec:
         """Shape of the network's output."""
         return self.layers[-1].out_shape if self.layers else self.input
 
+    @property
+    def transposed(self) -> tuple[ConvLayer, ...]:
+        """The transposed convolutions (a decoder's), in order."""
+        return tuple(layer for layer in self.layers if isinstance(layer, ConvLayer) and layer.conv.direction == "transposed")
 
-def layer_stride(layer: Layer, ndim: int) -> tuple[int, ...]:
+
+def layer_stride(layer: NetworkLayer, ndim: int) -> tuple[int, ...]:
     """Per-axis stride of a layer (a residual block's is its body's total stride; pointwise: 1)."""
-    if isinstance(layer, Conv):
+    if isinstance(layer, ConvLayer):
         return layer.conv.stride
     if isinstance(layer, Pool):
         return layer.pool.stride
@@ -171,7 +185,7 @@ def layer_stride(layer: Layer, ndim: int) -> tuple[int, ...]:
     return (1,) * ndim
 
 
-def total_stride(layers: Sequence[Layer], ndim: int) -> tuple[int, ...]:
+def total_stride(layers: Sequence[NetworkLayer], ndim: int) -> tuple[int, ...]:
     """Per-axis product of the strides of ``layers``."""
     out = [1] * ndim
     for layer in layers:
@@ -233,7 +247,7 @@ def _sizes(spec: ConvSpec, size: tuple[int, ...], what: str) -> tuple[int, ...]:
         raise SymstrideError(f"the feature map of size {list(size)} shrinks to nothing under this {what}: {exc}") from None
 
 
-def _conv(d: Mapping, path: str, shape: Shape) -> Conv:
+def _conv(d: Mapping, path: str, shape: Shape) -> ConvLayer:
     ndim = len(shape.size)
     spec = ConvSpec.create(
         kernel=d["kernel"], stride=d.get("stride", 1), padding=d.get("padding", 0),
@@ -252,7 +266,7 @@ def _conv(d: Mapping, path: str, shape: Shape) -> Conv:
                     f"on axis {axis}, got {n}"
                 )
     out = _sizes(spec, shape.size, "convolution")
-    return Conv(path, shape, Shape(spec.out_channels, out), spec, spec_flag(d.get("bias", True), "bias"), mode)
+    return ConvLayer(path, shape, Shape(spec.out_channels, out), spec, spec_flag(d.get("bias", True), "bias"), mode)
 
 
 def _pool(d: Mapping, path: str, shape: Shape, mode: str) -> Pool:
@@ -273,7 +287,7 @@ def _pool(d: Mapping, path: str, shape: Shape, mode: str) -> Pool:
     return Pool(path, shape, Shape(shape.channels, out), mode, spec, include)
 
 
-def _layers(items: Any, prefix: str, shape: Shape, where: str) -> tuple[tuple[Layer, ...], Shape]:
+def _layers(items: Any, prefix: str, shape: Shape, where: str) -> tuple[tuple[NetworkLayer, ...], Shape]:
     if not isinstance(items, Sequence) or isinstance(items, (str, bytes)):
         raise SymstrideTypeError(f"{where} must be a list of layer objects, got {type(items).__name__}")
     layers = []
@@ -284,7 +298,7 @@ def _layers(items: Any, prefix: str, shape: Shape, where: str) -> tuple[tuple[La
     return tuple(layers), shape
 
 
-def parse_layer(d: Any, path: str, shape: Shape) -> Layer:
+def parse_layer(d: Any, path: str, shape: Shape) -> NetworkLayer:
     kind = d.get("type") if isinstance(d, Mapping) else None
     label = f"layer {path} ({kind})" if isinstance(kind, str) else f"layer {path}"
     try:
@@ -340,7 +354,7 @@ def _residual(d: Mapping, path: str, shape: Shape) -> Residual:
 def parse_input(data: Mapping, what: str = "network") -> Shape:
     """The top level of a spec: only ``input`` and ``layers``; returns the input's shape.
 
-    Shared by :func:`parse` and the decoder spec (:func:`symstride.decoder.parse`).
+    Shared by :func:`parse` and the decoder spec (:func:`symstride.decoder.parse_decoder`).
     """
     unknown = sorted(set(data) - {"input", "layers"})
     if unknown:
@@ -368,3 +382,17 @@ def parse(spec_or_path: Any) -> NetworkSpec:
     if not layers:
         raise SymstrideError("the network needs at least one layer")
     return NetworkSpec(shape, layers)
+
+
+def parameter_shapes(spec: NetworkSpec) -> dict[str, tuple[int, ...]]:
+    """The shape of every parameter of a network or decoder, keyed as in a PyTorch ``state_dict``."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    for layer in walk(spec.layers):
+        if isinstance(layer, ConvLayer):
+            shapes[f"{layer.path}.weight"] = layer.conv.weight_shape
+            if layer.bias:
+                shapes[f"{layer.path}.bias"] = (layer.conv.out_channels,)
+        elif isinstance(layer, BatchNorm):
+            for name in ("weight", "bias", "running_mean", "running_var"):
+                shapes[f"{layer.path}.{name}"] = (layer.in_shape.channels,)
+    return shapes

@@ -28,33 +28,19 @@ from ..reference.convolution import conv, pad
 from .pointwise import ACTIVATIONS, batchnorm
 from .pooling import avg_pool, max_pool
 from .arrays import input_array, parameter
-from .spec import Activation, BatchNorm, Conv, Layer, NetworkSpec, Pool, Residual, parse, total_stride, walk
+from .spec import Activation, BatchNorm, ConvLayer, NetworkLayer, NetworkSpec, Pool, Residual, parameter_shapes, parse, total_stride, walk
 
-__all__ = ["Network", "parameter_shapes"]
-
-
-def parameter_shapes(spec: NetworkSpec) -> dict[str, tuple[int, ...]]:
-    """The shape of every parameter, keyed as in a PyTorch ``state_dict``."""
-    shapes: dict[str, tuple[int, ...]] = {}
-    for layer in walk(spec.layers):
-        if isinstance(layer, Conv):
-            shapes[f"{layer.path}.weight"] = layer.conv.weight_shape
-            if layer.bias:
-                shapes[f"{layer.path}.bias"] = (layer.conv.out_channels,)
-        elif isinstance(layer, BatchNorm):
-            for name in ("weight", "bias", "running_mean", "running_var"):
-                shapes[f"{layer.path}.{name}"] = (layer.in_shape.channels,)
-    return shapes
+__all__ = ["Network"]
 
 
-def _run(layers: Sequence[Layer], x: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
+def _run(layers: Sequence[NetworkLayer], x: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
     for layer in layers:
         x = _apply(layer, x, params)
     return x
 
 
-def _apply(layer: Layer, x: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
-    if isinstance(layer, Conv):
+def _apply(layer: NetworkLayer, x: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
+    if isinstance(layer, ConvLayer):
         c = layer.conv
         w = parameter(params, f"{layer.path}.weight", c.weight_shape)
         if layer.padding_mode == "zeros":
@@ -82,11 +68,11 @@ def _apply(layer: Layer, x: np.ndarray, params: Mapping[str, Any]) -> np.ndarray
     raise SymstrideTypeError(f"not a layer: {layer!r}")  # pragma: no cover
 
 
-def _short(layer: Layer) -> str:
+def _short(layer: NetworkLayer) -> str:
     def fmt(values: tuple) -> str:
         return str(values[0]) if len(set(values)) == 1 else "×".join(map(str, values))
 
-    if isinstance(layer, Conv):
+    if isinstance(layer, ConvLayer):
         c = layer.conv
         pads = tuple(f"{l}" if l == r else f"{l}:{r}" for l, r in c.padding)
         return f"conv k{fmt(c.kernel)} s{fmt(c.stride)} p{fmt(pads)}"
@@ -105,6 +91,9 @@ class Network:
     def __init__(self, spec: NetworkSpec):
         if not isinstance(spec, NetworkSpec):
             raise SymstrideTypeError(f"Network needs a NetworkSpec (use Network.from_spec), got {type(spec).__name__}")
+        if spec.transposed:
+            raise SymstrideTypeError(f"Network needs a strided network; layer {spec.transposed[0].path} is a conv_transpose "
+                            "(a decoder: use symstride.decoder.destride_decoder)")
         self.spec = spec
 
     @classmethod
@@ -113,7 +102,7 @@ class Network:
         return cls(parse(spec_or_path))
 
     @property
-    def layers(self) -> tuple[Layer, ...]:
+    def layers(self) -> tuple[NetworkLayer, ...]:
         return self.spec.layers
 
     @property
@@ -153,9 +142,9 @@ class Network:
 
     def destride(self):
         """The equivalent non-strided network with tied filters (Theorem 3)."""
-        from .equivalent import destride
+        from .equivalent import destride_network
 
-        return destride(self)
+        return destride_network(self)
 
     def __repr__(self) -> str:
         def fmt(shape) -> str:

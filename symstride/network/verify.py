@@ -3,17 +3,12 @@
 The equivalent network is exact when every link of this chain holds:
 
 1. **input** — one space-to-depth by ``S = Π s_l`` of the (pre-padded, zero-extended) input;
-2. **windowed layers** (convolution, pooling), the multi-rate version of the single-layer
-   tap check of :mod:`symstride.core.verify`: the tied bank's gather index is decoded entry by entry —
-   each entry must map output channel ``o·R^d + φ(q)`` to ``o`` and input channel
-   ``c·B^d + φ(r)`` to ``c``, and every original weight must appear exactly once per output
-   phase ``q`` — and then, for every claimed tap ``(φ(q), m) ↦ (φ(r), j)`` and every output
-   position ``n = R·a + q`` inside the true map, the sample the equivalent layer reads
-   (phase ``r`` at offset ``a + j − e``, i.e. position ``B·(a + j − e) + r``: the read rule
-   :func:`symstride.core.phasemap.phase_reads` of one layer) must be the sample
-   the strided layer reads (``s·n + δ·m − p``), or both must read the padding value: the
-   equivalent side reads padding when it is outside the phase tensor, when the mask before the
-   layer blanks the sample, or when the sample lies past the end and is known to be zero;
+2. **windowed layers** (convolution, pooling): the tied bank's gather index is decoded entry by
+   entry (output channel ``o·R^d + φ(q)`` ↦ ``o``, input channel ``c·B^d + φ(r)`` ↦ ``c``, every
+   original weight exactly once per output phase ``q``), then every claimed tap
+   ``(φ(q), m) ↦ (φ(r), j)`` must read, at every true output ``n = R·a + q``, the sample the
+   strided layer reads (``s·n + δ·m − p``) or both the padding value — by the one exact read
+   comparison of :mod:`symstride.core.tap_comparison`, the layer's boundary mask as its mask;
 3. **pointwise maps** — the commuting lemma (:mod:`~symstride.network.pointwise`): same map,
    per-channel parameters repeated per phase (checked index by index);
 4. **residual blocks** — both branches verified from the same phase basis and ending in the
@@ -34,23 +29,23 @@ layer 2 (conv): NOT exact — tap [2] of output y[..., 2] (output phase 0, phase
 
 from __future__ import annotations
 
-from ..core.errors import SymstrideTypeError
-
 from dataclasses import dataclass, field
+from functools import reduce
 from math import prod
 from typing import Sequence
 
 import numpy as np
 
+from ..core.errors import SymstrideTypeError
 from ..core.indexing import output_shape, phase_vector
 from ..core.phasemap import phase_reads
 from ..core.results import Result
-from ..core.tap_comparison import Mismatch, VerifyReport
+from ..core.tap_comparison import Mismatch, VerifyReport, axis_reads, first_difference
 from .phase_ops import zero_overhang_after
 from .equivalent import EquivalentNetwork
 from .phase_ops import PhaseActivation, PhaseBatchNorm, PhaseOp, PhaseResidual, TiedConv, TiedMaxPool
 from .phases import PhaseBasis, mask_keep
-from .spec import Activation, BatchNorm, Conv, Layer, Pool, Residual, total_stride
+from .spec import Activation, BatchNorm, ConvLayer, NetworkLayer, Pool, Residual, total_stride
 
 __all__ = ["Check", "NetworkVerification", "verify_network"]
 
@@ -133,13 +128,10 @@ class NetworkVerification(Result):
 
 
 def _axes_grid(per_axis: Sequence[np.ndarray]) -> np.ndarray:
-    """Outer AND of per-axis boolean vectors (or outer tuple of per-axis int vectors as a stack)."""
-    out = np.ones((), dtype=bool)
-    for axis, v in enumerate(per_axis):
-        shape = [1] * len(per_axis)
-        shape[axis] = v.size
-        out = out & v.reshape(shape)
-    return out
+    """Outer AND of per-axis boolean vectors."""
+    d = len(per_axis)
+    return reduce(np.logical_and, (v.reshape([-1 if i == ax else 1 for i in range(d)]) for ax, v in enumerate(per_axis)),
+                  np.ones((), dtype=bool))
 
 
 def _claimed_taps(op: TiedConv, spec) -> tuple[set, str | None]:
@@ -183,62 +175,73 @@ def _claimed_taps(op: TiedConv, spec) -> tuple[set, str | None]:
     return claimed, None
 
 
-def _check_reads(label: str, spec, op, claimed, zero_overhang: bool, fill: float):
-    """Compare what each claimed tap reads at every true output position; returns
-    ``(mismatch or None, positions compared, whether the mask blanked a read past the end)``."""
+def _check_reads(spec, op, claimed, zero_overhang: bool, fill: float):
+    """The one exact read comparison (:func:`~symstride.core.tap_comparison.first_difference`,
+    the layer's mask as its mask) per output phase ``q``: the strided read ``s·n + δ·m − p`` at
+    true outputs ``n = R·a + q`` against entry ``(r, j)``'s read of phase ``r`` at offset
+    ``a + j − e`` (:func:`~symstride.core.phasemap.phase_reads`), live when inside the phase
+    tensor, kept by the mask, and a sample — or past the end where not known to be zero.
+    Returns ``(mismatch or None, positions compared, whether the mask blanked a read past the end)``."""
     n_in, n_out = op.inputs.size, op.output.size
     big, small = op.inputs.phases, op.output.phases
     a_in, a_out = op.inputs.length, op.output.length
-    d = len(n_in)
     keep = op.mask.keep if op.mask is not None else None
     zero_ok = zero_overhang and fill == 0.0
-    mask_used = False
-    first = None
-    compared = 0
+    by_q: dict[int, dict] = {}
     for q_flat, m, r_flat, j in sorted(claimed):
-        q, r = phase_vector(q_flat, small), phase_vector(r_flat, big)
-        true_out, live_s, pos_s, inside, pos_e, idx = [], [], [], [], [], []
-        for ax in range(d):
-            a = np.arange(a_out[ax])
-            n = small[ax] * a + q[ax]
-            ps = spec.stride[ax] * n + spec.dilation[ax] * m[ax] - spec.padding[ax][0]
-            read, mine = phase_reads("strided", small[ax] * a_out[ax], small[ax], big[ax], r[ax], q[ax], j[ax], op.padding[ax][0])
-            pe = read[mine]  # B·(a + j − e) + r: phase r at phase-domain index ix
-            ix = (pe - r[ax]) // big[ax]
-            true_out.append(n < n_out[ax])
-            live_s.append((ps >= 0) & (ps < n_in[ax]))
-            pos_s.append(ps)
-            inside.append((ix >= 0) & (ix < a_in[ax]))
-            pos_e.append(pe)
-            idx.append(np.clip(ix, 0, a_in[ax] - 1))
-        T, LS, IN = _axes_grid(true_out), _axes_grid(live_s), _axes_grid(inside)
-        true_e = IN & _axes_grid([p < n for p, n in zip(pos_e, n_in)])
-        same = _axes_grid([pe == ps for pe, ps in zip(pos_e, pos_s)])
-        kept = keep[(r_flat, *np.ix_(*idx))] if keep is not None else np.ones_like(IN)
-        eq_sample = IN & kept & true_e
-        eq_garbage = IN & kept & ~true_e & (not zero_ok)
-        ok = ~T | np.where(LS, eq_sample & same, ~eq_sample & ~eq_garbage)
-        mask_used |= keep is not None and not zero_ok and bool((T & ~LS & IN & ~true_e & ~kept).any())
-        compared += int(T.sum())
-        if not ok.all() and first is None:
-            a = tuple(int(x) for x in np.argwhere(~ok)[0])
-            first = _describe(label, fill, q, m, r, j, a, small, n_in, pos_s, pos_e, LS, IN, true_e, kept)
-    return first, compared, mask_used
+        by_q.setdefault(q_flat, {}).setdefault(m, []).append((r_flat, j))
+    mask_used, compared = False, 0
+    for q_flat, entries in sorted(by_q.items()):
+        q = phase_vector(q_flat, small)
+        # the true outputs of phase q: a < ⌈(N_out − q)/R⌉ on each axis
+        n_true = tuple(max(0, min(al, -(-(n - qq) // rr))) for al, n, qq, rr in zip(a_out, n_out, q, small))
+        reference, reads, masks, views = {}, {}, {}, {}
+        for m, rj in entries.items():
+            ref_axes = []
+            for ax in range(len(n_in)):
+                ps = spec.stride[ax] * (small[ax] * np.arange(n_true[ax]) + q[ax]) + spec.dilation[ax] * m[ax] - spec.padding[ax][0]
+                ref_axes.append(axis_reads(ps, n_in[ax]))
+            reference[m] = ref_axes
+            for r_flat, j in rj:
+                r = phase_vector(r_flat, big)
+                axes, inside, idx = [], [], []
+                for ax in range(len(n_in)):
+                    read, mine = phase_reads("strided", small[ax] * a_out[ax], small[ax], big[ax], r[ax], q[ax], j[ax], op.padding[ax][0])
+                    pe = read[mine][: n_true[ax]]  # B·(a + j − e) + r: phase r at phase-domain index ix
+                    ix = (pe - r[ax]) // big[ax]
+                    inside.append((ix >= 0) & (ix < a_in[ax]))
+                    axes.append((pe, inside[-1] & ((pe < n_in[ax]) | (not zero_ok))))
+                    idx.append(np.clip(ix, 0, a_in[ax] - 1))
+                kept = keep[(r_flat, *np.ix_(*idx))] if keep is not None else None
+                reads.setdefault(m, []).append(axes)
+                masks.setdefault(m, []).append(kept)
+                views.setdefault(m, (axes, inside, kept))  # the first entry of (q, m) names a difference
+                if kept is not None and not zero_ok:
+                    past = ~_axes_grid([lv for _, lv in ref_axes]) & _axes_grid(inside) & ~_axes_grid([pe < n for (pe, _), n in zip(axes, n_in)])
+                    mask_used |= bool((past & ~kept).any())
+                compared += prod(n_true)
+        first, _ = first_difference(n_true, reference, reads, masks)
+        if first is not None:
+            a, m = first
+            return _describe(fill, q, m, a, small, n_in, reference[m], *views[m]), compared, mask_used
+    return None, compared, mask_used
 
 
-def _describe(label, fill, q, m, r, j, a, small, n_in, pos_s, pos_e, LS, IN, true_e, kept) -> Mismatch:
+def _describe(fill, q, m, a, small, n_in, ref_axes, axes, inside, kept) -> Mismatch:
+    """The first difference of a windowed layer, named in the network's words."""
     n = tuple(rr * aa + qq for rr, aa, qq in zip(small, a, q))
-    ps = tuple(int(p[i]) for p, i in zip(pos_s, a))
-    pe = tuple(int(p[i]) for p, i in zip(pos_e, a))
+    ps = tuple(int(p[i]) for (p, _), i in zip(ref_axes, a))
+    pe = tuple(int(p[i]) for (p, _), i in zip(axes, a))
     fmt = lambda v: ", ".join(map(str, v))  # noqa: E731
     pad = "−∞" if fill < 0 else "0"
     size = "×".join(map(str, n_in))
-    strided = f"reads x[..., {fmt(ps)}]" if LS[a] else f"reads padding (position {fmt(ps)} is outside the {size}-sample input)"
-    if not IN[a]:
+    strided = (f"reads x[..., {fmt(ps)}]" if all(bool(lv[i]) for (_, lv), i in zip(ref_axes, a))
+               else f"reads padding (position {fmt(ps)} is outside the {size}-sample input)")
+    if not all(bool(v[i]) for v, i in zip(inside, a)):
         equivalent = f"reads phase-domain padding {pad}"
-    elif not kept[a]:
+    elif kept is not None and not kept[a]:
         equivalent = f"reads position {fmt(pe)} blanked by the mask"
-    elif true_e[a]:
+    elif all(p < s for p, s in zip(pe, n_in)):
         equivalent = f"reads x[..., {fmt(pe)}]"
     else:
         equivalent = f"reads position {fmt(pe)}, past the end of the feature map and not masked"
@@ -247,7 +250,7 @@ def _describe(label, fill, q, m, r, j, a, small, n_in, pos_s, pos_e, LS, IN, tru
     return Mismatch(reason, output=n, tap=tuple(m), strided=strided, equivalent=equivalent)
 
 
-def _windowed(layer: Conv | Pool, spec, op, basis: PhaseBasis, zero_overhang: bool, checks: list, superfluous: list) -> None:
+def _windowed(layer: ConvLayer | Pool, spec, op, basis: PhaseBasis, zero_overhang: bool, checks: list, superfluous: list) -> None:
     label = layer.label
     is_max = isinstance(layer, Pool) and layer.mode == "max"
     fill = -np.inf if is_max else 0.0
@@ -298,9 +301,9 @@ def _windowed(layer: Conv | Pool, spec, op, basis: PhaseBasis, zero_overhang: bo
     for ax, ((el, er), a_in, a_out, k) in enumerate(zip(op.padding, basis.length, op.output.length, k_eq)):
         if a_in + el + er - k + 1 < a_out:
             return fail(f"axis {ax}: phase-domain length {a_in}+{el}+{er} leaves fewer than {a_out} outputs for kernel {k}")
-    mismatch, compared, mask_used = _check_reads(label, spec, op, claimed, zero_overhang, fill)
+    mismatch, compared, mask_used = _check_reads(spec, op, claimed, zero_overhang, fill)
     notes = []
-    if isinstance(layer, Conv):
+    if isinstance(layer, ConvLayer):
         want_bias = np.repeat(np.arange(spec.out_channels), op.output.count) if layer.bias else None
         if (want_bias is None) != (op.bias_index is None) or (want_bias is not None and not np.array_equal(want_bias, op.bias_index)):
             mismatch = mismatch or Mismatch("the bias is not b'[o·R^d + φ(q)] = b[o]")
@@ -367,7 +370,7 @@ def _pointwise(layer: Activation | BatchNorm, op: PhaseOp, basis: PhaseBasis, ch
     checks.append(Check(layer.path, layer.kind, rule, ok, detail))
 
 
-def _chain(layers: Sequence[Layer], ops: Sequence[PhaseOp], basis: PhaseBasis, zero: bool, prepad: str | None,
+def _chain(layers: Sequence[NetworkLayer], ops: Sequence[PhaseOp], basis: PhaseBasis, zero: bool, prepad: str | None,
            checks: list, superfluous: list) -> tuple[PhaseBasis, bool]:
     if len(layers) != len(ops):
         checks.append(Check(layers[0].path if layers else "", "network", "structure", False,
@@ -377,9 +380,9 @@ def _chain(layers: Sequence[Layer], ops: Sequence[PhaseOp], basis: PhaseBasis, z
         if getattr(op, "path", None) != layer.path:
             checks.append(Check(layer.path, layer.kind, "structure", False, f"the equivalent operation is for layer {getattr(op, 'path', '?')}"))
             return basis, zero
-        if isinstance(layer, (Conv, Pool)):
-            spec = layer.conv if isinstance(layer, Conv) else layer.pool
-            if isinstance(layer, Conv) and layer.path == prepad:
+        if isinstance(layer, (ConvLayer, Pool)):
+            spec = layer.conv if isinstance(layer, ConvLayer) else layer.pool
+            if isinstance(layer, ConvLayer) and layer.path == prepad:
                 spec = spec.replace(padding=0)  # its padding was applied before space-to-depth
             _windowed(layer, spec, op, basis, zero, checks, superfluous)
         elif isinstance(layer, (Activation, BatchNorm)):
@@ -420,7 +423,7 @@ def _input_check(eq: EquivalentNetwork) -> Check:
                 break
             pre.append(layer)
         target = next((l for l in net.layers if l.path == stage.serves), None)
-        if (not isinstance(target, Conv) or any(not isinstance(l, (Activation, BatchNorm)) for l in pre)
+        if (not isinstance(target, ConvLayer) or any(not isinstance(l, (Activation, BatchNorm)) for l in pre)
                 or target.conv.padding != stage.padding or target.padding_mode != stage.padding_mode):
             problems.append(f"pre-padding {stage.padding_mode} {stage.padding} is not the padding of the first window-reading layer")
     detail = "; ".join(problems) or (
@@ -434,9 +437,7 @@ def _input_check(eq: EquivalentNetwork) -> Check:
 def verify_network(eq: EquivalentNetwork) -> NetworkVerification:
     """Decide exactly whether ``eq`` computes its strided network (see the module docstring)."""
     if not isinstance(eq, EquivalentNetwork):
-        raise SymstrideTypeError(
-            f"verify_network expects an EquivalentNetwork (from Network.destride()), got {type(eq).__name__}"
-        )
+        raise SymstrideTypeError(f"verify_network expects an EquivalentNetwork (from Network.destride()), got {type(eq).__name__}")
     net = eq.network.spec
     checks = [_input_check(eq)]
     superfluous: list[str] = []

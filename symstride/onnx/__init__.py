@@ -21,7 +21,7 @@ symstride imports onnx.
 
 from .check import OnnxCheck, check_onnx
 from .graph import NodeError, load_model, save_model
-from .layout import LAYOUTS
+from .layout import ONNX_LAYOUTS
 from .rewrite import STRIDED_OPS, destride_onnx, strided_nodes
 
-__all__ = ["LAYOUTS", "STRIDED_OPS", "NodeError", "OnnxCheck", "check_onnx", "destride_onnx", "load_model", "save_model", "strided_nodes"]
+__all__ = ["ONNX_LAYOUTS", "STRIDED_OPS", "NodeError", "OnnxCheck", "check_onnx", "destride_onnx", "load_model", "save_model", "strided_nodes"]

@@ -27,8 +27,8 @@ from ..core.indexing import channel_index, equivalent_kernel, output_shape, weig
 from ..core.params import ConvSpec
 from .attrs import per_axis_attr, read_attributes, window_pads
 from .graph import GraphView, NodeError
-from .layout import SYMSTRIDE_LAYOUT, pad_or_trim, select_channels, space_to_depth
-from .pooling import phase_taps
+from .layout import SYMSTRIDE_LAYOUT, pad_or_trim_nodes, select_channels, space_to_depth_nodes
+from .pooling import pooling_phase_taps
 
 __all__ = ["CONV_ATTRIBUTES", "conv_layout", "live_phases", "rewrite_conv", "depthwise_phases"]
 
@@ -107,9 +107,9 @@ def rewrite_conv(view: GraphView, node: onnx.NodeProto, layout: str) -> list[onn
     lengths = [s * (n + k - 1) for n, k, s in zip(n_out, kq, stride)]
     widths = [(l, L - n - l) for (l, _), L, n in zip(spec.padding, lengths, sizes)]
     nodes: list[onnx.NodeProto] = []
-    z, more = pad_or_trim(view, x, widths, name)
+    z, more = pad_or_trim_nodes(view, x, widths, name)
     nodes += more
-    z, more = space_to_depth(view, z, channels, lengths, stride, lay, name)
+    z, more = space_to_depth_nodes(view, z, channels, lengths, stride, lay, name)
     nodes += more
     z, more = select_channels(view, z, keep, channels * n_phases, name)
     nodes += more
@@ -137,12 +137,12 @@ def depthwise_phases(view: GraphView, node: onnx.NodeProto, spec: ConvSpec, w: n
     name = node.name or node.output[0]
     lengths = [s * (n + k - 1) for n, k, s in zip(n_out, kq, stride)]
     nodes: list[onnx.NodeProto] = []
-    z, more = pad_or_trim(view, node.input[0], [(l, L - n - l) for (l, _), L, n in zip(spec.padding, lengths, sizes)], name)
+    z, more = pad_or_trim_nodes(view, node.input[0], [(l, L - n - l) for (l, _), L, n in zip(spec.padding, lengths, sizes)], name)
     nodes += more
-    z, more = space_to_depth(view, z, channels, lengths, stride, "dcr", name)
+    z, more = space_to_depth_nodes(view, z, channels, lengths, stride, "dcr", name)
     nodes += more
     parts = []
-    for k, taps in enumerate(phase_taps(spec)):
+    for k, taps in enumerate(pooling_phase_taps(spec)):
         flat = int(np.ravel_multi_index(taps.phase, stride))
         block = index[(slice(None), flat, *(slice(j0, j0 + e, st) for j0, e, st in zip(taps.start, taps.extent(), taps.step)))]
         bank = np.where(block >= 0, w.reshape(-1)[np.maximum(block, 0)], np.zeros((), dtype=w.dtype)).astype(w.dtype)[:, None]

@@ -7,7 +7,7 @@ A ``ConvTranspose`` with strides ``s`` (``pads``, ``auto_pad``, ``output_padding
 
 where output phase ``r`` (``t + p_begin = s·a + r``) receives exactly the taps with
 ``δ·m ≡ r (mod s)``, flipped: ``W'[chan(o, φ(r)), c, j] = w[c, o, m]`` for ``δ·m = s·(k' − 1 − j) + r``
-(:func:`symstride.core.indexing.transposed_weight_gather_index`), ``b'[chan(o, φ(r))] = b[o]``, and the
+(:func:`symstride.core.indexing.weight_gather_index`), ``b'[chan(o, φ(r))] = b[o]``, and the
 paddings and crop come from :func:`symstride.core.indexing.transposed_geometry`.  The depth-to-space
 is ``DepthToSpace`` with ``mode="DCR"`` (``--layout dcr``) or ``mode="CRD"`` (``--layout crd``)
 in 2-D with equal strides; grouped layers always use CRD (see :mod:`symstride.onnx.layout`).
@@ -24,13 +24,13 @@ from typing import Any, Sequence
 import numpy as np
 import onnx
 
-from ..core.indexing import transposed_geometry, transposed_weight_gather_index
+from ..core.indexing import transposed_geometry, weight_gather_index
 from ..core.params import ConvTransposeSpec
 from ..reference import destride_transposed_bias
 from .attrs import pad_pairs, per_axis_attr, read_attributes
 from .conv import conv_layout
 from .graph import GraphView, NodeError
-from .layout import SYMSTRIDE_LAYOUT, crop, depth_to_space, pad_or_trim
+from .layout import SYMSTRIDE_LAYOUT, crop, depth_to_space_nodes, pad_or_trim_nodes
 
 __all__ = ["CONV_TRANSPOSE_ATTRIBUTES", "transposed_pads", "rewrite_conv_transpose"]
 
@@ -99,12 +99,12 @@ def rewrite_conv_transpose(view: GraphView, node: onnx.NodeProto, layout: str) -
     if inferred is not None and len(inferred) == ndim + 2 and any(a is not None and a != b for a, b in zip(inferred[2:], result)):
         raise NodeError(node, f"ONNX shape inference gives spatial output {inferred[2:]}, symstride computes {result}")
     lay = conv_layout(layout, groups)
-    index = transposed_weight_gather_index(spec, SYMSTRIDE_LAYOUT[lay])  # (C_out·P, C_in/g, *k')
+    index = weight_gather_index(spec, SYMSTRIDE_LAYOUT[lay])  # (C_out·P, C_in/g, *k')
     bank = np.where(index >= 0, w.reshape(-1)[np.maximum(index, 0)], np.zeros((), dtype=w.dtype)).astype(w.dtype)
 
     name = node.name or node.output[0]
     nodes: list[onnx.NodeProto] = []
-    z, more = pad_or_trim(view, x, [ax.pad for ax in geometry], name)
+    z, more = pad_or_trim_nodes(view, x, [ax.pad for ax in geometry], name)
     nodes += more
     inputs = [z, view.add_initializer(f"{name}/W_subpixel", bank)]
     if len(node.input) > 2 and node.input[2]:
@@ -114,7 +114,7 @@ def rewrite_conv_transpose(view: GraphView, node: onnx.NodeProto, layout: str) -
     nodes.append(view.make_node("Conv", inputs, [phases_out], f"{name}/unit_stride", kernel_shape=list(bank.shape[2:]),
                                 strides=[1] * ndim, pads=[0] * (2 * ndim), dilations=[1] * ndim, group=groups))
     coarse = [ax.coarse for ax in geometry]
-    y, more = depth_to_space(view, phases_out, spec.out_channels, coarse, stride, lay, name)
+    y, more = depth_to_space_nodes(view, phases_out, spec.out_channels, coarse, stride, lay, name)
     nodes += more
     full = [c * s for c, s in zip(coarse, stride)]
     _, more = crop(view, y, [(ax.crop, ax.crop + ax.output) for ax in geometry], full, name, output=node.output[0])

@@ -14,7 +14,7 @@ Two channel orders (``--layout``), named as ONNX's ``DepthToSpace`` modes name t
 one block size for both axes of a 2-D tensor).  The batch dimension is copied (``0`` in the
 target shape), so a dynamic batch size is kept.
 
->>> sorted(LAYOUTS), SYMSTRIDE_LAYOUT["dcr"], SYMSTRIDE_LAYOUT["crd"]
+>>> sorted(ONNX_LAYOUTS), SYMSTRIDE_LAYOUT["dcr"], SYMSTRIDE_LAYOUT["crd"]
 (['crd', 'dcr'], 'tf', 'pytorch')
 """
 
@@ -29,10 +29,10 @@ import onnx
 
 from .graph import GraphView
 
-__all__ = ["LAYOUTS", "SYMSTRIDE_LAYOUT", "check_onnx_layout", "space_to_depth", "depth_to_space", "pad_or_trim", "select_channels", "crop"]
+__all__ = ["ONNX_LAYOUTS", "SYMSTRIDE_LAYOUT", "check_onnx_layout", "space_to_depth_nodes", "depth_to_space_nodes", "pad_or_trim_nodes", "select_channels", "crop"]
 
 #: The channel orders of the rewritten graph.
-LAYOUTS = {
+ONNX_LAYOUTS = {
     "dcr": "phase-major φ(r)·C + c: ONNX SpaceToDepth, DepthToSpace mode DCR (native in 2-D)",
     "crd": "channel-major c·P + φ(r): PyTorch pixel_unshuffle/pixel_shuffle, DepthToSpace mode CRD",
 }
@@ -43,8 +43,8 @@ SYMSTRIDE_LAYOUT = {"dcr": "tf", "crd": "pytorch"}
 
 def check_onnx_layout(layout: str) -> str:
     """Return ``layout`` if it is ``"dcr"`` or ``"crd"``, else a ValueError listing them."""
-    if layout not in LAYOUTS:
-        raise SymstrideError(f"unknown layout {layout!r}; expected one of {', '.join(map(repr, LAYOUTS))}")
+    if layout not in ONNX_LAYOUTS:
+        raise SymstrideError(f"unknown layout {layout!r}; expected one of {', '.join(map(repr, ONNX_LAYOUTS))}")
     return layout
 
 
@@ -52,7 +52,7 @@ def _native(stride: Sequence[int]) -> bool:
     return len(stride) == 2 and stride[0] == stride[1]
 
 
-def space_to_depth(view: GraphView, x: str, channels: int, sizes: Sequence[int], stride: Sequence[int],
+def space_to_depth_nodes(view: GraphView, x: str, channels: int, sizes: Sequence[int], stride: Sequence[int],
                    layout: str, name: str) -> tuple[str, list[onnx.NodeProto]]:
     """``z[n, chan(c, φ(r)), a] = x[n, c, s·a + r]``; every size must be divisible by its stride."""
     out = view.fresh(f"{name}/space_to_depth")
@@ -72,9 +72,9 @@ def space_to_depth(view: GraphView, x: str, channels: int, sizes: Sequence[int],
     ]
 
 
-def depth_to_space(view: GraphView, z: str, channels: int, sizes: Sequence[int], stride: Sequence[int],
+def depth_to_space_nodes(view: GraphView, z: str, channels: int, sizes: Sequence[int], stride: Sequence[int],
                    layout: str, name: str) -> tuple[str, list[onnx.NodeProto]]:
-    """Inverse of :func:`space_to_depth`: ``channels`` is the channel count after depth-to-space."""
+    """Inverse of :func:`space_to_depth_nodes`: ``channels`` is the channel count after depth-to-space."""
     out = view.fresh(f"{name}/depth_to_space")
     if _native(stride):
         mode = layout.upper()
@@ -93,7 +93,7 @@ def depth_to_space(view: GraphView, z: str, channels: int, sizes: Sequence[int],
     ]
 
 
-def pad_or_trim(view: GraphView, x: str, widths: Sequence[tuple[int, int]], name: str,
+def pad_or_trim_nodes(view: GraphView, x: str, widths: Sequence[tuple[int, int]], name: str,
                 value: str | None = None) -> tuple[str, list[onnx.NodeProto]]:
     """Pad the spatial axes by per-axis ``(left, right)`` widths (a negative width trims that side).
 

@@ -30,10 +30,10 @@ from onnx import helper
 from ..core.errors import SymstrideError
 from ..network import Network
 from ..network.phase_ops import PhaseActivation, PhaseBatchNorm, PhaseResidual, TiedConv, TiedMaxPool
-from ..network.phases import tap_arrays
+from ..network.phases import phase_tap_arrays
 from .graph import GraphView, NodeError
-from .layout import pad_or_trim, space_to_depth
-from .network_trunk import Trunk, find_trunk
+from .layout import pad_or_trim_nodes, space_to_depth_nodes
+from .network_trunk import Trunk, find_onnx_trunk
 
 __all__ = ["MAX_TIED_ENTRIES", "rewrite_network"]
 
@@ -62,7 +62,7 @@ class _Writer:
 
     def pad(self, z: str, padding, name: str, value: float = 0.0) -> str:
         fill = self.view.scalar(f"{name}/pad_value", value, self.elem) if value else None
-        z, nodes = pad_or_trim(self.view, z, padding, name, value=fill)
+        z, nodes = pad_or_trim_nodes(self.view, z, padding, name, value=fill)
         self.nodes += nodes
         return z
 
@@ -98,7 +98,7 @@ class _Writer:
             z = self.mask(z, op.mask, op.inputs.channels, name)
         z = self.pad(z, op.padding, name, op.pad_value)
         padded = [a + l + r for a, (l, r) in zip(op.inputs.length, op.padding)]
-        q, r, _, j = tap_arrays(op.taps)
+        q, r, _, j = phase_tap_arrays(op.taps)
         order = np.argsort(q, kind="stable")
         n_out = op.output.count
         n_taps = len(q) // n_out
@@ -158,7 +158,7 @@ class _Writer:
 
 def rewrite_network(view: GraphView, layout: str) -> onnx.ModelProto:
     """A copy of the model with its trunk replaced by Theorem 3's construction (unchanged if nothing strides)."""
-    trunk = find_trunk(view)
+    trunk = find_onnx_trunk(view)
     if trunk is None:
         return view.model
     first = trunk.consumed[0]
@@ -178,7 +178,7 @@ def rewrite_network(view: GraphView, layout: str) -> onnx.ModelProto:
     writer = _Writer(view, trunk, elem)
     extend = [(0, s * a - n) for s, a, n in zip(stage.basis.phases, stage.basis.length, stage.basis.size)]
     z = writer.pad(trunk.start, extend, "network_input")
-    z, nodes = space_to_depth(view, z, stage.basis.channels, [s * a for s, a in zip(stage.basis.phases, stage.basis.length)],
+    z, nodes = space_to_depth_nodes(view, z, stage.basis.channels, [s * a for s, a in zip(stage.basis.phases, stage.basis.length)],
                               stage.basis.phases, "crd", "network_input")
     writer.nodes += nodes
     z = writer.run(z, equivalent.ops)

@@ -5,7 +5,7 @@ does: it starts at the input of the first strided Conv/MaxPool/AveragePool and r
 supported nodes — ``Conv``, ``BatchNormalization`` (inference), the activations of
 :data:`ONNX_ACTIVATIONS`, ``MaxPool``, ``AveragePool`` and residual blocks (a tensor read by two
 branches that meet in an ``Add``) — as long as every tensor in between is read only inside the
-trunk.  :func:`find_trunk` returns the spec, the parameters keyed as symstride.network expects
+trunk.  :func:`find_onnx_trunk` returns the spec, the parameters keyed as symstride.network expects
 (``"3.body.0.weight"``), and which ONNX node each layer path came from.
 """
 
@@ -22,7 +22,7 @@ from .conv import CONV_ATTRIBUTES
 from .graph import GraphView, NodeError, attributes
 from .pooling import POOL_ATTRIBUTES
 
-__all__ = ["ONNX_ACTIVATIONS", "Trunk", "find_trunk"]
+__all__ = ["ONNX_ACTIVATIONS", "Trunk", "find_onnx_trunk"]
 
 #: ONNX activation → (symstride.network name, {ONNX attribute: spec option}) with ONNX's defaults.
 ONNX_ACTIVATIONS = {
@@ -190,7 +190,7 @@ class _Reader:
         return {"type": "residual", "body": branches[body], "shortcut": branches[1 - body]}, adder.output[0]
 
 
-def find_trunk(view: GraphView) -> Trunk | None:
+def find_onnx_trunk(view: GraphView) -> Trunk | None:
     """The trunk of the first strided node, or None when no strided Conv/pooling exists."""
     first = next((n for n in view.model.graph.node if _strided(n)), None)
     if first is None:

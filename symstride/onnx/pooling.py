@@ -30,9 +30,9 @@ from ..core.indexing import Tap, equivalent_kernel, tap_map
 from ..core.params import ConvSpec
 from .attrs import per_axis_attr, read_attributes, window_pads
 from .graph import GraphView, NodeError
-from .layout import pad_or_trim, space_to_depth
+from .layout import pad_or_trim_nodes, space_to_depth_nodes
 
-__all__ = ["POOL_ATTRIBUTES", "PhaseTaps", "phase_taps", "pool_output_length", "average_divisor", "rewrite_pool"]
+__all__ = ["POOL_ATTRIBUTES", "PhaseTaps", "pooling_phase_taps", "pool_output_length", "average_divisor", "rewrite_pool"]
 
 #: The attributes the rewrite reads, per operator (all of ONNX's).
 POOL_ATTRIBUTES = {
@@ -54,11 +54,11 @@ class PhaseTaps(NamedTuple):
         return tuple(st * (c - 1) + 1 for st, c in zip(self.step, self.count))
 
 
-def phase_taps(spec: ConvSpec, taps: Sequence[Tap] | None = None) -> list[PhaseTaps]:
+def pooling_phase_taps(spec: ConvSpec, taps: Sequence[Tap] | None = None) -> list[PhaseTaps]:
     """The live phases of a window (row-major φ order) with their offsets, grouped from ``taps``
     (default :func:`tap_map`); each phase's taps must fill a box with a constant step per axis.
 
-    >>> [tuple(p) for p in phase_taps(ConvSpec.create(kernel=3, stride=2))]
+    >>> [tuple(p) for p in pooling_phase_taps(ConvSpec.create(kernel=3, stride=2))]
     [((0,), (0,), (2,), (1,)), ((1,), (0,), (1,), (1,))]
     """
     offsets: dict[tuple[int, ...], list[set[int]]] = {}
@@ -138,7 +138,7 @@ def rewrite_pool(view: GraphView, node: onnx.NodeProto, layout: str) -> list[onn
     try:
         spec = ConvSpec.create(kernel=kernel, stride=stride, padding=pads, dilation=dilation, ndim=ndim)
         n_out = tuple(pool_output_length(n, k, s, p, d, ceil_mode) for n, k, s, p, d in zip(sizes, kernel, stride, pads, dilation))
-        windows = phase_taps(spec)
+        windows = pooling_phase_taps(spec)
     except (ValueError, TypeError) as exc:
         raise NodeError(node, str(exc)) from None
     inferred = view.shape(node.output[0])
@@ -149,9 +149,9 @@ def rewrite_pool(view: GraphView, node: onnx.NodeProto, layout: str) -> list[onn
     lengths = [s * (n + k - 1) for n, k, s in zip(n_out, equivalent_kernel(spec), stride)]
     fill = view.scalar(f"{name}/fill", -np.inf if kind == "MaxPool" else 0.0, elem)
     nodes: list[onnx.NodeProto] = []
-    z, more = pad_or_trim(view, x, [(l, L - n - l) for (l, _), L, n in zip(pads, lengths, sizes)], name, value=fill)
+    z, more = pad_or_trim_nodes(view, x, [(l, L - n - l) for (l, _), L, n in zip(pads, lengths, sizes)], name, value=fill)
     nodes += more
-    z, more = space_to_depth(view, z, channels, lengths, stride, "dcr", name)
+    z, more = space_to_depth_nodes(view, z, channels, lengths, stride, "dcr", name)
     nodes += more
     parts = []
     for taps in windows:

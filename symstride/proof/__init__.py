@@ -7,4 +7,6 @@ Imports the algebra layer and below, never :mod:`symstride.layer` (a layer's ``.
 calls into this package, not the other way round).
 """
 
+from . import proofs  # noqa: F401  (registers the named proofs, so that derivations may cite their lemmas)
+
 __all__: list[str] = []

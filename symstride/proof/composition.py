@@ -28,11 +28,11 @@ from .signals import nested_sum
 from ..algebra.expansion import Definition
 from ..algebra.random_evaluation import random_values
 
-__all__ = ["composition_proof", "PROOF_GRID"]
+__all__ = ["composition_proof", "COMPOSITION_GRID"]
 
 #: Parameter values of the exhaustive check: every network with s1, s2 ≤ 3, k1, k2 ≤ 4 and
 #: input lengths N ≤ 14 in which both kernels fit.
-PROOF_GRID = {"s1": range(1, 4), "s2": range(1, 4), "k1": range(1, 5), "k2": range(1, 5), "N": range(1, 15)}
+COMPOSITION_GRID = {"s1": range(1, 4), "s2": range(1, 4), "k1": range(1, 5), "k2": range(1, 5), "N": range(1, 15)}
 
 _POS = {"integer": True, "positive": True}
 _IDX = {"integer": True, "nonnegative": True}
@@ -80,7 +80,8 @@ def composition_proof(*, grid: dict | None = None) -> Derivation:
     reach = add(mul(s1, q), m1)
     inner5 = nested_sum(mul(w1[m1], x[add(mul(S, add(n, j)), reach)]), [(m1, 0, add(k1, -1))])
     e5 = nested_sum(mul(W2[q, j], sigma(inner5)), [(q, 0, add(s2, -1)), (j, 0, add(k2q, -1))])
-    steps.append(Step(e5, "unfold", ("the first layer at the phases: ", sp.Eq(hq[q, b], nested_sum(mul(w1[m1], x[add(mul(S, b), reach)]), [(m1, 0, add(k1, -1))]), evaluate=False))))
+    steps.append(Step(e5, "unfold", ("the first layer at the phases: ", sp.Eq(hq[q, b], nested_sum(mul(w1[m1], x[add(mul(S, b), reach)]), [(m1, 0, add(k1, -1))]), evaluate=False)),
+                      unfold=("W_2'", "hphase", "h")))
 
     # (6)-(7): residues of s1 q + m1 mod S, reindex s1 q + m1 = S i + r
     cls1 = sp.Eq(sp.Mod(reach, S, evaluate=False), r, evaluate=False)
@@ -104,7 +105,7 @@ def composition_proof(*, grid: dict | None = None) -> Derivation:
     # (8) the S phases of the input
     inner8 = nested_sum(mul(w1[tap1], xr[r, add(n, j, i)]), [(r, 0, add(S, -1)), (i, lo1, hi1)])
     e8 = nested_sum(mul(W2[q, j], sigma(inner8)), [(q, 0, add(s2, -1)), (j, 0, add(k2q, -1))])
-    steps.append(Step(e8, "phase-signals", ("the phases ", sp.Eq(xr[r, a], x[add(mul(S, a), r)], evaluate=False), " (space-to-depth by S)")))
+    steps.append(Step(e8, "phase-signals", ("the phases ", sp.Eq(xr[r, a], x[add(mul(S, a), r)], evaluate=False), " (space-to-depth by S)"), unfold=("W_2'", "xphase")))
 
     # (9) structural zeros of the first layer's bank: a unit-stride network
     inner9 = nested_sum(mul(W1[q, r, i], xr[r, add(n, j, i)]), [(r, 0, add(S, -1)), (i, 0, add(k1q, -1))])
@@ -133,7 +134,7 @@ def composition_proof(*, grid: dict | None = None) -> Derivation:
             ((q, 0, add(s2, -1)), (r, 0, add(S, -1)), (i, 0, add(k1q, -1))), note="the first layer's equivalent bank: s2 filters, tied",
         ),
     ]
-    values = grid or PROOF_GRID
+    values = grid or COMPOSITION_GRID
     checked = Grid(
         {s1: list(values["s1"]), s2: list(values["s2"]), k1: list(values["k1"]), k2: list(values["k2"]), N: list(values["N"])},
         ((n, 0, add(Ny, -1)),),

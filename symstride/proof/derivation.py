@@ -1,30 +1,48 @@
-"""Derivations: chains of equal expressions, each step citing a rule, checked step by step.
+"""Derivations: chains of equal expressions, each step citing a rule, proved step by step.
 
 A :class:`Derivation` is a chain ``lhs = e_0 = e_1 = … = e_K``.  Line ``e_0`` is a definition;
 every later :class:`Step` claims ``e_{i−1} = e_i`` by a rule of :mod:`symstride.proof.rules`, with a
 one-line justification, side conditions and the rule's instances (a partition of residues, a
-bijection of summation indices, …).  :meth:`Derivation.check` checks every step three ways:
+bijection of summation indices, …).  :meth:`Derivation.check` establishes each step two ways:
 
-* **exactly** — both lines are evaluated on every instance of the parameter grid and every
-  output index, with every derived signal unfolded into the weights and the input, and compared
-  as polynomials (:mod:`symstride.algebra`); the rule's instances are enumerated;
-* **side conditions** — by SymPy from the symbols' assumptions, else exhaustively on the grid;
-* **float64** — every line on pseudo-random data, against an independent oracle (the NumPy
-  reference convolution) when the derivation has one, within a stated tolerance.
+* **proof, for all values** (:mod:`symstride.proof.step_proofs`) — the step must be an instance of its
+  rule's schema: the checker re-applies the rule's moves (unfold a definition, eliminate a
+  determined summation variable, change variables by the recorded bijection) to line ``i − 1``
+  and compares the result with line ``i`` in a fixed normal form (:mod:`symstride.proof.summands`);
+  every remaining difference (an index, an index set, a read inside a definition's domain) and
+  every side condition is an obligation z3 must prove for all values of the symbols under the
+  derivation's ``hypotheses`` (:mod:`symstride.proof.discharge`).  A refuted obligation or a line that
+  is no instance fails the step; an undecided one leaves it *not proved*.  A lemma rule may be
+  cited only when its own proof is proved, never inside that proof (self-citation is rejected)
+  and never in a cycle;
+* **evidence on a grid** — both lines evaluated exactly on every instance of the parameter grid
+  (compared as polynomials, :mod:`symstride.algebra`), the rule's instances enumerated, and every
+  line in float64 against an independent oracle (the NumPy reference convolution) within a
+  stated tolerance.  Evidence never makes a step *proved*.
 
-A failed check names the step, the rule and the first instance where it fails.
+The API, for use from outside (e.g. a symbolic layer's ``destride(...).derivation``):
+
+``Step(expr, rule, why=(), conditions=(), instances=(), unfold=None, witnesses=None)``
+    one line; ``unfold`` names the definitions the step unfolds (default: those read by one of
+    the two lines only), ``witnesses`` maps an eliminated summation variable to its value.
+``Derivation(title, lhs, steps, *, grid, definitions, hypotheses=None, result=None, …)``
+    ``hypotheses`` are what the theorem assumes (default: the grid's constraints and the output
+    domain); ``result`` names the result it proves (so it may not cite it).
+``Derivation.check() -> CheckReport``
+    ``.ok`` (nothing refuted, all evidence holds), ``.proved`` (every step proved for all
+    values), ``.failure`` (first failure, naming the step and its rule), ``.unproved`` (first step
+    not proved, and why), ``.steps[i].proof`` (a :class:`~symstride.proof.step_proofs.StepProof`),
+    ``.to_json()``.
 
 >>> from symstride import Conv, destride
 >>> d = destride(Conv(kernel=3, stride=2)).derivation
 >>> report = d.check()
->>> report.ok, len(d.steps)
-(True, 7)
->>> broken = d.with_step(3, d.steps[2].expr)          # line 3 replaced by a copy of line 2 …
->>> print(broken.check().failure)                     # … still equal: the reindexing is what is checked
-None
->>> import sympy as sp
+>>> report.ok, report.proved, len(d.steps)
+(True, True, 7)
+>>> report.verdict
+'PROVED for all values of N'
 >>> print(d.with_step(3, d.steps[3].expr.subs(2, 3)).check().failure)  # doctest: +ELLIPSIS
-step 3 (reindex by a bijection): ...
+step 3 (reindex by a bijection): line 3 is not an instance of the rule: ...
 """
 
 from __future__ import annotations
@@ -36,9 +54,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
+import sympy as sp
 
 from ..render.printing import Notation
+from .check_reports import CheckReport, StepReport
 from .rules import Outcome
+from .step_proofs import prove_step
 from .step import Grid, Step
 from ..algebra.expansion import Definition
 from ..algebra.arith import EvaluationError
@@ -53,112 +74,6 @@ __all__ = ["Derivation", "StepReport", "CheckReport", "TOLERANCE"]
 #: most a few thousand products, whose float64 rounding stays below 1e−12, while any index error
 #: changes a value by O(1).
 TOLERANCE = 1e-12
-
-
-# ---------------------------------------------------------------------------------------------
-# Reports.
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StepReport:
-    """What was checked for one step, and the outcome of each check."""
-
-    number: int
-    rule: str
-    title: str
-    checks: tuple[tuple[str, Outcome], ...]  # (kind, outcome); kinds: exact, rule, condition, float
-
-    @property
-    def ok(self) -> bool:
-        return all(o.ok for _, o in self.checks)
-
-    @property
-    def claims(self) -> list[Outcome]:
-        """The outcomes of the rule instances and side conditions."""
-        return [o for kind, o in self.checks if kind in ("rule", "condition")]
-
-    @property
-    def failure(self) -> str | None:
-        for kind, o in self.checks:
-            if not o.ok:
-                return f"step {self.number} ({self.title}): {kind} check failed — {o.detail}"
-        return None
-
-    def lines(self) -> list[str]:
-        mark = "✓" if self.ok else "✗"
-        out = [f"({self.number}) {self.title}  {mark}"]
-        for kind, o in self.checks:
-            out.append(f"    {kind:<9} {'ok  ' if o.ok else 'FAIL'} {o.detail}")
-        return out
-
-
-@dataclass(frozen=True)
-class CheckReport:
-    """The outcome of :meth:`Derivation.check`: one :class:`StepReport` per line."""
-
-    title: str
-    steps: tuple[StepReport, ...]
-    grid: str
-    grid_pieces: tuple
-    instances: int
-    outputs: int
-    tolerance: float
-    seconds: float
-    max_error: float | None = None
-    oracle: str | None = None
-    float_instances: int = 0
-    extra: tuple[Outcome, ...] = field(default=())
-
-    @property
-    def ok(self) -> bool:
-        return all(s.ok for s in self.steps) and all(o.ok for o in self.extra)
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    @property
-    def failure(self) -> str | None:
-        """The first failed check, naming its step (None when every step checks)."""
-        for s in self.steps:
-            if not s.ok:
-                return s.failure
-        for o in self.extra:
-            if not o.ok:
-                return f"{o.method} check failed — {o.detail}"
-        return None
-
-    @property
-    def failed_step(self) -> int | None:
-        for s in self.steps:
-            if not s.ok:
-                return s.number
-        return None
-
-    def __str__(self) -> str:
-        verdict = "every step checks" if self.ok else (f"FAILED at step {self.failed_step}" if self.failed_step is not None else "FAILED")
-        lines = [
-            f"Check of “{self.title}”: {verdict}",
-            f"  grid      {self.grid}: {self.instances} instances, {self.outputs} output samples",
-            f"  float64   random values in [−1, 1) on {self.float_instances} of the {self.instances} instances, "
-            f"tolerance {self.tolerance:g}" + (f"; oracle: {self.oracle}" if self.oracle else ""),
-            f"  time      {self.seconds:.2f} s",
-        ]
-        for o in self.extra:
-            lines.append(f"  also      {'ok  ' if o.ok else 'FAIL'} {o.detail} [{o.method}]")
-        lines.append("")
-        for s in self.steps:
-            lines += ["  " + line for line in s.lines()]
-        if not self.ok:
-            lines += ["", f"  first failure: {self.failure}"]
-        return "\n".join(lines)
-
-    __repr__ = __str__
-
-    def _repr_latex_(self) -> str:
-        from ..render.templates import render_template
-
-        return render_template("check_inline.tex", report=self).strip()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -221,6 +136,8 @@ class Derivation:
         tolerance: float = TOLERANCE,
         float_instances: int = 200,
         name: str | None = None,
+        hypotheses: Sequence[Any] | None = None,
+        result: str | None = None,
         checked_by: "Derivation | None" = None,
         checked_by_note: str = "",
     ) -> None:
@@ -246,6 +163,11 @@ class Derivation:
         self.tolerance = tolerance
         self.float_instances = float_instances
         self.name = name
+        #: what the theorem assumes: by default the grid's constraints and the output domain
+        self.hypotheses = tuple(hypotheses) if hypotheses is not None else tuple(grid.constraints) + tuple(
+            c for v, lo, hi in grid.domain for c in (sp.Ge(v, lo), sp.Le(v, hi)))
+        #: the named result this derivation proves (a proof may not cite it)
+        self.result = result
         if checked_by is not None and len(checked_by.steps) != len(self.steps):
             raise SymstrideError(f"checked_by has {len(checked_by.steps)} lines, this derivation {len(self.steps)}")
         self.checked_by, self.checked_by_note = checked_by, checked_by_note
@@ -275,7 +197,9 @@ class Derivation:
         if self.checked_by is not None:
             twin = self.checked_by.check(seed=seed)
             note = f"; {self.checked_by_note}"
-            report = replace(twin, title=self.title, grid=twin.grid + note, grid_pieces=(*twin.grid_pieces, note))
+            # the twin's grid evidence stands in; the proof for all values is this derivation's own
+            steps = tuple(replace(s, proof=prove_step(self, s.number)) for s in twin.steps)
+            report = replace(twin, title=self.title, steps=steps, grid=twin.grid + note, grid_pieces=(*twin.grid_pieces, note))
             if seed == 0:
                 self._report = report
             return report
@@ -334,7 +258,7 @@ class Derivation:
                 else:
                     row = int(rows[int(np.argmax(np.abs(got - reference)))])
                     checks.append(("float64", Outcome(False, f"|line {i} − {against}| = {err:.3g} > {self.tolerance:g} at {frame.describe_row(row)}", "float64")))
-            reports.append(StepReport(i, step.rule, step.title, tuple(checks)))
+            reports.append(StepReport(i, step.rule, step.title, tuple(checks), prove_step(self, i)))
         report = CheckReport(
             self.title,
             tuple(reports),
@@ -348,6 +272,7 @@ class Derivation:
             self.oracle_name if expected is not None else None,
             float_instances=int(chosen.size) if expected is not None else frame.instances,
             extra=tuple(b.check() for b in self.blocks if hasattr(b, "check")),
+            symbols=tuple(sorted({self.notation.text(p) for p in self.grid.values})),
         )
         if seed == 0:
             self._report = report
@@ -385,12 +310,22 @@ class Derivation:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        status = ""
-        if self._report is not None:
-            status = "\n\n" + ("checked: every step holds" if self._report.ok else f"check FAILED: {self._report.failure}")
-        else:
-            status = "\n\n(not yet checked: call .check())"
-        return self.text() + status
+        status = "not yet checked: call .check()" if self._report is None else self._report.verdict
+        return f"<Derivation {self.title!r}: {len(self.steps)} lines; {status}>"
+
+    def __str__(self) -> str:
+        if self._report is None:
+            return self.text() + "\n\n(not yet checked: call .check())"
+        return self.text() + "\n\n" + (self._report.verdict if self._report.ok else f"check FAILED: {self._report.failure}")
+
+    def hedged_statement(self) -> tuple:
+        """The statement as a claim that is not proved: "For all …" becomes "For …"."""
+        out = []
+        for piece in self.statement:
+            if isinstance(piece, str):
+                piece = piece.replace("For all ", "For ").replace("for all ", "for ")
+            out.append(piece)
+        return tuple(out)
 
     # -- LaTeX ------------------------------------------------------------------------------
     def _context(self, checked: bool) -> dict[str, Any]:

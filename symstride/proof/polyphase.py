@@ -34,7 +34,7 @@ from .rules import Bijection, IndexSet, Partition, SideCondition, reindex_bounds
 from .signals import LayerSignals, join, nested_sum, vec
 from ..algebra.expansion import INDEX, Definition
 
-__all__ = ["polyphase_derivation", "polyphase_proof", "polyphase_steps", "phase_definitions"]
+__all__ = ["polyphase_derivation", "symbolic_layer_derivation", "symbol_grid", "LAYER_GRID", "polyphase_proof", "polyphase_steps", "phase_definitions"]
 
 
 def phase_definitions(ch: LayerSignals, formula_lhs: sp.Indexed, formula: Any) -> list[Definition]:
@@ -106,7 +106,7 @@ def polyphase_steps(ch: LayerSignals) -> tuple[sp.Indexed, list[Step]]:
         for ax in axes if ax.split
     )
     classes = [sp.Eq(sp.Mod(mul(ax.d, ax.m), ax.s, evaluate=False), ax.r, evaluate=False) for ax in axes if ax.split]
-    steps.append(Step(e2, "residue-split", ("into the classes ", *join(classes)), (), partitions))
+    steps.append(Step(e2, "residue-split", ("u unfolded, into the classes ", *join(classes)), (), partitions, unfold=(ch.u.label.name,)))
 
     # (3) reindex m = (s j + r)/δ: the bounds of j are derived, not assumed
     jlims, conds, bijections, w_taps, reads3 = [], [], [], [], []
@@ -276,6 +276,72 @@ def polyphase_proof(ndim: int = 1, *, grid: dict | None = None) -> Derivation:
         f"Theorem 2 for symbolic parameters ({ndim}-D)", lhs, steps, defs, ch.proof_grid(grid or PROOF_GRID[ndim]),
         theorem="Theorem 2, stride removal", statement=statement, name="polyphase" if ndim == 1 else f"polyphase-{ndim}d",
     )
+
+
+#: Values of the symbols of a user's layer in the exhaustive check of its derivation, per number of
+#: axes (input sizes follow from them: see :func:`symbol_grid`).
+LAYER_GRID = {
+    1: {"s": range(1, 5), "k": range(1, 7), "d": range(1, 4), "p": range(0, 3)},
+    2: {"s": range(1, 4), "k": range(1, 4), "d": range(1, 3), "p": range(0, 2)},
+}
+#: On three or more axes every symbol takes two values.
+SMALL_GRID = {"s": range(1, 3), "k": range(2, 4), "d": range(1, 3), "p": range(0, 2)}
+
+
+def symbolic_layer_derivation(eq: Any, *, grid: dict | None = None) -> Derivation:
+    """Theorem 2 for a layer with symbolic parameters: the chain of :func:`polyphase_steps` in the user's symbols.
+
+    ``eq`` is a :class:`~symstride.layer.symbolic_equivalence.SymbolicEquivalence`; the derivation
+    is the symbolic proof's chain with the layer's own symbols and numbers, checked on
+    ``grid`` (default :data:`LAYER_GRID`) for its symbols and every input size that fits.
+    """
+    spec = eq.spec
+    ch = LayerSignals.concrete(spec, layout=eq.layout, channel_indexed=eq.layer.channel_indexed,
+                               r=eq.index_symbols["r"], j=eq.index_symbols["j"])
+    lhs, steps = polyphase_steps(ch)
+    defs = ch.base_definitions() + phase_definitions(ch, eq.formula_lhs, eq.formula)
+    padded = "zero-padded " if ch.padded else ""
+    pads = [vec([l for l, _ in spec.padding])] if all(l == r for l, r in spec.padding) else [sp.Tuple(*map(sp.Tuple, spec.padding))]
+    statement = [
+        "For all values of the integer symbols ", *join(spec.symbols), " (kernel, stride and dilation positive, padding "
+        "nonnegative) and every input size for which the dilated kernel fits the padded input, the "
+        f"{spec.ndim}-D strided convolution with kernel ", vec(spec.kernel), ", stride ", vec(spec.stride),
+        ", dilation ", vec(spec.dilation), ", padding ", *pads,
+        Display(sp.Eq(lhs, steps[0].expr, evaluate=False)),
+        f"equals a unit-stride convolution over the ", sp.Eq(sp.Symbol("P"), eq.phases, evaluate=False),
+        f" phases of the {padded}input:",
+        Display(sp.Eq(lhs, steps[-1].expr, evaluate=False)),
+        "with kernel size ", sp.Eq(sp.Symbol("k'"), vec(eq.kernel), evaluate=False),
+        " (per axis) and the filter bank W' defined below.",
+    ]
+    values = grid or LAYER_GRID.get(spec.ndim, SMALL_GRID)
+    return ch.derivation(
+        f"A strided convolution with symbols {', '.join(map(str, spec.symbols))} is a unit-stride convolution on its phases",
+        lhs, steps, defs, symbol_grid(ch, values), theorem="Theorem 2, stride removal", statement=statement, name="polyphase",
+    )
+
+
+def symbol_grid(ch: LayerSignals, values: dict[str, Sequence[int]]) -> Any:
+    """Where a user's symbolic layer is checked: every combination of ``values`` (keys ``s``, ``k``,
+    ``d``, ``p``) for its symbols, and input sizes ``N`` per axis from the smallest any instance fits
+    to the longest dilated kernel (plus two strides in 1-D), keeping the instances where the kernel
+    fits; concrete parameters stay as they are."""
+    from .step import Grid
+
+    grid: dict[Any, list[int]] = {}
+    keys = lambda ax: (("s", ax.s), ("k", ax.k), ("d", ax.d), ("p", ax.pl), ("p", ax.pr))  # noqa: E731
+    for ax in ch.axes:
+        for key, v in keys(ax):
+            if isinstance(v, sp.Symbol) and v not in grid:
+                grid[v] = list(values[key])
+    for ax in ch.axes:
+        low = {v: min(grid[v]) for _, v in keys(ax) if isinstance(v, sp.Symbol)}
+        high = {v: max(grid[v]) for _, v in keys(ax) if isinstance(v, sp.Symbol)}
+        at = lambda v, pick: int(pick.get(v, v))  # noqa: E731
+        shortest = max(at(ax.d, low) * (at(ax.k, low) - 1) + 1 - at(ax.pl, high) - at(ax.pr, high), 1)
+        longest = at(ax.d, high) * (at(ax.k, high) - 1) + 1 + (2 * at(ax.s, high) if ch.nd == 1 else 0)
+        grid[ax.N] = list(range(shortest, max(longest, shortest) + 1))
+    return Grid(grid, tuple(ch.output_domain()), tuple(ch.fits()))
 
 
 def _title(eq: "Equivalence") -> str:

@@ -41,7 +41,7 @@ from ..core.errors import SymstrideError
 from dataclasses import dataclass
 
 from .index_sets import Bijection, IndexSet, Outcome, Partition, SameSet
-from .side_conditions import SideCondition, decide, reindex_bounds
+from .side_conditions import SideCondition, decide_by_assumptions, reindex_bounds
 
 __all__ = [
     "Rule",
@@ -54,7 +54,7 @@ __all__ = [
     "SameSet",
     "SideCondition",
     "reindex_bounds",
-    "decide",
+    "decide_by_assumptions",
 ]
 
 
@@ -67,9 +67,14 @@ __all__ = [
 class Rule:
     """A named rule: ``title`` (how a step cites it), its general ``statement`` (text and LaTeX).
 
-    A step citing the rule carries the rule's concrete claims as instances (``Partition``,
-    ``Bijection``, ``SameSet``) and side conditions.  A ``lemma`` rule relates operators; it is
-    proved for symbolic parameters by the proof of the same name in :mod:`symstride.proof.proofs`.
+    ``moves`` is the rule's schema: the rewrites of :mod:`symstride.proof.schemas` (``unfold``,
+    ``eliminate``, ``reindex``) a step citing it may use to get from the previous line to its
+    own, every other difference being index arithmetic that z3 must prove for all values.
+    ``sketch`` is the rule's soundness argument.  A step citing the rule also carries the rule's
+    concrete claims as instances (``Partition``, ``Bijection``, ``SameSet``, evaluated on the grid)
+    and side conditions (decided for all values by z3).  A ``lemma`` rule relates operators; it
+    may be cited only once the proof named ``proved_by`` in :mod:`symstride.proof.proofs` proves it (and
+    never inside that proof: a result does not cite itself).
     """
 
     name: str
@@ -78,6 +83,9 @@ class Rule:
     statement_latex: str
     lemma: bool = False
     short: str = ""
+    moves: tuple[str, ...] = ()
+    sketch: str = ""
+    proved_by: str | None = None
 
     @property
     def label(self) -> str:
@@ -94,6 +102,8 @@ RULES: dict[str, Rule] = {
             "the left-hand side is defined to be the first line",
             r"\text{the left-hand side is defined to be the first line}",
             short="definition",
+            moves=(),
+            sketch='The first line is the definition of the left-hand side; nothing to prove.',
         ),
         Rule(
             "stride-as-subsampling",
@@ -101,6 +111,9 @@ RULES: dict[str, Rule] = {
             "Conv_s(x; w) = D_s Conv_1(x; w): the strided output at n is the unit-stride output at s·n",
             r"\operatorname{Conv}_s(x; w) = D_s \operatorname{Conv}_1(x; w),\quad y[n] = u[s n]",
             short="Theorem 1",
+            moves=('unfold',),
+            sketch="Unfold u = Conv_1(x̃; w) at t = s·n: u[s n] = Σ_m w[m] x̃[s n + δ m], the strided sum; s n lies in u's domain because n ≤ N_out − 1.",
+            proved_by='stride-as-subsampling',
         ),
         Rule(
             "residue-split",
@@ -108,6 +121,8 @@ RULES: dict[str, Rule] = {
             "Σ_{m ∈ M} f(m) = Σ_{r=0}^{s−1} Σ_{m ∈ M, δm ≡ r (mod s)} f(m)  (the residue classes partition M)",
             r"\sum_{m \in M} f(m) = \sum_{r=0}^{s-1} \sum_{\substack{m \in M \\ \delta m \equiv r \pmod{s}}} f(m)",
             short="residues",
+            moves=('eliminate',),
+            sketch='Every integer δm has exactly one residue r = δm mod s in [0, s − 1] (s ≥ 1), so Σ_r [δm ≡ r] = 1: the classes partition the index set.',
         ),
         Rule(
             "reindex",
@@ -115,6 +130,8 @@ RULES: dict[str, Rule] = {
             "Σ_{m ∈ M} f(m) = Σ_{j ∈ J} f(g(j)) when g: J → M is a bijection (here δm = s·j + r, Euclidean division)",
             r"\sum_{m \in M} f(m) = \sum_{j \in J} f(g(j)),\quad g\colon J \to M \text{ bijective}",
             short="reindex",
+            moves=('reindex',),
+            sketch='δm = s j + r is Euclidean division: m ↦ j = (δm − r)/s is integer-valued on the class of r and has the inverse j ↦ (s j + r)/δ on the j with δ | s j + r, so it is a bijection onto its image; the bounds of j are solved from 0 ≤ m ≤ k − 1.',
         ),
         Rule(
             "exchange-sums",
@@ -122,6 +139,8 @@ RULES: dict[str, Rule] = {
             "Σ_{a} Σ_{b} f(a, b) = Σ_{b} Σ_{a} f(a, b) over the same finite set of pairs",
             r"\sum_{a} \sum_{b} f(a, b) = \sum_{b} \sum_{a} f(a, b)",
             short="exchange",
+            moves=(),
+            sketch='A finite sum over a set of index tuples does not depend on the order the tuples are visited in.',
         ),
         Rule(
             "linearity",
@@ -129,6 +148,8 @@ RULES: dict[str, Rule] = {
             "sums and constant factors distribute: Σ (f + g) = Σ f + Σ g, Σ c·f = c·Σ f",
             r"\textstyle\sum (f + g) = \sum f + \sum g,\quad \sum c f = c \sum f",
             short="linearity",
+            moves=(),
+            sketch='Multiplication distributes over finite sums.',
         ),
         Rule(
             "index-arithmetic",
@@ -136,6 +157,8 @@ RULES: dict[str, Rule] = {
             "rewrite an index by integer arithmetic (both indices are the same integer for every value of the variables)",
             r"\text{rewrite an index by integer arithmetic}",
             short="arithmetic",
+            moves=(),
+            sketch='Equal integers index the same entry: the two lines differ only in index expressions that are equal for all values.',
         ),
         Rule(
             "phase-signals",
@@ -143,6 +166,8 @@ RULES: dict[str, Rule] = {
             "x[s·a + r] = x_r[a]: the r-th phase of x (space-to-depth by s)",
             r"x[s a + r] = x_r[a]",
             short="phases",
+            moves=('unfold',),
+            sketch='The definition of the phase x_r[a] = x[s a + r] (zero past the end), read backwards where s a + r lies inside the input.',
         ),
         Rule(
             "structural-zeros",
@@ -150,6 +175,8 @@ RULES: dict[str, Rule] = {
             "extend each phase sum to k' = ⌊δ(k−1)/s⌋ + 1 taps; the added filter entries are zero",
             r"\sum_{j=0}^{J_r} f(j) = \sum_{j=0}^{k'-1} W'_{r,j}\, x_r[n + j],\quad W'_{r,j} = 0 \text{ for } j > J_r",
             short="zeros",
+            moves=('unfold',),
+            sketch="W'[φ(r), j] is w[(s j + r)/δ] where δ | s j + r ≤ δ(k − 1) and 0 elsewhere, so extending the sum over j to k' terms adds only zero terms.",
         ),
         Rule(
             "unit-stride-convolution",
@@ -157,6 +184,8 @@ RULES: dict[str, Rule] = {
             "the pairs (c, r) enumerate the C·P channels c' = c·P + φ(r) once each: the sum is Conv_1(z; W')",
             r"\sum_{c} \sum_{r} f(c P + \varphi(r)) = \sum_{c'=0}^{C P - 1} f(c')",
             short="unit-stride conv.",
+            moves=('unfold', 'reindex'),
+            sketch="c' = c·P + φ(r) is a bijection between the pairs (c, r) and the C·P channels (mixed-radix numbering), and z[c', a] is the phase r of channel c.",
         ),
         Rule(
             "gather",
@@ -164,6 +193,8 @@ RULES: dict[str, Rule] = {
             "Σ_{n=0}^{N−1} [s n = e] f(n) = [s | e] f̂(e/s), f̂ the zero extension of f: s n = e has at most one solution",
             r"\sum_{n=0}^{N-1} [s n = e]\, f(n) = [s \mid e]\, \hat f(e/s)",
             short="gather",
+            moves=('unfold', 'eliminate'),
+            sketch='s n = e has at most one integer solution n = e/s (s ≥ 1), present exactly when s | e; the zero extension covers e/s outside 0..N − 1.',
         ),
         Rule(
             "output-phase-split",
@@ -171,6 +202,8 @@ RULES: dict[str, Rule] = {
             "f(t) = Σ_{r=0}^{s−1} Σ_a [s a + r = t + p] f(t): every t + p is s a + r for exactly one pair (r, a), 0 ≤ r < s",
             r"f(t) = \sum_{r=0}^{s-1} \sum_{a} [s a + r = t + p]\, f(t)",
             short="output phases",
+            moves=('eliminate',),
+            sketch='Euclidean division: t + p = s a + r for exactly one pair with 0 ≤ r < s.',
         ),
         Rule(
             "phase-taps",
@@ -178,6 +211,8 @@ RULES: dict[str, Rule] = {
             "with t + p = s a + r: s | t + p − δm ⇔ δm ≡ r (mod s), and (t + p − δm)/s = a − (δm − r)/s",
             r"s \mid s a + r - \delta m \iff \delta m \equiv r \pmod{s}",
             short="phase taps",
+            moves=('unfold', 'eliminate', 'reindex'),
+            sketch='With t + p = s a + r: s | t + p − δm ⇔ δm ≡ r (mod s), and (t + p − δm)/s = a − (δm − r)/s.',
         ),
         Rule(
             "phase-filters",
@@ -185,6 +220,8 @@ RULES: dict[str, Rule] = {
             "the P phase filters W'[chan(o, φ(r))] of every output channel o form one unit-stride convolution v = Conv_1(x̃; W') with C_out·P channels",
             r"\sum_{j} W'[\operatorname{chan}(o, \varphi(r)), j]\, \tilde x[e + j] = v[\operatorname{chan}(o, \varphi(r)), e]",
             short="phase filters",
+            moves=('unfold',),
+            sketch='The definition of the unit-stride convolution v over the phase filters, read backwards.',
         ),
         Rule(
             "depth-to-space",
@@ -192,6 +229,9 @@ RULES: dict[str, Rule] = {
             "D2S_s v[o, s e + r] = v[chan(o, φ(r)), e]; D2S_s = S2D_s^{−1} (lemma space-to-depth-permutation)",
             r"\operatorname{D2S}_s v[o, s e + r] = v[\operatorname{chan}(o, \varphi(r)), e],\quad \operatorname{D2S}_s = \operatorname{S2D}_s^{-1}",
             short="D2S",
+            moves=('unfold',),
+            sketch='D2S_s v[o, s e + r] = v[chan(o, φ(r)), e] is the definition of depth-to-space; it inverts space-to-depth (lemma space-to-depth-permutation).',
+            proved_by='space-to-depth-permutation',
         ),
         Rule(
             "crop",
@@ -199,6 +239,8 @@ RULES: dict[str, Rule] = {
             "Σ_r Σ_a [s a + r = t + p] u[s(a − ⌊p/s⌋) + r] = u[t + (p mod s)]: the one pair (r, a) gives s(a − ⌊p/s⌋) + r = t + (p mod s)",
             r"\sum_{r} \sum_{a} [s a + r = t + p]\, u[s(a - \lfloor p/s \rfloor) + r] = u[t + (p \bmod s)]",
             short="crop",
+            moves=('unfold', 'eliminate'),
+            sketch='Exactly one pair (r, a) satisfies s a + r = t + p, and then s(a − ⌊p/s⌋) + r = t + (p mod s).',
         ),
         Rule(
             "unfold",
@@ -206,6 +248,8 @@ RULES: dict[str, Rule] = {
             "replace a defined signal by its definition",
             r"\text{replace a defined signal by its definition}",
             short="unfold",
+            moves=('unfold',),
+            sketch="Replace a defined signal by its definition (or back): equal by definition, where the read lies in the definition's domain.",
         ),
         Rule(
             "subsampling-composition",
@@ -214,6 +258,9 @@ RULES: dict[str, Rule] = {
             r"D_a D_b = D_{a b}",
             lemma=True,
             short="D_a D_b = D_ab",
+            moves=('unfold',),
+            sketch='Proved by the derivation subsampling-composition: b·(a n) = (a b)·n.',
+            proved_by='subsampling-composition',
         ),
         Rule(
             "pointwise-commutes",
@@ -222,6 +269,9 @@ RULES: dict[str, Rule] = {
             r"\sigma(D_s x) = D_s\, \sigma(x),\quad \sigma(\operatorname{S2D}_s x) = \operatorname{S2D}_s\, \sigma(x)",
             lemma=True,
             short="pointwise",
+            moves=('unfold',),
+            sketch='Proved by the derivations pointwise-commutes: σ acts on each sample, and subsampling and space-to-depth only move samples.',
+            proved_by='pointwise-commutes',
         ),
         Rule(
             "noble-identity",
@@ -230,6 +280,9 @@ RULES: dict[str, Rule] = {
             r"D_s \operatorname{Conv}_1(\cdot\,; U_s h) = \operatorname{Conv}_1(\cdot\,; h)\, D_s",
             lemma=True,
             short="noble identity",
+            moves=('unfold',),
+            sketch='Proved by the derivation noble-identity: s n + s m = s(n + m).',
+            proved_by='noble-identity',
         ),
         Rule(
             "noble-identity-transposed",
@@ -238,6 +291,9 @@ RULES: dict[str, Rule] = {
             r"\operatorname{Conv}_1(U_s x; U_s h) = U_s \operatorname{Conv}_1(x; h)",
             lemma=True,
             short="transposed noble",
+            moves=('unfold',),
+            sketch='Proved by the derivation noble-identity-transposed.',
+            proved_by='noble-identity-transposed',
         ),
         Rule(
             "space-to-depth-permutation",
@@ -246,6 +302,9 @@ RULES: dict[str, Rule] = {
             r"\operatorname{D2S}_s \operatorname{S2D}_s = I,\quad \operatorname{S2D}_s \operatorname{D2S}_s = I",
             lemma=True,
             short="permutation",
+            moves=('unfold',),
+            sketch='Proved by the derivations space-to-depth-permutation: Euclidean division t = s⌊t/s⌋ + (t mod s).',
+            proved_by='space-to-depth-permutation',
         ),
     )
 }

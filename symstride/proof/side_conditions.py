@@ -18,10 +18,10 @@ from ..algebra.frames import Frame
 from .index_sets import Outcome, base_set, enumerate_set, where_set
 from ..algebra.lines import add, ceil_div, floor_div, mul
 
-__all__ = ["SideCondition", "decide", "reindex_bounds"]
+__all__ = ["SideCondition", "decide_by_assumptions", "reindex_bounds"]
 
 
-def decide(cond: Any) -> bool | None:
+def decide_by_assumptions(cond: Any) -> bool | None:
     """Decide ``cond`` from the symbols' assumptions alone (SymPy's ``is_*`` queries), or None."""
     cond = sp.sympify(cond)
     if cond is sp.true:
@@ -29,12 +29,12 @@ def decide(cond: Any) -> bool | None:
     if cond is sp.false:
         return False
     if isinstance(cond, sp.And):
-        votes = [decide(a) for a in cond.args]
+        votes = [decide_by_assumptions(a) for a in cond.args]
         if any(v is False for v in votes):
             return False
         return True if all(votes) else None
     if isinstance(cond, sp.Or):
-        votes = [decide(a) for a in cond.args]
+        votes = [decide_by_assumptions(a) for a in cond.args]
         if any(votes):
             return True
         return False if all(v is False for v in votes) else None
@@ -57,7 +57,7 @@ class SideCondition:
     """A condition a step relies on: ``statement`` for all ``over`` indices (and every parameter).
 
     Checked first by SymPy from the symbols' assumptions (quantified indices with a
-    non-negative lower bound are treated as non-negative integers); what SymPy cannot decide is
+    non-negative lower bound are treated as non-negative integers); what SymPy cannot decide_by_assumptions is
     decided exhaustively on the derivation's parameter grid.
     """
 
@@ -72,7 +72,7 @@ class SideCondition:
             if (sp.sympify(lo)).is_nonnegative:
                 weakened[var] = sp.Dummy(var.name, integer=True, nonnegative=True)
         # SymPy's assumptions cannot see through floor, ceiling and Mod (and querying them is slow)
-        verdict = None if stmt.has(sp.floor, sp.ceiling, sp.Mod) else decide(stmt.xreplace(weakened))
+        verdict = None if stmt.has(sp.floor, sp.ceiling, sp.Mod) else decide_by_assumptions(stmt.xreplace(weakened))
         if verdict is True:
             return Outcome(True, f"{self.text}: follows from the assumptions", "SymPy")
         cols, n, inst = base_set(frame)

@@ -157,7 +157,11 @@ class LayerSignals(PhaseChannels):
     @classmethod
     def concrete(cls, spec: "ConvSpec", *, layout: str = "pytorch", channel_indexed: bool | None = None,
                  r: Sequence[sp.Symbol] | None = None, j: Sequence[sp.Symbol] | None = None) -> "LayerSignals":
-        """The signals of a concrete layer; the input sizes ``N`` stay symbols (the grid varies them)."""
+        """The signals of a layer; the input sizes ``N`` stay symbols (the grid varies them).
+
+        The spec's parameters may be ints or symbols (a
+        :class:`~symstride.core.symbolic_params.SymbolicConvSpec`): each axis keeps what it is given.
+        """
         nd = spec.ndim
         sym = {name: names(name, nd) for name in ("n", "m", "q", "t", "a", "N", "r", "j")}
         r = tuple(r) if r is not None else sym["r"]
@@ -192,10 +196,10 @@ class LayerSignals(PhaseChannels):
 
     @property
     def parameters(self) -> list[sp.Symbol]:
-        """The symbolic layer parameters (s, k, δ, p per axis), in that order."""
+        """The symbolic layer parameters (s, k, δ, p_l, p_r per axis), in that order."""
         out = []
         for ax in self.axes:
-            for v in (ax.s, ax.k, ax.d, ax.pl):
+            for v in (ax.s, ax.k, ax.d, ax.pl, ax.pr):
                 if isinstance(v, sp.Symbol) and v not in out:
                     out.append(v)
         return out
@@ -228,9 +232,10 @@ class LayerSignals(PhaseChannels):
             why += [" on ", sp.Symbol("xtilde"), ", the zero-padded input"]
         return Step(self.strided_sum()[1], "definition", tuple(why))
 
-    def subsampling_step(self) -> Step:
-        """Line 1: Theorem 1 — the strided output at ``n`` is the unit-stride output at ``s·n``."""
-        from ..render.printing import Operator
+    def subsampling_step(self, rule: str = "stride-as-subsampling") -> Step:
+        """Line 1: the strided output at ``n`` is the unit-stride output at ``s·n`` — citing Theorem 1,
+        or (in Theorem 1's own proof, ``rule="unfold"``) folding the definition of ``u`` at ``t = s·n``."""
+        from ..render.printing import OperatorName
 
         size_ok = tuple(
             SideCondition(
@@ -240,10 +245,13 @@ class LayerSignals(PhaseChannels):
             for i, ax in enumerate(self.axes)
         )
         y_, u_ = sp.symbols("y u")
-        op = Operator("D", sub([ax.s for ax in self.axes]))
-        why = (sp.Eq(y_, sp.Mul(op, u_, evaluate=False), evaluate=False), " where u is the unit-stride convolution")
+        op = OperatorName("D", sub([ax.s for ax in self.axes]))
         line = self.Y(self.o, [mul(ax.s, ax.n) for ax in self.axes], self.u)
-        return Step(line, "stride-as-subsampling", why, size_ok)
+        if rule == "unfold":
+            why = ("u, the unit-stride convolution, read at the multiples of the stride",)
+        else:
+            why = (sp.Eq(y_, sp.Mul(op, u_, evaluate=False), evaluate=False), " where u is the unit-stride convolution")
+        return Step(line, rule, why, size_ok)
 
     # -- derivations about this layer -------------------------------------------------------------
     def concrete_grid(self, sizes: Sequence[Sequence[int]] | None = None) -> "Grid":
@@ -273,6 +281,8 @@ class LayerSignals(PhaseChannels):
         from .step import instance_oracle
 
         options.setdefault("notation", self.notation())
+        options.setdefault("hypotheses", tuple(grid.constraints) + tuple(self.fits()) + tuple(
+            c for v, lo, hi in grid.domain for c in (sp.Ge(v, lo), sp.Le(v, hi))))
         return Derivation(
             title, lhs, steps, definitions=definitions, grid=grid,
             oracle=instance_oracle(self.reference), oracle_name="the NumPy reference convolution", **options,

@@ -29,7 +29,11 @@ class Step:
     ``expr`` is the line; ``rule`` names a rule of :data:`symstride.proof.rules.RULES`; ``why`` is the
     one-line justification as a sequence of prose strings and SymPy objects (printed as inline
     math); ``conditions`` are :class:`~symstride.proof.rules.SideCondition`\\ s and ``instances`` the
-    rule's concrete claims (``Partition``, ``Bijection``, ``SameSet``), each checked on the grid.
+    rule's concrete claims (``Partition``, ``Bijection``, ``SameSet``), each checked on the grid;
+    a ``Bijection`` also gives the symbolic checker the change of variables (forward and back).
+    ``unfold`` names the defined signals the step unfolds (by default: those read by one of the
+    two lines only); ``witnesses`` gives the value of a summation variable the step eliminates
+    when no equation of its guard states it (e.g. ``r: (t + p) mod s``).
     """
 
     expr: Any
@@ -37,6 +41,8 @@ class Step:
     why: tuple = ()
     conditions: tuple[SideCondition, ...] = ()
     instances: tuple[Any, ...] = ()
+    unfold: tuple[str, ...] | None = None
+    witnesses: Mapping[Any, Any] | None = None
 
     def __post_init__(self) -> None:
         rule(self.rule)  # an unknown rule name fails here, listing the valid ones

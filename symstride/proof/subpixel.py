@@ -36,12 +36,12 @@ import sympy as sp
 from .derivation import Derivation
 from .step import Grid, Step
 from ..algebra.lines import add, mul
-from ..render.printing import Display, Operator
+from ..render.printing import Display, OperatorName
 from .rules import Bijection, IndexSet, Partition, SideCondition, reindex_bounds
 from .signals import join, nested_sum, vec
 from .transposed_signals import TAxis, TransposedSignals, is_one
 
-__all__ = ["TransposedSignals", "subpixel_steps", "subpixel_derivation", "subpixel_proof", "PROOF_GRID"]
+__all__ = ["TransposedSignals", "subpixel_steps", "subpixel_derivation", "subpixel_proof", "SUBPIXEL_GRID"]
 
 
 def _divides(divisor: Any, value: Any) -> Any:
@@ -56,7 +56,7 @@ def _minus(a: Any, quotient: Any) -> Any:
 
 #: Words of the prose that are mathematics: printed through the notation, not escaped.
 _MATH_WORDS = {
-    "x̂": sp.Symbol("xhat"), "x̃": sp.Symbol("xtilde"), "Conv_1": Operator("Conv", 1), "D2S_s": Operator("D2S", "s"),
+    "x̂": sp.Symbol("xhat"), "x̃": sp.Symbol("xtilde"), "Conv_1": OperatorName("Conv", 1), "D2S_s": OperatorName("D2S", "s"),
     "C_out": sp.Symbol("C_out"),
 }
 _MATH_SPLIT = re.compile("(" + "|".join(map(re.escape, _MATH_WORDS)) + ")")
@@ -103,7 +103,7 @@ def subpixel_steps(ch: TransposedSignals) -> list[Step]:
     steps.append(Step(nested_sum(mul(ch.weight(ci, ol, m), ch.signal(ch.xh, ci, reads1)), phase_lims + lims1), "output-phase-split",
                       ("every t + p is s a + r for exactly one phase ", *join([sp.Eq(ax.r, sp.Mod(add(ax.t, ax.pl), ax.s), evaluate=False) for ax in axes if ax.split]),
                        " (Euclidean division)"),
-                      (), tuple(_phase_bijection(ax) for ax in axes if ax.split)))
+                      (), tuple(_phase_bijection(ax) for ax in axes if ax.split), witnesses=_phase_witnesses(axes)))
 
     # (3) the taps of phase r: s | s a + r − δ m ⇔ δ m ≡ r (mod s)
     classes = [sp.Eq(sp.Mod(mul(ax.d, ax.m), ax.s, evaluate=False), ax.r, evaluate=False) if ax.split else None for ax in axes]
@@ -178,8 +178,18 @@ def subpixel_steps(ch: TransposedSignals) -> list[Step]:
     # (9) merge the phases again: crop by p mod s
     steps.append(Step(ch.signal(ch.u, o, [add(ax.t, ax.crop) for ax in axes]), "crop",
                       ("s(a − ⌊p/s⌋) + r = t + p − s⌊p/s⌋ = t + (p mod s) for the one pair (r, a): keep N_out samples of u from ",
-                       vec([ax.crop for ax in axes]))))
+                       vec([ax.crop for ax in axes])), witnesses=_phase_witnesses(axes)))
     return steps
+
+
+def _phase_witnesses(axes: list[TAxis]) -> dict:
+    """The one phase and block of each output: ``r = (t + p) mod s``, ``a = ⌊(t + p)/s⌋`` (Euclidean division)."""
+    out = {}
+    for ax in axes:
+        if ax.split:
+            out[ax.r] = sp.Mod(ax.t + ax.pl, ax.s)
+            out[ax.a] = sp.floor((ax.t + ax.pl) / ax.s)
+    return out
 
 
 def _phase_bijection(ax: TAxis) -> Bijection:
@@ -259,7 +269,7 @@ def subpixel_derivation(eq: Any, *, sizes: Sequence[Sequence[int]] | None = None
 #: Parameter values of the exhaustive check: every combination with output padding below stride
 #: or dilation (PyTorch's rule) and at least one output sample.  1-D: s ≤ 4, k ≤ 5, δ ≤ 3,
 #: p ≤ 3, o_p ≤ 2, N ≤ 5; 2-D, per axis: s ≤ 2, k ∈ {2, 3}, δ ≤ 2, p ≤ 1, o_p ≤ 1, N = 3.
-PROOF_GRID = {
+SUBPIXEL_GRID = {
     1: {"s": range(1, 5), "k": range(1, 6), "d": range(1, 4), "p": range(0, 4), "op": range(0, 3), "N": range(1, 6)},
     2: {"s": range(1, 3), "k": range(2, 4), "d": range(1, 3), "p": range(0, 2), "op": range(0, 2), "N": range(3, 4)},
 }
@@ -267,11 +277,11 @@ PROOF_GRID = {
 
 def subpixel_proof(ndim: int = 1, *, grid: dict | None = None) -> Derivation:
     """The sub-pixel theorem for symbolic stride, kernel, dilation, padding and output padding (one channel pair)."""
-    if ndim not in PROOF_GRID and grid is None:
-        raise SymstrideError(f"the sub-pixel proof is checked for ndim in {sorted(PROOF_GRID)}, got {ndim}")
+    if ndim not in SUBPIXEL_GRID and grid is None:
+        raise SymstrideError(f"the sub-pixel proof is checked for ndim in {sorted(SUBPIXEL_GRID)}, got {ndim}")
     ch = TransposedSignals.symbolic(ndim)
     steps = subpixel_steps(ch)
-    values = grid or PROOF_GRID[ndim]
+    values = grid or SUBPIXEL_GRID[ndim]
     table, constraints = {}, []
     for ax in ch.axes:
         for key, sym in (("s", ax.s), ("k", ax.k), ("d", ax.d), ("p", ax.pl), ("op", ax.op), ("N", ax.N)):

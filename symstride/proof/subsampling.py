@@ -18,7 +18,7 @@ import sympy as sp
 from .derivation import Derivation
 from .step import Step
 from ..algebra.lines import add, ceil_div
-from ..render.printing import Display, Operator
+from ..render.printing import Display, OperatorName
 from .rules import Outcome
 from .signals import LayerSignals, sub
 from ..algebra.expansion import Definition
@@ -37,10 +37,10 @@ def _chain(ch: LayerSignals) -> tuple[sp.Indexed, list[Step], list[Definition]]:
     body = ch.Y(ch.o, [sp.Mul(ax.s, ax.n, evaluate=False) if not (isinstance(ax.s, int) and ax.s == 1) else ax.n for ax in ch.axes], ch.u)
     dom = ([(ch.o, 0, ch.cout - 1)] if ch.channels else []) + [(ax.n, 0, add(ceil_div(ax.unit_length, ax.s), -1)) for ax in ch.axes]
     subsample = Definition(line, body, tuple(dom), note="the subsampled unit-stride output")
-    op = Operator("D", sub([ax.s for ax in ch.axes]))
+    op = OperatorName("D", sub([ax.s for ax in ch.axes]))
     steps = [
         ch.definition_step(),
-        ch.subsampling_step(),
+        ch.subsampling_step(rule="unfold"),
         Step(line, "unfold", ("the subsampling ", op, " keeps the samples at multiples of the stride: ", sp.Eq(line, body, evaluate=False))),
     ]
     return lhs, steps, ch.base_definitions() + [subsample]
@@ -63,7 +63,7 @@ class TensorIdentity:
         self.sizes = sizes
 
     def _parts(self, size: int) -> tuple[sp.Matrix, sp.Matrix, sp.Matrix]:
-        from ..algebra.operators import Subsample
+        from ..algebra.resampling import Subsample
 
         unit_out = self.unit.output_shape(size)
         return self.layer.matrix(size), Subsample(self.layer.stride).matrix(unit_out, self.layer.out_channels), self.unit.matrix(size)
@@ -122,7 +122,7 @@ def subsampling_derivation(layer: "Conv") -> Derivation:
     statement = [
         f"Let y be the strided convolution ({spec.describe()}) and u the same layer with unit stride. Then",
         Display(sp.Eq(lhs, steps[-1].expr, evaluate=False)),
-        "that is, ", sp.Eq(y_, sp.Mul(Operator("D", s), u_, evaluate=False), evaluate=False),
+        "that is, ", sp.Eq(y_, sp.Mul(OperatorName("D", s), u_, evaluate=False), evaluate=False),
         ": striding is subsampling after a unit-stride convolution.",
     ]
     tensors = TensorIdentity(layer, per_axis[0][-3:] if spec.ndim == 1 else [tuple(v[-1] for v in per_axis)])

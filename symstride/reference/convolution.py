@@ -46,7 +46,6 @@ from ..core.indexing import (
     output_shape,
     transposed_geometry,
     transposed_output_shape,
-    transposed_weight_gather_index,
     weight_gather_index,
 )
 from ..core.params import ConvSpec, ConvTransposeSpec, as_int, per_axis
@@ -346,7 +345,7 @@ def destride_transposed_weights(
             f"layout='tf' orders channels phase-major (φ(r)·C + c), which splits each of the groups={spec.groups} "
             "channel groups across phases; use layout='pytorch' for grouped convolutions"
         )
-    index = transposed_weight_gather_index(spec, layout)
+    index = weight_gather_index(spec, layout)
     out = np.where(index >= 0, w.reshape(-1)[np.maximum(index, 0)], np.zeros((), dtype=w.dtype))
     return out.astype(w.dtype, copy=False)
 

@@ -11,10 +11,11 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 from ..core.errors import SymstrideError
 
-__all__ = ["LatexError", "PdflatexMissing", "compile_pdf", "first_error", "pdflatex", "latex_environment"]
+__all__ = ["LatexError", "PdflatexMissing", "Compiled", "compile_pdf", "compile_document", "first_error", "pdflatex", "latex_environment"]
 
 #: Variables pdflatex may see besides ``TEX*``/``TEXMF*`` ones: nothing else of the caller's environment.
 _KEPT = ("PATH", "HOME")
@@ -64,12 +65,24 @@ def first_error(log: str) -> str:
     return tail[0]
 
 
-def compile_pdf(tex: str, output: str | Path, *, runs: int = 3, timeout: float = 120) -> Path:
+class Compiled(NamedTuple):
+    """A compiled document: the PDF written and the log of the last pdflatex pass."""
+
+    pdf: Path
+    log: str
+
+
+def compile_pdf(tex: str, output: str | Path, *, runs: int = 4, timeout: float = 120) -> Path:
     """Compile the document ``tex`` to the PDF file ``output``; return its path.
 
     pdflatex is rerun (at most ``runs`` passes in all) while its log asks for it, so that
     cross-references and a table of contents resolve.
     """
+    return compile_document(tex, output, runs=runs, timeout=timeout).pdf
+
+
+def compile_document(tex: str, output: str | Path, *, runs: int = 4, timeout: float = 120) -> Compiled:
+    """As :func:`compile_pdf`, also returning the final log (for :mod:`symstride.render.latex_log`)."""
     exe = pdflatex()
     output = Path(output)
     with tempfile.TemporaryDirectory(prefix="symstride-") as tmp:
@@ -84,7 +97,7 @@ def compile_pdf(tex: str, output: str | Path, *, runs: int = 3, timeout: float =
             except subprocess.TimeoutExpired:
                 raise LatexError(f"pdflatex did not finish within {timeout:g} s") from None
             log_file = Path(tmp) / "document.log"
-            if proc.returncode != 0 or not log_file.exists() or "Rerun to get" not in log_file.read_text(errors="replace"):
+            if proc.returncode != 0 or not log_file.exists() or not _asks_rerun(log_file.read_text(errors="replace")):
                 break
         log_path = Path(tmp) / "document.log"
         log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else proc.stdout.decode(errors="replace")
@@ -93,4 +106,9 @@ def compile_pdf(tex: str, output: str | Path, *, runs: int = 3, timeout: float =
             raise LatexError(f"pdflatex failed: {first_error(log)}")
         output.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(pdf, output)
-    return output
+    return Compiled(output, log)
+
+
+def _asks_rerun(log: str) -> bool:
+    """Whether the log says labels, citations or outlines changed (another pass resolves them)."""
+    return "Rerun to get" in log or "Label(s) may have changed" in log or "undefined references" in log

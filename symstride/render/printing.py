@@ -30,6 +30,7 @@ when a template is rendered.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -38,17 +39,17 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
-__all__ = ["Display", "Iverson", "Operator", "Written", "Notation", "SymstridePrinter", "TextPrinter", "latex", "text", "conditional_sum_parts"]
+__all__ = ["Display", "Iverson", "OperatorName", "Written", "Notation", "SymstridePrinter", "TextPrinter", "latex", "text", "conditional_sum_parts"]
 
 
-class Operator(sp.Symbol):
-    r"""An operator's name in prose math: ``Operator("Conv", 1)`` prints ``\operatorname{Conv}_{1}``.
+class OperatorName(sp.Symbol):
+    r"""An operator's name in prose math: ``OperatorName("Conv", 1)`` prints ``\operatorname{Conv}_{1}``.
 
-    >>> latex(Operator("S2D", 2)), text(Operator("S2D", 2))
+    >>> latex(OperatorName("S2D", 2)), text(OperatorName("S2D", 2))
     ('\\operatorname{S2D}_{2}', 'S2D_2')
     """
 
-    def __new__(cls, name: str, sub: Any = None) -> "Operator":
+    def __new__(cls, name: str, sub: Any = None) -> "OperatorName":
         label = name if sub is None else f"{name}_{sub}"
         return super().__new__(cls, label)
 
@@ -250,6 +251,9 @@ class SymstridePrinter(_DerivationNotation, LatexPrinter):
         name = expr.base.label.name
         brackets = self._settings["brackets"]
         head = self._settings["names"].get(name) or self._print(expr.base)
+        layer = re.fullmatch(r"([A-Za-z])_(\d+)('*)", name)
+        if layer and name not in self._settings["names"]:  # w_2: the weights of layer 2, w^{(2)}
+            head = "{%s%s}^{(%s)}" % (layer.group(1), layer.group(3), layer.group(2))
         lead = brackets.get(name)
         if name not in brackets:  # SymPy's form, {w}_{m}: safe for any name (w_{2}, W')
             return "{%s}_{%s}" % (head, ",".join(map(self._print, expr.indices)))
@@ -270,6 +274,33 @@ class SymstridePrinter(_DerivationNotation, LatexPrinter):
         if conditions:
             lower = r"\substack{%s}" % r" \\ ".join([lower, *conditions])
         return r"\sum_{%s}^{%s} " % (lower, self._print(hi))
+
+    def _print_Piecewise(self, expr: sp.Piecewise) -> str:
+        """Cases, with a long conjunction of conditions stacked one per line (so displays fit the page)."""
+        rows = []
+        for value, cond in expr.args:
+            if cond == sp.true:
+                rows.append(r"%s & \text{otherwise}" % self._print(value))
+                continue
+            conds = [self._print_chain(c) for c in _chains(cond)]
+            joined = self.NOTATION["and"].join(conds)
+            wide = visible_width(joined)
+            if len(conds) > 1 and wide > 40:
+                joined = r"\begin{aligned}[t] &%s\end{aligned}" % r",\\ &".join(conds)
+                wide = max(map(visible_width, conds))
+            shown = self._print(value)
+            if visible_width(shown) + wide > 80:  # the condition below its value
+                rows.append(r"%s, \\ \qquad \text{if } %s &" % (shown, joined))
+            else:
+                rows.append(r"%s & \text{if } %s" % (shown, joined))
+        return r"\begin{cases} %s \end{cases}" % r" \\ ".join(rows)
+
+    def sum_signs(self, expr: Any) -> tuple[list[str], str]:
+        """``([sum sign, …], summand)`` of a (nested) sum; ``([], expr)`` otherwise."""
+        if not isinstance(expr, sp.Sum):
+            return [], self._print(expr)
+        parts, body = conditional_sum_parts(expr)
+        return [self._sum_signs([part]).rstrip() for part in parts], self._summand(body)
 
     def sum_split(self, expr: Any) -> tuple[str, str]:
         """``(sum signs, summand)`` of a (nested) sum, printed separately; ``("", expr)`` otherwise."""
@@ -341,8 +372,6 @@ class TextPrinter(_DerivationNotation, StrPrinter):
 
 def visible_width(tex: str) -> int:
     """A rough count of the characters a LaTeX math string shows (for line breaking)."""
-    import re
-
     stripped = re.sub(r"\\(left|right|substack|frac|operatorname|pmod|mid|quad|qquad|,)", "", tex)
     stripped = re.sub(r"\\[a-zA-Z]+", "x", stripped)
     return len(re.sub(r"[{}^_ ]", "", stripped))
@@ -379,12 +408,21 @@ class Notation:
         return latex(expr, **self.settings)
 
     def latex_lines(self, expr: Any, width: int = 62) -> list[str]:
-        """``expr`` as one line of LaTeX, or two (sum signs, then the summand) when it is wide."""
+        """``expr`` as one line of LaTeX, or several when it is wide: the sum signs (as many per
+        line as fit in ``width`` visible characters), then the summand."""
         whole = self.latex(expr)
         if visible_width(whole) <= width:
             return [whole]
-        prefix, body = SymstridePrinter(self.settings).sum_split(expr)
-        return [prefix, body] if prefix else [whole]
+        signs, body = SymstridePrinter(self.settings).sum_signs(expr)
+        if not signs:
+            return [whole]
+        lines = [signs[0]]
+        for sign in signs[1:]:  # lines after the first carry no step label: they may be wider
+            if visible_width(lines[-1] + sign) <= (width if len(lines) == 1 else width + 24):
+                lines[-1] += " " + sign
+            else:
+                lines.append(sign)
+        return lines + [body]
 
     def text(self, expr: Any) -> str:
         return text(expr, names=dict(self.text_names), brackets=dict(self.brackets))

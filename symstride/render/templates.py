@@ -13,8 +13,8 @@ the order written); user-supplied prose goes through the ``escape`` filter:
 >>> from symstride.render.printing import Written
 >>> latex(Written(r, 2*j, evaluate=False)), latex(2*j + r)
 ('r + 2 j', '2 j + r')
->>> escape("50% of {x}_1 & more")
-'50\\\\% of \\\\{x\\\\}\\\\_1 \\\\& more'
+>>> escape("50% of {every} & more")
+'50\\\\% of \\\\{every\\\\} \\\\& more'
 """
 
 from __future__ import annotations
@@ -27,55 +27,14 @@ import jinja2
 from sympy.printing.latex import LatexPrinter
 
 from .printing import SymstridePrinter, latex
+from .structure import BibEntry, cited_entries, parse_bibtex, theorem_heading
+from .text import UnknownCharacter, escape
 
-__all__ = ["LatexPrinter", "SymstridePrinter", "latex", "escape", "prose", "environment", "render_template", "TemplateError"]
+__all__ = ["LatexPrinter", "SymstridePrinter", "latex", "escape", "prose", "environment", "render_template", "TemplateError", "UnknownCharacter", "bibliography"]
 
 
 class TemplateError(ValueError):
     """A template could not be rendered (names the template and the cause)."""
-
-
-_ESCAPES = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-    "<": r"\textless{}",
-    ">": r"\textgreater{}",
-}
-
-#: Characters that pdflatex cannot typeset from UTF-8 input without extra packages: written as math.
-_UNICODE = {
-    "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\varepsilon", "λ": r"\lambda",
-    "μ": r"\mu", "π": r"\pi", "ρ": r"\rho", "σ": r"\sigma", "τ": r"\tau", "φ": r"\varphi", "ω": r"\omega",
-    "Δ": r"\Delta", "Π": r"\Pi", "Σ": r"\Sigma", "Φ": r"\Phi", "→": r"\to", "↦": r"\mapsto", "←": r"\leftarrow",
-    "↔": r"\leftrightarrow", "⟨": r"\langle", "⟩": r"\rangle", "·": r"\cdot", "×": r"\times", "≤": r"\le", "≥": r"\ge", "≠": r"\ne", "≡": r"\equiv",
-    "∘": r"\circ", "−": "-", "∈": r"\in", "⌈": r"\lceil", "⌉": r"\rceil", "⌊": r"\lfloor", "⌋": r"\rfloor",
-    "′": "'", "∑": r"\sum", "₀": "_0", "₁": "_1", "₂": "_2", "₃": "_3", "₄": "_4", "₅": "_5", "₆": "_6",
-    "₇": "_7", "₈": "_8", "₉": "_9", "√": r"\surd", "∞": r"\infty", "±": r"\pm", "…": r"\dots", "⊙": r"\odot",
-}
-
-
-def escape(text: Any) -> str:
-    """Escape user text for LaTeX prose (Greek letters and common math symbols become inline math)."""
-    out = []
-    for ch in str(text):
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif ch in _UNICODE:
-            tex = _UNICODE[ch]
-            out.append("\\ensuremath{%s}" % tex if tex[0] in "\\_" else tex)
-        elif ord(ch) > 0x24F:  # beyond Latin: pdflatex has no glyph for it
-            out.append("?")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def prose(pieces: Any, **settings: Any) -> str:
@@ -136,15 +95,29 @@ def environment() -> jinja2.Environment:
     env.filters["prose"] = prose
     env.filters["axes"] = _axes
     env.filters["padding"] = _padding
+    env.filters["heading"] = theorem_heading
+    env.filters["cited"] = lambda tex: cited_entries(tex, bibliography())
     return env
+
+
+@lru_cache(maxsize=None)
+def bibliography() -> dict[str, BibEntry]:
+    """The entries of ``references.bib``, shipped beside the templates (BibTeX data; no network)."""
+    source, _, _ = environment().loader.get_source(environment(), "references.bib")
+    return parse_bibtex(source)
 
 
 def _axes(values: Any, sep: str = ",") -> str:
     """``(2, 2)`` → ``2`` when every axis agrees, else ``2,3``-style (for subscripts)."""
-    values = tuple(values)
+    values = tuple(_axis_value(v) for v in values)
     if len(set(values)) == 1:
-        return str(values[0])
-    return "(" + sep.join(str(v) for v in values) + ")"
+        return values[0]
+    return "(" + sep.join(values) + ")"
+
+
+def _axis_value(value: Any) -> str:
+    """An int as it is; a symbolic parameter (``δ``, ``⌊δ(k−1)/s⌋ + 1``) through the LaTeX printer."""
+    return str(value) if isinstance(value, int) else latex(value)
 
 
 def _padding(pairs: Any) -> str:

@@ -46,7 +46,7 @@ from torch import nn
 from ..core.errors import SymstrideError
 from ..core.indexing import equivalent_kernel, output_length, phase_count, prepared_length, weight_gather_index
 from ..core.params import ConvSpec
-from .padding import PADDING_MODES, pad_to
+from .padding import TORCH_PADDING_MODES, pad_to
 from .phase_windows import PhaseWindow, phase_windows
 from .pooling import DestridedPool, pool_spec
 from .spacetodepth import SpaceToDepth
@@ -149,8 +149,8 @@ class _DestridedConvBase(nn.Module):
 
     def __init__(self, spec: ConvSpec, padding_mode: str = "zeros", form: str = "auto") -> None:
         super().__init__()
-        if padding_mode not in PADDING_MODES:
-            options = ", ".join(map(repr, PADDING_MODES))
+        if padding_mode not in TORCH_PADDING_MODES:
+            options = ", ".join(map(repr, TORCH_PADDING_MODES))
             raise SymstrideError(f"unknown padding_mode {padding_mode!r}; expected one of {options}")
         if form not in FORMS:
             raise SymstrideError(f"unknown form {form!r}; expected one of {', '.join(map(repr, FORMS))}")

@@ -40,7 +40,7 @@ from ..network.equivalent import EquivalentNetwork
 from ..network.phase_ops import InputStage, Mask, PhaseActivation, TiedConv, TiedMaxPool
 from ..network.phase_ops import PhaseBatchNorm as TiedBatchNormOp
 from ..network.phase_ops import PhaseResidual as ResidualOp
-from ..network.phases import tap_arrays
+from ..network.phases import phase_tap_arrays
 from .calls import label
 from .padding import pad_widths
 from .spacetodepth import SpaceToDepth
@@ -68,7 +68,7 @@ def _flat_windows(taps: Any, in_length: Sequence[int], out_length: Sequence[int]
     Entry ``[t, φ(q), a]`` is where tap ``t`` of output phase ``q`` reads for output sample ``a``:
     position ``a + j`` of input phase ``r``, ``(φ(q), t) ↦ (φ(r), j)`` being the layer's tap map.
     """
-    q, r, m, j = tap_arrays(taps)
+    q, r, m, j = phase_tap_arrays(taps)
     strides = np.cumprod((1, *in_length[::-1]))[:-1][::-1]  # row-major strides of the padded phase grid
     base = r * prod(in_length) + (j * strides[:, None]).sum(axis=0)
     grid = np.zeros(1, dtype=np.int64)

@@ -12,10 +12,10 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-__all__ = ["PADDING_MODES", "pad_widths", "pad_to"]
+__all__ = ["TORCH_PADDING_MODES", "pad_widths", "pad_to"]
 
 #: PyTorch's ``padding_mode`` of a convolution → the mode of ``F.pad``.
-PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
+TORCH_PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
 
 
 def pad_widths(pairs: Sequence[tuple[int, int]]) -> list[int]:
@@ -32,6 +32,6 @@ def pad_to(x: torch.Tensor, pads: Sequence[tuple[int, int]], lengths: Sequence[i
         flat = pad_widths([(l, L - n - l) for (l, _), L, n in zip(pads, lengths, x.shape[2:])])
         return F.pad(x, flat, value=value) if any(flat) else x
     flat = pad_widths(pads)
-    xp = F.pad(x, flat, mode=PADDING_MODES[mode]) if any(flat) else x
+    xp = F.pad(x, flat, mode=TORCH_PADDING_MODES[mode]) if any(flat) else x
     flat = pad_widths([(0, L - n) for L, n in zip(lengths, xp.shape[2:])])
     return F.pad(xp, flat, value=value) if any(flat) else xp

@@ -4,7 +4,7 @@
 call) becomes sub-pixel convolution — zero padding (or a trim) of the input, one unit-stride
 ``nn.Conv`` with ``C_out·P`` output channels holding the flipped phase filters ``W'``, N-D
 depth-to-space and the crop (:mod:`symstride.layer.transposed`).  The weights come from symstride's
-gather index (:func:`symstride.core.indexing.transposed_weight_gather_index`), never from a second
+gather index (:func:`symstride.core.indexing.weight_gather_index`), never from a second
 derivation.
 
 ``mode="network"``: each maximal chain of transposed convolutions, batch-norms and pointwise
@@ -27,8 +27,9 @@ import torch.fx as fx
 import torch.nn.functional as F
 from torch import nn
 
-from ..decoder import DecoderEquivalent, TransposedLayer, destride_decoder
-from ..core.indexing import transposed_geometry, transposed_weight_gather_index
+from ..decoder import DecoderEquivalent, destride_decoder
+from ..network.spec import ConvLayer
+from ..core.indexing import transposed_geometry, weight_gather_index
 from ..network.spec import BatchNorm
 from ..core.params import ConvTransposeSpec
 from .calls import REQUIRED_ARGUMENTS, call_signature, is_strided, refuse
@@ -76,7 +77,7 @@ class _SubPixel(nn.Module):
         super().__init__()
         self.spec = spec
         self.n_phases = prod(spec.stride)
-        self._index = transposed_weight_gather_index(spec, "pytorch")  # (C_out·P, C_in/g, *k'), a constant
+        self._index = weight_gather_index(spec, "pytorch")  # (C_out·P, C_in/g, *k'), a constant
         self.depth_to_space = DepthToSpace(spec.stride)
 
     def bank(self, weight: torch.Tensor) -> torch.Tensor:
@@ -215,7 +216,7 @@ class PhaseDecoder(nn.Module):
 
     @staticmethod
     def _stage_ops(equivalent: DecoderEquivalent) -> list[int]:
-        return [i for i, layer in enumerate(equivalent.spec.layers) if isinstance(layer, TransposedLayer)]
+        return [i for i, layer in enumerate(equivalent.spec.layers) if isinstance(layer, ConvLayer)]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if tuple(x.shape[2:]) != self.input_size:
