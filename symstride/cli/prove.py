@@ -47,10 +47,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.name:
         raise UsageError(f"name a proof: {', '.join(PROOFS)} (or --list)")
     check_document_output(args)
-    try:
-        proof = prove(args.name, ndim=args.ndim)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    proof = prove(args.name, ndim=args.ndim)
     if args.format == "text":
         text = proof.text() + "\n"
     else:

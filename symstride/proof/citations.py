@@ -17,6 +17,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Callable, Iterator, Mapping
 
+from ..core.errors import SymstrideError
+
 __all__ = ["register", "using_registry", "citation_cycle", "lemma_verdict", "cited_parts"]
 
 _REGISTRY: dict[str, Callable[[], Any]] = {}
@@ -56,7 +58,7 @@ def cited_parts(name: str) -> list[Any]:
     """The derivations of the registered proof ``name`` (each marked as proving ``name``)."""
     registry = _registry()
     if name not in registry:
-        raise ValueError(f"no proof named {name!r} is registered")
+        raise SymstrideError(f"no proof named {name!r} is registered")
     parts = registry[name]()
     parts = list(parts) if isinstance(parts, (list, tuple)) else [parts]
     for part in parts:

@@ -234,9 +234,9 @@ def prove(name: str, *, ndim: int | None = None) -> Proof:
     if ndim is None:
         parts = build()
     elif name not in DIMENSIONED:
-        raise ValueError(f"the proof {name!r} has no number of axes; ndim applies to {', '.join(DIMENSIONED)}")
+        raise SymstrideError(f"the proof {name!r} has no number of axes; ndim applies to {', '.join(DIMENSIONED)}")
     elif not isinstance(ndim, int) or isinstance(ndim, bool) or ndim < 1:
-        raise ValueError(f"ndim must be a positive integer (the number of axes), got {ndim!r}")
+        raise SymstrideError(f"ndim must be a positive integer (the number of axes), got {ndim!r}")
     else:
         parts = build(ndim)
         summary = f"{summary.split(', on any number')[0]}, on d = {ndim} " + ("axis" if ndim == 1 else "axes (the separable product of the 1-D theorem)")

@@ -24,6 +24,7 @@ from typing import Any
 
 import sympy as sp
 
+from ..core.errors import SymstrideError
 from .derivation import Derivation
 from .polyphase import PROOF_GRID, phase_definitions, polyphase_steps, symbolic_formula
 from .products import AxisProduct
@@ -52,7 +53,7 @@ def axis_substitutions(one: Any, many: Any, fields: tuple[str, ...]) -> tuple[di
 
 def _check_ndim(ndim: int) -> None:
     if not isinstance(ndim, int) or isinstance(ndim, bool) or ndim < 2:
-        raise ValueError(f"the product over axes needs ndim ≥ 2 (an integer), got {ndim!r}; ndim = 1 is the 1-D proof itself")
+        raise SymstrideError(f"the product over axes needs ndim ≥ 2 (an integer), got {ndim!r}; ndim = 1 is the 1-D proof itself")
 
 
 def polyphase_product_proof(ndim: int) -> Derivation:

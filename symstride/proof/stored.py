@@ -4,7 +4,7 @@ An obligation (:class:`~symstride.proof.discharge.Obligation`) is a claim with i
 verdict ``proved`` (z3 found no counterexample to it) or ``refuted`` (with z3's counterexample) is a
 fact about exactly that claim.  :func:`decided` looks the obligation up by the SHA-256 of its
 SymPy ``srepr`` (every symbol with its assumptions) and of the source of the modules that decide
-it (:mod:`symstride.proof.discharge`, :mod:`symstride.proof.denominators`, :mod:`symstride.core.smt`):
+it (:mod:`symstride.proof.discharge` with :mod:`~symstride.proof.congruences`, :mod:`symstride.proof.denominators`, :mod:`symstride.core.smt`):
 a changed claim, hypothesis or decision procedure is a new key, decided afresh.  ``unknown`` is
 never stored.  The store is :mod:`symstride.core.decisions`'s (``SYMSTRIDE_Z3_CACHE=off``
 disables it).
@@ -35,7 +35,7 @@ from .discharge import Discharged, Obligation
 
 __all__ = ["decided", "procedure_fingerprint"]
 
-_DECIDERS = ("proof/discharge.py", "proof/denominators.py", "proof/stored.py", "core/smt.py", "core/decisions.py")
+_DECIDERS = ("proof/discharge.py", "proof/congruences.py", "proof/denominators.py", "proof/stored.py", "core/smt.py", "core/decisions.py")
 
 
 @lru_cache(maxsize=1)
