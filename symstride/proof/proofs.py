@@ -11,7 +11,7 @@ and every lemma it cites is proved by its own proof; grid evidence alone is repo
 >>> proof.ok, proof.proved
 (True, True)
 >>> [name for name in PROOFS][:3]
-['stride-as-subsampling', 'polyphase', 'composition']
+['stride-as-subsampling', 'polyphase-1d', 'polyphase']
 """
 
 from __future__ import annotations
