@@ -106,7 +106,7 @@ def test_the_product_may_not_cite_the_result_it_proves(two_d):
 
 def test_a_product_step_must_record_its_instance(two_d):
     verdict = prove_step(two_d.with_step(1, product=None), 1)
-    assert verdict.status == "not an instance" and "record the cited 1-D result" in verdict.detail
+    assert verdict.status == "not an instance" and "must record the cited result and its substitution" in verdict.detail
     verdict = prove_step(_forged(two_d, cites="no-such-proof"), 1)
     assert verdict.status == "not an instance" and "no proof named 'no-such-proof'" in verdict.detail
 
