@@ -28,7 +28,7 @@ from sympy.printing.latex import LatexPrinter
 
 from .printing import SymstridePrinter, latex
 from .structure import BibEntry, cited_entries, parse_bibtex, theorem_heading
-from .text import UnknownCharacter, escape
+from .text import UnknownCharacter, escape, pdf_string
 
 __all__ = ["LatexPrinter", "SymstridePrinter", "latex", "escape", "prose", "environment", "render_template", "TemplateError", "UnknownCharacter", "bibliography"]
 
@@ -92,6 +92,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["latex"] = latex
     env.filters["escape"] = escape
+    env.filters["pdf_string"] = pdf_string
     env.filters["prose"] = prose
     env.filters["axes"] = _axes
     env.filters["padding"] = _padding
