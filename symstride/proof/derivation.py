@@ -299,7 +299,7 @@ class Derivation:
                 lines.append(f"      side condition: {cond.text}: {text(cond.statement)}")
         if self.notation.abbreviations:
             plain = Notation(self.notation.brackets, self.notation.latex_names, self.notation.text_names).text
-            lines += ["", "with"] + [f"  {ab.symbol.name} = {plain(ab.value)}" + (f"   ({ab.meaning})" if ab.meaning else "")
+            lines += ["", "with"] + [f"  {ab.symbol.name} = {plain(ab.definition.rhs)}" + (f"   ({ab.meaning})" if ab.meaning else "")
                                      for ab in self.notation.abbreviations]
         if self.where:
             lines += ["", "where"]

@@ -13,7 +13,9 @@ never a rewrite of the mathematics:
   equal to the value's only non-constant term becomes ``name − constant`` (``⌊δ(k − 1)/s⌋``
   becomes ``k' − 1``), spliced into the sum that holds it (``a − ⌊δ(k − 1)/s⌋ + j`` becomes
   ``a − k' + 1 + j``);
-* an equation whose left side is the name (the definition itself) is left alone.
+* an equation whose left side is the name (the definition itself) is left alone;
+* a sum's numbers are folded, also out of a bracket that holds one (``1 − (⌈(3 − r)/2⌉ − 1)``
+  prints ``2 − ⌈(3 − r)/2⌉``), so that no line shows an unsimplified constant.
 
 Terms are compared as mathematics (after SymPy's evaluation), so a quantity written two ways
 is recognised both times.
@@ -54,8 +56,11 @@ class Abbreviation:
 
     @property
     def definition(self) -> sp.Eq:
-        """``name = value`` (printed as is: an abbreviation never rewrites its own definition)."""
-        return sp.Eq(self.symbol, self.value, evaluate=False)
+        """``name = value`` (an abbreviation never rewrites its own definition), the value as written
+        or expanded, whichever is shorter (``N_out = 2N``, not ``2(N − 1) + 2``)."""
+        value = sp.sympify(self.value)
+        expanded = sp.expand(value)
+        return sp.Eq(self.symbol, expanded if sp.count_ops(expanded) < sp.count_ops(value) else value, evaluate=False)
 
 
 class _Abbreviated(sp.Add):
@@ -148,19 +153,18 @@ def _match_terms(terms: list[Any], wanted: list[Any]) -> list[int] | None:
 
 def _one(e: Any, ab: Abbreviation, wanted: list[Any], const: Any, whole: Any) -> Any:
     """``e`` with abbreviation ``ab`` put in (children first)."""
-    if not isinstance(e, sp.Basic) or not e.args or not e.has(*sp.sympify(ab.value).free_symbols):
+    if not isinstance(e, sp.Basic) or not e.args:
         return e
     if isinstance(e, sp.Eq) and e.lhs == ab.symbol:
         return e
-    if isinstance(e, type(whole)) and _canon(e) == whole:
+    holds = e.has(*sp.sympify(ab.value).free_symbols)
+    if holds and isinstance(e, type(whole)) and _canon(e) == whole:
         return ab.symbol
     args = [_one(a, ab, wanted, const, whole) for a in e.args]
     if isinstance(e, sp.Add):
-        terms = _splice(args)
-        if any(isinstance(t, _Abbreviated) for t in args) or terms is not args and len(terms) != len(args):
-            terms = _fold_negated(terms)
-        hit = _match_terms(terms, wanted)
-        hit_neg = None if hit is not None else _match_terms(terms, [-w for w in wanted])
+        terms = _fold_negated(_splice(args))
+        hit = _match_terms(terms, wanted) if holds else None
+        hit_neg = None if hit is not None or not holds else _match_terms(terms, [-w for w in wanted])
         if hit is not None:
             terms = [(ab.symbol if i == hit[0] else t) for i, t in enumerate(terms) if i not in hit[1:]] + [-const]
         elif hit_neg is not None:
@@ -172,7 +176,7 @@ def _one(e: Any, ab: Abbreviation, wanted: list[Any], const: Any, whole: Any) ->
             return terms[0] if terms else sp.S.Zero
         cls = sp.Add if isinstance(e, _Abbreviated) else e.func
         return cls(*terms, evaluate=False)
-    if len(wanted) == 1 and const != 0 and isinstance(e, type(wanted[0])) and _canon(e) == wanted[0]:
+    if holds and len(wanted) == 1 and const != 0 and isinstance(e, type(wanted[0])) and _canon(e) == wanted[0]:
         return _Abbreviated(ab.symbol, -const, evaluate=False)
     if all(a is b for a, b in zip(args, e.args)):
         return e
