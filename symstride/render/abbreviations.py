@@ -67,6 +67,10 @@ class _Abbreviated(sp.Add):
     """``name − constant`` put in place of a term: spliced into the sum that holds it."""
 
 
+class _Rewritten(sp.Add):
+    """A sum with names put in: printed in the order built (like a written sum)."""
+
+
 @lru_cache(maxsize=4096)
 def _canon(e: Any) -> Any:
     """``e`` with SymPy's evaluation applied (to compare quantities written differently)."""
@@ -172,9 +176,13 @@ def _one(e: Any, ab: Abbreviation, wanted: list[Any], const: Any, whole: Any) ->
         elif len(terms) == len(e.args) and all(a is b for a, b in zip(terms, e.args)):
             return e
         terms = _fold(terms)
+        positive = [i for i, t in enumerate(terms) if not t.could_extract_minus_sign() and not t.is_Number]
+        if terms and terms[0].could_extract_minus_sign() and positive:
+            first = positive[0]  # lead with a positive term (a symbol's, not a number)
+            terms = [terms[first], *terms[:first], *terms[first + 1:]]
         if len(terms) <= 1:
             return terms[0] if terms else sp.S.Zero
-        cls = sp.Add if isinstance(e, _Abbreviated) else e.func
+        cls = _Rewritten if type(e) in (sp.Add, _Abbreviated) else e.func
         return cls(*terms, evaluate=False)
     if holds and len(wanted) == 1 and const != 0 and isinstance(e, type(wanted[0])) and _canon(e) == wanted[0]:
         return _Abbreviated(ab.symbol, -const, evaluate=False)

@@ -107,7 +107,7 @@ class Written(sp.Add):
 def _written_order(printer: Any, expr: Any, order: Any) -> list:
     """Terms of a sum to print: as written for :class:`Written` sums and for sums built
     unevaluated in a non-canonical order; SymPy's usual order for sums SymPy built."""
-    if isinstance(expr, Written) or (isinstance(expr, sp.Add) and expr.args != sp.Add(*expr.args).args):
+    if isinstance(expr, sp.Add) and (type(expr) is not sp.Add or expr.args != sp.Add(*expr.args).args):  # Written and kin
         return list(expr.args)
     order = order or printer.order
     return list(expr.as_ordered_terms(order=None if order == "none" else order))

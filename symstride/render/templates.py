@@ -28,7 +28,7 @@ from sympy.printing.latex import LatexPrinter
 
 from .printing import SymstridePrinter, latex
 from .structure import BibEntry, cited_entries, parse_bibtex, theorem_heading
-from .text import UnknownCharacter, escape, pdf_string
+from .text import UnknownCharacter, escape, escape_plain, pdf_string
 
 __all__ = ["LatexPrinter", "SymstridePrinter", "latex", "escape", "prose", "environment", "render_template", "TemplateError", "UnknownCharacter", "bibliography"]
 
@@ -53,6 +53,12 @@ def prose(pieces: Any, **settings: Any) -> str:
         else:
             out.append("$%s$" % latex(piece, **settings))
     return "".join(out)
+
+
+def _symbol(name: Any) -> str:
+    """A symbol's name (``N₁``, ``δ``, ``o_p``) as inline mathematics: ``$N_{1}$``, never roman ``N1``."""
+    name = str(name)
+    return escape(name) if "_" in name or "^" in name else "$%s$" % escape_plain(name, math=True)
 
 
 def _template_dirs() -> list[str]:
@@ -93,6 +99,7 @@ def environment() -> jinja2.Environment:
     env.filters["latex"] = latex
     env.filters["escape"] = escape
     env.filters["pdf_string"] = pdf_string
+    env.filters["symbol"] = _symbol
     env.filters["prose"] = prose
     env.filters["axes"] = _axes
     env.filters["padding"] = _padding
