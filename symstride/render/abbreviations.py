@@ -37,6 +37,8 @@ from typing import Any, Iterable, Sequence
 
 import sympy as sp
 
+from ..core.errors import SymstrideError, SymstrideTypeError
+
 __all__ = ["Abbreviation", "QuantityName", "abbreviate"]
 
 
@@ -50,9 +52,9 @@ class Abbreviation:
 
     def __post_init__(self) -> None:
         if not isinstance(self.symbol, sp.Symbol):
-            raise TypeError(f"an abbreviation's name must be a SymPy Symbol, not {type(self.symbol).__name__}")
+            raise SymstrideTypeError(f"an abbreviation's name must be a SymPy Symbol, not {type(self.symbol).__name__}")
         if sp.sympify(self.value).has(self.symbol):
-            raise ValueError(f"the abbreviation {self.symbol} appears in its own value {self.value}")
+            raise SymstrideError(f"the abbreviation {self.symbol} appears in its own value {self.value}")
 
     @property
     def definition(self) -> sp.Eq:
