@@ -250,3 +250,14 @@ def test_the_sharing_count_sees_a_weight_that_appears_unevenly():
     # the failing twin of the copies column: a bank where one weight is missing changes the count
     index = np.array([0, 1, 2, 0, 1, 2, 0, 1])
     assert set(int(c) for c in np.bincount(index, minlength=3)) == {3, 2}
+
+
+def test_the_symbols_a_proof_holds_for_print_as_mathematics(tmp_path):
+    from symstride.render.templates import environment
+
+    symbol = environment().filters["symbol"]
+    names = ["N₁", "N₂", "k₁", "o_p", "o_p₁", "δ₂", "s"]
+    shown = ", ".join(symbol(n) for n in names)
+    assert shown == r"$N_{1}$, $N_{2}$, $k_{1}$, $o_{p}$, $o_{p,1}$, $\delta_{2}$, $s$"
+    result = compile_document(render_template("document.tex", title="t", body=f"Proved for all values of {shown}."), tmp_path / "s.pdf")
+    assert read_log(result.log).problems() == []

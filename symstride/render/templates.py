@@ -56,9 +56,15 @@ def prose(pieces: Any, **settings: Any) -> str:
 
 
 def _symbol(name: Any) -> str:
-    """A symbol's name (``N₁``, ``δ``, ``o_p``) as inline mathematics: ``$N_{1}$``, never roman ``N1``."""
-    name = str(name)
-    return escape(name) if "_" in name or "^" in name else "$%s$" % escape_plain(name, math=True)
+    """A symbol's name (``N₁``, ``δ``, ``o_p₁``) as inline mathematics: ``$N_{1}$``, ``$o_{p,1}$``, never roman ``N1``.
+
+    >>> [_symbol(x) for x in ["N₁", "o_p", "o_p₁", "k"]]
+    ['$N_{1}$', '$o_{p}$', '$o_{p,1}$', '$k$']
+    """
+    digits = {ch: "_%d" % i for i, ch in enumerate("₀₁₂₃₄₅₆₇₈₉")}
+    head, *subs = "".join(digits.get(ch, ch) for ch in str(name)).split("_")
+    head = escape_plain(head, math=True)
+    return "$%s$" % (head + ("_{%s}" % ",".join(escape_plain(x, math=True) for x in subs if x) if any(subs) else ""))
 
 
 def _template_dirs() -> list[str]:
