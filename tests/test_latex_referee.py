@@ -256,8 +256,8 @@ def test_the_symbols_a_proof_holds_for_print_as_mathematics(tmp_path):
     from symstride.render.templates import environment
 
     symbol = environment().filters["symbol"]
-    names = ["N₁", "N₂", "k₁", "o_p", "o_p₁", "δ₂", "s"]
+    names = ["N₁", "N₂", "k₁", "o_p", "o_p₁", "oₚ₁", "δ₂", "s"]  # oₚ₁: how the text printer writes o_p_1
     shown = ", ".join(symbol(n) for n in names)
-    assert shown == r"$N_{1}$, $N_{2}$, $k_{1}$, $o_{p}$, $o_{p,1}$, $\delta_{2}$, $s$"
+    assert shown == r"$N_{1}$, $N_{2}$, $k_{1}$, $o_{p}$, $o_{p,1}$, $o_{p,1}$, $\delta_{2}$, $s$"
     result = compile_document(render_template("document.tex", title="t", body=f"Proved for all values of {shown}."), tmp_path / "s.pdf")
     assert read_log(result.log).problems() == []
