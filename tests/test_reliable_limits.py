@@ -75,6 +75,15 @@ def test_a_bank_too_large_to_build_is_refused_with_the_figure(capsys):
     assert status == 2 and "needs about 10.6 GB; symstride builds indices of at most 2 GB" in err
 
 
+@pytest.mark.parametrize("fmt", ["text", "json", "python", "npz", "formula", "latex"])
+def test_too_many_weights_are_refused_up_front_with_the_memory_figure(capsys, fmt):
+    status = main(["derive", "--kernel", "3", "--stride", "2", "--in-channels", "30000", "--out-channels", "30000",
+                   "--format", fmt, "-o", "/dev/null"])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1, err
+    assert "2700000000 weights" in err and "21.6 GB in float64" in err and "at most 1000000000 (8 GB)" in err, err
+
+
 @pytest.mark.parametrize("size, padding, figure", [([16, 16], 100000, "160.0 GB"), ([10**9], 1, "24.0 GB")])
 def test_network_requests_beyond_memory_are_refused_with_the_figure(tmp_path, capsys, size, padding, figure):
     spec = {"input": {"channels": 1, "size": size},
