@@ -35,6 +35,20 @@ def test_derive_with_a_huge_padding_refuses_in_one_line(capsys):
     assert "int64" in err or "limit" in err
 
 
+@pytest.mark.parametrize("sizes, message", [
+    ([], "sizes must be a non-empty list of positive integers, got []"),
+    ([0], "sizes must be positive input lengths (N ≥ 1), got 0"),
+    ([-3], "sizes must be positive input lengths (N ≥ 1), got -3"),
+])
+def test_identity_with_empty_or_non_positive_sizes_is_refused_not_an_index_error(sizes, message):
+    from symstride import D, identity
+    from symstride.core.errors import SymstrideError
+
+    with pytest.raises(SymstrideError) as info:
+        identity(D(2) * Conv(kernel=3), Conv(kernel=3, stride=2), sizes=sizes).check()
+    assert str(info.value) == message
+
+
 # -- item 6: memory estimated before allocating, refused with the figure --------------------------------
 @pytest.mark.parametrize("layer, layout", [
     (Conv(kernel=3, stride=2, in_channels=4, out_channels=6, groups=2), "pytorch"),

@@ -147,6 +147,9 @@ def _parse(doc: Any) -> tuple[ConvSpec | ConvTransposeSpec, str, list[int] | Non
     if not isinstance(doc, dict):
         raise SymstrideError(f"a mapping must be a JSON object, got {type(doc).__name__}")
     transposed = _is_transposed(doc)
+    if "symbols" in doc:  # derive --format json of a layer with symbols: a map for every value, not one to check
+        names = ", ".join(str(s.get("name")) if isinstance(s, dict) else repr(s) for s in doc["symbols"]) if isinstance(doc["symbols"], list) else repr(doc["symbols"])
+        raise SymstrideError(f"the mapping is symbolic (symbols {names}); check decides a map of a concrete layer: derive it with integer values")
     check_keys(doc, transposed=transposed)
     for key in ("kernel", "stride", "taps"):
         if key not in doc:
