@@ -46,7 +46,7 @@ from .layers import as_parameter, gather_weight
 from .padding import pad_widths
 from .phase_norm import PhaseBatchNorm, phase_keep
 from .spacetodepth import SpaceToDepth
-from .tied import tensor_names
+from .tied import InferenceCache, tensor_names
 from .trunk import TrunkItem, find_trunk, spec_layers
 
 __all__ = ["NETWORK_FORMS", "MAX_DENSE_ENTRIES", "PhaseNetwork", "convert_network"]
@@ -110,7 +110,7 @@ class _PhaseMask(nn.Module):
         return torch.where(self.keep, split, torch.full((), self.fill, dtype=z.dtype, device=z.device)).reshape(z.shape)
 
 
-class TiedConvolution(nn.Module):
+class TiedConvolution(InferenceCache, nn.Module):
     """A tied convolution of Theorem 3 (average pooling too, with its fixed weight), in one of
     :data:`NETWORK_FORMS`.  In the gather form the parameter is the original weight itself,
     shared by every output phase; in the dense form it is ``W'``."""
@@ -152,7 +152,7 @@ class TiedConvolution(nn.Module):
         index = self._bank_index if self.form == "dense" else None
         if index is None:
             raise SymstrideError("bank() is the dense form's filter; this module runs form='gather'")
-        return gather_weight(self.weight, index)
+        return self.prepared("bank", [self.weight], lambda: gather_weight(self.weight, index))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         if self.mask is not None:

@@ -35,7 +35,7 @@ from .padding import pad_widths
 from .decoder_stages import TiedTransposedStage
 from .network import PhasePointwise
 from .phase_norm import PhaseBatchNorm, phase_keep
-from .tied import tensor_names
+from .tied import InferenceCache, tensor_names
 from .spacetodepth import DepthToSpace
 
 __all__ = [
@@ -99,7 +99,7 @@ class _SubPixel(nn.Module):
         return f"{self.spec.describe()}, sub-pixel: {self.n_phases} output phases, then depth-to-space"
 
 
-class DestridedConvTranspose(_SubPixel):
+class DestridedConvTranspose(InferenceCache, _SubPixel):
     """A strided ``nn.ConvTranspose`` as padding, a unit-stride convolution with ``W'`` (gathered
     on each call from ``weight``) and the bias repeated per phase, :class:`DepthToSpace` and a crop.
 
@@ -115,7 +115,7 @@ class DestridedConvTranspose(_SubPixel):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         conv, g = _CONV[self.spec.ndim], self.spec.groups
         b = None if self.bias is None else self.bias.repeat_interleave(self.n_phases)
-        bank = self.bank(self.weight)
+        bank = self.prepared("bank", [self.weight], lambda: self.bank(self.weight))  # kept between no-grad calls
         return self._run(x, lambda z: conv(z, bank, b, 1, 0, 1, g))
 
 
