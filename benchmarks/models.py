@@ -124,8 +124,10 @@ def measure(name: str, size: int | None, runs: int) -> list[str]:
             models[mode] = destride_model(model, x, mode=mode)
             notes[mode] = f"converted in {time.perf_counter() - start:5.1f} s"
         except SymstrideError as exc:
-            text = str(exc)
-            notes[mode] = "refused: " + (text if len(text) < 110 else text[:107] + "...")
+            text = str(exc).split("; use mode=")[0]
+            if text.startswith("mode='network' needs one chain") and "; " in text:
+                text = text.split("; ", 1)[1]  # the node that breaks the chain, and why
+            notes[mode] = "refused: " + (text if len(text) < 150 else text[:147] + "...")
     times = median_times(models, x, runs)
     base_t, base_macs = times["original"], macs(model, x)
     rows = []
