@@ -21,6 +21,10 @@ which for ResNet-18 at 224×224 means banks of 16384×3072×3×3 entries; ``gath
 reads, for every output phase and tap, the input phase and offset the tap map names (one gather
 of unit-stride windows from the phase tensor) and multiplies by the original weight, shared by
 all ``R^d`` output phases — the tied bank without its zeros.
+
+The converted model trains like the original: every phase module holds the original layer's
+parameters and buffers (:mod:`.tied`), and batch-norm in training mode takes each original
+channel's statistics over its phases and true samples (:mod:`.phase_norm`).
 """
 
 from __future__ import annotations
@@ -112,8 +116,11 @@ class _PhaseMask(nn.Module):
 
 class TiedConvolution(InferenceCache, nn.Module):
     """A tied convolution of Theorem 3 (average pooling too, with its fixed weight), in one of
-    :data:`NETWORK_FORMS`.  In the gather form the parameter is the original weight itself,
-    shared by every output phase; in the dense form it is ``W'``."""
+    :data:`NETWORK_FORMS`.  In both forms the parameters are the original ``weight`` and ``bias``
+    themselves (tied; ``tied_names`` records their original names): the gather form multiplies by
+    the weight, shared by every output phase; the dense form gathers ``W'`` from it on every call
+    (:meth:`bank`), so its structural zeros are never parameters and training it trains the
+    original layer."""
 
     def __init__(self, op: TiedConv, weight: torch.Tensor | None, bias: torch.Tensor | None, form: str, dtype: torch.dtype,
                  tied_names: dict[str, str] | None = None) -> None:
@@ -137,6 +144,8 @@ class TiedConvolution(InferenceCache, nn.Module):
         else:
             padded = tuple(a + l + r for a, (l, r) in zip(op.inputs.length, op.padding))
             windows, _, self.taps = _flat_windows(op.taps, padded, self.out_length)
+            #: The tap map reads every sample once, in place (a 1×1 unit-stride layer): no gather needed.
+            self.in_place = windows.size == self.in_phases * prod(padded) and np.array_equal(windows.reshape(-1), np.arange(windows.size))
             self.register_buffer("windows", torch.as_tensor(windows.reshape(-1)), persistent=False)
         if fixed:
             self.register_buffer("weight", torch.as_tensor(op.fixed_weight, dtype=dtype), persistent=False)
@@ -164,7 +173,8 @@ class TiedConvolution(InferenceCache, nn.Module):
         else:
             g, cin_g = self.groups, z.shape[1] // self.in_phases // self.groups
             # im2col of the tied map, (b, g, c·t, q·a): one product with the weight every output phase shares
-            cols = _gather(z, self.in_phases, self.windows).reshape(batch, g, cin_g * self.taps, -1)
+            cols = z if self.in_place else _gather(z, self.in_phases, self.windows)
+            cols = cols.reshape(batch, g, cin_g * self.taps, -1)
             y = torch.matmul(self.weight.reshape(g, -1, cin_g * self.taps), cols)
             y = y.reshape(batch, -1, *self.out_length)  # channel (g·o_g + o)·R^d + φ(q)
         if self.bias is not None:
