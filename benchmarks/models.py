@@ -11,7 +11,8 @@ downloaded), in eval mode, float32, batch 1, on the CPU with one thread (``--thr
 conversion (``destride_model`` in ``mode="layer"`` and ``mode="network"``, checked against the
 original) is timed once; forward times are medians of runs that alternate between the original
 and its conversions, so that load from other processes falls on all of them alike, and every
-ratio is to the original measured in the same run.  MACs are the multiply-accumulates PyTorch
+ratio is to the original measured in the same run (wall time, and process CPU time, which is
+the steadier figure on a loaded machine).  MACs are the multiply-accumulates PyTorch
 executes (``torch.utils.flop_counter``: convolutions and matrix products, FLOPs / 2), so a form
 that multiplies structural zeros shows them.  Parameters are counted with buffers beside them.
 """
@@ -69,7 +70,9 @@ FAMILIES: dict[str, tuple[Callable[[], nn.Module], Callable[[int], tuple[int, ..
     "mnasnet0_5": (_torchvision("mnasnet0_5"), lambda n: (3, n, n), 224),
     "dcgan": (dcgan_generator, lambda n: (100, 1, 1), 64),
 }
-DEFAULT = ("resnet18", "mobilenet_v2", "dcgan")
+#: The default run (about 1–2 minutes on one thread): the rest need ``--families``/``--all``.
+DEFAULT = ("resnet18", "mobilenet_v2", "mobilenet_v3_small", "shufflenet_v2_x1_0", "squeezenet1_0", "mnasnet0_5",
+           "alexnet", "dcgan")
 
 
 def randomize_batchnorm(model: nn.Module) -> nn.Module:
@@ -97,18 +100,20 @@ def counts(model: nn.Module) -> tuple[int, int]:
     return sum(p.numel() for p in model.parameters()), sum(b.numel() for b in model.buffers())
 
 
-def median_times(models: dict[str, nn.Module], x: torch.Tensor, runs: int) -> dict[str, float]:
-    """Median wall time (s) of ``model(x)`` per model, runs alternating between the models."""
-    times: dict[str, list[float]] = {k: [] for k in models}
+def median_times(models: dict[str, nn.Module], x: torch.Tensor, runs: int) -> dict[str, tuple[float, float]]:
+    """Median (wall, process CPU) time (s) of ``model(x)`` per model, runs alternating between the models.
+
+    With one thread the CPU time is the steadier figure when other processes load the machine."""
+    times: dict[str, list[tuple[float, float]]] = {k: [] for k in models}
     with torch.no_grad():
         for m in models.values():
             m(x)  # warm-up
         for _ in range(runs):
             for k, m in models.items():
-                start = time.perf_counter()
+                wall, cpu = time.perf_counter(), time.process_time()
                 m(x)
-                times[k].append(time.perf_counter() - start)
-    return {k: statistics.median(v) for k, v in times.items()}
+                times[k].append((time.perf_counter() - wall, time.process_time() - cpu))
+    return {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in times.items()}
 
 
 def measure(name: str, size: int | None, runs: int) -> list[str]:
@@ -138,8 +143,10 @@ def measure(name: str, size: int | None, runs: int) -> list[str]:
             continue
         p, b = counts(models[k])
         m = macs(models[k], x)
-        rows.append(f"  {label:26s} {k:9s} {1e3 * times[k]:9.2f} ms × {times[k] / base_t:5.2f}   MACs {m / 1e6:9.1f} M × "
-                    f"{m / base_macs:5.2f}   params {p / 1e6:7.2f} M  buffers {b / 1e6:7.2f} M   {notes.get(k, '')}")
+        (wall, cpu), (base_wall, base_cpu) = times[k], base_t
+        rows.append(f"  {label:26s} {k:9s} wall {1e3 * wall:8.2f} ms × {wall / base_wall:5.2f}  cpu {1e3 * cpu:8.2f} ms × "
+                    f"{cpu / base_cpu:5.2f}   MACs {m / 1e6:8.1f} M × "
+                    f"{m / base_macs:5.2f}   params {p / 1e6:6.2f} M  buffers {b / 1e6:5.2f} M  {notes.get(k, '')}")
     return rows
 
 
@@ -148,7 +155,7 @@ def main() -> None:
     parser.add_argument("--families", default=",".join(DEFAULT), help=f"comma-separated, of: {', '.join(FAMILIES)}")
     parser.add_argument("--all", action="store_true", help="every family")
     parser.add_argument("--size", type=int, default=None, help="image size (default: 224; dcgan: its 1×1 latent)")
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     names = list(FAMILIES) if args.all else [f.strip() for f in args.families.split(",") if f.strip()]
