@@ -165,3 +165,17 @@ def test_masked_moments_ignores_junk_values_and_their_gradients():
     assert torch.allclose(m.var.reshape(-1), values.reshape(3, -1).var(1, unbiased=False), atol=1e-14)
     (m.mean.sum() + m.var.sum()).backward()
     assert torch.isfinite(x.grad).all() and bool((x.grad[:, :, ~keep] == 0).all())
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_batch_norm_without_affine_parameters_in_one_dimension(mode):
+    torch.manual_seed(3)
+    model = nn.Sequential(nn.Conv1d(2, 4, 3, 2, bias=False), nn.BatchNorm1d(4, affine=False, momentum=0.3), nn.ReLU(),
+                          nn.Conv1d(4, 3, 3, 2)).double().eval()
+    xs = [torch.randn(3, 2, 31, dtype=torch.float64) for _ in range(2)]
+    converted = destride_model(model, xs[0], mode=mode)
+    with torch.no_grad():
+        batches = [(x, torch.randn_like(model(x))) for x in xs]
+    for optimizer in sorted(OPTIMIZERS):
+        gap = train_side_by_side(model, converted, batches, optimizer, steps=5)
+        assert gap.ok and gap.running_stats < TOLERANCE, (optimizer, gap.failure)
