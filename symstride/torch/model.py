@@ -36,7 +36,8 @@ from .outputs import CHECK_TOLERANCE, compare_outputs
 from .parametrized import ParametrizedDestridedConv, parametrized_conv_base
 from .dispatch import destride_layer
 from .calls import functional_call, is_strided, label, refuse
-from .network import NETWORK_FORMS, convert_network
+from .network import NETWORK_FORMS
+from .phase_graph import convert_graph
 from .transposed import convert_decoders, convert_transposed_layer
 from .layers import (
     AVG_POOL_TYPES,
@@ -334,7 +335,7 @@ def destride_model(
             raise ValueError(f"the model does not run on the example input ({type(exc).__name__}: {exc})") from None
     if mode == "network":
         convert_decoders(gm)  # chains of transposed convolutions: one depth-to-space each
-        convert_network(gm, form)
+        convert_graph(gm, form)
         for node in list(gm.graph.nodes):  # transposed convolutions, adaptive poolings outside the chains
             if node.op in ("call_module", "call_function"):
                 if not convert_transposed_layer(gm, node, _replace_with_module):

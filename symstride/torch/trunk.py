@@ -24,7 +24,7 @@ from ..core.errors import SymstrideError
 from .calls import functional_call, is_strided, label, refuse
 from .layers import AVG_POOL_TYPES, CONV_TYPES, MAX_POOL_TYPES, conv_spec, pool_spec
 
-__all__ = ["TrunkItem", "find_trunk", "spec_layers"]
+__all__ = ["TrunkItem", "UnsupportedNode", "read_layer", "find_trunk", "spec_layers"]
 
 _ADD = {operator.add, torch.add}
 _POINTWISE_MODULES = (
@@ -50,7 +50,7 @@ class TrunkItem:
     shortcut: list["TrunkItem"] = field(default_factory=list)
 
 
-class _Unsupported(Exception):
+class UnsupportedNode(Exception):
     """A node that cannot be part of the trunk: the reason, and whether the node strides."""
 
     def __init__(self, reason: str, strided: bool = False) -> None:
@@ -61,7 +61,7 @@ class _Unsupported(Exception):
 def _const(values: Sequence[Any], what: str) -> None:
     for v in values:
         if isinstance(v, fx.Node):
-            raise _Unsupported(f"its {what} is computed in the graph ({v.name!r}); the network construction needs constants")
+            raise UnsupportedNode(f"its {what} is computed in the graph ({v.name!r}); the network construction needs constants")
 
 
 def _attribute(gm: fx.GraphModule, value: Any, what: str, strided: bool) -> torch.Tensor | None:
@@ -73,7 +73,7 @@ def _attribute(gm: fx.GraphModule, value: Any, what: str, strided: bool) -> torc
         for part in value.target.split("."):
             obj = getattr(obj, part)
         return obj
-    raise _Unsupported(f"its {what} is computed in the graph; mode='network' needs parameters (use mode='layer')", strided)
+    raise UnsupportedNode(f"its {what} is computed in the graph; mode='network' needs parameters (use mode='layer')", strided)
 
 
 def _without_inplace(fn: Any) -> Any:
@@ -109,16 +109,16 @@ def _conv_item(node: fx.Node, spec, padding_mode: str, weight: torch.Tensor, bia
 
 
 def _pool_item(node: fx.Node, kind: str, spec, ceil_mode: bool, extra: dict) -> TrunkItem:
-    if ceil_mode:
-        raise _Unsupported("pooling with ceil_mode=True is not supported by the network construction", is_strided(spec.stride))
     layer = {"type": kind, "kernel": list(spec.kernel), "stride": list(spec.stride), "padding": [l for l, _ in spec.padding]}
+    if ceil_mode:  # read by the graph reader (symstride.torch.graph_reader); a chain spec refuses it
+        layer["ceil_mode"] = True
     if kind == "maxpool":
         layer["dilation"] = list(spec.dilation)
     return TrunkItem(node, {**layer, **extra})
 
 
-def _item(gm: fx.GraphModule, node: fx.Node) -> TrunkItem:
-    """The layer a unary node is, or :class:`_Unsupported` with the reason."""
+def read_layer(gm: fx.GraphModule, node: fx.Node) -> TrunkItem:
+    """The layer a unary node is, or :class:`UnsupportedNode` with the reason."""
     if node.op == "call_module":
         return _module_item(gm, node, gm.get_submodule(node.target))
     if node.op == "call_function" and node.target in _POINTWISE_FUNCTIONS:
@@ -131,7 +131,7 @@ def _item(gm: fx.GraphModule, node: fx.Node) -> TrunkItem:
     call = functional_call(gm, node)
     if call is None:
         name = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", node.target)
-        raise _Unsupported(f"{name} is not a layer of the network construction")
+        raise UnsupportedNode(f"{name} is not a layer of the network construction")
     a = call.args
     if call.kind == "conv":
         strided = is_strided(a["stride"])
@@ -141,10 +141,10 @@ def _item(gm: fx.GraphModule, node: fx.Node) -> TrunkItem:
     spec = pool_spec(a["kernel_size"], a["stride"], a["padding"], a.get("dilation", 1), call.ndim)
     if call.kind == "maxpool":
         if a["return_indices"]:
-            raise _Unsupported("pooling that returns indices", is_strided(spec.stride))
+            raise UnsupportedNode("pooling that returns indices", is_strided(spec.stride))
         return _pool_item(node, "maxpool", spec, a["ceil_mode"], {})
     if a["divisor_override"]:
-        raise _Unsupported("average pooling with divisor_override", is_strided(spec.stride))
+        raise UnsupportedNode("average pooling with divisor_override", is_strided(spec.stride))
     return _pool_item(node, "avgpool", spec, a["ceil_mode"], {"count_include_pad": bool(a["count_include_pad"])})
 
 
@@ -152,7 +152,7 @@ def _module_item(gm: fx.GraphModule, node: fx.Node, mod: nn.Module) -> TrunkItem
     kind = type(mod)
     if isinstance(mod, _IDENTITY_MODULES):
         if isinstance(mod, nn.modules.dropout._DropoutNd) and mod.training:
-            raise _Unsupported("dropout in training mode (call model.eval())")
+            raise UnsupportedNode("dropout in training mode (call model.eval())")
         return TrunkItem(node, None)
     if isinstance(mod, _POINTWISE_MODULES):
         return _pointwise(node, mod)
@@ -161,21 +161,21 @@ def _module_item(gm: fx.GraphModule, node: fx.Node, mod: nn.Module) -> TrunkItem
         return _conv_item(node, spec, mod.padding_mode, mod.weight, mod.bias)
     if isinstance(mod, nn.modules.batchnorm._BatchNorm):
         if mod.training or not mod.track_running_stats:
-            raise _Unsupported(f"{kind.__name__} normalises with batch statistics here (call model.eval())")
+            raise UnsupportedNode(f"{kind.__name__} normalises with batch statistics here (call model.eval())")
         return TrunkItem(node, {"type": "batchnorm", "eps": float(mod.eps)}, mod)
     if kind in MAX_POOL_TYPES:
         spec = pool_spec(mod.kernel_size, mod.stride, mod.padding, mod.dilation, MAX_POOL_TYPES[kind])
         if mod.return_indices:
-            raise _Unsupported("pooling that returns indices", is_strided(spec.stride))
+            raise UnsupportedNode("pooling that returns indices", is_strided(spec.stride))
         return _pool_item(node, "maxpool", spec, mod.ceil_mode, {})
     if kind in AVG_POOL_TYPES:
         spec = pool_spec(mod.kernel_size, mod.stride, mod.padding, 1, AVG_POOL_TYPES[kind])
         if getattr(mod, "divisor_override", None):
-            raise _Unsupported("average pooling with divisor_override", is_strided(spec.stride))
+            raise UnsupportedNode("average pooling with divisor_override", is_strided(spec.stride))
         return _pool_item(node, "avgpool", spec, mod.ceil_mode, {"count_include_pad": bool(mod.count_include_pad)})
     stride = getattr(mod, "stride", 1)
     stride = getattr(mod, "kernel_size", 1) if stride is None else stride
-    raise _Unsupported(f"{kind.__name__} is not a layer of the network construction", is_strided(stride))
+    raise UnsupportedNode(f"{kind.__name__} is not a layer of the network construction", is_strided(stride))
 
 
 def _is_add(node: fx.Node) -> bool:
@@ -210,8 +210,8 @@ class _Reader:
                 self.why[node] = "the two operands of the addition do not come from one node through supported layers"
             return fork
         try:
-            item = _item(self.gm, node)
-        except _Unsupported as exc:
+            item = read_layer(self.gm, node)
+        except UnsupportedNode as exc:
             self.why[node] = str(exc)
             if exc.strided:
                 self.strided_barriers.append(node)
