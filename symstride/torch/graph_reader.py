@@ -194,7 +194,7 @@ class _Reader:
             return self.cat(node, phases)
         if target in _SPLIT:
             return self.split(node, first)
-        if target in _IDENTITY:
+        if target in _IDENTITY or _inference_identity(node):
             return self.phase(node, first, "identity")
         if target in _RESHAPE or target in _PERMUTE:
             return self.layout(node, first)
@@ -356,6 +356,19 @@ class _Reader:
         if node.target is F.layer_norm and tuple(_args(node, ("normalized_shape",))[0]) != first.channels:
             raise UnsupportedNode(f"layer_norm not over the channels {first.channels}")
         return self.phase(node, first, "copy", channels=(_shape(node)[-1],))
+
+
+def _inference_identity(node: fx.Node) -> bool:
+    """torchvision's ``stochastic_depth`` (an fx-wrapped function) outside training: the identity."""
+    target = node.target
+    if node.op != "call_function" or getattr(target, "__name__", "") != "stochastic_depth":
+        return False
+    if not getattr(target, "__module__", "").startswith("torchvision."):
+        return False
+    training = node.args[3] if len(node.args) > 3 else node.kwargs.get("training", True)
+    if training is not False:
+        raise UnsupportedNode("stochastic depth in training mode (call model.eval())")
+    return True
 
 
 def _permutation(node: fx.Node, rank: int) -> tuple[int, ...]:

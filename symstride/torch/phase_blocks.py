@@ -94,7 +94,7 @@ class PhaseLayout(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         layout, channels = self.source
-        ndim = z.dim() - (2 if layout == "canonical" else 1 + len(channels) if layout == "split" else 3)
+        ndim = z.dim() - (2 if layout == "canonical" else 2 + len(channels) if layout == "split" else 3)
         y = self._split(z, ndim)
         if self.order is not None:
             k = len(channels)
@@ -223,17 +223,22 @@ class PhaseGroupNorm(nn.Module):
 
 class PhaseOutput(nn.Module):
     """Back from the phase domain where a converted value is used outside it: depth-to-space by
-    ``R`` (canonical layout) and the crop to the true size ``N`` (the overhang dropped)."""
+    ``R`` and the crop to the true size ``N`` (the overhang dropped); a channels-last value
+    (``layout="last"``, ``(b, *A, P, C)``) comes back channels-last, ``(b, *N, C)``."""
 
-    def __init__(self, phases: Sequence[int], size: Sequence[int]) -> None:
+    def __init__(self, phases: Sequence[int], size: Sequence[int], layout: str = "canonical") -> None:
         super().__init__()
-        self.size = tuple(size)
+        self.size, self.layout = tuple(size), layout
         self.depth_to_space = DepthToSpace(tuple(phases)) if prod(phases) > 1 else None
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        d = len(self.size)
+        if self.layout == "last":  # (b, *A, P, C) → (b, C·P, *A)
+            z = z.permute(0, d + 2, d + 1, *range(1, d + 1))
+            z = z.reshape(z.shape[0], -1, *z.shape[3:])
         y = self.depth_to_space(z) if self.depth_to_space is not None else z
-        return y[(slice(None), slice(None), *(slice(0, n) for n in self.size))]
+        y = y[(slice(None), slice(None), *(slice(0, n) for n in self.size))]
+        return y.permute(0, *range(2, d + 2), 1) if self.layout == "last" else y
 
     def extra_repr(self) -> str:
-        return f"size {self.size}"
-
+        return f"size {self.size}, {self.layout}"

@@ -122,8 +122,10 @@ class _Builder:
             return users[0]
         return None
 
-    def add(self, node: fx.Node, module: nn.Module, *args: Any) -> fx.Node:
-        name = f"{node.name}_phase"
+    def add(self, node: fx.Node, module: nn.Module, *args: Any, suffix: str = "phase") -> fx.Node:
+        name = f"{node.name}_{suffix}"
+        if name in self.modules:
+            raise SymstrideError(f"internal: two phase modules named {name!r}")
         self.modules[name] = module
         return self.graph.call_module(name, args)
 
@@ -148,7 +150,7 @@ class _Builder:
             if node is not start:
                 self.node(node, self.rules[node])
         kept = set(self.kept)
-        exits = [n for n in self.kept if self.rules[n].value != "const" and any(u not in kept for u in n.users)]
+        exits = [n for n in self.kept if n is not start and self.rules[n].value != "const" and any(u not in kept for u in n.users)]
         outputs = [self.leave(n) for n in exits]
         self.graph.output(outputs[0] if len(outputs) == 1 else tuple(outputs))
         return basis, exits
@@ -157,13 +159,13 @@ class _Builder:
         rule = self.rules[node]
         if rule.value == "plain":
             return self.env[node]
-        if rule.value != "phase" or rule.layout != "canonical":
+        if rule.value != "phase" or rule.layout == "split":
             raise SymstrideError(f"cannot convert {label(self.gm, node)} in mode='network': its result ({rule.value}, "
                                  f"{rule.layout} layout) is used outside the converted part")
         basis = self.basis[node]
-        if basis.count == 1 and basis.length == basis.size:
+        if basis.count == 1 and basis.length == basis.size and rule.layout == "canonical":
             return self.env[node]
-        return self.add(node, PhaseOutput(basis.phases, basis.size), self.env[node])
+        return self.add(node, PhaseOutput(basis.phases, basis.size, rule.layout), self.env[node], suffix="output")
 
     def node(self, node: fx.Node, rule: NodeRule) -> None:
         first = next((a for a in node.all_input_nodes if self.rules[a].value in ("phase", "list")), None)
