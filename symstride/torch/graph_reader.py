@@ -20,8 +20,8 @@ that reads a converted value, what it becomes (:class:`NodeRule`):
 Each phase value carries its *stride*: the product of the strides of the windowed layers on the
 way from the start (every operand of a sum, product or concatenation must have the same).  A node
 that reads a converted value but has no phase-domain form is a *barrier*, recorded with the
-reason; :func:`region` keeps the phase values and what they need, and :func:`barrier_error`
-names the barrier (fx node, operator, module path) in front of a strided layer it leaves out.
+reason (:mod:`.phase_graph` keeps the phase values and what they need, and names the barrier —
+fx node, operator, module path — in front of a strided layer left out).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from ..core.errors import SymstrideError
 from .calls import is_strided, label
 from .trunk import TrunkItem, UnsupportedNode, read_layer
 
-__all__ = ["NodeRule", "GraphReading", "read_graph", "region", "barrier_error", "start_node", "ELEMENTWISE"]
+__all__ = ["NodeRule", "GraphReading", "read_graph", "start_node", "ELEMENTWISE"]
 
 #: Elementwise operations of phase tensors (functions and methods).
 ELEMENTWISE = {
@@ -410,43 +410,3 @@ def read_graph(gm: fx.GraphModule) -> GraphReading | None:
     for node in gm.graph.nodes:
         reader.visit(node)
     return GraphReading(gm, reader.start, reader.ndim, reader.rules, reader.barriers, strided)
-
-
-def region(reading: GraphReading) -> list[fx.Node]:
-    """The nodes converted, in graph order: every phase value, and what a converted node needs."""
-    keep: set[fx.Node] = set()
-    for node in reversed(list(reading.gm.graph.nodes)):
-        rule = reading.rules.get(node)
-        if rule is None:
-            continue
-        if rule.value == "phase" or any(u in keep for u in node.users):
-            keep.add(node)
-    return [n for n in reading.gm.graph.nodes if n in keep]
-
-
-def barrier_error(reading: GraphReading, kept: set[fx.Node]) -> SymstrideError | None:
-    """The error naming the barrier in front of the first strided layer left out, or None."""
-    gm = reading.gm
-    for node in reading.strided:
-        if node in kept:
-            continue
-        ancestors, stack = set(), [node]
-        while stack:
-            n = stack.pop()
-            for a in n.all_input_nodes:
-                if a not in ancestors:
-                    ancestors.add(a)
-                    stack.append(a)
-        for barrier in reading.barriers:
-            if barrier in ancestors or barrier is node:
-                return SymstrideError(
-                    f"mode='network' converts graphs of convolutions, poolings, normalisations, pointwise maps, sums, "
-                    f"products, concatenations, splits, channel shuffles and global poolings holding every strided layer; "
-                    f"{label(gm, barrier)} stops it: {reading.barriers[barrier]} (strided layer behind it: "
-                    f"{label(gm, node)}); use mode='layer'"
-                )
-        return SymstrideError(
-            f"mode='network': {label(gm, node)} strides but does not read the input of the first strided layer "
-            f"({label(gm, reading.start)}) through operations with a phase-domain form; use mode='layer'"
-        )
-    return None

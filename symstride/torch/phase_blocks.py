@@ -33,7 +33,7 @@ from torch import nn
 from .spacetodepth import DepthToSpace
 
 __all__ = [
-    "LAYOUTS",
+    "PHASE_LAYOUTS",
     "PhaseSplit",
     "PhaseLayout",
     "PhaseElementwise",
@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 #: The layouts a phase-domain value may have (see the module docstring).
-LAYOUTS = ("canonical", "split", "last")
+PHASE_LAYOUTS = ("canonical", "split", "last")
 
 
 class PhaseSplit(nn.Module):

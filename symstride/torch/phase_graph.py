@@ -50,13 +50,13 @@ from ..network.phases import PhaseBasis, mask_keep
 from ..network.pooling import inside_counts
 from ..network.spec import Pool, Shape, parse_layer
 from .calls import label
-from .graph_reader import ELEMENTWISE, GraphReading, NodeRule, barrier_error, read_graph, region
+from .graph_reader import ELEMENTWISE, GraphReading, NodeRule, read_graph
 from .network import PhaseBatchNorm, PhasePointwise, TiedConvolution, TiedMaxPooling
 from .padding import pad_widths
 from .phase_blocks import PhaseElementwise, PhaseGlobalPool, PhaseGroupNorm, PhaseLayout, PhaseOutput, PhaseSplit
 from .spacetodepth import SpaceToDepth
 
-__all__ = ["PhaseGraph", "convert_graph", "ceil_divisor", "MAX_GRAPH_PHASES"]
+__all__ = ["PhaseGraph", "convert_graph", "region", "barrier_error", "ceil_divisor", "MAX_GRAPH_PHASES"]
 
 #: The largest number of input phases ``Π S`` (the tied banks grow as ``(Π S)^2``).
 MAX_GRAPH_PHASES = 2**14
@@ -295,6 +295,46 @@ class _Builder:
                                    in_channels=shape.channels, out_channels=shape.channels, groups=shape.channels, ndim=d)
         mode = spec["type"][:3]
         return Pool(node.name, shape, Shape(shape.channels, tuple(out)), mode, geometry, bool(spec.get("count_include_pad", True)))
+
+
+def region(reading: GraphReading) -> list[fx.Node]:
+    """The nodes converted, in graph order: every phase value, and what a converted node needs."""
+    keep: set[fx.Node] = set()
+    for node in reversed(list(reading.gm.graph.nodes)):
+        rule = reading.rules.get(node)
+        if rule is None:
+            continue
+        if rule.value == "phase" or any(u in keep for u in node.users):
+            keep.add(node)
+    return [n for n in reading.gm.graph.nodes if n in keep]
+
+
+def barrier_error(reading: GraphReading, kept: set[fx.Node]) -> SymstrideError | None:
+    """The error naming the barrier in front of the first strided layer left out, or None."""
+    gm = reading.gm
+    for node in reading.strided:
+        if node in kept:
+            continue
+        ancestors, stack = set(), [node]
+        while stack:
+            n = stack.pop()
+            for a in n.all_input_nodes:
+                if a not in ancestors:
+                    ancestors.add(a)
+                    stack.append(a)
+        for barrier in reading.barriers:
+            if barrier in ancestors or barrier is node:
+                return SymstrideError(
+                    f"mode='network' converts graphs of convolutions, poolings, normalisations, pointwise maps, sums, "
+                    f"products, concatenations, splits, channel shuffles and global poolings holding every strided layer; "
+                    f"{label(gm, barrier)} stops it: {reading.barriers[barrier]} (strided layer behind it: "
+                    f"{label(gm, node)}); use mode='layer'"
+                )
+        return SymstrideError(
+            f"mode='network': {label(gm, node)} strides but does not read the input of the first strided layer "
+            f"({label(gm, reading.start)}) through operations with a phase-domain form; use mode='layer'"
+        )
+    return None
 
 
 def ceil_divisor(geometry: ConvSpec, basis: PhaseBasis, out: PhaseBasis, count_include_pad: bool) -> np.ndarray:
