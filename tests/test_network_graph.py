@@ -388,3 +388,42 @@ class Nested(nn.Module):
 def test_refusals_name_node_operator_and_module(op, message):
     with pytest.raises(SymstrideError, match=message):
         destride_model(Nested(op).eval(), torch.randn(1, 3, 16, 16), mode="network")
+
+
+@pytest.mark.parametrize("make", [Inception, Shuffle, SqueezeExcite, ConvNeXtBlock, UNet, Grouped, lambda: Ceil("avg", True, 0)],
+                         ids=["concat", "shuffle", "se", "convnext", "unet", "groupnorm", "ceil"])
+def test_network_mode_conversion_traces_with_torch_export(make):
+    """No data-dependent control flow in the phase modules: ``torch.export`` traces the conversion."""
+    model, x = randomized(make()), torch.randn(1, 3, 13, 11)
+    program = torch.export.export(destride_model(model, x, mode="network"), (x,))
+    with torch.no_grad():
+        assert float((program.module()(x) - model(x)).abs().max()) <= TOL
+    assert strided_ops(program.module(), x) == []
+
+
+def test_adaptive_pooling_to_the_size_it_reads_is_the_identity():
+    """The example input fixes the sizes: ``AdaptiveAvgPool2d((6, 7))`` on a 6×7 map reads one sample per output."""
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1), nn.AdaptiveAvgPool2d((6, 7)), nn.ReLU(), nn.Conv2d(4, 2, 3, 2, 1)).eval()
+    flat = converted(model, torch.randn(1, 3, 11, 13))
+    assert "AdaptiveAvgPool2d" not in kinds(flat) and "PhaseGlobalPool" not in kinds(flat)
+
+
+@pytest.mark.parametrize("kind", ["avg", "max"])
+def test_adaptive_pooling_with_uniform_windows_is_a_tied_pooling(kind):
+    """6×7 → 3×3 is pooling with kernel (2, 3) and stride 2: a windowed layer of the phase graph (total stride 8)."""
+    pool = nn.AdaptiveAvgPool2d(3) if kind == "avg" else nn.AdaptiveMaxPool2d((3, 3))
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1), pool, nn.ReLU(), nn.Conv2d(4, 2, 3, 2, 1)).eval()
+    flat = converted(model, torch.randn(1, 3, 11, 13))
+    assert flat.phase_network.space_to_depth.stride == (8, 8)
+    with pytest.raises(SymstrideError, match="node '_1' \\(module '1', AdaptiveAvgPool2d\\) stops it: adaptive pooling \\(6, 7\\) → \\(4, 5\\): its windows vary"):
+        destride_model(nn.Sequential(*model[:1], nn.AdaptiveAvgPool2d((4, 5)), *model[2:]).eval(), torch.randn(1, 3, 11, 13), mode="network")
+
+
+def test_adaptive_pooling_read_as_the_wrong_window_is_caught(monkeypatch):
+    """Failing twin: 6 → 3 read as kernel 1, stride 2 (the right count of outputs, the wrong windows)."""
+    from symstride.torch import graph_reader
+
+    monkeypatch.setattr(graph_reader, "uniform_window", lambda n, m: (1, n // m))
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1), nn.AdaptiveAvgPool2d(3), nn.Conv2d(4, 2, 3, 2, 1)).eval()
+    with pytest.raises(SymstrideError, match=DIFFERS):
+        destride_model(model, torch.randn(1, 3, 11, 11), mode="network")

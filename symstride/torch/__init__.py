@@ -19,6 +19,7 @@ from .dispatch import destride_layer
 from .layers import FORMS, DestridedConv, DestridedConvCall, DestridedPool
 from .model import destride_model
 from .network import NETWORK_FORMS, PhaseNetwork
+from .phase_graph import PhaseGraph
 from .spacetodepth import DepthToSpace, SpaceToDepth
 from .transposed import DestridedConvTranspose, DestridedConvTransposeCall, PhaseDecoder
 
@@ -34,6 +35,7 @@ __all__ = [
     "DestridedConvTransposeCall",
     "PhaseDecoder",
     "PhaseNetwork",
+    "PhaseGraph",
     "destride_layer",
     "destride_model",
     "strided_ops",

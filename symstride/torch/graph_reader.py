@@ -36,6 +36,7 @@ import torch.fx as fx
 import torch.nn.functional as F
 from torch import nn
 
+from ..core.adaptive import uniform_window
 from ..core.errors import SymstrideError
 from .calls import is_strided, label
 from .trunk import TrunkItem, UnsupportedNode, read_layer
@@ -337,11 +338,26 @@ class _Reader:
             return None
         out = _shape(node)
         self.need(first, "canonical", "adaptive pooling")
-        if out is None or any(n != 1 for n in out[2:]):
-            raise UnsupportedNode(f"adaptive pooling to {out[2:] if out else None} inside the converted part (only to size 1)")
+        if out is not None and out[2:] == first.shape[2:]:  # at the example's size: one window per sample
+            return self.phase(node, first, "identity")
+        if out is None:
+            raise UnsupportedNode("adaptive pooling whose output is not one tensor")
+        if any(n != 1 for n in out[2:]):
+            return self.adaptive_windows(node, first, kind, out)
         if getattr(self.gm.get_submodule(node.target), "return_indices", False) if node.op == "call_module" else False:
             raise UnsupportedNode("adaptive pooling that returns indices")
         return NodeRule(node, "plain", "global", shape=out, detail={"kind": kind})
+
+    def adaptive_windows(self, node: fx.Node, first: NodeRule, kind: str, out: tuple[int, ...]) -> NodeRule:
+        """Adaptive pooling at the example's sizes whose windows are an ordinary pooling's (:func:`~symstride.core.adaptive.uniform_window`)."""
+        windows = [uniform_window(n, m) for n, m in zip(first.shape[2:], out[2:])]
+        if any(w is None for w in windows):
+            raise UnsupportedNode(f"adaptive pooling {first.shape[2:]} → {out[2:]}: its windows vary in length or step")
+        d = len(windows)
+        spec = {"type": f"{kind}pool", "kernel": [k for k, _ in windows], "stride": [s for _, s in windows], "padding": [0] * d}
+        spec.update({"dilation": [1] * d} if kind == "max" else {"count_include_pad": True})
+        stride = tuple(a * s for a, (_, s) in zip(first.stride, windows))
+        return NodeRule(node, "phase", "layer", stride, "canonical", (out[1],), out, TrunkItem(node, spec))
 
     def channels_last(self, node: fx.Node, first: NodeRule, mod: nn.Module) -> NodeRule:
         self.need(first, "last", type(mod).__name__)

@@ -298,11 +298,14 @@ def destride_model(
     A strided ``ConvTranspose1d/2d/3d`` (or ``F.conv_transpose{1,2,3}d`` call) becomes sub-pixel
     convolution: padding, a unit-stride convolution with ``C_out·P`` channels, depth-to-space, crop.
 
-    ``mode="network"`` is Theorem 3 (:mod:`symstride.torch.network`): the chain of convolutions,
-    batch-norms, pointwise activations, poolings and residual additions that holds every strided
-    layer becomes one space-to-depth at its input and tied unit-stride layers throughout, with
-    the boundary masks of :mod:`symstride.network`; what follows the chain is kept.  It is built
-    for ``example_input``'s spatial size (``form``: :data:`~symstride.torch.network.NETWORK_FORMS`).
+    ``mode="network"`` is Theorem 3 (:mod:`symstride.torch.phase_graph`): the graph from the input
+    of the first strided layer — convolutions, batch-norms, pointwise maps, poolings (``ceil_mode``
+    too), sums and products of branches, concatenation, split and channel shuffle, global pooling
+    (squeeze-and-excitation), ``GroupNorm``, channels-last ``LayerNorm``/``Linear`` blocks —
+    becomes one space-to-depth at its input and tied unit-stride layers throughout, with the
+    boundary masks of :mod:`symstride.network`; what does not read it, or has no phase-domain form
+    and holds no strided layer, is kept (values it uses leave the phase domain by depth-to-space).
+    It is built for ``example_input``'s spatial size (``form``: :data:`~symstride.torch.network.NETWORK_FORMS`).
     Each chain of transposed convolutions, batch-norms and activations (a decoder) becomes one
     :class:`~symstride.torch.transposed.PhaseDecoder`: unit-stride convolutions at the chain's input
     resolution and one depth-to-space (:mod:`symstride.decoder`); a strided transposed convolution

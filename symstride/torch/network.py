@@ -1,4 +1,8 @@
-"""``destride_model(..., mode="network")``: Theorem 3 on a traced PyTorch model.
+"""Theorem 3 on a traced PyTorch model: the tied phase-domain modules, and the chain converter.
+
+``destride_model(..., mode="network")`` reads branching graphs with :mod:`.phase_graph`, which
+builds its windowed layers, batch-norms and pointwise maps from the modules defined here;
+:func:`convert_network` is the converter of one chain (with residual blocks) described below.
 
 The fx graph is read as a strided network in the format of :mod:`symstride.network` — a
 chain of convolutions, batch-norms, pointwise activations and poolings, with residual blocks
