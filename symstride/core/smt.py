@@ -76,6 +76,8 @@ class Translator:
     symbols: dict = field(default_factory=dict)
     hypotheses: list = field(default_factory=list)
     native_division: bool = False
+    #: the z3 context the terms live in (None: z3's main context)
+    ctx: Any = None
     _fresh: int = 0
     _rounded: dict = field(default_factory=dict)
 
@@ -85,9 +87,9 @@ class Translator:
         if sym not in self.symbols:
             name = f"{sym.name}!{len(self.symbols)}"
             if sym.is_integer:
-                v = z3.Int(name)
+                v = z3.Int(name, self.ctx)
             elif sym.is_rational or sym.is_real:
-                v = z3.Real(name)
+                v = z3.Real(name, self.ctx)
             else:
                 raise Untranslatable(f"symbol {sym} has no integer or real assumption, so it cannot be reasoned about")
             self.symbols[sym] = v
@@ -105,7 +107,7 @@ class Translator:
         import z3
 
         self._fresh += 1
-        return z3.Int(f"{stem}!f{self._fresh}")
+        return z3.Int(f"{stem}!f{self._fresh}", self.ctx)
 
     def quotient(self, num: Any, den: Any, kind: str) -> Any:
         """floor or ceiling of ``num/den`` as a fresh integer, defined when ``den ≠ 0``."""
@@ -150,11 +152,11 @@ class Translator:
         if isinstance(e, sp.Symbol):
             return self.symbol(e)
         if e.is_Integer:
-            return z3.IntVal(int(e))
+            return z3.IntVal(int(e), self.ctx)
         if e.is_Rational:
-            return z3.RealVal(f"{e.p}/{e.q}")
+            return z3.RealVal(f"{e.p}/{e.q}", self.ctx)
         if e is sp.true or e is sp.false:
-            return z3.BoolVal(bool(e))
+            return z3.BoolVal(bool(e), self.ctx)
         if isinstance(e, sp.Add):
             return z3.Sum([self.term(a) for a in e.args])
         if isinstance(e, sp.Mul):
@@ -165,12 +167,12 @@ class Translator:
         if isinstance(e, sp.Pow) and e.exp.is_Integer:
             n = int(e.exp)
             if n >= 0:
-                out = z3.IntVal(1)
+                out = z3.IntVal(1, self.ctx)
                 for _ in range(n):
                     out = out * self.term(e.base)
                 return out
             base = self.term(e.base)
-            out = z3.RealVal(1)
+            out = z3.RealVal(1, self.ctx)
             for _ in range(-n):
                 out = out / z3.ToReal(base) if z3.is_int(base) else out / base
             return out
@@ -200,7 +202,7 @@ class Translator:
                 value = self.term(expr)
                 if out is None:
                     if cond is not sp.true:  # no branch taken: the value is left free
-                        out = z3.If(self.term(cond), value, self.fresh_int("undefined") if z3.is_int(value) else z3.Real("undefined"))
+                        out = z3.If(self.term(cond), value, self.fresh_int("undefined") if z3.is_int(value) else z3.Real("undefined", self.ctx))
                     else:
                         out = value
                 else:
@@ -263,13 +265,16 @@ def decide(claim: Any, *, assuming: Iterable[Any] = (), timeout_ms: int = TIMEOU
     claim = sp.sympify(claim)
     if claim is sp.true:
         return Decision("proved", reason="trivially true")
-    tr = Translator(native_division=native_division)
+    # A fresh context for every claim: z3's search depends on the ids of its terms, which in a
+    # shared context depend on every term built before — the verdict must depend on the claim only.
+    ctx = z3.Context()
+    tr = Translator(native_division=native_division, ctx=ctx)
     try:
         goal = tr.term(claim)
         hyps = [tr.term(a) for a in assuming]
     except Untranslatable as exc:
         return Decision("unknown", reason=str(exc))
-    solver = z3.Solver()
+    solver = z3.Solver(ctx=ctx)
     solver.set("timeout", int(timeout_ms))
     solver.set("rlimit", int(rlimit))
     solver.add(*tr.hypotheses, *hyps, z3.Not(goal))

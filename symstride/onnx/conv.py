@@ -17,6 +17,7 @@ would split every group across phases (see :mod:`symstride.onnx.layout`).
 from __future__ import annotations
 
 from math import prod
+from typing import NamedTuple, Sequence
 
 import numpy as np
 import onnx
@@ -28,7 +29,7 @@ from .graph import GraphView, NodeError
 from .layout import SYMSTRIDE_LAYOUT, pad_or_trim_nodes, select_channels, space_to_depth_nodes
 from .pooling import pooling_phase_taps
 
-__all__ = ["CONV_ATTRIBUTES", "conv_layout", "live_phases", "rewrite_conv", "depthwise_phases"]
+__all__ = ["CONV_ATTRIBUTES", "ConvNode", "read_conv_node", "check_inferred_output", "conv_layout", "live_phases", "rewrite_conv", "depthwise_phases"]
 
 #: The ``Conv`` attributes the rewrite reads (all of ONNX's).
 CONV_ATTRIBUTES = ("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides")
@@ -49,21 +50,31 @@ def live_phases(index: np.ndarray, channels: int, n_phases: int, layout: str) ->
     return live
 
 
-def _check_output(view: GraphView, node: onnx.NodeProto, n_out: tuple[int, ...]) -> None:
-    inferred = view.shape(node.output[0])
-    if inferred is not None and len(inferred) == len(n_out) + 2:
-        known = tuple(n for n in inferred[2:])
-        if any(a is not None and a != b for a, b in zip(known, n_out)):
-            raise NodeError(node, f"ONNX shape inference gives spatial output {known}, symstride computes {n_out}")
+class ConvNode(NamedTuple):
+    """What a ``Conv``/``ConvTranspose`` node says, read and checked once for both rewrites."""
+
+    attrs: dict
+    weight: np.ndarray
+    ndim: int
+    stride: tuple[int, ...]
+    kernel: tuple[int, ...]
+    dilation: tuple[int, ...]
+    groups: int
+    input: str
+    sizes: tuple[int, ...]
+    channels: int
 
 
-def rewrite_conv(view: GraphView, node: onnx.NodeProto, layout: str) -> list[onnx.NodeProto] | None:
-    """The nodes replacing a strided ``Conv`` (its output name kept), or None when it has unit strides."""
-    attrs = read_attributes(node, CONV_ATTRIBUTES)
+def read_conv_node(view: GraphView, node: onnx.NodeProto, attributes: Sequence[str], weight_layout: str) -> ConvNode | None:
+    """The node's attributes, weight and input geometry; None when every stride is 1.
+
+    ``weight_layout`` names the weight's axes for the message when it has fewer than three.
+    """
+    attrs = read_attributes(node, attributes)
     w = view.weight(node, 1, "weight")
     ndim = w.ndim - 2
     if ndim < 1:
-        raise NodeError(node, f"its weight has shape {w.shape}; expected (C_out, C_in/group, *kernel)")
+        raise NodeError(node, f"its weight has shape {w.shape}; expected {weight_layout}")
     stride = per_axis_attr(node, attrs, "strides", ndim, 1)
     if all(s == 1 for s in stride):
         return None
@@ -71,11 +82,28 @@ def rewrite_conv(view: GraphView, node: onnx.NodeProto, layout: str) -> list[onn
     if "kernel_shape" in attrs and tuple(attrs["kernel_shape"]) != kernel:
         raise NodeError(node, f"kernel_shape {tuple(attrs['kernel_shape'])} disagrees with its weight's shape {w.shape}")
     dilation = per_axis_attr(node, attrs, "dilations", ndim, 1)
-    groups = int(attrs.get("group", 1))
     x = node.input[0]
     view.float_type(node, x)
     sizes = view.spatial_size(node, x, ndim)
-    channels = view.shape(x)[1]
+    return ConvNode(attrs, w, ndim, tuple(stride), kernel, tuple(dilation), int(attrs.get("group", 1)), x,
+                    tuple(sizes), view.shape(x)[1])
+
+
+def check_inferred_output(view: GraphView, node: onnx.NodeProto, n_out: Sequence[int]) -> None:
+    """Refuse the node when ONNX's shape inference disagrees with the spatial output symstride computes."""
+    inferred = view.shape(node.output[0])
+    if inferred is not None and len(inferred) == len(n_out) + 2:
+        known = tuple(inferred[2:])
+        if any(a is not None and a != b for a, b in zip(known, n_out)):
+            raise NodeError(node, f"ONNX shape inference gives spatial output {known}, symstride computes {tuple(n_out)}")
+
+
+def rewrite_conv(view: GraphView, node: onnx.NodeProto, layout: str) -> list[onnx.NodeProto] | None:
+    """The nodes replacing a strided ``Conv`` (its output name kept), or None when it has unit strides."""
+    read = read_conv_node(view, node, CONV_ATTRIBUTES, "(C_out, C_in/group, *kernel)")
+    if read is None:
+        return None
+    attrs, w, ndim, stride, kernel, dilation, groups, x, sizes, channels = read
     try:
         spec = ConvSpec.create(
             kernel=kernel, stride=stride, padding=window_pads(node, attrs, sizes, stride, dilation, kernel),
@@ -86,7 +114,7 @@ def rewrite_conv(view: GraphView, node: onnx.NodeProto, layout: str) -> list[onn
         n_out = output_shape(spec, sizes)
     except (ValueError, TypeError) as exc:
         raise NodeError(node, str(exc)) from None
-    _check_output(view, node, n_out)
+    check_inferred_output(view, node, n_out)
     if groups > 1 and channels == groups:
         return depthwise_phases(view, node, spec, w, sizes, n_out)
     lay = conv_layout(layout, groups)

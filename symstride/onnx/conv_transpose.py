@@ -27,8 +27,8 @@ import onnx
 from ..core.indexing import transposed_geometry, weight_gather_index
 from ..core.params import ConvTransposeSpec
 from ..reference import destride_transposed_bias
-from .attrs import pad_pairs, per_axis_attr, read_attributes
-from .conv import conv_layout
+from .attrs import pad_pairs, per_axis_attr
+from .conv import check_inferred_output, conv_layout, read_conv_node
 from .graph import GraphView, NodeError
 from .layout import SYMSTRIDE_LAYOUT, crop, depth_to_space_nodes, pad_or_trim_nodes
 
@@ -68,24 +68,11 @@ def transposed_pads(node: onnx.NodeProto, attrs: dict[str, Any], sizes: Sequence
 
 def rewrite_conv_transpose(view: GraphView, node: onnx.NodeProto, layout: str) -> list[onnx.NodeProto] | None:
     """The nodes replacing a strided ``ConvTranspose`` (output name kept), or None when it has unit strides."""
-    attrs = read_attributes(node, CONV_TRANSPOSE_ATTRIBUTES)
-    w = view.weight(node, 1, "weight")
-    ndim = w.ndim - 2
-    if ndim < 1:
-        raise NodeError(node, f"its weight has shape {w.shape}; expected (C_in, C_out/group, *kernel)")
-    stride = per_axis_attr(node, attrs, "strides", ndim, 1)
-    if all(s == 1 for s in stride):
+    read = read_conv_node(view, node, CONV_TRANSPOSE_ATTRIBUTES, "(C_in, C_out/group, *kernel)")
+    if read is None:
         return None
-    kernel = tuple(int(k) for k in w.shape[2:])
-    if "kernel_shape" in attrs and tuple(attrs["kernel_shape"]) != kernel:
-        raise NodeError(node, f"kernel_shape {tuple(attrs['kernel_shape'])} disagrees with its weight's shape {w.shape}")
-    dilation = per_axis_attr(node, attrs, "dilations", ndim, 1)
+    attrs, w, ndim, stride, kernel, dilation, groups, x, sizes, channels = read
     output_padding = per_axis_attr(node, attrs, "output_padding", ndim, 0)
-    groups = int(attrs.get("group", 1))
-    x = node.input[0]
-    view.float_type(node, x)
-    sizes = view.spatial_size(node, x, ndim)
-    channels = view.shape(x)[1]
     if channels != w.shape[0]:
         raise NodeError(node, f"its weight has {w.shape[0]} input channels (first axis), the input has {channels}")
     pads = transposed_pads(node, attrs, sizes, stride, dilation, kernel, output_padding)
@@ -94,10 +81,7 @@ def rewrite_conv_transpose(view: GraphView, node: onnx.NodeProto, layout: str) -
         geometry = transposed_geometry(spec, sizes)
     except (ValueError, TypeError) as exc:
         raise NodeError(node, str(exc)) from None
-    inferred = view.shape(node.output[0])
-    result = tuple(ax.output for ax in geometry)
-    if inferred is not None and len(inferred) == ndim + 2 and any(a is not None and a != b for a, b in zip(inferred[2:], result)):
-        raise NodeError(node, f"ONNX shape inference gives spatial output {inferred[2:]}, symstride computes {result}")
+    check_inferred_output(view, node, [ax.output for ax in geometry])
     lay = conv_layout(layout, groups)
     index = weight_gather_index(spec, SYMSTRIDE_LAYOUT[lay])  # (C_out·P, C_in/g, *k')
     bank = np.where(index >= 0, w.reshape(-1)[np.maximum(index, 0)], np.zeros((), dtype=w.dtype)).astype(w.dtype)

@@ -31,6 +31,7 @@ from typing import Any, Mapping
 import sympy as sp
 
 from ..core.smt import RLIMIT, decide
+from .congruences import eliminate_congruences
 
 __all__ = ["Obligation", "Discharged", "discharge", "describe_values", "canonical"]
 
@@ -133,11 +134,24 @@ def discharge(obligation: Obligation) -> Discharged:
             status, ce, reason = _decide(claim, _rewritten_hypotheses(assuming), QUICK_RLIMIT)
             if status == "proved":
                 return Discharged(obligation, status, None, reason)
+            if _proved_without_congruences(claim, assuming):
+                return Discharged(obligation, "proved", None, "z3, with the congruence hypotheses solved for a symbol")
         status, ce, reason = _decide(claim, assuming)
     except TypeError:  # unhashable pieces: decide without the cache
         out = decide(claim, assuming=assuming)
         status, ce, reason = out.status, tuple((out.counterexample or {}).items()), out.reason
     return Discharged(obligation, status, dict(ce) if ce else None, reason)
+
+
+def _proved_without_congruences(claim: Any, assuming: tuple[Any, ...]) -> bool:
+    """Whether z3 proves the claim with each ``X mod b = r`` hypothesis solved as ``X = b·t + r``
+    (:mod:`symstride.proof.congruences`; valid once every divisor ``b`` is proved positive)."""
+    out = eliminate_congruences(claim, assuming)
+    if out is None:
+        return False
+    positive = all(_decide(sp.Gt(b, 0), _relevant(sp.Gt(b, 0), assuming) or assuming, QUICK_RLIMIT)[0] == "proved"
+                   for b in out.divisors)
+    return positive and _decide(canonical(out.claim), tuple(canonical(a) for a in out.assuming), QUICK_RLIMIT)[0] == "proved"
 
 
 def _rewritten_hypotheses(assuming: tuple[Any, ...]) -> tuple[Any, ...]:
