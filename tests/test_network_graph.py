@@ -427,3 +427,10 @@ def test_adaptive_pooling_read_as_the_wrong_window_is_caught(monkeypatch):
     model = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1), nn.AdaptiveAvgPool2d(3), nn.Conv2d(4, 2, 3, 2, 1)).eval()
     with pytest.raises(SymstrideError, match=DIFFERS):
         destride_model(model, torch.randn(1, 3, 11, 11), mode="network")
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_padding_mode_of_the_first_convolution_is_applied_before_space_to_depth(mode):
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1, padding_mode=mode), nn.ReLU(), nn.Conv2d(4, 2, 3, 2, 1)).eval()
+    flat = converted(model, torch.randn(1, 3, 11, 13))
+    assert flat.phase_network.padding_mode == mode and flat.phase_network.prepad == [[1, 1], [1, 1]]

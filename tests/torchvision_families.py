@@ -64,6 +64,7 @@ def _small_head(features: int) -> Callable[[Any], Any]:
 FAMILIES: list[Family] = [
     Family("resnet18", "resnet18", {}, 64, EXACT, EXACT),
     Family("resnet18 (channels_last)", "resnet18", {}, 64, EXACT, EXACT, channels_last=True),
+    Family("resnet50", "resnet50", {}, 64, EXACT, EXACT),
     Family("mobilenet_v2", "mobilenet_v2", {}, 64, EXACT, EXACT),
     Family("mobilenet_v3_small", "mobilenet_v3_small", {}, 64, EXACT, EXACT),
     Family("efficientnet_b0", "efficientnet_b0", {}, 64, EXACT, EXACT),
@@ -82,6 +83,8 @@ FAMILIES: list[Family] = [
     Family("swin_t", "swin_t", {}, 64, EXACT, EXACT),
     Family("lraspp_mobilenet_v3_large", "segmentation.lraspp_mobilenet_v3_large", {"weights_backbone": None}, 64, EXACT, EXACT),
     Family("fcn_resnet50", "segmentation.fcn_resnet50", {"weights_backbone": None, "aux_loss": False}, 64, EXACT, EXACT),
+    Family("deeplabv3_mobilenet_v3_large", "segmentation.deeplabv3_mobilenet_v3_large", {"weights_backbone": None, "aux_loss": False},
+           64, EXACT, EXACT),
 ]
 
 README_MARKERS = ("<!-- torchvision support table: generated from tests/torchvision_families.py -->",
