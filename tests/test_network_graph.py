@@ -434,3 +434,18 @@ def test_padding_mode_of_the_first_convolution_is_applied_before_space_to_depth(
     model = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1, padding_mode=mode), nn.ReLU(), nn.Conv2d(4, 2, 3, 2, 1)).eval()
     flat = converted(model, torch.randn(1, 3, 11, 13))
     assert flat.phase_network.padding_mode == mode and flat.phase_network.prepad == [[1, 1], [1, 1]]
+
+
+class FunctionalDropout(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Conv2d(3, 4, 3, 2, 1), nn.Conv2d(4, 2, 3, 2, 1)
+
+    def forward(self, x):
+        return self.b(F.dropout2d(F.dropout(self.a(x), 0.3, self.training), p=0.2, training=self.training))
+
+
+def test_dropout_outside_training_is_the_identity():
+    converted(FunctionalDropout().eval(), torch.randn(1, 3, 11, 13))
+    with pytest.raises(SymstrideError, match="node 'dropout' \\(function dropout\\) stops it: dropout in training mode"):
+        destride_model(FunctionalDropout().train(), torch.randn(1, 3, 11, 13), mode="network")

@@ -374,16 +374,23 @@ class _Reader:
         return self.phase(node, first, "copy", channels=(_shape(node)[-1],))
 
 
+_DROPOUT = {F.dropout: 2, F.dropout1d: 2, F.dropout2d: 2, F.dropout3d: 2, F.alpha_dropout: 2, F.feature_alpha_dropout: 2}
+
+
 def _inference_identity(node: fx.Node) -> bool:
-    """torchvision's ``stochastic_depth`` (an fx-wrapped function) outside training: the identity."""
+    """Dropout and torchvision's ``stochastic_depth`` (an fx-wrapped function) outside training: the identity."""
     target = node.target
-    if node.op != "call_function" or getattr(target, "__name__", "") != "stochastic_depth":
+    if node.op != "call_function":
         return False
-    if not getattr(target, "__module__", "").startswith("torchvision."):
+    if target in _DROPOUT:
+        position, name = _DROPOUT[target], "training"
+    elif getattr(target, "__name__", "") == "stochastic_depth" and getattr(target, "__module__", "").startswith("torchvision."):
+        position, name = 3, "training"
+    else:
         return False
-    training = node.args[3] if len(node.args) > 3 else node.kwargs.get("training", True)
+    training = node.args[position] if len(node.args) > position else node.kwargs.get(name, True)
     if training is not False:
-        raise UnsupportedNode("stochastic depth in training mode (call model.eval())")
+        raise UnsupportedNode(f"{target.__name__} in training mode (call model.eval())")
     return True
 
 
