@@ -10,6 +10,8 @@ and one combined ``DIR/book.pdf``.
 
 from __future__ import annotations
 
+from .core.errors import SymstrideError
+
 import importlib
 import importlib.util
 import sys
@@ -102,7 +104,7 @@ def chapters(names: Sequence[str] | None = None) -> list[Chapter]:
     wanted = list(names) if names else known
     unknown = [n for n in wanted if n not in known]
     if unknown:
-        raise ValueError(f"no chapter named {', '.join(map(repr, unknown))}; the chapters are: {', '.join(known)}")
+        raise SymstrideError(f"no chapter named {', '.join(map(repr, unknown))}; the chapters are: {', '.join(known)}")
     return [Chapter.from_module(importlib.import_module(f"{package.__name__}.{n}")) for n in wanted]
 
 

@@ -23,6 +23,8 @@ latex   {W'}_{r,j} = \\begin{cases} {w}_{2 j + r} & \\text{if } 2 j + r \\leq 2 
 
 from __future__ import annotations
 
+from .core.errors import SymstrideError
+
 import io
 from math import prod
 from typing import Any, Sequence
@@ -61,7 +63,7 @@ def identity_text(eq: Equivalence, padding_mode: str = "zeros") -> str:
 def _check_padding_mode(padding_mode: str) -> str:
     if padding_mode not in PADDING_MODES:
         options = ", ".join(map(repr, PADDING_MODES))
-        raise ValueError(f"unknown padding_mode {padding_mode!r}; expected one of {options}")
+        raise SymstrideError(f"unknown padding_mode {padding_mode!r}; expected one of {options}")
     return PADDING_MODES[padding_mode]
 
 
@@ -75,9 +77,9 @@ def python_module(eq: Equivalence, *, padding_mode: str = "zeros", channels_fixe
     accepts weights and inputs with any channel counts, read from their shapes.
     """
     if not channels_fixed and eq.spec.groups != 1:
-        raise ValueError("a grouped layer's export fixes its channel counts (channels_fixed must be True with groups > 1)")
+        raise SymstrideError("a grouped layer's export fixes its channel counts (channels_fixed must be True with groups > 1)")
     if _is_transposed(eq):
-        return _transposed_module(eq, padding_mode)
+        return _transposed_module(eq, padding_mode, channels_fixed)
     _refuse_symbols(eq, "the Python export")
     np_mode = _check_padding_mode(padding_mode)
     spec = eq.spec
@@ -220,7 +222,7 @@ def _channel_order(eq: Any) -> str:
 def _zeros_only(padding_mode: str) -> None:
     _check_padding_mode(padding_mode)
     if padding_mode != "zeros":
-        raise ValueError(f"padding_mode {padding_mode!r}: transposed convolutions pad with zeros only, as in PyTorch")
+        raise SymstrideError(f"padding_mode {padding_mode!r}: transposed convolutions pad with zeros only, as in PyTorch")
 
 
 def _transposed_identity_sides(eq: Any) -> tuple[str, str]:
@@ -231,7 +233,7 @@ def _transposed_identity_sides(eq: Any) -> tuple[str, str]:
     return lhs, rhs
 
 
-def _transposed_module(eq: Any, padding_mode: str) -> str:
+def _transposed_module(eq: Any, padding_mode: str, channels_fixed: bool) -> str:
     _zeros_only(padding_mode)
     spec = eq.spec
     nd = spec.ndim
@@ -253,6 +255,7 @@ def _transposed_module(eq: Any, padding_mode: str) -> str:
         taps=[repr((t.tap, t.phase, t.offset)) for t in eq.taps],
         transpose=tuple(order),
         live=len(eq.live_phases),
+        fixed=channels_fixed,
     )
 
 

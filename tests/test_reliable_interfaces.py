@@ -219,3 +219,34 @@ def test_python_export_with_channels_given_fixes_them(tmp_path):
     module = _load(path)
     with pytest.raises(ValueError, match=r"w must have shape \(3, 2, 3\)"):
         module.destride_weights(np.ones((4, 2, 3)))
+
+
+@pytest.mark.parametrize("layout", ["pytorch", "tf"])
+def test_transposed_python_export_without_channels_works_for_any_channel_count(tmp_path, layout):
+    import numpy as np
+    import torch
+
+    path = tmp_path / f"t_{layout}.py"
+    args = ["derive", "--transposed", "--kernel", "3,4", "--stride", "2", "--padding", "1", "--output-padding", "1",
+            "--layout", layout, "--format", "python", "-o", str(path)]
+    assert main(args) == 0
+    module = _load(path)
+    assert module.IN_CHANNELS is None and module.OUT_CHANNELS is None
+    rng = np.random.default_rng(1)
+    for cin, cout in ((16, 32), (1, 1), (3, 5)):
+        x, w = rng.standard_normal((2, cin, 5, 6)), rng.standard_normal((cin, cout, 3, 4))
+        want = torch.nn.functional.conv_transpose2d(torch.tensor(x), torch.tensor(w), stride=2, padding=1, output_padding=1).numpy()
+        z = torch.nn.functional.conv2d(torch.tensor(module.destride_input(x)), torch.tensor(module.destride_weights(w))).numpy()
+        got = module.finish_output(z, x.shape[2:])
+        assert got.shape == want.shape and np.abs(got - want).max() < 1e-10
+
+
+def test_transposed_python_export_with_channels_given_fixes_them(tmp_path):
+    import numpy as np
+
+    path = tmp_path / "tfixed.py"
+    assert main(["derive", "--transposed", "--kernel", "3", "--stride", "2", "--in-channels", "2", "--out-channels", "3",
+                 "--format", "python", "-o", str(path)]) == 0
+    module = _load(path)
+    with pytest.raises(ValueError, match=r"w must have shape \(2, 3, 3\)"):
+        module.destride_weights(np.ones((16, 32, 3)))

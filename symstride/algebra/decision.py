@@ -39,6 +39,8 @@ reports bounded evidence, never a proof.
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError, SymstrideTypeError
+
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -73,7 +75,7 @@ def index_signal(ops: Sequence[Operator], x: sp.IndexedBase, channels: int, N: t
     for op in reversed(tuple(ops)):
         form = INDEX_FORMS.get(type(op))
         if form is None:
-            raise TypeError(f"{op!r} has no index form; known operators: {', '.join(t.__name__ for t in INDEX_FORMS)}")
+            raise SymstrideTypeError(f"{op!r} has no index form; known operators: {', '.join(t.__name__ for t in INDEX_FORMS)}")
         v = form(op, v, builder)
     return v
 
@@ -139,7 +141,7 @@ def pointwise_normal_form(ops: Sequence[Operator], *, toward: str = "input") -> 
     (Pointwise('relu'), D(2))
     """
     if toward not in ("input", "output"):
-        raise ValueError(f"toward must be 'input' or 'output', got {toward!r}")
+        raise SymstrideError(f"toward must be 'input' or 'output', got {toward!r}")
     out = list(ops)
     first, second = (Pointwise, INDEX_ONLY) if toward == "input" else (INDEX_ONLY, Pointwise)
     moved = True
@@ -176,7 +178,7 @@ def decide_identity(lhs: Operator, rhs: Operator, *, ndim: int, channels: int, t
     left, right = operator_chain(lhs), operator_chain(rhs)
     shapes = LinearEncoding(Sides.build(_linear(left), _linear(right), ndim, channels), timeout_ms, entries=False)
     if not shapes.ever_defined():
-        raise ValueError(f"no input size where both sides of {lhs!r} = {rhs!r} are defined (decided for all sizes)")
+        raise SymstrideError(f"no input size where both sides of {lhs!r} = {rhs!r} are defined (decided for all sizes)")
     one_sided = shapes.one_sided()
     linear = not any(isinstance(op, Pointwise) for op in left + right)
     if linear:

@@ -8,6 +8,8 @@ before :mod:`symstride.algebra.identities` decides it.
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError, SymstrideTypeError
+
 from fractions import Fraction
 from math import prod
 from typing import Any, Sequence
@@ -26,7 +28,7 @@ def _bank_entry(entry: Any, position: int) -> sp.Expr:
     if isinstance(entry, sp.Basic):
         return entry
     if isinstance(entry, (bool, str, bytes)) or not isinstance(entry, (int, float, np.integer, np.floating)):
-        raise TypeError(
+        raise SymstrideTypeError(
             f"filter-bank entry {position} must be a SymPy expression or a number, got {entry!r} "
             f"of type {type(entry).__name__} (strings are not parsed)"
         )
@@ -44,7 +46,7 @@ class Bank(Operator):
     def __init__(self, weights: Any, *, stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1) -> None:
         arr = np.array(weights, dtype=object)
         if arr.ndim < 3:
-            raise ValueError(f"a filter bank needs shape (C_out, C_in/groups, *kernel), got an array of {arr.ndim} axes")
+            raise SymstrideError(f"a filter bank needs shape (C_out, C_in/groups, *kernel), got an array of {arr.ndim} axes")
         entries = [_bank_entry(e, i) for i, e in enumerate(arr.reshape(-1))]
         self.weights = np.array(entries, dtype=object).reshape(arr.shape)
         cout, cin_g, *kernel = arr.shape
@@ -70,7 +72,7 @@ def operator_chain(expr: Operator) -> tuple[Operator, ...]:
 
                 raise needs_values(f"identity with {op!r}", symbols)
         return ops
-    raise TypeError(f"identity expects symstride operators (Conv, D, SpaceToDepth, … and their products with *), got {type(expr).__name__}")
+    raise SymstrideTypeError(f"identity expects symstride operators (Conv, D, SpaceToDepth, … and their products with *), got {type(expr).__name__}")
 
 
 def spatial_axes(op: Operator) -> int | None:
@@ -91,7 +93,7 @@ def input_channels(ops: Sequence[Operator], ndim: int) -> int | None:
         if isinstance(op, (Conv, Bank)):
             need = op.spec.in_channels / factor
             if need.denominator != 1:
-                raise ValueError(f"{op!r} expects {op.spec.in_channels} channels, which no input channel count gives there")
+                raise SymstrideError(f"{op!r} expects {op.spec.in_channels} channels, which no input channel count gives there")
             return int(need)
         if isinstance(op, (SpaceToDepth, DepthToSpace)):
             P = prod(op.stride) if len(op.stride) > 1 else op.stride[0] ** ndim

@@ -31,6 +31,8 @@ True
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError, SymstrideTypeError
+
 import itertools
 from typing import Any, Sequence
 
@@ -64,16 +66,16 @@ def _check_sizes(sizes: Any) -> list[int] | None:
     if sizes is None:
         return None
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (list, tuple, range)):
-        raise TypeError(f"sizes must be a list of positive integers (input lengths per axis), got {sizes!r}")
+        raise SymstrideTypeError(f"sizes must be a list of positive integers (input lengths per axis), got {sizes!r}")
     out = []
     for v in sizes:
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-            raise TypeError(f"sizes must hold integers (input lengths per axis), got {v!r} of type {type(v).__name__}")
+            raise SymstrideTypeError(f"sizes must hold integers (input lengths per axis), got {v!r} of type {type(v).__name__}")
         if v < 1:
-            raise ValueError(f"sizes must be positive input lengths (N ≥ 1), got {int(v)}")
+            raise SymstrideError(f"sizes must be positive input lengths (N ≥ 1), got {int(v)}")
         out.append(int(v))
     if not out:
-        raise ValueError(f"sizes must be a non-empty list of positive integers, got {sizes!r}")
+        raise SymstrideError(f"sizes must be a non-empty list of positive integers, got {sizes!r}")
     return sorted(set(out))
 
 
@@ -85,11 +87,11 @@ class Identity:
         left, right = operator_chain(lhs), operator_chain(rhs)
         dims = {d for d in map(spatial_axes, left + right) if d is not None}
         if len(dims) > 1:
-            raise ValueError(f"the two sides mix operators with {sorted(dims)} spatial axes")
+            raise SymstrideError(f"the two sides mix operators with {sorted(dims)} spatial axes")
         self.ndim = dims.pop() if dims else 1
         needs = {c for c in (input_channels(left, self.ndim), input_channels(right, self.ndim)) if c is not None}
         if len(needs) > 1:
-            raise ValueError(f"the two sides act on inputs with different channel counts: {sorted(needs)}")
+            raise SymstrideError(f"the two sides act on inputs with different channel counts: {sorted(needs)}")
         self.channels = channels if channels is not None else (needs.pop() if needs else 1)
         self.sizes = _check_sizes(sizes)
         self._result: IdentityResult | None = None
@@ -116,7 +118,7 @@ class Identity:
         evidence (``.proved`` False), never a proof.
         """
         if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int) or timeout_ms < 1:
-            raise ValueError(f"timeout_ms must be a positive integer (milliseconds per z3 query), got {timeout_ms!r}")
+            raise SymstrideError(f"timeout_ms must be a positive integer (milliseconds per z3 query), got {timeout_ms!r}")
         if seed == 0 and timeout_ms == IDENTITY_TIMEOUT_MS and self._result is not None:
             return self._result
         result = self._check(seed, timeout_ms)
@@ -128,7 +130,7 @@ class Identity:
         try:
             sides = Sides.build(operator_chain(self.lhs), operator_chain(self.rhs), self.ndim, self.channels)
         except EvaluationError as exc:
-            raise ValueError(f"{self!r} cannot be evaluated: {exc}") from None
+            raise SymstrideError(f"{self!r} cannot be evaluated: {exc}") from None
         decision = decide_identity(self.lhs, self.rhs, ndim=self.ndim, channels=self.channels, timeout_ms=timeout_ms)
         notes = []
         if decision.one_sided is not None:
@@ -192,7 +194,7 @@ class Identity:
             lhs = evaluate(sides.left.base[(c, *n)], frame, sides.definitions)
             rhs = evaluate(sides.right.base[(c, *n)], frame, sides.definitions)
         except EvaluationError as exc:
-            raise ValueError(f"{self!r} cannot be evaluated: {exc}") from None
+            raise SymstrideError(f"{self!r} cannot be evaluated: {exc}") from None
         return frame, lhs, rhs, (c, *n)
 
     def _first_failure(self, sides: Sides, both: list, mismatch: Counterexample | None, tables: tuple | None) -> Counterexample | None:
@@ -290,7 +292,7 @@ def identity(lhs: Operator, rhs: Operator, *, sizes: Sequence[int] | None = None
     >>> identity(D(2), D(2), sizes=[0])
     Traceback (most recent call last):
     ...
-    ValueError: sizes must be positive input lengths (N ≥ 1), got 0
+    symstride.core.errors.SymstrideError: sizes must be positive input lengths (N ≥ 1), got 0
     """
     for side in (lhs, rhs):
         operator_chain(side)

@@ -8,6 +8,8 @@ exactly; the table :data:`INDEX_FORMS` names the form of every operator type.
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError
+
 from dataclasses import dataclass, field
 from math import prod
 from typing import Any, Callable
@@ -57,9 +59,9 @@ class Builder:
 def _conv_form(op: Any, v: Signal, b: Builder, bank: np.ndarray | None = None) -> Signal:
     spec = op.spec
     if spec.ndim != b.ndim:
-        raise ValueError(f"{op!r} has {spec.ndim} spatial axes, the expression has {b.ndim}")
+        raise SymstrideError(f"{op!r} has {spec.ndim} spatial axes, the expression has {b.ndim}")
     if v.channels != spec.in_channels:
-        raise ValueError(f"{op!r} expects {spec.in_channels} input channels, its input has {v.channels}")
+        raise SymstrideError(f"{op!r} expects {spec.in_channels} input channels, its input has {v.channels}")
     out = b.fresh()
     o, *n = b.indices(1 + b.ndim)
     c = sp.Dummy("c", **INT)
@@ -95,7 +97,7 @@ def _axes_of(op: Any, values: tuple[int, ...], b: Builder) -> tuple[int, ...]:
     if len(values) == 1:
         return values * b.ndim
     if len(values) != b.ndim:
-        raise ValueError(f"{op!r} has {len(values)} axes, the expression has {b.ndim}")
+        raise SymstrideError(f"{op!r} has {len(values)} axes, the expression has {b.ndim}")
     return values
 
 
@@ -135,7 +137,7 @@ def _d2s_form(op: DepthToSpace, v: Signal, b: Builder) -> Signal:
     stride = _axes_of(op, op.stride, b)
     P = prod(stride)
     if v.channels % P:
-        raise ValueError(f"{op!r} needs channels divisible by {P}, its input has {v.channels}")
+        raise SymstrideError(f"{op!r} needs channels divisible by {P}, its input has {v.channels}")
     channels = v.channels // P
     out = b.fresh()
     c, *t = b.indices(1 + b.ndim)

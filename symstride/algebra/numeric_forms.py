@@ -7,6 +7,8 @@ so the exact tables and the references can be compared entry by entry.
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideTypeError
+
 import numpy as np
 import sympy as sp
 
@@ -44,4 +46,4 @@ def apply_numeric(op: Operator, x: np.ndarray, seed: int, ndim: int) -> np.ndarr
         return reference.depth_to_space(x, op.stride * ndim if len(op.stride) == 1 else op.stride, op.layout)
     if isinstance(op, Pointwise):
         return POINTWISE.get(op.name, np.tanh)(x)
-    raise TypeError(f"no NumPy reference for {op!r}")
+    raise SymstrideTypeError(f"no NumPy reference for {op!r}")

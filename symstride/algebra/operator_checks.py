@@ -7,6 +7,8 @@ reading the same weights, by index analysis or by comparing SymPy matrices.
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError, SymstrideTypeError
+
 from math import prod
 from typing import Any
 
@@ -52,12 +54,12 @@ def verify_adjoint(
     small (at most :data:`ADJOINT_MATRIX_ENTRIES` entries).
     """
     if method not in ("auto", "matrix", "index"):
-        raise ValueError(f"unknown method {method!r}; expected one of 'auto', 'matrix', 'index'")
+        raise SymstrideError(f"unknown method {method!r}; expected one of 'auto', 'matrix', 'index'")
     size = input_size(spec, size)
     n_out = transposed_output_shape(spec, size)
     conv = spec.adjoint if adjoint is None else adjoint
     if not isinstance(conv, ConvSpec) or conv.direction != "strided":
-        raise TypeError(f"adjoint must be a (strided) ConvSpec, got {type(conv).__name__}")
+        raise SymstrideTypeError(f"adjoint must be a (strided) ConvSpec, got {type(conv).__name__}")
     identity = f"Adjoint (ConvT_s = Conv_s^T, stride {shape_text(spec.stride)})"
     check_extent(identity, spec, size, n_out)
 
@@ -139,7 +141,7 @@ def verify_subsampling(spec: ConvSpec, size: Any, *, factor: Any = None, offset:
     stride, offset 0); a wrong factor or offset is rejected with the first differing output.
     """
     if not isinstance(spec, ConvSpec) or spec.direction != "strided":
-        raise TypeError(f"verify_subsampling expects a ConvSpec (e.g. Conv(...).spec), got {type(spec).__name__}")
+        raise SymstrideTypeError(f"verify_subsampling expects a ConvSpec (e.g. Conv(...).spec), got {type(spec).__name__}")
     size = input_size(spec, size)
     n_out = output_shape(spec, size)
     sub = Subsample(spec.stride if factor is None else factor, offset)

@@ -20,6 +20,7 @@ True
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError, SymstrideTypeError
 import itertools
 from functools import cached_property
 from math import prod
@@ -41,7 +42,7 @@ MAX_MATRIX_ENTRIES = 250_000
 def check_matrix_size(rows: int, cols: int, what: str) -> None:
     """Refuse an explicit SymPy matrix of more than :data:`MAX_MATRIX_ENTRIES` entries."""
     if rows * cols > MAX_MATRIX_ENTRIES:
-        raise ValueError(
+        raise SymstrideError(
             f"the {what} matrix would have {rows}×{cols} entries; explicit SymPy matrices are "
             f"limited to {MAX_MATRIX_ENTRIES} entries (use verify(size=...) for large sizes)"
         )
@@ -77,7 +78,7 @@ class Compose(Operator):
 
     def __init__(self, *ops: Operator) -> None:
         if len(ops) < 2 or not all(isinstance(op, Operator) for op in ops):
-            raise TypeError("Compose needs at least two symstride operators")
+            raise SymstrideTypeError("Compose needs at least two symstride operators")
         self.ops = tuple(ops)
 
     @classmethod
@@ -112,12 +113,12 @@ class Layer(Operator):
         """The one constructor path of both directions: the kernel (or ``kernel_size``) if it is a spec of this direction, else ``make(kernel)``."""
         kernel = kernel_argument(kernel, kernel_size, type(self).__name__)
         if isinstance(kernel, ConvSpec) and kernel.direction != self.direction:
-            raise TypeError(f"{type(self).__name__} needs a {self.direction} ConvSpec, got a {type(kernel).__name__} (use {'Conv' if self.direction == 'transposed' else 'ConvTranspose'})")
+            raise SymstrideTypeError(f"{type(self).__name__} needs a {self.direction} ConvSpec, got a {type(kernel).__name__} (use {'Conv' if self.direction == 'transposed' else 'ConvTranspose'})")
         self._set(kernel if isinstance(kernel, ConvSpec) else make(kernel), name)
 
     def _set(self, spec: Any, name: str) -> None:
         if not isinstance(name, str) or not name.isidentifier():
-            raise ValueError(f"name must be an identifier such as 'w', got {name!r}")
+            raise SymstrideError(f"name must be an identifier such as 'w', got {name!r}")
         self.spec = spec
         self.name = name
 
@@ -215,9 +216,9 @@ def kernel_argument(kernel: Any, kernel_size: Any, layer: str) -> Any:
     TypeError: Conv.__init__() takes from 1 to 2 positional arguments but 3 were given
     """
     if kernel is not None and kernel_size is not None:
-        raise TypeError(f"{layer} takes kernel or kernel_size (PyTorch's name for it), not both")
+        raise SymstrideTypeError(f"{layer} takes kernel or kernel_size (PyTorch's name for it), not both")
     if kernel is None and kernel_size is None:
-        raise TypeError(f"{layer} needs a kernel size: {layer}(kernel=3, stride=2, …) or kernel_size=3")
+        raise SymstrideTypeError(f"{layer} needs a kernel size: {layer}(kernel=3, stride=2, …) or kernel_size=3")
     return kernel if kernel is not None else kernel_size
 
 

@@ -19,6 +19,7 @@ from typing import Any, Sequence
 
 import sympy as sp
 
+from ..core.errors import SymstrideError
 from ..core.indexing import check_layout, channel_index, phase_index
 from ..core.params import as_int, per_axis
 from .operators import Operator, check_matrix_size, flat_index, format_axes
@@ -41,7 +42,7 @@ class Subsample(Operator):
         self.offset = per_axis(offset, "offset", len(self.factor), minimum=0)
         for axis, (o, s) in enumerate(zip(self.offset, self.factor)):
             if o >= s:
-                raise ValueError(f"subsampling offset must be smaller than the factor, got {o} >= {s} (axis {axis})")
+                raise SymstrideError(f"subsampling offset must be smaller than the factor, got {o} >= {s} (axis {axis})")
 
     def output_shape(self, size: Any) -> tuple[int, ...]:
         """``ceil((N − offset) / s)`` samples per axis."""
@@ -110,7 +111,7 @@ class SpaceToDepth(Operator):
         size = _as_shape(size, len(self.stride))
         for axis, (n, s) in enumerate(zip(size, self.stride)):
             if n % s:
-                raise ValueError(f"space-to-depth needs each size divisible by the stride: {n} by {s} (axis {axis})")
+                raise SymstrideError(f"space-to-depth needs each size divisible by the stride: {n} by {s} (axis {axis})")
         coarse = tuple(n // s for n, s in zip(size, self.stride))
         n_phases = prod(self.stride)
         n = channels * prod(size)
@@ -175,7 +176,7 @@ class Pointwise(Operator):
 
     def __init__(self, name: str = "sigma") -> None:
         if not isinstance(name, str) or not name.isidentifier():
-            raise ValueError(f"a pointwise map needs an identifier as its name, got {name!r}")
+            raise SymstrideError(f"a pointwise map needs an identifier as its name, got {name!r}")
         self.name = name
 
     def __repr__(self) -> str:

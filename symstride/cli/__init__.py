@@ -22,7 +22,7 @@ __all__ = ["main", "COMMANDS", "UsageError", "build_parser", "unknown_option_mes
 COMMANDS = ("derive", "network", "decoder", "onnx", "book", "prove", "check")
 
 
-class UsageError(ValueError):
+class UsageError(SymstrideError):
     """Bad command-line input detected after parsing."""
 
 
@@ -87,11 +87,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args._run(args) or 0)
-    except (ValueError, TypeError, SymstrideError, OSError) as exc:  # OSError: e.g. -o into a missing folder
+    except BrokenPipeError:  # e.g. `symstride derive | head` (before OSError, which it is)
+        return 0
+    except (SymstrideError, OSError) as exc:  # only deliberate refusals (any other exception is a bug); OSError: e.g. -o into a missing folder
         print(f"symstride {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except BrokenPipeError:  # e.g. `symstride derive | head`
-        return 0
     except RecursionError:  # e.g. a JSON file of 100000 nested lists
         print(f"symstride {args.command}: error: the input is nested too deeply to read", file=sys.stderr)
         return 2

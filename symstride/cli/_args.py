@@ -14,6 +14,8 @@ argparse.ArgumentTypeError: value must be an integer or a comma-separated list o
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError
+
 import argparse
 import re
 import sys
@@ -105,7 +107,7 @@ def write_output(text: str | bytes, path: str | None) -> None:
         return
     if isinstance(text, bytes):
         if not path:
-            raise ValueError("a binary format needs an output file: give -o FILE")
+            raise SymstrideError("a binary format needs an output file: give -o FILE")
         with open(path, "wb") as fh:
             fh.write(text)
     elif path:

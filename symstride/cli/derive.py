@@ -9,6 +9,8 @@ the writers in :data:`FORMATS`; each works for both kinds of equivalence.
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError
+
 import argparse
 from typing import Any, Callable
 
@@ -47,7 +49,7 @@ def _latex(eq: Equivalence, args: argparse.Namespace) -> str:
 
 def _npz(eq: Equivalence, args: argparse.Namespace) -> bytes:
     if not args.output:
-        raise ValueError("--format npz writes a binary file: give -o FILE.npz")
+        raise SymstrideError("--format npz writes a binary file: give -o FILE.npz")
     return export.npz_bytes(eq, args.size)
 
 
@@ -56,7 +58,7 @@ FORMATS: dict[str, Callable[[Equivalence, argparse.Namespace], str | bytes]] = {
     "text": _text,
     "json": _json,
     "python": lambda eq, args: export.python_module(
-        eq, channels_fixed=args.transposed or args.groups != 1 or args.in_channels is not None or args.out_channels is not None
+        eq, channels_fixed=args.groups != 1 or args.in_channels is not None or args.out_channels is not None
     ),
     "npz": _npz,
     "formula": lambda eq, args: export.formula_text(eq),

@@ -9,6 +9,8 @@ this command runs.
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError
+
 import argparse
 import json
 import sys
@@ -42,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         from ..onnx import check_onnx, destride_onnx, load_model, save_model, strided_nodes
     except ImportError as exc:
-        raise ValueError(f"symstride onnx needs the onnx extra (pip install 'symstride[onnx]'): {exc}") from None
+        raise SymstrideError(f"symstride onnx needs the onnx extra (pip install 'symstride[onnx]'): {exc}") from None
     model = load_model(args.model)
 
     before = strided_nodes(model)

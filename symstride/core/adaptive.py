@@ -19,6 +19,8 @@ Theorem 2 like any strided pooling.  Integer arithmetic only.
 
 from __future__ import annotations
 
+from .errors import SymstrideError
+
 from .params import as_int
 
 __all__ = ["adaptive_windows", "window_stride", "uniform_window"]
@@ -27,7 +29,7 @@ __all__ = ["adaptive_windows", "window_stride", "uniform_window"]
 def _sizes(n_in: int, n_out: int) -> tuple[int, int]:
     n_in, n_out = as_int(n_in, "input size"), as_int(n_out, "output size")
     if n_in < 1 or n_out < 1:
-        raise ValueError(f"adaptive pooling needs positive sizes, got input {n_in} and output {n_out}")
+        raise SymstrideError(f"adaptive pooling needs positive sizes, got input {n_in} and output {n_out}")
     return n_in, n_out
 
 

@@ -1,15 +1,15 @@
 """Errors.
 
-Bad user input raises the built-in :class:`ValueError` or :class:`TypeError`, naming the
-offending value and the rule it broke.  :class:`SymstrideError` is reserved for limitations of
-the library itself (a construction that exists mathematically but is not implemented, or a
-configuration for which no exact equivalent exists, such as a phase-major channel layout with
-grouped convolutions).
+Every deliberate refusal raises :class:`SymstrideError` (a :class:`ValueError`), naming the
+offending value and the rule it broke — bad input, a limitation of the library, a size beyond
+its limits; a value of the wrong type raises :class:`SymstrideTypeError`, which is also a
+:class:`TypeError`.  The CLI turns exactly these into one line on stderr: any other exception
+is a bug and surfaces as one.
 """
 
 from __future__ import annotations
 
-__all__ = ["SymstrideError"]
+__all__ = ["SymstrideError", "SymstrideTypeError"]
 
 
 class SymstrideError(ValueError):
@@ -17,5 +17,13 @@ class SymstrideError(ValueError):
     its limits).  A :class:`ValueError`, so ``except ValueError`` catches every refusal.
 
     >>> issubclass(SymstrideError, ValueError)
+    True
+    """
+
+
+class SymstrideTypeError(SymstrideError, TypeError):
+    """A refusal of a value of the wrong type: both a :class:`SymstrideError` and a :class:`TypeError`.
+
+    >>> issubclass(SymstrideTypeError, TypeError) and issubclass(SymstrideTypeError, SymstrideError)
     True
     """

@@ -16,6 +16,8 @@ and the prepared input as plain array indexing.
 
 from __future__ import annotations
 
+from .errors import SymstrideError
+
 import itertools
 from math import prod
 from typing import Any, Iterator, NamedTuple, Sequence
@@ -99,7 +101,7 @@ def check_layout(layout: str) -> str:
     """Return ``layout`` if it names a known channel order, else raise a ValueError listing them."""
     if layout not in LAYOUTS:
         options = ", ".join(repr(k) for k in LAYOUTS)
-        raise ValueError(f"unknown layout {layout!r}; expected one of {options}")
+        raise SymstrideError(f"unknown layout {layout!r}; expected one of {options}")
     return layout
 
 
@@ -108,7 +110,7 @@ def output_length(n: int, kernel: int, stride: int, padding: tuple[int, int], di
     span = dilation * (kernel - 1) + 1
     padded = n + padding[0] + padding[1]
     if padded < span:
-        raise ValueError(
+        raise SymstrideError(
             f"the kernel does not fit the padded input: padded length {padded} "
             f"(input {n} + padding {padding[0]}+{padding[1]}) is shorter than the dilated "
             f"kernel span δ(k−1)+1 = {span}"
@@ -132,13 +134,13 @@ def input_size(spec: ConvSpec, size: Sequence[int] | int) -> tuple[int, ...]:
     else:
         items = (size,) * spec.ndim
     if len(items) != spec.ndim:
-        raise ValueError(f"size has {len(items)} axes but the layer has {spec.ndim} spatial axes")
+        raise SymstrideError(f"size has {len(items)} axes but the layer has {spec.ndim} spatial axes")
     out = tuple(as_int(v, f"size (axis {a})") for a, v in enumerate(items))
     for axis, v in enumerate(out):
         if v < 1:
-            raise ValueError(f"size must be a positive integer on every axis, got {v} (axis {axis})")
+            raise SymstrideError(f"size must be a positive integer on every axis, got {v} (axis {axis})")
     if prod(out) * spec.in_channels > MAX_ELEMENTS:
-        raise ValueError(f"an input of size {out} with {spec.in_channels} channels exceeds {MAX_ELEMENTS} elements")
+        raise SymstrideError(f"an input of size {out} with {spec.in_channels} channels exceeds {MAX_ELEMENTS} elements")
     return out
 
 
@@ -334,7 +336,7 @@ def transposed_output_length(
     """``(N − 1)·s − p_l − p_r + δ(k − 1) + output_padding + 1``, or a ValueError when it is not positive."""
     out = (n - 1) * stride + dilation * (kernel - 1) + 1 + output_padding - padding[0] - padding[1]
     if out < 1:
-        raise ValueError(
+        raise SymstrideError(
             f"the transposed layer has no output: (N−1)·s + δ(k−1) + 1 + output_padding − p_l − p_r = "
             f"({n}−1)·{stride} + {dilation}·({kernel}−1) + 1 + {output_padding} − {padding[0]} − {padding[1]} "
             f"= {out} must be at least 1 (the padding crops more than the layer produces)"

@@ -9,10 +9,12 @@ duplicated key, naming it — a silently dropped ``"stride"`` would change the l
 >>> load_json('{"stride": 2, "stride": 1}', "spec.json")
 Traceback (most recent call last):
 ...
-ValueError: spec.json: the key 'stride' appears twice in one object; JSON keeps only the last, so symstride refuses it
+symstride.core.errors.SymstrideError: spec.json: the key 'stride' appears twice in one object; JSON keeps only the last, so symstride refuses it
 """
 
 from __future__ import annotations
+
+from .errors import SymstrideError
 
 import json
 from typing import Any
@@ -30,7 +32,7 @@ def load_json(text: str, where: str, invalid: str = "{where}: malformed JSON: {d
         out: dict = {}
         for key, value in pairs:
             if key in out:
-                raise ValueError(f"{where}: the key {key!r} appears twice in one object; JSON keeps only the last, so symstride refuses it")
+                raise SymstrideError(f"{where}: the key {key!r} appears twice in one object; JSON keeps only the last, so symstride refuses it")
             out[key] = value
         return out
 
@@ -38,4 +40,4 @@ def load_json(text: str, where: str, invalid: str = "{where}: malformed JSON: {d
         return json.loads(text.removeprefix("\ufeff"), object_pairs_hook=unique)
     except json.JSONDecodeError as exc:
         detail = f"{exc.msg} (line {exc.lineno}, column {exc.colno})"
-        raise ValueError(invalid.format(where=where, detail=detail)) from None
+        raise SymstrideError(invalid.format(where=where, detail=detail)) from None

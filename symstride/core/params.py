@@ -13,10 +13,12 @@ per-axis ``(left, right)`` pairs for asymmetric padding.
 >>> ConvSpec.create(kernel=0, stride=2)
 Traceback (most recent call last):
     ...
-ValueError: kernel must be a positive integer on every axis, got 0 (axis 0)
+symstride.core.errors.SymstrideError: kernel must be a positive integer on every axis, got 0 (axis 0)
 """
 
 from __future__ import annotations
+
+from .errors import SymstrideError, SymstrideTypeError
 
 import numbers
 import operator
@@ -37,19 +39,19 @@ _UNSET: Any = object()
 def as_int(value: Any, name: str) -> int:
     """``value`` as an int, refusing bools, floats and strings (no silent truncation)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r} of type {type(value).__name__}")
+        raise SymstrideTypeError(f"{name} must be an integer, got {value!r} of type {type(value).__name__}")
     return operator.index(value)
 
 
 def _axis_values(value: Any, name: str) -> tuple:
     if isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be an int or a sequence of ints, got the string {value!r}")
+        raise SymstrideTypeError(f"{name} must be an int or a sequence of ints, got the string {value!r}")
     if isinstance(value, (set, frozenset, dict)):
-        raise TypeError(f"{name} must be an ordered sequence (list or tuple), got the unordered {type(value).__name__} {value!r}")
+        raise SymstrideTypeError(f"{name} must be an ordered sequence (list or tuple), got the unordered {type(value).__name__} {value!r}")
     if isinstance(value, Sequence) or hasattr(value, "__iter__") and not isinstance(value, numbers.Number):
         items = tuple(value)
         if not items:
-            raise ValueError(f"{name} must name at least one axis, got an empty sequence")
+            raise SymstrideError(f"{name} must name at least one axis, got an empty sequence")
         return items
     return (value,)
 
@@ -60,7 +62,7 @@ def _broadcast(value: Any, name: str, ndim: int) -> tuple:
     if len(items) == 1:
         items = items * ndim
     if len(items) != ndim:
-        raise ValueError(
+        raise SymstrideError(
             f"{name} has {len(items)} entries but the layer has {ndim} spatial axes; "
             "per-axis lists must all have the same length (a single int broadcasts)"
         )
@@ -75,7 +77,7 @@ def per_axis(value: Any, name: str, ndim: int, *, minimum: int) -> tuple[int, ..
         v = as_int(item, f"{name} (axis {axis})")
         if v < minimum:
             rule = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-            raise ValueError(f"{name} must be {rule} on every axis, got {v} (axis {axis})")
+            raise SymstrideError(f"{name} must be {rule} on every axis, got {v} (axis {axis})")
         out.append(v)
     return tuple(out)
 
@@ -90,14 +92,14 @@ def normalize_padding(value: Any, ndim: int) -> tuple[tuple[int, int], ...]:
         else:
             pair = _axis_values(item, f"padding (axis {axis})")
             if len(pair) != 2:
-                raise ValueError(
+                raise SymstrideError(
                     f"padding on axis {axis} must be an int or a (left, right) pair, got {item!r}"
                 )
             left = as_int(pair[0], f"padding left (axis {axis})")
             right = as_int(pair[1], f"padding right (axis {axis})")
         for side, v in (("left", left), ("right", right)):
             if v < 0:
-                raise ValueError(f"padding must be non-negative, got {v} ({side}, axis {axis})")
+                raise SymstrideError(f"padding must be non-negative, got {v} ({side}, axis {axis})")
         pairs.append((left, right))
     return tuple(pairs)
 
@@ -110,7 +112,7 @@ def _materialize(value: Any) -> Any:
     if isinstance(value, (str, bytes, numbers.Number)):
         return value
     if isinstance(value, (set, frozenset, dict)):
-        raise TypeError(
+        raise SymstrideTypeError(
             f"got the {type(value).__name__} {value!r}, whose order is arbitrary; per-axis values need an "
             "ordered sequence (a list or tuple, one entry per axis)"
         )
@@ -189,7 +191,7 @@ class ConvSpec:
         if ndim is not None:
             ndim = as_int(ndim, "ndim")
             if ndim < 1:
-                raise ValueError(f"ndim must be a positive integer (the number of spatial axes), got {ndim}")
+                raise SymstrideError(f"ndim must be a positive integer (the number of spatial axes), got {ndim}")
         else:
             ndim = _infer_ndim(padding, kernel, stride, dilation)
         k = per_axis(kernel, "kernel", ndim, minimum=1)
@@ -201,18 +203,18 @@ class ConvSpec:
         g = as_int(groups, "groups")
         for name, v in (("in_channels", cin), ("out_channels", cout), ("groups", g)):
             if v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v}")
+                raise SymstrideError(f"{name} must be a positive integer, got {v}")
         for name, v in (("in_channels", cin), ("out_channels", cout)):
             if v % g:
-                raise ValueError(f"groups={g} must divide {name}={v}")
+                raise SymstrideError(f"groups={g} must divide {name}={v}")
         taps = prod(k)
         if taps > MAX_TAPS:
-            raise ValueError(
+            raise SymstrideError(
                 f"kernel {k} has {taps} taps per channel pair; symstride accepts at most {MAX_TAPS}"
             )
         weights = cout * (cin // g) * taps
         if weights > MAX_ELEMENTS:
-            raise ValueError(
+            raise SymstrideError(
                 f"the layer has {weights} weights (out_channels*in_channels/groups*taps); "
                 f"symstride accepts at most {MAX_ELEMENTS}"
             )
@@ -276,7 +278,7 @@ class ConvTransposeSpec(ConvSpec):
     >>> ConvTransposeSpec.create(kernel=3, stride=2, output_padding=2)
     Traceback (most recent call last):
         ...
-    ValueError: output_padding must be smaller than either stride or dilation (PyTorch's rule), got output_padding 2 with stride 2 and dilation 1 (axis 0)
+    symstride.core.errors.SymstrideError: output_padding must be smaller than either stride or dilation (PyTorch's rule), got output_padding 2 with stride 2 and dilation 1 (axis 0)
     """
 
     direction: ClassVar[str] = "transposed"
@@ -306,7 +308,7 @@ class ConvTransposeSpec(ConvSpec):
         op = per_axis(output_padding, "output_padding", ndim, minimum=0)
         for axis, (o, s, d) in enumerate(zip(op, base.stride, base.dilation)):
             if not (o < s or o < d):
-                raise ValueError(
+                raise SymstrideError(
                     f"output_padding must be smaller than either stride or dilation (PyTorch's rule), "
                     f"got output_padding {o} with stride {s} and dilation {d} (axis {axis})"
                 )

@@ -31,6 +31,8 @@ reads (:mod:`symstride.core.verify`, :mod:`symstride.decoder.equivalent`).
 
 from __future__ import annotations
 
+from .errors import SymstrideError
+
 import itertools
 from dataclasses import dataclass
 from functools import cached_property
@@ -48,7 +50,7 @@ DIRECTIONS = ("strided", "transposed")
 
 def _check_direction(direction: str) -> str:
     if direction not in DIRECTIONS:
-        raise ValueError(f"unknown direction {direction!r}; expected one of {', '.join(map(repr, DIRECTIONS))}")
+        raise SymstrideError(f"unknown direction {direction!r}; expected one of {', '.join(map(repr, DIRECTIONS))}")
     return direction
 
 
@@ -110,7 +112,7 @@ def axis_phase_map(kernel: int, stride: int, dilation: int = 1, pad_left: int = 
     _check_direction(direction)
     for name, value, low in (("kernel", kernel, 1), ("stride", stride, 1), ("dilation", dilation, 1), ("phases", phases, 1)):
         if not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{name} must be an integer ≥ {low}, got {value!r}")
+            raise SymstrideError(f"{name} must be an integer ≥ {low}, got {value!r}")
     big = stride * phases
     split = [[divmod(stride * q + dilation * m - pad_left, big) for m in range(kernel)] for q in range(phases)]
     quotient = tuple(tuple(int(d) for d, _ in row) for row in split)
@@ -206,7 +208,7 @@ def phase_map(kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[i
     nd = len(kernel)
     per = [tuple(v) if v is not None else (default,) * nd for v, default in ((dilation, 1), (pad_left, 0), (phases, 1))]
     if any(len(v) != nd for v in (stride, *per)):
-        raise ValueError(f"phase_map: every argument needs {nd} entries (one per axis)")
+        raise SymstrideError(f"phase_map: every argument needs {nd} entries (one per axis)")
     return PhaseMap(tuple(axis_phase_map(k, s, d, p, r, direction) for k, s, d, p, r in zip(kernel, stride, *per)))
 
 

@@ -16,7 +16,7 @@ ConvSpec(kernel=(5, 3), stride=(2, 2), dilation=(1, 1), padding=((0, 0), (0, 0))
 >>> SymbolicConvSpec.create(kernel=3, stride=sp.Symbol("s"))
 Traceback (most recent call last):
     ...
-ValueError: stride s must be a positive integer symbol: use sympy.Symbol('s', integer=True, positive=True)
+symstride.core.errors.SymstrideError: stride s must be a positive integer symbol: use sympy.Symbol('s', integer=True, positive=True)
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any, Mapping
 
 import sympy as sp
 
-from .errors import SymstrideError
+from .errors import SymstrideError, SymstrideTypeError
 from .params import ConvSpec, as_int
 
 __all__ = [
@@ -95,34 +95,34 @@ def parameter_value(value: Any, name: str, *, axis: int | None = None, minimum: 
         need = "positive" if minimum >= 1 else "nonnegative"
         ok = value.is_integer is True and (value.is_positive is True if need == "positive" else value.is_nonnegative is True)
         if not ok:
-            raise ValueError(
+            raise SymstrideError(
                 f"{name} {value} must be a {need} integer symbol: use sympy.Symbol('{value}', integer=True, {need}=True)"
             )
         if value.name in RESERVED_NAMES or _RESERVED_PATTERN.match(value.name):
-            raise ValueError(
+            raise SymstrideError(
                 f"{name} symbol {value} clashes with an index or signal name of the derivations "
                 f"({', '.join(sorted(RESERVED_NAMES))}); choose another name"
             )
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", value.name):
-            raise ValueError(f"{name} symbol {value.name!r} must be named by an identifier [A-Za-z][A-Za-z0-9_]*")
+            raise SymstrideError(f"{name} symbol {value.name!r} must be named by an identifier [A-Za-z][A-Za-z0-9_]*")
         return value
     if _is_symbolic(value):
-        raise ValueError(f"{name} must be an integer or a single SymPy symbol{where}, got the expression {value}")
+        raise SymstrideError(f"{name} must be an integer or a single SymPy symbol{where}, got the expression {value}")
     v = as_int(value, f"{name}{where}")
     if v < minimum:
         rule = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise ValueError(f"{name} must be {rule} on every axis, got {v}{where}")
+        raise SymstrideError(f"{name} must be {rule} on every axis, got {v}{where}")
     return v
 
 
 def _per_axis(value: Any, name: str, ndim: int, minimum: int) -> tuple:
     items = tuple(value) if isinstance(value, (tuple, list)) else (value,)
     if not items:
-        raise ValueError(f"{name} must name at least one axis, got an empty sequence")
+        raise SymstrideError(f"{name} must name at least one axis, got an empty sequence")
     if len(items) == 1:
         items = items * ndim
     if len(items) != ndim:
-        raise ValueError(
+        raise SymstrideError(
             f"{name} has {len(items)} entries but the layer has {ndim} spatial axes; "
             "per-axis lists must all have the same length (a single value broadcasts)"
         )
@@ -133,16 +133,16 @@ def _padding(value: Any, ndim: int) -> tuple[tuple[Any, Any], ...]:
     """Per-axis padding as in :func:`~symstride.params.normalize_padding`: a value, one per axis, or (left, right) pairs."""
     items = tuple(value) if isinstance(value, (tuple, list)) else (value,)
     if not items:
-        raise ValueError("padding must name at least one axis, got an empty sequence")
+        raise SymstrideError("padding must name at least one axis, got an empty sequence")
     if len(items) == 1:
         items = items * ndim
     if len(items) != ndim:
-        raise ValueError(f"padding has {len(items)} entries but the layer has {ndim} spatial axes")
+        raise SymstrideError(f"padding has {len(items)} entries but the layer has {ndim} spatial axes")
     out = []
     for a, item in enumerate(items):
         pair = tuple(item) if isinstance(item, (tuple, list)) else (item, item)
         if len(pair) != 2:
-            raise ValueError(f"padding on axis {a} must be a value or a (left, right) pair, got {item!r}")
+            raise SymstrideError(f"padding on axis {a} must be a value or a (left, right) pair, got {item!r}")
         out.append(tuple(parameter_value(v, "padding", axis=a if ndim > 1 else None, minimum=0) for v in pair))
     return tuple(out)
 
@@ -186,7 +186,7 @@ class SymbolicConvSpec:
         seen: dict[str, sp.Symbol] = {}
         for sym in spec.symbols:
             if sym.name in seen:
-                raise ValueError(f"two different symbols are named {sym.name} (with different assumptions); use one symbol")
+                raise SymstrideError(f"two different symbols are named {sym.name} (with different assumptions); use one symbol")
             seen[sym.name] = sym
         return spec
 
@@ -225,13 +225,13 @@ class SymbolicConvSpec:
         for key, value in dict(mapping).items():
             name = key.name if isinstance(key, sp.Symbol) else key
             if not isinstance(name, str) or name not in by_name or (isinstance(key, sp.Symbol) and key != by_name[name]):
-                raise ValueError(f"{key!r} is not a symbol of this layer; its symbols are {', '.join(by_name) or 'none'}")
+                raise SymstrideError(f"{key!r} is not a symbol of this layer; its symbols are {', '.join(by_name) or 'none'}")
             if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-                raise TypeError(f"the value of {name} must be an integer, got {value!r}")
+                raise SymstrideTypeError(f"the value of {name} must be an integer, got {value!r}")
             symbol, value = by_name[name], int(value)
             if value < 1 and symbol.is_positive or value < 0:
                 need = "a positive" if symbol.is_positive else "a nonnegative"
-                raise ValueError(f"the value of {name} must be {need} integer (as assumed), got {value}")
+                raise SymstrideError(f"the value of {name} must be {need} integer (as assumed), got {value}")
             out[symbol] = value
         return out
 

@@ -352,9 +352,9 @@ def _claimed_taps(spec: Any, taps: Sequence[Tap], kq: Sequence[int]) -> list[tup
     for t in taps:
         m, r, j = (tuple(int(v) for v in part) for part in t)
         if not (len(m) == len(r) == len(j) == spec.ndim):
-            raise ValueError(f"tap {list(m)}: tap, phase and offset must each have {spec.ndim} entries")
+            raise SymstrideError(f"tap {list(m)}: tap, phase and offset must each have {spec.ndim} entries")
         if not all(0 <= mm < k for mm, k in zip(m, spec.kernel)):
-            raise ValueError(f"tap {list(m)} is outside the kernel {spec.kernel}")
+            raise SymstrideError(f"tap {list(m)} is outside the kernel {spec.kernel}")
         for name, vec, bound in (("phase", r, spec.stride), ("offset", j, kq)):
             if not all(0 <= v < b for v, b in zip(vec, bound)):
                 return Mismatch(f"tap [{index_text(m)}]: {name} {list(vec)} is outside [0, {shape_text(bound)})", tap=m)
@@ -377,7 +377,7 @@ def verify_bank(
     tap must read what ``reference()`` reads, at every output position.
     """
     if len(kq) != spec.ndim or any(k < 1 for k in kq):
-        raise ValueError(f"equivalent kernel {tuple(kq)} must have {spec.ndim} positive entries")
+        raise SymstrideError(f"equivalent kernel {tuple(kq)} must have {spec.ndim} positive entries")
     entries = _claimed_taps(spec, taps, kq)
     if isinstance(entries, Mismatch):
         return VerifyReport(identity, False, size, n_out, 0, 0, entries)

@@ -7,6 +7,8 @@ banks and masks, runs them, and verifies them exactly by index analysis.
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError, SymstrideTypeError
+
 import itertools
 from dataclasses import dataclass
 from math import prod
@@ -78,12 +80,12 @@ class DecoderEquivalent:
 
     def __init__(self, spec: NetworkSpec, layout: str = "pytorch", masks: str = "auto") -> None:
         if not isinstance(spec, NetworkSpec) or not spec.transposed:
-            raise TypeError(f"expected a decoder spec (see symstride.decoder.parse_decoder), got {type(spec).__name__}")
+            raise SymstrideTypeError(f"expected a decoder spec (see symstride.decoder.parse_decoder), got {type(spec).__name__}")
         if masks not in MASK_POLICIES:
-            raise ValueError(f"unknown mask policy {masks!r}; expected one of {', '.join(map(repr, MASK_POLICIES))}")
+            raise SymstrideError(f"unknown mask policy {masks!r}; expected one of {', '.join(map(repr, MASK_POLICIES))}")
         self.spec, self.layout, self.masks = spec, check_layout(layout), masks
         if layout == "tf" and any(layer.conv.groups > 1 for layer in spec.transposed):
-            raise ValueError("layout='tf' orders channels phase-major, which splits channel groups across phases; "
+            raise SymstrideError("layout='tf' orders channels phase-major, which splits channel groups across phases; "
                              "use layout='pytorch' for decoders with grouped layers")
         nd = spec.ndim
         transposed = spec.transposed
@@ -91,7 +93,7 @@ class DecoderEquivalent:
         for layer in transposed:
             total = [t * s for t, s in zip(total, layer.conv.stride)]
         if prod(total) > MAX_NETWORK_PHASES:  # stages grow with Π S: refuse before allocating anything
-            raise ValueError(
+            raise SymstrideError(
                 f"the decoder's total stride {tuple(total)} gives {prod(total)} output phases (Π S); symstride "
                 f"builds decoders with at most {MAX_NETWORK_PHASES}"
             )

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+from ..core.errors import SymstrideError
+
 from ..core.indexing import transposed_output_shape
 from ..network.pointwise import ACTIVATIONS
 from ..network.spec import LAYER_TYPES as NETWORK_LAYER_TYPES
@@ -25,10 +27,10 @@ _TRANSPOSED_KEYS = {"out_channels", "kernel", "stride", "padding", "output_paddi
 def _transposed(d: Mapping, path: str, shape: Shape) -> ConvLayer:
     unknown = sorted(set(d) - _TRANSPOSED_KEYS - {"type"})
     if unknown:
-        raise ValueError(f"unknown key {unknown[0]!r} for a conv_transpose layer; allowed keys: {', '.join(sorted(_TRANSPOSED_KEYS))}")
+        raise SymstrideError(f"unknown key {unknown[0]!r} for a conv_transpose layer; allowed keys: {', '.join(sorted(_TRANSPOSED_KEYS))}")
     for key in ("out_channels", "kernel"):
         if key not in d:
-            raise ValueError(f"a conv_transpose layer needs {key!r}")
+            raise SymstrideError(f"a conv_transpose layer needs {key!r}")
     spec = ConvTransposeSpec.create(
         d["kernel"], d.get("stride", 1), d.get("padding", 0), d.get("output_padding", 0), d.get("dilation", 1),
         shape.channels, d["out_channels"], d.get("groups", 1), ndim=len(shape.size),
@@ -42,7 +44,7 @@ def _decoder_layer(d: Any, path: str, shape: Shape) -> Any:
     if kind != "conv_transpose":
         if isinstance(kind, str) and kind not in DECODER_LAYER_TYPES:
             known = "a strided layer (see symstride.network)" if kind in NETWORK_LAYER_TYPES else "an unknown layer type"
-            raise ValueError(f"layer {path} ({kind}): {kind!r} is {known}; a decoder holds "
+            raise SymstrideError(f"layer {path} ({kind}): {kind!r} is {known}; a decoder holds "
                              f"{', '.join(map(repr, DECODER_LAYER_TYPES))}")
         return parse_layer(d, path, shape)  # the network spec's pointwise layers, validated there
     try:
@@ -59,11 +61,11 @@ def parse_decoder(spec_or_path: Any) -> NetworkSpec:
     shape = first = parse_input(data, "decoder")
     items = data["layers"]
     if not isinstance(items, Sequence) or isinstance(items, (str, bytes)):
-        raise TypeError(f"layers must be a list of layer objects, got {type(items).__name__}")
+        raise SymstrideTypeError(f"layers must be a list of layer objects, got {type(items).__name__}")
     layers = []
     for i, item in enumerate(items):
         layers.append(_decoder_layer(item, str(i), shape))
         shape = layers[-1].out_shape
     if not any(isinstance(layer, ConvLayer) for layer in layers):
-        raise ValueError("a decoder needs at least one conv_transpose layer")
+        raise SymstrideError("a decoder needs at least one conv_transpose layer")
     return NetworkSpec(first, tuple(layers))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideTypeError
+
 from typing import Any
 
 from ..algebra.conv_transpose import ConvTranspose
@@ -31,7 +33,7 @@ def destride(layer: Conv | Any, *, layout: str = "pytorch") -> PhaseEquivalence:
     if isinstance(layer, ConvTranspose):
         return TransposedEquivalence(layer, layout)
     if not isinstance(layer, Conv):
-        raise TypeError(f"destride expects a symstride Conv layer or a ConvTranspose layer, got {type(layer).__name__}")
+        raise SymstrideTypeError(f"destride expects a symstride Conv layer or a ConvTranspose layer, got {type(layer).__name__}")
     if not isinstance(layer.spec, ConvSpec):  # SymPy symbols among kernel, stride, dilation, padding
         return SymbolicEquivalence(layer, layout)
     return Equivalence(layer, layout)

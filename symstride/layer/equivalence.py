@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sympy as sp
 
-from ..core.errors import SymstrideError
+from ..core.errors import SymstrideError, SymstrideTypeError
 from ..core.indexing import (
     LAYOUTS,
     channel_index,
@@ -68,12 +68,12 @@ def default_size(spec: ConvSpec) -> tuple[int, ...]:
 def _check_size(spec: Any, kernel: tuple[int, ...], phases: int) -> None:
     """Refuse, before building anything, an equivalent too large to construct (rather than hang)."""
     if phases > MAX_TAPS:
-        raise ValueError(
+        raise SymstrideError(
             f"stride {spec.stride} gives {phases} phases (Π s); symstride builds equivalents with at most {MAX_TAPS}"
         )
     entries = spec.out_channels * (spec.in_channels // spec.groups) * phases * prod(kernel)
     if entries > MAX_ELEMENTS:
-        raise ValueError(
+        raise SymstrideError(
             f"the equivalent filter bank would have {entries} entries (out_channels·in_channels/groups·Π s·Π k'); "
             f"symstride builds at most {MAX_ELEMENTS}"
         )
@@ -276,7 +276,7 @@ class Equivalence(StridedFormula, PhaseEquivalence):
 
     def __init__(self, layer: Conv, layout: str = "pytorch") -> None:
         if not isinstance(layer, Conv) or not isinstance(layer.spec, ConvSpec):
-            raise TypeError(f"Equivalence expects a concrete symstride Conv layer (destride takes symbolic ones), got {layer!r}")
+            raise SymstrideTypeError(f"Equivalence expects a concrete symstride Conv layer (destride takes symbolic ones), got {layer!r}")
         self._setup(layer, layout, channels="reads")
         self.in_channels = self.spec.in_channels * self.phases
         self.out_channels = self.spec.out_channels

@@ -21,20 +21,25 @@ True
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError
+
 
 from dataclasses import dataclass
 from math import prod
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .equivalence import default_size
-from ..core.indexing import Tap, check_layout, split_tap
+from ..core.indexing import Tap, check_layout
 from ..core.indexing import equivalent_kernel as eq_kernel
 from ..core.json_input import load_json
 from ..core.params import ConvSpec, ConvTransposeSpec, as_int
 from ..core.results import Result
 from ..core.tap_comparison import VerifyReport
 from ..core.verify import tap_counterexample, verify_taps, verify_transposed_taps
+from .mapping_arrays import first_misplaced, structural_problem, tap_rows
 from .mapping_fields import check_keys, stated_field_problem, tap_keys
 
 __all__ = ["MappingReport", "check_mapping", "load_mapping", "MAX_COUNTEREXAMPLE_TAPS"]
@@ -76,6 +81,8 @@ class MappingReport(Result):
     def __str__(self) -> str:
         sizes = ", ".join("×".join(map(str, s)) for s in self.sizes)
         head = f"tap map for {self.spec.describe()}, layout {self.layout}"
+        if self.correct and not self.sizes:
+            return f"{head}: CORRECT — every tap where the phase map s·q + δ·m − p = B·D + r puts it (proved for every input size)"
         if self.correct:
             return f"{head}: CORRECT — decided exactly by integer index analysis on input sizes {sizes}"
         if self.tap is None:
@@ -85,13 +92,13 @@ class MappingReport(Result):
 
 def _ints(value: Any, name: str, ndim: int | None = None) -> list[int]:
     if isinstance(value, bool) or not isinstance(value, (list, tuple)):
-        raise ValueError(f"{name} must be a list of integers, got {value!r}")
+        raise SymstrideError(f"{name} must be a list of integers, got {value!r}")
     try:
         out = [as_int(v, name) for v in value]
     except TypeError as exc:  # a malformed document, not a programming error
-        raise ValueError(str(exc)) from None
+        raise SymstrideError(str(exc)) from None
     if ndim is not None and len(out) != ndim:
-        raise ValueError(f"{name} must have {ndim} entries (one per spatial axis), got {len(out)}")
+        raise SymstrideError(f"{name} must have {ndim} entries (one per spatial axis), got {len(out)}")
     return out
 
 
@@ -101,7 +108,7 @@ def _padding(value: Any) -> Any:
         return [tuple(p) if isinstance(p, list) else p for p in value]
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    raise ValueError(f"padding must be an integer or a list (one entry or [left, right] pair per axis), got {value!r}")
+    raise SymstrideError(f"padding must be an integer or a list (one entry or [left, right] pair per axis), got {value!r}")
 
 
 def _stated_sizes(doc: dict, spec: ConvSpec, kq: list[int] | None) -> str | None:
@@ -131,18 +138,19 @@ class _WrongField(Exception):
 def _is_transposed(doc: dict) -> bool:
     flag = doc.get("transposed", False)
     if not isinstance(flag, bool):
-        raise ValueError(f"transposed must be true or false, got {flag!r}")
+        raise SymstrideError(f"transposed must be true or false, got {flag!r}")
     return flag
 
 
-def _parse(doc: Any) -> tuple[ConvSpec | ConvTransposeSpec, str, list[int] | None, list[Tap]]:
+def _parse(doc: Any) -> tuple[ConvSpec | ConvTransposeSpec, str, list[int] | None, np.ndarray]:
+    """The stated layer, layout, ``k'`` and the taps as an ``(n, 3, ndim)`` array of (m, r, j)."""
     if not isinstance(doc, dict):
-        raise ValueError(f"a mapping must be a JSON object, got {type(doc).__name__}")
+        raise SymstrideError(f"a mapping must be a JSON object, got {type(doc).__name__}")
     transposed = _is_transposed(doc)
     check_keys(doc, transposed=transposed)
     for key in ("kernel", "stride", "taps"):
         if key not in doc:
-            raise ValueError(f"the mapping has no {key!r} entry (expected the format of `symstride derive --format json`)")
+            raise SymstrideError(f"the mapping has no {key!r} entry (expected the format of `symstride derive --format json`)")
     try:
         kernel = _ints(doc["kernel"], "kernel")
         fields = dict(
@@ -159,60 +167,42 @@ def _parse(doc: Any) -> tuple[ConvSpec | ConvTransposeSpec, str, list[int] | Non
             fields["output_padding"] = _ints(doc.get("output_padding", [0] * len(kernel)), "output_padding", len(kernel))
         spec = (ConvTransposeSpec if transposed else ConvSpec).create(**fields)
     except TypeError as exc:
-        raise ValueError(str(exc)) from None
+        raise SymstrideError(str(exc)) from None
     layout = doc.get("layout", "pytorch")
     if not isinstance(layout, str):
-        raise ValueError(f"layout must be a string, got {layout!r}")
+        raise SymstrideError(f"layout must be a string, got {layout!r}")
     check_layout(layout)
     kq = doc.get("equivalent_kernel")
     kq = None if kq is None else _ints(kq, "equivalent_kernel", spec.ndim)
     if not isinstance(doc["taps"], list):
-        raise ValueError(f"taps must be a list of {{tap, phase, offset}} objects, got {type(doc['taps']).__name__}")
+        raise SymstrideError(f"taps must be a list of {{tap, phase, offset}} objects, got {type(doc['taps']).__name__}")
+    raw = doc["taps"]
+    keys = ("tap", "phase", "offset", "delay") if transposed and raw and isinstance(raw[0], dict) and "delay" in raw[0] else ("tap", "phase", "offset")
+    rows = tap_rows(raw, spec.ndim, keys)
+    if rows is not None:  # every entry regular: read in bulk
+        if len(keys) == 4:
+            truth = np.asarray(kq or eq_kernel(spec)) - 1 - rows[:, 2]
+            bad = (rows[:, 3] != truth).any(axis=1)
+            if bad.any():
+                k = int(np.argmax(bad))
+                raise _WrongField(rows[k, 0].tolist(), f"its delay {rows[k, 3].tolist()} is not k' − 1 − offset = {truth[k].tolist()}")
+        return spec, layout, kq, rows[:, :3]
     taps = []
-    for k, entry in enumerate(doc["taps"]):
+    for k, entry in enumerate(raw):
         if not isinstance(entry, dict) or not {"tap", "phase", "offset"} <= set(entry):
-            raise ValueError(f"taps[{k}] must be an object with {', '.join(tap_keys(transposed)[:-1])} and {tap_keys(transposed)[-1]}, got {entry!r}")
+            raise SymstrideError(f"taps[{k}] must be an object with {', '.join(tap_keys(transposed)[:-1])} and {tap_keys(transposed)[-1]}, got {entry!r}")
         taps.append(Tap(*(tuple(_ints(entry[f], f"taps[{k}].{f}", spec.ndim)) for f in ("tap", "phase", "offset"))))
         if "delay" in entry:  # a transposed map's derived field, k' − 1 − offset: checked here
             delay = _ints(entry["delay"], f"taps[{k}].delay", spec.ndim)
             truth = [q - 1 - j for q, j in zip(kq or eq_kernel(spec), taps[-1].offset)]
             if delay != truth:
                 raise _WrongField(list(taps[-1].tap), f"its delay {delay} is not k' − 1 − offset = {truth}")
-    return spec, layout, kq, taps
-
-
-def _structural(spec: ConvSpec, taps: list[Tap]) -> tuple[list[int], str] | None:
-    """Taps outside the kernel, missing, listed twice, or sharing a slot (named helpfully)."""
-    for t in taps:
+    for t in taps:  # values beyond int64: named here, before the arrays
         if not all(0 <= m < k for m, k in zip(t.tap, spec.kernel)):
-            return list(t.tap), f"tap {list(t.tap)} is outside the kernel {list(spec.kernel)}"
-    seen: dict[tuple, int] = {}
-    duplicated = None
-    for t in taps:
-        seen[t.tap] = seen.get(t.tap, 0) + 1
-        if seen[t.tap] == 2 and duplicated is None:
-            duplicated = t.tap
-    from itertools import product
-
-    missing = [m for m in product(*map(range, spec.kernel)) if m not in seen]
-    if missing:
-        extra = f" (tap {list(duplicated)} is listed twice)" if duplicated is not None else ""
-        return list(missing[0]), f"tap {list(missing[0])} is missing from the map{extra}, so its weight never reaches the equivalent layer"
-    if duplicated is not None:
-        return list(duplicated), f"tap {list(duplicated)} is listed twice, so its weight is counted twice"
-    slots: dict[tuple, Tap] = {}
-    for t in taps:
-        key = (t.phase, t.offset)
-        if key in slots:
-            other = slots[key]
-            wrong = t if split_tap(t.tap, spec.stride, spec.dilation) != (t.phase, t.offset) else other
-            holder = other if wrong is t else t
-            return list(wrong.tap), (
-                f"tap {list(wrong.tap)} is placed at phase {list(wrong.phase)}, offset {list(wrong.offset)}, "
-                f"where tap {list(holder.tap)} already is"
-            )
-        slots[key] = t
-    return None
+            raise _WrongField(list(t.tap), f"tap {list(t.tap)} is outside the kernel {list(spec.kernel)}")
+        if any(abs(v) >= 2**62 for v in (*t.phase, *t.offset)):
+            raise _WrongField(list(t.tap), f"it is placed at phase {list(t.phase)}, offset {list(t.offset)}, outside every phase and the equivalent kernel")
+    return spec, layout, kq, np.array(taps, dtype=np.int64).reshape(len(taps), 3, spec.ndim)
 
 
 def _counterexample(spec: ConvSpec, taps: list[Tap], size: tuple[int, ...]) -> str | None:
@@ -237,7 +227,7 @@ def check_mapping(doc: Any) -> MappingReport:
     from .transposed import default_transposed_size
 
     try:
-        spec, layout, kq, taps = _parse(doc)
+        spec, layout, kq, rows = _parse(doc)
     except _WrongField as wrong:
         spec, layout = _parse_layer_only(doc)
         return MappingReport(False, spec, layout, (), wrong.tap, wrong.reason)
@@ -250,15 +240,24 @@ def check_mapping(doc: Any) -> MappingReport:
         inconsistent = stated_field_problem(doc, destride(ConvTranspose(spec) if transposed else Conv(spec), layout=layout))
     if inconsistent is not None:
         return MappingReport(False, spec, layout, sizes, None, inconsistent)
-    found = _structural(spec, taps)
+    found = structural_problem(spec, rows)
+    small = len(rows) <= MAX_COUNTEREXAMPLE_TAPS and spec.taps <= MAX_COUNTEREXAMPLE_TAPS
+    taps = [Tap(*map(tuple, row)) for row in rows.tolist()] if small else []
     if found is not None:
         tap, reason = found
         example = None
         inside = all(0 <= m < k for t in taps for m, k in zip(t.tap, spec.kernel))
-        small = len(set(taps)) <= MAX_COUNTEREXAMPLE_TAPS and spec.taps <= MAX_COUNTEREXAMPLE_TAPS
         if not transposed and inside and small and kq in (None, list(eq_kernel(spec))):
             example = _counterexample(spec, taps, base)
         return MappingReport(False, spec, layout, sizes, tap, reason + (f"; {example}" if example else ""))
+    if not small:  # too many taps for the read comparison: tap for tap against the proved phase map
+        misplaced = first_misplaced(spec, rows)
+        if misplaced is None:
+            return MappingReport(True, spec, layout, ())
+        i, phase, offset = misplaced
+        return MappingReport(False, spec, layout, (), rows[i, 0].tolist(), (
+            f"it is placed at phase {rows[i, 1].tolist()}, offset {rows[i, 2].tolist()}, "
+            f"but the phase map puts it at phase {phase}, offset {offset}"))
     check = verify_transposed_taps if transposed else verify_taps
     for size in sizes:
         report = check(spec, taps, size, kernel=kq, layout=layout)
@@ -282,5 +281,5 @@ def load_mapping(path: str | Path) -> Any:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise SymstrideError(f"cannot read {path}: {exc.strerror or exc}") from None
     return load_json(text, str(path), "{where} is not valid JSON: {detail}")

@@ -19,10 +19,12 @@ True
 >>> check_keys({"kernel": [3], "stride": [2], "taps": [], "transposd": True}, transposed=False)
 Traceback (most recent call last):
 ...
-ValueError: unknown key 'transposd' in the mapping (did you mean 'transposed'?); valid keys: channel_order, dilation, equivalent_in_channels, equivalent_kernel, formula, groups, in_channels, kernel, layout, out_channels, padding, phases, stride, structural_zeros, taps, transposed
+symstride.core.errors.SymstrideError: unknown key 'transposd' in the mapping (did you mean 'transposed'?); valid keys: channel_order, dilation, equivalent_in_channels, equivalent_kernel, formula, groups, in_channels, kernel, layout, out_channels, padding, phases, stride, structural_zeros, taps, transposed
 """
 
 from __future__ import annotations
+
+from ..core.errors import SymstrideError
 
 import difflib
 from functools import lru_cache
@@ -53,10 +55,10 @@ def tap_keys(transposed: bool) -> tuple[str, ...]:
     return ("tap", "phase", "offset", "delay") if transposed else ("tap", "phase", "offset")
 
 
-def _unknown(key: Any, valid: tuple[str, ...], where: str) -> ValueError:
+def _unknown(key: Any, valid: tuple[str, ...], where: str) -> SymstrideError:
     near = difflib.get_close_matches(str(key), valid, n=1)
     hint = f" (did you mean {near[0]!r}?)" if near else ""
-    return ValueError(f"unknown key {key!r} in {where}{hint}; valid keys: {', '.join(valid)}")
+    return SymstrideError(f"unknown key {key!r} in {where}{hint}; valid keys: {', '.join(valid)}")
 
 
 def check_keys(doc: dict, *, transposed: bool) -> None:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import sympy as sp
 
 from .equivalence import Equivalence, PhaseEquivalence, StridedFormula
-from ..core.errors import SymstrideError
+from ..core.errors import SymstrideError, SymstrideTypeError
 from ..core.indexing import LAYOUTS, Tap, check_layout
 from ..algebra.operators import Conv
 from ..core.params import ConvSpec
@@ -68,7 +68,7 @@ class SymbolicEquivalence(StridedFormula, PhaseEquivalence):
 
     def __init__(self, layer: Conv, layout: str = "pytorch") -> None:
         if not isinstance(layer.spec, SymbolicConvSpec):
-            raise TypeError(f"SymbolicEquivalence expects a layer with symbolic parameters, got {layer!r}")
+            raise SymstrideTypeError(f"SymbolicEquivalence expects a layer with symbolic parameters, got {layer!r}")
         self.layer = layer
         self.spec = spec = layer.spec
         self.layout = check_layout(layout)

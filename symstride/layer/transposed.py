@@ -26,6 +26,8 @@ tensor (Theorem 2's layer): ``⟨Conv_s x, y⟩ = ⟨x, ConvT_s y⟩``, checked 
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideTypeError
+
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -82,7 +84,7 @@ class TransposedEquivalence(PhaseEquivalence):
 
     def __init__(self, layer: ConvTranspose, layout: str = "pytorch") -> None:
         if not isinstance(layer, ConvTranspose):
-            raise TypeError(f"expected a symstride ConvTranspose layer, got {type(layer).__name__}")
+            raise SymstrideTypeError(f"expected a symstride ConvTranspose layer, got {type(layer).__name__}")
         self._setup(layer, layout, channels="produces")
         self.in_channels = self.spec.in_channels
         self.out_channels = self.spec.out_channels * self.phases

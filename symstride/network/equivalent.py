@@ -217,7 +217,7 @@ def destride_network(network) -> EquivalentNetwork:
         size = tuple(n + l + r for n, (l, r) in zip(size, padding))
     stride = network.total_stride
     if prod(stride) > MAX_NETWORK_PHASES:  # the tied banks grow as (Π S)^2: refuse rather than hang
-        raise ValueError(
+        raise SymstrideError(
             f"the network's total stride {tuple(stride)} gives {prod(stride)} input phases (Π S); symstride "
             f"builds tied networks with at most {MAX_NETWORK_PHASES}"
         )

@@ -16,10 +16,12 @@ prefix of its parameters, as in a PyTorch ``state_dict``) and type, and the rule
 >>> parse({"input": {"channels": 1, "size": [8]}, "layers": [{"type": "dropout"}]})
 Traceback (most recent call last):
     ...
-ValueError: layer 0 (dropout): unknown layer type 'dropout'; expected one of 'conv', 'batchnorm', 'maxpool', 'avgpool', 'residual', 'relu', 'leaky_relu', 'elu', 'tanh', 'silu', 'sigmoid'
+symstride.core.errors.SymstrideError: layer 0 (dropout): unknown layer type 'dropout'; expected one of 'conv', 'batchnorm', 'maxpool', 'avgpool', 'residual', 'relu', 'leaky_relu', 'elu', 'tanh', 'silu', 'sigmoid'
 """
 
 from __future__ import annotations
+
+from ..core.errors import SymstrideError, SymstrideTypeError
 
 
 import numbers
@@ -213,28 +215,28 @@ def load_spec_document(spec_or_path: Any) -> Mapping:
             with open(path, encoding="utf-8") as f:
                 text = f.read()
         except OSError as exc:
-            raise ValueError(f"cannot read network spec {path!r}: {exc.strerror or exc}") from None
+            raise SymstrideError(f"cannot read network spec {path!r}: {exc.strerror or exc}") from None
         data = load_json(text, path)
         if not isinstance(data, Mapping):
-            raise ValueError(f"{path}: a network spec must be a JSON object, got {type(data).__name__}")
+            raise SymstrideError(f"{path}: a network spec must be a JSON object, got {type(data).__name__}")
         return data
-    raise TypeError(
+    raise SymstrideTypeError(
         f"a network spec must be a dict or the path of a JSON file, got {type(spec_or_path).__name__}"
     )
 
 
 def spec_flag(value: Any, name: str) -> bool:
     if not isinstance(value, bool):
-        raise TypeError(f"{name} must be true or false, got {value!r}")
+        raise SymstrideTypeError(f"{name} must be true or false, got {value!r}")
     return value
 
 
 def _number(value: Any, name: str, *, positive: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {value!r}")
+        raise SymstrideTypeError(f"{name} must be a number, got {value!r}")
     value = float(value)
     if value != value or value in (float("inf"), float("-inf")) or (positive and value <= 0):
-        raise ValueError(f"{name} must be a {'positive ' if positive else ''}finite number, got {value!r}")
+        raise SymstrideError(f"{name} must be a {'positive ' if positive else ''}finite number, got {value!r}")
     return value
 
 
@@ -242,7 +244,7 @@ def _sizes(spec: ConvSpec, size: tuple[int, ...], what: str) -> tuple[int, ...]:
     try:
         return output_shape(spec, size)
     except ValueError as exc:
-        raise ValueError(f"the feature map of size {list(size)} shrinks to nothing under this {what}: {exc}") from None
+        raise SymstrideError(f"the feature map of size {list(size)} shrinks to nothing under this {what}: {exc}") from None
 
 
 def _conv(d: Mapping, path: str, shape: Shape) -> ConvLayer:
@@ -254,12 +256,12 @@ def _conv(d: Mapping, path: str, shape: Shape) -> ConvLayer:
     )
     mode = d.get("padding_mode", "zeros")
     if mode not in PADDING_MODES:
-        raise ValueError(f"unknown padding_mode {mode!r}; expected one of {', '.join(map(repr, PADDING_MODES))}")
+        raise SymstrideError(f"unknown padding_mode {mode!r}; expected one of {', '.join(map(repr, PADDING_MODES))}")
     if mode in ("reflect", "circular"):
         for axis, ((left, right), n) in enumerate(zip(spec.padding, shape.size)):
             limit = n - 1 if mode == "reflect" else n
             if max(left, right) > limit:
-                raise ValueError(
+                raise SymstrideError(
                     f"{mode} padding {max(left, right)} needs an input of size > {max(left, right) if mode == 'reflect' else max(left, right) - 1} "
                     f"on axis {axis}, got {n}"
                 )
@@ -270,12 +272,12 @@ def _conv(d: Mapping, path: str, shape: Shape) -> ConvLayer:
 def _pool(d: Mapping, path: str, shape: Shape, mode: str) -> Pool:
     ndim = len(shape.size)
     if spec_flag(d.get("ceil_mode", False), "ceil_mode"):
-        raise ValueError("ceil_mode=true is not supported; only PyTorch's default ceil_mode=false")
+        raise SymstrideError("ceil_mode=true is not supported; only PyTorch's default ceil_mode=false")
     kernel = per_axis(d["kernel"], "kernel", ndim, minimum=1)
     padding = per_axis(d.get("padding", 0), "padding", ndim, minimum=0)
     for axis, (k, p) in enumerate(zip(kernel, padding)):
         if p > k // 2:  # PyTorch's rule for both max and average pooling
-            raise ValueError(f"padding {p} must be at most half the kernel size {k} (axis {axis}), as in PyTorch")
+            raise SymstrideError(f"padding {p} must be at most half the kernel size {k} (axis {axis}), as in PyTorch")
     spec = ConvSpec.create(
         kernel=kernel, stride=d.get("stride", kernel), padding=padding, dilation=d.get("dilation", 1),
         in_channels=shape.channels, out_channels=shape.channels, groups=shape.channels, ndim=ndim,
@@ -287,7 +289,7 @@ def _pool(d: Mapping, path: str, shape: Shape, mode: str) -> Pool:
 
 def _layers(items: Any, prefix: str, shape: Shape, where: str) -> tuple[tuple[NetworkLayer, ...], Shape]:
     if not isinstance(items, Sequence) or isinstance(items, (str, bytes)):
-        raise TypeError(f"{where} must be a list of layer objects, got {type(items).__name__}")
+        raise SymstrideTypeError(f"{where} must be a list of layer objects, got {type(items).__name__}")
     layers = []
     for i, item in enumerate(items):
         layer = parse_layer(item, f"{prefix}{i}", shape)
@@ -301,18 +303,18 @@ def parse_layer(d: Any, path: str, shape: Shape) -> NetworkLayer:
     label = f"layer {path} ({kind})" if isinstance(kind, str) else f"layer {path}"
     try:
         if not isinstance(d, Mapping):
-            raise TypeError(f"a layer must be an object with a 'type', got {type(d).__name__}")
+            raise SymstrideTypeError(f"a layer must be an object with a 'type', got {type(d).__name__}")
         if not isinstance(kind, str):
-            raise ValueError(f"a layer needs a 'type' string; expected one of {', '.join(map(repr, LAYER_TYPES))}")
+            raise SymstrideError(f"a layer needs a 'type' string; expected one of {', '.join(map(repr, LAYER_TYPES))}")
         if kind not in LAYER_TYPES:
-            raise ValueError(f"unknown layer type {kind!r}; expected one of {', '.join(map(repr, LAYER_TYPES))}")
+            raise SymstrideError(f"unknown layer type {kind!r}; expected one of {', '.join(map(repr, LAYER_TYPES))}")
         unknown = sorted(set(d) - _KEYS[kind] - {"type"})
         if unknown:
             allowed = ", ".join(sorted(_KEYS[kind])) or "none"
-            raise ValueError(f"unknown key {unknown[0]!r} for a {kind} layer; allowed keys: {allowed}")
+            raise SymstrideError(f"unknown key {unknown[0]!r} for a {kind} layer; allowed keys: {allowed}")
         for key in _REQUIRED.get(kind, ()):
             if key not in d:
-                raise ValueError(f"a {kind} layer needs {key!r}")
+                raise SymstrideError(f"a {kind} layer needs {key!r}")
         if kind == "conv":
             return _conv(d, path, shape)
         if kind in ("maxpool", "avgpool"):
@@ -333,16 +335,16 @@ def parse_layer(d: Any, path: str, shape: Shape) -> NetworkLayer:
 def _residual(d: Mapping, path: str, shape: Shape) -> Residual:
     body, body_out = _layers(d["body"], f"{path}.body.", shape, "body")
     if not body:
-        raise ValueError("the body must hold at least one layer")
+        raise SymstrideError("the body must hold at least one layer")
     shortcut, short_out = _layers(d.get("shortcut", []), f"{path}.shortcut.", shape, "shortcut")
     if body_out != short_out:
-        raise ValueError(
+        raise SymstrideError(
             f"body and shortcut must produce the same shape to be added: body gives {body_out.channels} channels "
             f"of size {list(body_out.size)}, shortcut gives {short_out.channels} of size {list(short_out.size)}"
         )
     ndim = len(shape.size)
     if total_stride(body, ndim) != total_stride(shortcut, ndim):
-        raise ValueError(
+        raise SymstrideError(
             f"body and shortcut must have the same total stride per axis (they share one phase basis): "
             f"body {list(total_stride(body, ndim))}, shortcut {list(total_stride(shortcut, ndim))}"
         )
@@ -356,19 +358,19 @@ def parse_input(data: Mapping, what: str = "network") -> Shape:
     """
     unknown = sorted(set(data) - {"input", "layers"})
     if unknown:
-        raise ValueError(f"unknown top-level key {unknown[0]!r} in the {what} spec; expected 'input' and 'layers'")
+        raise SymstrideError(f"unknown top-level key {unknown[0]!r} in the {what} spec; expected 'input' and 'layers'")
     for key in ("input", "layers"):
         if key not in data:
-            raise ValueError(f"the {what} spec needs {key!r}")
+            raise SymstrideError(f"the {what} spec needs {key!r}")
     inp = data["input"]
     if not isinstance(inp, Mapping) or set(inp) != {"channels", "size"}:
-        raise ValueError('input must be an object {"channels": C, "size": [N1, ...]}')
+        raise SymstrideError('input must be an object {"channels": C, "size": [N1, ...]}')
     channels = as_int(inp["channels"], "input channels")
     if channels < 1:
-        raise ValueError(f"input channels must be a positive integer, got {channels}")
+        raise SymstrideError(f"input channels must be a positive integer, got {channels}")
     size = inp["size"]
     if not isinstance(size, Sequence) or isinstance(size, (str, bytes)) or not 1 <= len(size) <= 3:
-        raise ValueError(f"input size must be a list of 1 to 3 spatial sizes, got {size!r}")
+        raise SymstrideError(f"input size must be a list of 1 to 3 spatial sizes, got {size!r}")
     return Shape(channels, per_axis(size, "input size", len(size), minimum=1))
 
 
@@ -378,7 +380,7 @@ def parse(spec_or_path: Any) -> NetworkSpec:
     shape = parse_input(data)
     layers, _ = _layers(data["layers"], "", shape, "layers")
     if not layers:
-        raise ValueError("the network needs at least one layer")
+        raise SymstrideError("the network needs at least one layer")
     return NetworkSpec(shape, layers)
 
 

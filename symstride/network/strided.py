@@ -17,6 +17,8 @@ Network(1×[9] → 2×[2]: conv k3 s2 p1 → relu → maxpool k2 s2; total strid
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideTypeError
+
 from math import prod
 from typing import Any, Mapping, Sequence
 
@@ -63,7 +65,7 @@ def _apply(layer: NetworkLayer, x: np.ndarray, params: Mapping[str, Any]) -> np.
         return avg_pool(x, p.kernel, p.stride, padding, layer.count_include_pad)
     if isinstance(layer, Residual):
         return _run(layer.body, x, params) + _run(layer.shortcut, x, params)
-    raise TypeError(f"not a layer: {layer!r}")  # pragma: no cover
+    raise SymstrideTypeError(f"not a layer: {layer!r}")  # pragma: no cover
 
 
 def _short(layer: NetworkLayer) -> str:
@@ -88,9 +90,9 @@ class Network:
 
     def __init__(self, spec: NetworkSpec):
         if not isinstance(spec, NetworkSpec):
-            raise TypeError(f"Network needs a NetworkSpec (use Network.from_spec), got {type(spec).__name__}")
+            raise SymstrideTypeError(f"Network needs a NetworkSpec (use Network.from_spec), got {type(spec).__name__}")
         if spec.transposed:
-            raise TypeError(f"Network needs a strided network; layer {spec.transposed[0].path} is a conv_transpose "
+            raise SymstrideTypeError(f"Network needs a strided network; layer {spec.transposed[0].path} is a conv_transpose "
                             "(a decoder: use symstride.decoder.destride_decoder)")
         self.spec = spec
 

@@ -36,6 +36,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..core.errors import SymstrideTypeError
 from ..core.indexing import output_shape, phase_vector
 from ..core.phasemap import phase_reads
 from ..core.results import Result
@@ -436,9 +437,7 @@ def _input_check(eq: EquivalentNetwork) -> Check:
 def verify_network(eq: EquivalentNetwork) -> NetworkVerification:
     """Decide exactly whether ``eq`` computes its strided network (see the module docstring)."""
     if not isinstance(eq, EquivalentNetwork):
-        raise TypeError(
-            f"verify_network expects an EquivalentNetwork (from Network.destride()), got {type(eq).__name__}"
-        )
+        raise SymstrideTypeError(f"verify_network expects an EquivalentNetwork (from Network.destride()), got {type(eq).__name__}")
     net = eq.network.spec
     checks = [_input_check(eq)]
     superfluous: list[str] = []

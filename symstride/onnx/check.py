@@ -10,6 +10,8 @@ float64 ``1e-10``): unit-stride convolutions sum the same products in another or
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError
+
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -120,7 +122,7 @@ def random_inputs(model: onnx.ModelProto, seed: int = 0, batch: int = 1) -> dict
         t = info.type.tensor_type
         if t.elem_type not in TOLERANCES:
             shown = TensorProto.DataType.Name(t.elem_type) if t.elem_type else "unknown"
-            raise ValueError(f"input {info.name!r} has element type {shown}; the check feeds random floating-point input only")
+            raise SymstrideError(f"input {info.name!r} has element type {shown}; the check feeds random floating-point input only")
         shape = []
         for axis, d in enumerate(t.shape.dim):
             if d.HasField("dim_value"):
@@ -128,7 +130,7 @@ def random_inputs(model: onnx.ModelProto, seed: int = 0, batch: int = 1) -> dict
             elif axis == 0:
                 shape.append(batch)
             else:
-                raise ValueError(f"input {info.name!r} has a dynamic dimension {d.dim_param or '?'} on axis {axis}; "
+                raise SymstrideError(f"input {info.name!r} has a dynamic dimension {d.dim_param or '?'} on axis {axis}; "
                                  "the check needs static sizes except the batch")
         dtype = onnx.helper.tensor_dtype_to_np_dtype(t.elem_type)
         out[info.name] = rng.standard_normal(shape).astype(dtype)
@@ -152,11 +154,11 @@ def check_onnx(original: onnx.ModelProto, rewritten: onnx.ModelProto, *, seed: i
     feed = dict(inputs) if inputs is not None else random_inputs(original, seed)
     names = [o.name for o in original.graph.output]
     if names != [o.name for o in rewritten.graph.output]:
-        raise ValueError(f"the models have different outputs: {names} and {[o.name for o in rewritten.graph.output]}")
+        raise SymstrideError(f"the models have different outputs: {names} and {[o.name for o in rewritten.graph.output]}")
     try:
         ys = session(original).run(None, feed)
     except Exception as exc:  # onnxruntime's own exception types: the original cannot be the oracle here
-        raise ValueError(f"onnxruntime cannot run the original model: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        raise SymstrideError(f"onnxruntime cannot run the original model: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     shapes = {k: tuple(v.shape) for k, v in feed.items()}
     try:
         zs = session(rewritten).run(None, feed)
@@ -166,7 +168,7 @@ def check_onnx(original: onnx.ModelProto, rewritten: onnx.ModelProto, *, seed: i
     for info, y, z in zip(original.graph.output, ys, zs):
         y, z = np.asarray(y, dtype=np.float64), np.asarray(z, dtype=np.float64)
         if y.shape != z.shape:
-            raise ValueError(f"output {info.name!r} has shape {y.shape} in the original and {z.shape} in the rewrite")
+            raise SymstrideError(f"output {info.name!r} has shape {y.shape} in the original and {z.shape} in the rewrite")
         finite = np.isfinite(y)
         same = (y == z) | (finite & np.isfinite(z))  # equal infinities compare equal; other non-finite values differ
         diff = np.where(finite, np.abs(y - z), np.where(same & (y == z), 0.0, np.inf)) if y.size else np.zeros(1)

@@ -16,6 +16,8 @@ would split every group across phases (see :mod:`symstride.onnx.layout`).
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError
+
 from math import prod
 from typing import NamedTuple, Sequence
 
@@ -110,7 +112,7 @@ def rewrite_conv(view: GraphView, node: onnx.NodeProto, layout: str) -> list[onn
             dilation=dilation, in_channels=channels, out_channels=w.shape[0], groups=groups, ndim=ndim,
         )
         if w.shape[1] * groups != channels:
-            raise ValueError(f"its weight expects {w.shape[1]} × {groups} groups input channels, the input has {channels}")
+            raise SymstrideError(f"its weight expects {w.shape[1]} × {groups} groups input channels, the input has {channels}")
         n_out = output_shape(spec, sizes)
     except (ValueError, TypeError) as exc:
         raise NodeError(node, str(exc)) from None

@@ -24,7 +24,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from ..core.errors import SymstrideError
+from ..core.errors import SymstrideError, SymstrideTypeError
 
 __all__ = ["MIN_OPSET", "FOLDABLE", "NodeError", "GraphView", "attributes", "describe_node", "fold_constants", "load_model",
            "save_model", "subgraph_nodes"]
@@ -83,7 +83,7 @@ def load_model(path: str) -> onnx.ModelProto:
     try:
         return onnx.load(path)
     except DecodeError:
-        raise ValueError(f"{path} is not an ONNX model (it does not parse as a ModelProto)") from None
+        raise SymstrideError(f"{path} is not an ONNX model (it does not parse as a ModelProto)") from None
 
 
 def save_model(model: onnx.ModelProto, path: str) -> None:
@@ -134,12 +134,12 @@ class GraphView:
 
     def __init__(self, model: onnx.ModelProto) -> None:
         if not isinstance(model, onnx.ModelProto):
-            raise TypeError(f"expected an onnx.ModelProto, got {type(model).__name__}")
+            raise SymstrideTypeError(f"expected an onnx.ModelProto, got {type(model).__name__}")
         self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
         if self.opset is None:
-            raise ValueError("the model imports no default-domain (ai.onnx) opset")
+            raise SymstrideError("the model imports no default-domain (ai.onnx) opset")
         if self.opset < MIN_OPSET:
-            raise ValueError(
+            raise SymstrideError(
                 f"the model uses opset {self.opset}; symstride rewrites opset {MIN_OPSET} or newer "
                 f"(convert it first: onnx.version_converter.convert_version(model, {MIN_OPSET}))"
             )
@@ -147,7 +147,7 @@ class GraphView:
         try:
             inferred = onnx.shape_inference.infer_shapes(fold_constants(model), data_prop=True)
         except onnx.shape_inference.InferenceError as exc:
-            raise ValueError(f"ONNX shape inference fails on the model: {str(exc).splitlines()[0]}") from None
+            raise SymstrideError(f"ONNX shape inference fails on the model: {str(exc).splitlines()[0]}") from None
         graph = model.graph
         self.initializers = {t.name: t for t in graph.initializer}
         self.producers = {out: node for node in graph.node for out in node.output}

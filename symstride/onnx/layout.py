@@ -20,6 +20,8 @@ target shape), so a dynamic batch size is kept.
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError
+
 from math import prod
 from typing import Sequence
 
@@ -42,7 +44,7 @@ SYMSTRIDE_LAYOUT = {"dcr": "tf", "crd": "pytorch"}
 def check_onnx_layout(layout: str) -> str:
     """Return ``layout`` if it is ``"dcr"`` or ``"crd"``, else a ValueError listing them."""
     if layout not in ONNX_LAYOUTS:
-        raise ValueError(f"unknown layout {layout!r}; expected one of {', '.join(map(repr, ONNX_LAYOUTS))}")
+        raise SymstrideError(f"unknown layout {layout!r}; expected one of {', '.join(map(repr, ONNX_LAYOUTS))}")
     return layout
 
 

@@ -18,6 +18,8 @@ contiguous channels; in 2-D with equal strides that is one native ``SpaceToDepth
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError
+
 from math import prod
 from typing import NamedTuple, Sequence
 
@@ -77,7 +79,7 @@ def pooling_phase_taps(spec: ConvSpec, taps: Sequence[Tap] | None = None) -> lis
             count.append(len(js))
             step.append(st)
         if prod(count) != counts[phase]:
-            raise ValueError(f"the taps of phase {phase} do not fill their box of offsets ({counts[phase]} taps, box {tuple(count)})")
+            raise SymstrideError(f"the taps of phase {phase} do not fill their box of offsets ({counts[phase]} taps, box {tuple(count)})")
         out.append(PhaseTaps(phase, tuple(start), tuple(count), tuple(step)))
     return out
 
@@ -91,7 +93,7 @@ def pool_output_length(n: int, k: int, s: int, pad: tuple[int, int], d: int, cei
     span = d * (k - 1) + 1
     room = n + pad[0] + pad[1] - span
     if room < 0:
-        raise ValueError(f"the window (span {span}) does not fit the padded input of length {n + pad[0] + pad[1]}")
+        raise SymstrideError(f"the window (span {span}) does not fit the padded input of length {n + pad[0] + pad[1]}")
     out = (-(-room // s) if ceil_mode else room // s) + 1
     if ceil_mode and (out - 1) * s >= n + pad[0]:
         out -= 1

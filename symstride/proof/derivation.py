@@ -47,6 +47,8 @@ step 3 (reindex by a bijection): line 3 is not an instance of the rule: ...
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError
+
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
@@ -140,7 +142,7 @@ class Derivation:
         checked_by_note: str = "",
     ) -> None:
         if not steps:
-            raise ValueError("a derivation needs at least its defining line")
+            raise SymstrideError("a derivation needs at least its defining line")
         self.title = title
         self.theorem = theorem
         self.lhs = lhs
@@ -151,7 +153,7 @@ class Derivation:
             where = [d.name for d in definitions if d.rhs is not None]
         for w in where:
             if w not in self.definitions:
-                raise ValueError(f"where lists {w!r}, which is not among the definitions: {', '.join(self.definitions)}")
+                raise SymstrideError(f"where lists {w!r}, which is not among the definitions: {', '.join(self.definitions)}")
         self.where = tuple(where)
         self.grid = grid
         self.notation = notation or Notation()
@@ -167,7 +169,7 @@ class Derivation:
         #: the named result this derivation proves (a proof may not cite it)
         self.result = result
         if checked_by is not None and len(checked_by.steps) != len(self.steps):
-            raise ValueError(f"checked_by has {len(checked_by.steps)} lines, this derivation {len(self.steps)}")
+            raise SymstrideError(f"checked_by has {len(checked_by.steps)} lines, this derivation {len(self.steps)}")
         self.checked_by, self.checked_by_note = checked_by, checked_by_note
         self._report: CheckReport | None = None
 
@@ -175,7 +177,7 @@ class Derivation:
     def with_step(self, number: int, expr: Any = None, **changes: Any) -> "Derivation":
         """A copy with line ``number`` replaced (its expression, or other fields of its step)."""
         if not 0 <= number < len(self.steps):
-            raise ValueError(f"step {number} does not exist; the derivation has steps 0..{len(self.steps) - 1}")
+            raise SymstrideError(f"step {number} does not exist; the derivation has steps 0..{len(self.steps) - 1}")
         if expr is not None:
             changes["expr"] = expr
         steps = list(self.steps)

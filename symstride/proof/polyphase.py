@@ -19,6 +19,8 @@ derived by :func:`symstride.proof.rules.reindex_bounds`, never typed in.
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError
+
 from typing import Any, Sequence
 
 import sympy as sp
@@ -256,7 +258,7 @@ def symbolic_formula(ch: LayerSignals) -> tuple[sp.Indexed, Any]:
 def polyphase_proof(ndim: int = 1, *, grid: dict | None = None) -> Derivation:
     """Theorem 2 for symbolic stride, kernel, dilation and padding on ``ndim`` axes (one channel pair)."""
     if ndim not in PROOF_GRID and grid is None:
-        raise ValueError(f"the polyphase proof is checked for ndim in {sorted(PROOF_GRID)}, got {ndim}")
+        raise SymstrideError(f"the polyphase proof is checked for ndim in {sorted(PROOF_GRID)}, got {ndim}")
     ch = LayerSignals.symbolic(ndim)
     lhs, steps = polyphase_steps(ch)
     W_lhs, W_rhs = symbolic_formula(ch)

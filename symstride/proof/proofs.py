@@ -16,6 +16,8 @@ and every lemma it cites is proved by its own proof; grid evidence alone is repo
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError
+
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -84,7 +86,7 @@ def proof_status(name: str) -> tuple[bool, str]:
     """Whether the proof ``name`` is proved for all values (symbolic steps and cited lemmas only,
     no grid), and if not why — what ``symstride prove --list`` reports."""
     if name not in PROOFS:
-        raise ValueError(f"no proof named {name!r}; the proofs are: {', '.join(PROOFS)}")
+        raise SymstrideError(f"no proof named {name!r}; the proofs are: {', '.join(PROOFS)}")
     return lemma_verdict(name, part_verdict)
 
 
@@ -191,7 +193,7 @@ class Proof:
 def prove(name: str) -> Proof:
     """Build and check the proof ``name`` (see :data:`PROOFS`); an unknown name lists the valid ones."""
     if name not in PROOFS:
-        raise ValueError(f"no proof named {name!r}; the proofs are: {', '.join(PROOFS)}")
+        raise SymstrideError(f"no proof named {name!r}; the proofs are: {', '.join(PROOFS)}")
     summary, build = PROOFS[name]
     proof = Proof(name, summary, list(build()))
     proof.check()

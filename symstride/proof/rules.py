@@ -36,6 +36,8 @@ This module holds the rule table; the instances live in :mod:`symstride.proof.in
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError
+
 from dataclasses import dataclass
 
 from .index_sets import Bijection, IndexSet, Outcome, Partition, SameSet
@@ -313,4 +315,4 @@ def rule(name: str) -> Rule:
     try:
         return RULES[name]
     except KeyError:
-        raise ValueError(f"unknown rule {name!r}; the rules are: {', '.join(RULES)}") from None
+        raise SymstrideError(f"unknown rule {name!r}; the rules are: {', '.join(RULES)}") from None

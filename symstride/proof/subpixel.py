@@ -26,6 +26,8 @@ The axes and signals of the layer are :class:`~symstride.proof.transposed_signal
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError
+
 import re
 from typing import Any, Sequence
 
@@ -276,7 +278,7 @@ SUBPIXEL_GRID = {
 def subpixel_proof(ndim: int = 1, *, grid: dict | None = None) -> Derivation:
     """The sub-pixel theorem for symbolic stride, kernel, dilation, padding and output padding (one channel pair)."""
     if ndim not in SUBPIXEL_GRID and grid is None:
-        raise ValueError(f"the sub-pixel proof is checked for ndim in {sorted(SUBPIXEL_GRID)}, got {ndim}")
+        raise SymstrideError(f"the sub-pixel proof is checked for ndim in {sorted(SUBPIXEL_GRID)}, got {ndim}")
     ch = TransposedSignals.symbolic(ndim)
     steps = subpixel_steps(ch)
     values = grid or SUBPIXEL_GRID[ndim]

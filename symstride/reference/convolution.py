@@ -32,6 +32,8 @@ True
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError, SymstrideTypeError
+
 import itertools
 from math import prod
 from typing import Any
@@ -72,9 +74,9 @@ PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge",
 def _array(x: Any, name: str, min_ndim: int = 3) -> np.ndarray:
     arr = np.asarray(x)
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
+        raise SymstrideTypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
     if arr.ndim < min_ndim:
-        raise ValueError(
+        raise SymstrideError(
             f"{name} must have shape (batch, channels, *spatial) with at least one spatial axis, "
             f"got shape {arr.shape}"
         )
@@ -86,14 +88,14 @@ def pad(x: Any, padding: Any, mode: str = "zeros") -> np.ndarray:
     x = _array(x, "x")
     spec = ConvSpec.create(kernel=1, padding=padding, ndim=x.ndim - 2)
     if mode not in PADDING_MODES:
-        raise ValueError(f"unknown padding mode {mode!r}; expected one of {', '.join(map(repr, PADDING_MODES))}")
+        raise SymstrideError(f"unknown padding mode {mode!r}; expected one of {', '.join(map(repr, PADDING_MODES))}")
     widths = [(0, 0), (0, 0), *spec.padding]
     for axis, (l, r) in enumerate(spec.padding):
         n = x.shape[axis + 2]
         if mode == "reflect" and max(l, r) >= n:
-            raise ValueError(f"reflect padding {max(l, r)} must be smaller than the input size {n} (axis {axis})")
+            raise SymstrideError(f"reflect padding {max(l, r)} must be smaller than the input size {n} (axis {axis})")
         if mode == "circular" and max(l, r) > n:
-            raise ValueError(f"circular padding {max(l, r)} must not exceed the input size {n} (axis {axis})")
+            raise SymstrideError(f"circular padding {max(l, r)} must not exceed the input size {n} (axis {axis})")
     return np.pad(x, widths, mode=PADDING_MODES[mode])
 
 
@@ -112,14 +114,14 @@ def conv(
     weight = _array(weight, "weight")
     ndim = x.ndim - 2
     if weight.ndim != x.ndim:
-        raise ValueError(f"weight has {weight.ndim - 2} spatial axes but x has {ndim}")
+        raise SymstrideError(f"weight has {weight.ndim - 2} spatial axes but x has {ndim}")
     c_out, cin_g = weight.shape[:2]
     spec = ConvSpec.create(
         kernel=weight.shape[2:], stride=stride, padding=padding, dilation=dilation,
         in_channels=x.shape[1], out_channels=c_out, groups=groups, ndim=ndim,
     )
     if cin_g * spec.groups != x.shape[1]:
-        raise ValueError(
+        raise SymstrideError(
             f"weight expects {cin_g} channels per group × {spec.groups} groups = {cin_g * spec.groups} "
             f"input channels, but x has {x.shape[1]}"
         )
@@ -133,7 +135,7 @@ def conv(
     if live is not None:
         live = np.asarray(live, dtype=bool)
         if live.shape != weight.shape:
-            raise ValueError(f"live has shape {live.shape}, expected the weight's {weight.shape}")
+            raise SymstrideError(f"live has shape {live.shape}, expected the weight's {weight.shape}")
         live = live.reshape(wg.shape)
     for m in itertools.product(*map(range, spec.kernel)):
         window = tuple(
@@ -168,7 +170,7 @@ def space_to_depth(x: Any, stride: Any, layout: str = "pytorch") -> np.ndarray:
     b, c, *sizes = x.shape
     for axis, (n, sa) in enumerate(zip(sizes, s)):
         if n % sa:
-            raise ValueError(f"space-to-depth needs each size divisible by the stride: {n} by {sa} (axis {axis})")
+            raise SymstrideError(f"space-to-depth needs each size divisible by the stride: {n} by {sa} (axis {axis})")
     split = [b, c]
     for n, sa in zip(sizes, s):
         split += [n // sa, sa]
@@ -188,7 +190,7 @@ def depth_to_space(z: Any, stride: Any, layout: str = "pytorch") -> np.ndarray:
     b, cp, *sizes = z.shape
     n_phases = prod(s)
     if cp % n_phases:
-        raise ValueError(f"depth-to-space needs channels divisible by Π s = {n_phases}, got {cp}")
+        raise SymstrideError(f"depth-to-space needs channels divisible by Π s = {n_phases}, got {cp}")
     c = cp // n_phases
     shape = [b, c, *s, *sizes] if layout == "pytorch" else [b, *s, c, *sizes]
     y = z.reshape(shape)
@@ -211,9 +213,9 @@ def destride_weights(weight: Any, stride: Any, dilation: Any = 1, layout: str = 
     ndim = w.ndim - 2
     g = as_int(groups, "groups")
     if g < 1:
-        raise ValueError(f"groups must be a positive integer, got {g}")
+        raise SymstrideError(f"groups must be a positive integer, got {g}")
     if layout == "tf" and g > 1:
-        raise ValueError(
+        raise SymstrideError(
             f"layout='tf' orders channels phase-major (φ(r)·C + c), which splits each of the groups={g} "
             "channel groups across phases; use layout='pytorch' for grouped convolutions"
         )
@@ -283,7 +285,7 @@ def pad_or_trim(x: np.ndarray, widths: Any) -> np.ndarray:
 def _transposed_spec(weight: np.ndarray, ndim: int, groups: Any, **params: Any) -> ConvTransposeSpec:
     g = as_int(groups, "groups")
     if g < 1:
-        raise ValueError(f"groups must be a positive integer, got {g}")
+        raise SymstrideError(f"groups must be a positive integer, got {g}")
     return ConvTransposeSpec.create(
         kernel=weight.shape[2:], in_channels=weight.shape[0], out_channels=weight.shape[1] * g,
         groups=g, ndim=ndim, **params,
@@ -304,11 +306,11 @@ def conv_transpose(
     weight = _array(weight, "weight")
     ndim = x.ndim - 2
     if weight.ndim != x.ndim:
-        raise ValueError(f"weight has {weight.ndim - 2} spatial axes but x has {ndim}")
+        raise SymstrideError(f"weight has {weight.ndim - 2} spatial axes but x has {ndim}")
     spec = _transposed_spec(weight, ndim, groups, stride=stride, padding=padding,
                             output_padding=output_padding, dilation=dilation)
     if x.shape[1] != spec.in_channels:
-        raise ValueError(f"weight expects {spec.in_channels} input channels (its first axis), but x has {x.shape[1]}")
+        raise SymstrideError(f"weight expects {spec.in_channels} input channels (its first axis), but x has {x.shape[1]}")
     n_out = transposed_output_shape(spec, x.shape[2:])
     g, cin_g, cout_g = spec.groups, spec.in_channels // spec.groups, spec.out_channels // spec.groups
     batch, sizes = x.shape[0], x.shape[2:]
@@ -339,7 +341,7 @@ def destride_transposed_weights(
     check_layout(layout)
     spec = _transposed_spec(w, w.ndim - 2, groups, stride=stride, dilation=dilation)
     if layout == "tf" and spec.groups > 1:
-        raise ValueError(
+        raise SymstrideError(
             f"layout='tf' orders channels phase-major (φ(r)·C + c), which splits each of the groups={spec.groups} "
             "channel groups across phases; use layout='pytorch' for grouped convolutions"
         )
@@ -352,7 +354,7 @@ def destride_transposed_bias(bias: Any, stride: Any, layout: str = "pytorch") ->
     """The bias of the equivalent layer: ``b'[chan(o, φ(r))] = b[o]`` for every phase ``r``."""
     b = np.asarray(bias)
     if b.ndim != 1:
-        raise ValueError(f"bias must be one-dimensional (one entry per output channel), got shape {b.shape}")
+        raise SymstrideError(f"bias must be one-dimensional (one entry per output channel), got shape {b.shape}")
     check_layout(layout)
     n_phases = prod(per_axis(stride, "stride", len(stride) if isinstance(stride, (tuple, list)) else 1, minimum=1))
     return np.repeat(b, n_phases) if layout == "pytorch" else np.tile(b, n_phases)
@@ -382,7 +384,7 @@ def destride_transposed_output(
     geometry = transposed_geometry(spec, size)
     coarse = tuple(ax.coarse for ax in geometry)
     if tuple(z.shape[2:]) != coarse:
-        raise ValueError(
+        raise SymstrideError(
             f"the unit-stride output must have spatial shape {coarse} for an input of spatial size {size!r}, "
             f"got {tuple(z.shape[2:])}"
         )

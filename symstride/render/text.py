@@ -27,11 +27,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..core.errors import SymstrideError
+
 __all__ = ["UnknownCharacter", "SPECIAL", "UNICODE_MATH", "UNICODE_TEXT", "escape", "escape_plain"]
 
 
-class UnknownCharacter(ValueError):
-    """A character of user text has no LaTeX rendering known to symstride (names it)."""
+class UnknownCharacter(SymstrideError):
+    """A character of user text has no LaTeX rendering known to symstride (names it): a refusal."""
 
 
 #: LaTeX's special characters in text.

@@ -45,7 +45,7 @@ def output_sizes(output_size: Any, sizes: Sequence[int]) -> tuple[int, ...]:
     """
     values = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * len(sizes)
     if len(values) != len(sizes):
-        raise ValueError(f"output_size {output_size!r} does not have {len(sizes)} axes")
+        raise SymstrideError(f"output_size {output_size!r} does not have {len(sizes)} axes")
     return tuple(int(n) if v is None else int(v) for v, n in zip(values, sizes))
 
 
@@ -81,7 +81,7 @@ class AdaptivePoolAt(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if tuple(x.shape[2:]) != self.sizes:
-            raise ValueError(
+            raise SymstrideError(
                 f"this adaptive pooling was converted for spatial sizes {self.sizes} (the example input's), "
                 f"got an input of shape {tuple(x.shape)}"
             )
@@ -109,7 +109,7 @@ def adaptive_rule(kind: str, sizes: Sequence[int], output_size: Any) -> Adaptive
     symstride.core.errors.SymstrideError: adaptive pooling 12 → 5 (axis 0) strides non-uniformly (window starts [0, 2, 4, 7, 9], steps up to 3): it is no strided pooling, and has no stride-free equivalent here
     """
     if kind not in ("avg", "max"):
-        raise ValueError(f"kind must be 'avg' or 'max', got {kind!r}")
+        raise SymstrideError(f"kind must be 'avg' or 'max', got {kind!r}")
     sizes = tuple(int(n) for n in sizes)
     out = output_sizes(output_size, sizes)
     steps = [window_stride(n, m) for n, m in zip(sizes, out)]

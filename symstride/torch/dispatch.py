@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from ..core.errors import SymstrideError
+from ..core.errors import SymstrideError, SymstrideTypeError
 from .layers import AVG_POOL_TYPES, CONV_TYPES, MAX_POOL_TYPES, DestridedConv, conv_spec
 from .pooling import DestridedPool, pool_spec
 from .parametrized import ParametrizedDestridedConv, parametrized_conv_base
@@ -45,7 +45,7 @@ def destride_layer(layer: nn.Module, *, form: str = "auto") -> nn.Module:
     (0, 0)
     """
     if not isinstance(layer, nn.Module):
-        raise TypeError(f"destride_layer expects a torch.nn layer, got {type(layer).__name__}")
+        raise SymstrideTypeError(f"destride_layer expects a torch.nn layer, got {type(layer).__name__}")
     kind = type(layer)
     if kind in CONV_TYPES:
         spec = conv_spec(layer.weight.shape, layer.stride, layer.padding, layer.dilation, layer.groups)
@@ -66,4 +66,4 @@ def destride_layer(layer: nn.Module, *, form: str = "auto") -> nn.Module:
     if parametrized_conv_base(layer) is not None:  # weight_norm, spectral_norm: the parametrization kept
         return ParametrizedDestridedConv(layer, form)
     supported = ", ".join(t.__name__ for t in (*CONV_TYPES, *MAX_POOL_TYPES, *AVG_POOL_TYPES, *CONV_TRANSPOSE_TYPES))
-    raise TypeError(f"destride_layer supports {supported}; got {kind.__name__}")
+    raise SymstrideTypeError(f"destride_layer supports {supported}; got {kind.__name__}")

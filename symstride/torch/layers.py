@@ -118,7 +118,7 @@ def conv_spec(
             totals = [d * (k - 1) for k, d in zip(probe.kernel, probe.dilation)]
             padding = [(t // 2, t - t // 2) for t in totals]  # PyTorch puts the odd sample on the right
         else:
-            raise ValueError(f"padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
+            raise SymstrideError(f"padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
     return ConvSpec.create(
         kernel=kernel, stride=stride, padding=padding, dilation=dilation,
         in_channels=cin_g * groups, out_channels=cout, groups=groups, ndim=ndim,
@@ -151,9 +151,9 @@ class _DestridedConvBase(nn.Module):
         super().__init__()
         if padding_mode not in TORCH_PADDING_MODES:
             options = ", ".join(map(repr, TORCH_PADDING_MODES))
-            raise ValueError(f"unknown padding_mode {padding_mode!r}; expected one of {options}")
+            raise SymstrideError(f"unknown padding_mode {padding_mode!r}; expected one of {options}")
         if form not in FORMS:
-            raise ValueError(f"unknown form {form!r}; expected one of {', '.join(map(repr, FORMS))}")
+            raise SymstrideError(f"unknown form {form!r}; expected one of {', '.join(map(repr, FORMS))}")
         self.spec = spec
         self.padding_mode = padding_mode
         self.form = choose_form(spec) if form == "auto" else form
@@ -186,7 +186,7 @@ class _DestridedConvBase(nn.Module):
     def prepared_weights(self, weight: torch.Tensor) -> list[torch.Tensor]:
         """The filters this module convolves with, gathered from the original ``weight``."""
         if tuple(weight.shape) != self.spec.weight_shape:
-            raise ValueError(f"weight has shape {tuple(weight.shape)}, expected {self.spec.weight_shape}")
+            raise SymstrideError(f"weight has shape {tuple(weight.shape)}, expected {self.spec.weight_shape}")
         if self.form == "subsample":
             return [weight]
         return [gather_weight(weight, i) for i in self._indices]
@@ -204,7 +204,7 @@ class _DestridedConvBase(nn.Module):
         """Pad, split into phases and apply ``convs`` (unit-stride, bias in the first only)."""
         spec = self.spec
         if x.dim() != spec.ndim + 2 or x.shape[1] != spec.in_channels:
-            raise ValueError(
+            raise SymstrideError(
                 f"input of shape {tuple(x.shape)} does not fit the layer "
                 f"(expected (batch, {spec.in_channels}, {spec.ndim} spatial axes))"
             )

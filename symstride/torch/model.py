@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.fx.passes.shape_prop import ShapeProp
 
-from ..core.errors import SymstrideError
+from ..core.errors import SymstrideError, SymstrideTypeError
 from .adaptive import adaptive_rule
 from .audit import recorded_run
 from .outputs import CHECK_TOLERANCE, compare_outputs
@@ -241,7 +241,7 @@ _LAYER_RULES: dict[str, Callable[[fx.GraphModule, fx.Node, str], None]] = {
 def _inputs(example_input: Any) -> tuple:
     inputs = example_input if isinstance(example_input, tuple) else (example_input,)
     if not inputs or not all(isinstance(t, torch.Tensor) for t in inputs):
-        raise TypeError("example_input must be a tensor or a tuple of tensors")
+        raise SymstrideTypeError("example_input must be a tensor or a tuple of tensors")
     return inputs
 
 
@@ -323,19 +323,19 @@ def destride_model(
     ['DestridedConv', 'ReLU', 'DestridedPool']
     """
     if not isinstance(model, nn.Module):
-        raise TypeError(f"destride_model expects a torch.nn.Module, got {type(model).__name__}")
+        raise SymstrideTypeError(f"destride_model expects a torch.nn.Module, got {type(model).__name__}")
     if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(map(repr, MODES))}")
+        raise SymstrideError(f"unknown mode {mode!r}; expected one of {', '.join(map(repr, MODES))}")
     forms = FORMS if mode == "layer" else NETWORK_FORMS
     if form not in forms:
-        raise ValueError(f"unknown form {form!r} for mode={mode!r}; expected one of {', '.join(map(repr, forms))}")
+        raise SymstrideError(f"unknown form {form!r} for mode={mode!r}; expected one of {', '.join(map(repr, forms))}")
     inputs = _inputs(example_input)
     gm = _trace(model)
     with torch.no_grad():
         try:
             ShapeProp(gm).propagate(*inputs)
         except Exception as exc:
-            raise ValueError(f"the model does not run on the example input ({type(exc).__name__}: {exc})") from None
+            raise SymstrideError(f"the model does not run on the example input ({type(exc).__name__}: {exc})") from None
     if mode == "network":
         convert_decoders(gm)  # chains of transposed convolutions: one depth-to-space each
         convert_graph(gm, form)

@@ -263,7 +263,7 @@ class PhaseNetwork(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if tuple(x.shape[2:]) != self.input_size:
-            raise ValueError(
+            raise SymstrideError(
                 f"this mode='network' conversion was built for inputs of spatial size {self.input_size}, got "
                 f"{tuple(x.shape[2:])}; convert again with an example of that size, or use mode='layer'"
             )
@@ -299,7 +299,7 @@ def _modules(ops: Sequence[Any], paths: dict[str, TrunkItem], form: str, dtype: 
 def convert_network(gm: fx.GraphModule, form: str) -> None:
     """Replace, in place, the trunk of ``gm`` (shapes propagated) by its :class:`PhaseNetwork`."""
     if form not in NETWORK_FORMS:
-        raise ValueError(f"unknown form {form!r} for mode='network'; expected one of {', '.join(map(repr, NETWORK_FORMS))}")
+        raise SymstrideError(f"unknown form {form!r} for mode='network'; expected one of {', '.join(map(repr, NETWORK_FORMS))}")
     start, end, layers, nodes = find_trunk(gm)
     if start is None:
         return

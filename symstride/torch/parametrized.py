@@ -13,6 +13,8 @@ stay those of the original) and, in ``forward``, gathers the equivalent filters 
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideTypeError
+
 import torch
 from torch import nn
 from torch.nn.utils import parametrize
@@ -57,7 +59,7 @@ class ParametrizedDestridedConv(nn.Module):
     def __init__(self, layer: nn.Module, form: str = "auto") -> None:
         super().__init__()
         if parametrized_conv_base(layer) is None:
-            raise TypeError(f"expected a parametrized Conv1d/2d/3d, got {type(layer).__name__}")
+            raise SymstrideTypeError(f"expected a parametrized Conv1d/2d/3d, got {type(layer).__name__}")
         spec = conv_spec(layer.weight.shape, layer.stride, layer.padding, layer.dilation, layer.groups)
         self.layer = layer
         self.equivalent = DestridedConvCall(spec, layer.padding_mode, form)

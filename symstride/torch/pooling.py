@@ -7,6 +7,8 @@ phases, in one pass per axis.
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError
+
 from typing import Any
 
 import torch
@@ -29,12 +31,12 @@ def _pool_length(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int
     """PyTorch's pooling output size (``pooling_output_shape``), ceil mode included."""
     span = d * (k - 1) + 1
     if p > span // 2:
-        raise ValueError(f"pooling padding {p} must be at most half of the (dilated) window {span}")
+        raise SymstrideError(f"pooling padding {p} must be at most half of the (dilated) window {span}")
     out = (n + 2 * p - span + (s - 1 if ceil_mode else 0)) // s + 1
     if ceil_mode and (out - 1) * s >= n + p:
         out -= 1  # the last window must start inside the input or its left padding
     if out < 1:
-        raise ValueError(f"the pooling window (span {span}) does not fit the padded input of size {n + 2 * p}")
+        raise SymstrideError(f"the pooling window (span {span}) does not fit the padded input of size {n + 2 * p}")
     return out
 
 
@@ -59,12 +61,12 @@ class DestridedPool(nn.Module):
     ) -> None:
         super().__init__()
         if kind not in ("max", "avg"):
-            raise ValueError(f"kind must be 'max' or 'avg', got {kind!r}")
+            raise SymstrideError(f"kind must be 'max' or 'avg', got {kind!r}")
         for axis, (l, r) in enumerate(spec.padding):
             if l != r:
-                raise ValueError(f"pooling padding must be symmetric, got {l}:{r} (axis {axis})")
+                raise SymstrideError(f"pooling padding must be symmetric, got {l}:{r} (axis {axis})")
         if kind == "avg" and any(d != 1 for d in spec.dilation):
-            raise ValueError("average pooling has no dilation")
+            raise SymstrideError("average pooling has no dilation")
         self.kind = kind
         self.spec = spec
         self.ceil_mode = bool(ceil_mode)
@@ -95,7 +97,7 @@ class DestridedPool(nn.Module):
         spec = self.spec
         sizes = tuple(x.shape[2:])
         if len(sizes) != spec.ndim:
-            raise ValueError(f"input of shape {tuple(x.shape)} does not have {spec.ndim} spatial axes")
+            raise SymstrideError(f"input of shape {tuple(x.shape)} does not have {spec.ndim} spatial axes")
         n_out = [
             _pool_length(n, k, s, p[0], d, self.ceil_mode)
             for n, k, s, p, d in zip(sizes, spec.kernel, spec.stride, spec.padding, spec.dilation)

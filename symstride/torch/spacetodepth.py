@@ -13,6 +13,8 @@ strided convolution drops the phases that carry no weight.
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError
+
 from math import prod
 from typing import Sequence
 
@@ -41,7 +43,7 @@ class _Resample(nn.Module):
         if isinstance(self.stride, int):
             return (self.stride,) * ndim
         if len(self.stride) != ndim:
-            raise ValueError(
+            raise SymstrideError(
                 f"{type(self).__name__} has strides for {len(self.stride)} spatial axes "
                 f"but the input has {ndim}"
             )
@@ -76,14 +78,14 @@ class SpaceToDepth(_Resample):
         super().__init__(stride, layout)
         self.phases = None if phases is None else tuple(tuple(int(v) for v in r) for r in phases)
         if self.phases is not None and not self.phases:
-            raise ValueError("SpaceToDepth needs at least one phase to keep")
+            raise SymstrideError("SpaceToDepth needs at least one phase to keep")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, *sizes = x.shape
         s = self.strides(len(sizes))
         for axis, (n, sa) in enumerate(zip(sizes, s)):
             if n % sa:
-                raise ValueError(
+                raise SymstrideError(
                     f"space-to-depth needs each spatial size divisible by its stride: "
                     f"{n} by {sa} (axis {axis})"
                 )
@@ -93,7 +95,7 @@ class SpaceToDepth(_Resample):
         kept = []
         for r in self.phases:
             if len(r) != len(s) or any(not 0 <= ra < sa for ra, sa in zip(r, s)):
-                raise ValueError(f"phase {r} is not a phase of stride {s}")
+                raise SymstrideError(f"phase {r} is not a phase of stride {s}")
             kept.append(x[(slice(None), slice(None), *(slice(ra, None, sa) for ra, sa in zip(r, s)))])
         dim = 2 if self.layout == "pytorch" else 1
         return torch.stack(kept, dim=dim).reshape(b, c * len(kept), *coarse)
@@ -130,7 +132,7 @@ class DepthToSpace(_Resample):
         ndim = len(s)
         n_phases = prod(s)
         if cp % n_phases:
-            raise ValueError(f"depth-to-space needs channels divisible by Π s = {n_phases}, got {cp}")
+            raise SymstrideError(f"depth-to-space needs channels divisible by Π s = {n_phases}, got {cp}")
         c = cp // n_phases
         if self.layout == "pytorch":
             y = z.reshape(b, c, *s, *sizes)

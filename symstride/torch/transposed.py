@@ -16,6 +16,8 @@ the example input's size.
 
 from __future__ import annotations
 
+from ..core.errors import SymstrideError, SymstrideTypeError
+
 from math import prod
 from typing import Any, Sequence
 
@@ -81,13 +83,13 @@ class _SubPixel(nn.Module):
     def bank(self, weight: torch.Tensor) -> torch.Tensor:
         """``W'`` gathered from the original ``weight`` (structural zeros included)."""
         if tuple(weight.shape) != self.spec.weight_shape:
-            raise ValueError(f"weight has shape {tuple(weight.shape)}, expected {self.spec.weight_shape}")
+            raise SymstrideError(f"weight has shape {tuple(weight.shape)}, expected {self.spec.weight_shape}")
         return gather_weight(weight, self._index)
 
     def _run(self, x: torch.Tensor, conv: Any) -> torch.Tensor:
         spec = self.spec
         if x.dim() != spec.ndim + 2 or x.shape[1] != spec.in_channels:
-            raise ValueError(f"input of shape {tuple(x.shape)} does not fit the layer "
+            raise SymstrideError(f"input of shape {tuple(x.shape)} does not fit the layer "
                              f"(expected (batch, {spec.in_channels}, {spec.ndim} spatial axes))")
         geometry = transposed_geometry(spec, tuple(int(n) for n in x.shape[2:]))
         flat = pad_widths([ax.pad for ax in geometry])
@@ -140,9 +142,9 @@ def destride_transposed_layer(layer: nn.Module) -> DestridedConvTranspose:
     ((12, 4, 2, 2), True, True)
     """
     if type(layer) not in CONV_TRANSPOSE_TYPES:
-        raise TypeError(f"expected an nn.ConvTranspose1d/2d/3d, got {type(layer).__name__}")
+        raise SymstrideTypeError(f"expected an nn.ConvTranspose1d/2d/3d, got {type(layer).__name__}")
     if layer.padding_mode != "zeros":
-        raise ValueError(f"padding_mode {layer.padding_mode!r}: PyTorch's transposed convolutions pad with zeros only")
+        raise SymstrideError(f"padding_mode {layer.padding_mode!r}: PyTorch's transposed convolutions pad with zeros only")
     spec = conv_transpose_spec(layer.weight.shape, layer.stride, layer.padding, layer.output_padding, layer.dilation, layer.groups)
     return DestridedConvTranspose(spec, layer.weight, layer.bias)
 
@@ -218,7 +220,7 @@ class PhaseDecoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if tuple(x.shape[2:]) != self.input_size:
-            raise ValueError(
+            raise SymstrideError(
                 f"this mode='network' conversion was built for inputs of spatial size {self.input_size}, got "
                 f"{tuple(x.shape[2:])}; convert again with an example of that size, or use mode='layer'"
             )
