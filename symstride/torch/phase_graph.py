@@ -74,7 +74,7 @@ class PhaseGraph(nn.Module):
 
     def forward(self, x: torch.Tensor) -> Any:
         if tuple(x.shape[2:]) != self.input_size:
-            raise ValueError(
+            raise SymstrideError(
                 f"this mode='network' conversion was built for inputs of spatial size {self.input_size}, got "
                 f"{tuple(x.shape[2:])}; convert again with an example of that size, or use mode='layer'"
             )
@@ -100,7 +100,7 @@ class _Builder:
             if self.rules[node].value in ("phase", "list"):
                 self.total = _lcm(self.total, self.rules[node].stride)
         if prod(self.total) > MAX_GRAPH_PHASES:
-            raise ValueError(f"the network's total stride {self.total} gives {prod(self.total)} input phases (Π S); "
+            raise SymstrideError(f"the network's total stride {self.total} gives {prod(self.total)} input phases (Π S); "
                              f"symstride builds tied networks with at most {MAX_GRAPH_PHASES}")
         self.graph = fx.Graph()
         self.modules: dict[str, Any] = {}
