@@ -1,11 +1,13 @@
-"""The trunk of a traced model: the stretch of its fx graph that reads as a strided network.
+"""fx nodes as layers of :mod:`symstride.network`, and the trunk of a traced model.
 
-Theorem 3 (``destride_model(..., mode="network")``) replaces the part of the graph from the
-input of the first strided layer to the last node such that everything in between is a layer of
-:mod:`symstride.network` — convolutions, batch-norms, pointwise maps, poolings, and residual
-blocks where two branches from one node meet in an addition — and nothing in between is used
-elsewhere.  This module finds that stretch, reading the graph backwards, and writes it as the
-layer list of a network spec; a node that cannot belong to it is reported with the reason.
+:func:`read_layer` says which layer of a network spec one fx node is — a convolution, batch-norm,
+pointwise map, pooling (``ceil_mode`` recorded for :mod:`.graph_reader`) or an identity — or
+raises :class:`UnsupportedNode` with the reason; the graph reader of ``destride_model(...,
+mode="network")`` (:mod:`.graph_reader`) reads every node through it.  :func:`find_trunk` is
+the reader of one chain for :func:`symstride.torch.network.convert_network`: the part of the
+graph from the input of the first strided layer to the last node such that everything in between
+is such a layer or a residual block (two branches from one node meeting in an addition) and
+nothing in between is used elsewhere, read backwards and written as the layer list of a spec.
 """
 
 from __future__ import annotations
