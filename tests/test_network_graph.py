@@ -449,3 +449,23 @@ def test_dropout_outside_training_is_the_identity():
     converted(FunctionalDropout().eval(), torch.randn(1, 3, 11, 13))
     with pytest.raises(SymstrideError, match="node 'dropout' \\(function dropout\\) stops it: dropout in training mode"):
         destride_model(FunctionalDropout().train(), torch.randn(1, 3, 11, 13), mode="network")
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_instance_norm(affine):
+    """InstanceNorm: a group per channel, statistics over that channel's phases, the overhang masked."""
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1), nn.InstanceNorm2d(4, affine=affine), nn.ReLU(), nn.Conv2d(4, 2, 3, 2, 1))
+    randomized(model)
+    if affine:
+        model[1].weight.data.uniform_(0.5, 1.5)
+        model[1].bias.data.uniform_(-0.5, 0.5)
+    converted(model, torch.randn(2, 3, 11, 14))
+    real = phase_blocks.PhaseGroupNorm.__init__
+    with monkeypatch_context() as patch:  # failing twin: statistics over the junk overhang too
+        patch.setattr(phase_blocks.PhaseGroupNorm, "__init__", lambda self, norm, keep, count, phases: real(self, norm, None, count, phases))
+        with pytest.raises(SymstrideError, match=DIFFERS):
+            destride_model(model, torch.randn(2, 3, 11, 14), mode="network")
+
+
+def monkeypatch_context():
+    return pytest.MonkeyPatch.context()

@@ -206,8 +206,8 @@ class _Reader:
             raise UnsupportedNode("it reads converted feature maps other than as its first argument")
         if node.op == "call_module":
             mod = self.gm.get_submodule(node.target)
-            if isinstance(mod, nn.GroupNorm):
-                self.need(first, "canonical", "GroupNorm")
+            if isinstance(mod, nn.GroupNorm) or isinstance(mod, nn.modules.instancenorm._InstanceNorm) and not mod.track_running_stats:
+                self.need(first, "canonical", type(mod).__name__)
                 return self.phase(node, first, "groupnorm")
             if isinstance(mod, (nn.LayerNorm, nn.Linear)):
                 return self.channels_last(node, first, mod)

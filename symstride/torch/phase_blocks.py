@@ -188,13 +188,14 @@ class PhaseGlobalPool(nn.Module):
 
 
 class PhaseGroupNorm(nn.Module):
-    """``GroupNorm(G, C)`` on a canonical phase tensor: the statistics of group ``g`` pooled over
+    """``GroupNorm(G, C)`` (``InstanceNorm``: ``G = C``) on a canonical phase tensor: the statistics of group ``g`` pooled over
     its channels' phases ``c·P + φ`` and positions, the true samples only (``keep``, as in
     :class:`PhaseGlobalPool`; None when there is no overhang); affine parameters repeated per phase."""
 
-    def __init__(self, norm: nn.GroupNorm, keep: torch.Tensor | None, count: int, phases: int) -> None:
+    def __init__(self, norm: nn.Module, keep: torch.Tensor | None, count: int, phases: int) -> None:
         super().__init__()
-        self.groups, self.eps, self.count, self.phases = norm.num_groups, float(norm.eps), int(count), int(phases)
+        groups = norm.num_groups if isinstance(norm, nn.GroupNorm) else norm.num_features  # InstanceNorm: a group per channel
+        self.groups, self.eps, self.count, self.phases = groups, float(norm.eps), int(count), int(phases)
         self.norm = norm
         self.register_buffer("keep", keep, persistent=False)
 
