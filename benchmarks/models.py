@@ -1,15 +1,20 @@
-"""Cost of stride-free models: a ResNet-18-shaped network, original vs converted by symstride.
+"""Cost of stride-free models: torchvision families, original vs converted by symstride, both modes.
 
 Run from the repository root::
 
-    PYTHONPATH=. python benchmarks/models.py [--threads 1] [--runs 30]
+    PYTHONPATH=. python benchmarks/models.py                        # default families, < ~2 minutes
+    PYTHONPATH=. python benchmarks/models.py --families resnet18,dcgan --size 224 --runs 7
+    PYTHONPATH=. python benchmarks/models.py --all --size 64        # every family (minutes)
 
-The model is built here (full ResNet-18 widths, random weights and batch-norm statistics,
-float32, eval mode, batch 1, 224×224, CPU; nothing is downloaded).  Every timing is the median
-of runs that alternate between the variants, so that load from other processes falls on all of
-them alike.  Beside each time stand the analytic multiply-accumulate counts (MACs): the original
-layer's, and the converted layer's (``dense`` multiplies the structural zeros of ``W'``,
-``phases`` multiplies exactly the original taps).
+Every model is built here with random weights (torchvision ``weights=None``: nothing is
+downloaded), in eval mode, float32, batch 1, on the CPU with one thread (``--threads``).  Each
+conversion (``destride_model`` in ``mode="layer"`` and ``mode="network"``, checked against the
+original) is timed once; forward times are medians of runs that alternate between the original
+and its conversions, so that load from other processes falls on all of them alike, and every
+ratio is to the original measured in the same run (wall time, and process CPU time, which is
+the steadier figure on a loaded machine).  MACs are the multiply-accumulates PyTorch
+executes (``torch.utils.flop_counter``: convolutions and matrix products, FLOPs / 2), so a form
+that multiplies structural zeros shows them.  Parameters are counted with buffers beside them.
 """
 
 from __future__ import annotations
@@ -18,271 +23,151 @@ import argparse
 import platform
 import statistics
 import time
-from math import prod
 from typing import Callable
 
 import torch
 from torch import nn
-from torch.fx.passes.shape_prop import ShapeProp
+from torch.utils.flop_counter import FlopCounterMode
 
 from symstride.core.errors import SymstrideError
-from symstride.torch import destride_layer, destride_model
-from symstride.torch.layers import DestridedConv
-from symstride.torch.network import PhaseNetwork, TiedConvolution
-from symstride.torch.phase_graph import PhaseGraph
+from symstride.torch import destride_model
+
+MODES = ("layer", "network")
 
 
-# --- the model -----------------------------------------------------------------------------------
+def dcgan_generator(latent: int = 100, width: int = 64) -> nn.Module:
+    """The DCGAN generator (Radford et al. 2016): 1×1 latent → 64×64 RGB, four stride-2 transposed convolutions."""
+    layers: list[nn.Module] = []
+    channels = [latent, width * 8, width * 4, width * 2, width]
+    for i, (cin, cout) in enumerate(zip(channels, channels[1:])):
+        layers += [nn.ConvTranspose2d(cin, cout, 4, 1 if i == 0 else 2, 0 if i == 0 else 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+    return nn.Sequential(*layers, nn.ConvTranspose2d(width, 3, 4, 2, 1, bias=False), nn.Tanh())
 
 
-class BasicBlock(nn.Module):
-    """ResNet basic block: two 3×3 convolutions with batch-norm, a 1×1 strided shortcut when the shape changes."""
+def _torchvision(name: str, **kwargs) -> Callable[[], nn.Module]:
+    def build() -> nn.Module:
+        from tests.torchvision_support import load_torchvision  # the CPU build of torch: see that module
 
-    def __init__(self, cin: int, cout: int, stride: int) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = None
-        if stride != 1 or cin != cout:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return self.relu(out + identity)
+        return getattr(load_torchvision().models, name)(weights=None, **kwargs)
+    return build
 
 
-class ResNet18(nn.Module):
-    """ResNet-18 (He et al. 2016) with torchvision's layer shapes."""
+#: name → (builder, input shape without batch given the image size, affordable default size)
+FAMILIES: dict[str, tuple[Callable[[], nn.Module], Callable[[int], tuple[int, ...]], int]] = {
+    "resnet18": (_torchvision("resnet18"), lambda n: (3, n, n), 224),
+    "resnet50": (_torchvision("resnet50"), lambda n: (3, n, n), 224),
+    "mobilenet_v2": (_torchvision("mobilenet_v2"), lambda n: (3, n, n), 224),
+    "mobilenet_v3_small": (_torchvision("mobilenet_v3_small"), lambda n: (3, n, n), 224),
+    "efficientnet_b0": (_torchvision("efficientnet_b0"), lambda n: (3, n, n), 224),
+    "regnet_y_400mf": (_torchvision("regnet_y_400mf"), lambda n: (3, n, n), 224),
+    "shufflenet_v2_x1_0": (_torchvision("shufflenet_v2_x1_0"), lambda n: (3, n, n), 224),
+    "squeezenet1_0": (_torchvision("squeezenet1_0"), lambda n: (3, n, n), 224),
+    "densenet121": (_torchvision("densenet121"), lambda n: (3, n, n), 224),
+    "alexnet": (_torchvision("alexnet"), lambda n: (3, n, n), 224),
+    "vgg11": (_torchvision("vgg11"), lambda n: (3, n, n), 224),
+    "googlenet": (_torchvision("googlenet", aux_logits=False, init_weights=True), lambda n: (3, n, n), 224),
+    "convnext_tiny": (_torchvision("convnext_tiny"), lambda n: (3, n, n), 224),
+    "mnasnet0_5": (_torchvision("mnasnet0_5"), lambda n: (3, n, n), 224),
+    "dcgan": (dcgan_generator, lambda n: (100, 1, 1), 64),
+}
+#: The default run (about 1–2 minutes on one thread): the rest need ``--families``/``--all``.
+DEFAULT = ("resnet18", "mobilenet_v2", "mobilenet_v3_small", "shufflenet_v2_x1_0", "squeezenet1_0", "mnasnet0_5",
+           "alexnet", "dcgan")
 
-    def __init__(self, num_classes: int = 1000) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
-        self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool2d(3, 2, 1)
-        widths, cin, stages = (64, 128, 256, 512), 64, []
-        for i, w in enumerate(widths):
-            stride = 1 if i == 0 else 2
-            stages.append(nn.Sequential(BasicBlock(cin, w, stride), BasicBlock(w, w, 1)))
-            cin = w
-        self.layer1, self.layer2, self.layer3, self.layer4 = stages
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(512, num_classes)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        return self.fc(torch.flatten(self.avgpool(x), 1))
-
-
-def resnet18(seed: int = 0) -> ResNet18:
-    """A ResNet-18 with random weights and random batch-norm statistics, in eval mode."""
-    torch.manual_seed(seed)
-    model = ResNet18()
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.uniform_(-0.1, 0.1)
-            m.running_var.uniform_(0.5, 1.5)
-            m.weight.data.uniform_(0.5, 1.5)
-            m.bias.data.uniform_(-0.1, 0.1)
+def randomize_batchnorm(model: nn.Module) -> nn.Module:
+    """Non-trivial batch-norm statistics and affine parameters (fresh ones are the identity)."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 1.5)
+                if m.affine:
+                    m.weight.uniform_(0.8, 1.2)
+                    m.bias.uniform_(-0.1, 0.1)
     return model.eval()
 
 
-# --- measuring -----------------------------------------------------------------------------------
+def macs(model: nn.Module, x: torch.Tensor) -> float:
+    """Multiply-accumulates PyTorch runs for ``model(x)`` (FLOPs of convolutions and matmuls / 2)."""
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(x)
+    return counter.get_total_flops() / 2
 
 
-def alternating_medians(variants: dict[str, Callable[[], object]], runs: int, warmup: int = 3) -> dict[str, tuple[float, float]]:
-    """Median (wall ms, CPU ms) of each variant over ``runs`` rounds that call every variant once.
+def counts(model: nn.Module) -> tuple[int, int]:
+    """(parameter entries, buffer entries)."""
+    return sum(p.numel() for p in model.parameters()), sum(b.numel() for b in model.buffers())
 
-    CPU time is the process's (all threads); with one thread it is barely touched by other
-    processes on the machine, while wall time is.
-    """
+
+def median_times(models: dict[str, nn.Module], x: torch.Tensor, runs: int) -> dict[str, tuple[float, float]]:
+    """Median (wall, process CPU) time (s) of ``model(x)`` per model, runs alternating between the models.
+
+    With one thread the CPU time is the steadier figure when other processes load the machine."""
+    times: dict[str, list[tuple[float, float]]] = {k: [] for k in models}
     with torch.no_grad():
-        for f in variants.values():
-            for _ in range(warmup):
-                f()
-        wall: dict[str, list[float]] = {k: [] for k in variants}
-        cpu: dict[str, list[float]] = {k: [] for k in variants}
+        for m in models.values():
+            m(x)  # warm-up
         for _ in range(runs):
-            for name, f in variants.items():
-                c0, t0 = time.process_time(), time.perf_counter()
-                f()
-                wall[name].append(time.perf_counter() - t0)
-                cpu[name].append(time.process_time() - c0)
-    return {k: (1e3 * statistics.median(wall[k]), 1e3 * statistics.median(cpu[k])) for k in variants}
+            for k, m in models.items():
+                wall, cpu = time.perf_counter(), time.process_time()
+                m(x)
+                times[k].append((time.perf_counter() - wall, time.process_time() - cpu))
+    return {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in times.items()}
 
 
-def _timing(times: dict[str, tuple[float, float]], name: str) -> str:
-    (w, c), (w0, c0) = times[name], times["original"]
-    return f"wall {w:8.2f} ms ×{w / w0:5.2f}   cpu {c:8.2f} ms ×{c / c0:5.2f}"
-
-
-def conv_macs(conv: nn.Conv2d, out_shape: tuple[int, ...]) -> int:
-    """Multiply-accumulates of the original convolution."""
-    return conv.out_channels * (conv.in_channels // conv.groups) * prod(conv.kernel_size) * prod(out_shape[2:])
-
-
-def converted_macs(layer: DestridedConv, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> int:
-    """Multiply-accumulates of a :class:`DestridedConv`: weights it multiplies × positions it computes."""
-    if layer.form == "subsample":  # the unit-stride convolution at every position of the padded input
-        spec = layer.spec
-        full = [n + pl + pr - d * (k - 1) for n, (pl, pr), k, d in zip(in_shape[2:], spec.padding, spec.kernel, spec.dilation)]
-        return layer.conv.weight.numel() * prod(full)
-    convs = list(layer.convs) if layer.form == "phases" else [layer.conv]
-    return sum(c.weight.numel() for c in convs) * prod(out_shape[2:])
-
-
-def pool_ops(pool: nn.Module, out_shape: tuple[int, ...]) -> int:
-    """Window comparisons (or additions) of a pooling: output samples × window size."""
-    k = pool.kernel_size if isinstance(pool.kernel_size, tuple) else (pool.kernel_size,) * 2
-    return prod(out_shape[1:]) * prod(k)
-
-
-def strided_layers(model: nn.Module, x: torch.Tensor) -> list[tuple[str, str, nn.Module, torch.Tensor, tuple]]:
-    """``(type, name, layer, input, output shape)`` of every strided conv/pool, by tracing with fx."""
-    gm = torch.fx.symbolic_trace(model)
-    with torch.no_grad():
-        ShapeProp(gm).propagate(x)
-    found = []
-    for node in gm.graph.nodes:
-        if node.op != "call_module":
-            continue
-        mod = gm.get_submodule(node.target)
-        stride = getattr(mod, "stride", 1)
-        stride = stride if isinstance(stride, tuple) else (stride,)
-        if isinstance(mod, (nn.Conv2d, nn.MaxPool2d)) and any(s != 1 for s in stride):
-            inp = torch.randn(tuple(node.args[0].meta["tensor_meta"].shape))
-            if isinstance(mod, nn.MaxPool2d):
-                kind = f"maxpool {mod.kernel_size}x{mod.kernel_size} s{stride[0]}"
-            else:
-                kind = f"conv {mod.kernel_size[0]}x{mod.kernel_size[1]} s{stride[0]}"
-            found.append((kind, node.target, mod, inp, tuple(node.meta["tensor_meta"].shape)))
-    return found
-
-
-def per_layer_type(model: nn.Module, x: torch.Tensor, runs: int) -> list[str]:
-    """Rows of the per-layer-type table: original vs each converted form, summed over the layers of a type."""
+def measure(name: str, size: int | None, runs: int) -> list[str]:
+    build, shape, default = FAMILIES[name]
+    n = default if size is None or name == "dcgan" else size
+    torch.manual_seed(0)
+    model = randomize_batchnorm(build())
+    x = torch.randn(1, *shape(n))
+    models, notes = {"original": model}, {}
+    for mode in MODES:
+        start = time.perf_counter()
+        try:
+            models[mode] = destride_model(model, x, mode=mode)
+            notes[mode] = f"converted in {time.perf_counter() - start:5.1f} s"
+        except SymstrideError as exc:
+            text = str(exc).split("; use mode=")[0]
+            if text.startswith("mode='network' needs one chain") and "; " in text:
+                text = text.split("; ", 1)[1]  # the node that breaks the chain, and why
+            notes[mode] = "refused: " + (text if len(text) < 150 else text[:147] + "...")
+    times = median_times(models, x, runs)
+    base_t, base_macs = times["original"], macs(model, x)
     rows = []
-    groups: dict[str, list] = {}
-    for kind, name, mod, inp, out_shape in strided_layers(model, x):
-        groups.setdefault(kind, []).append((name, mod, inp, out_shape))
-    for kind, layers in groups.items():
-        variants: dict[str, Callable[[], object]] = {}
-        macs: dict[str, int] = {"original": 0}
-        is_conv = kind.startswith("conv")
-        forms = ("dense", "phases", "subsample", "auto") if is_conv else ("axis-wise",)
-        conv = {form: [destride_layer(m, form=form) if is_conv else destride_layer(m) for _, m, _, _ in layers] for form in forms}
-        variants["original"] = lambda ls=layers: [m(i) for _, m, i, _ in ls]
-        for form in forms:
-            variants[form] = lambda ls=layers, cs=conv[form]: [c(i) for (_, _, i, _), c in zip(ls, cs)]
-            macs[form] = 0
-        for j, (_, mod, inp, out_shape) in enumerate(layers):
-            if isinstance(mod, nn.Conv2d):
-                macs["original"] += conv_macs(mod, out_shape)
-                for form in forms:
-                    macs[form] += converted_macs(conv[form][j], tuple(inp.shape), out_shape)
-            else:
-                macs["original"] += pool_ops(mod, out_shape)
-                for form in forms:
-                    macs[form] += pool_ops(mod, out_shape)
-        with torch.no_grad():
-            for form in forms:
-                for (_, mod, inp, _), c in zip(layers, conv[form]):
-                    torch.testing.assert_close(c(inp), mod(inp), rtol=1e-4, atol=1e-4)
-        times = alternating_medians(variants, runs)
-        chosen = ",".join(sorted({getattr(c, "form", "") for c in conv[forms[-1]]}))
-        for form in ("original", *forms):
-            label = form if form != "auto" else f"auto ({chosen})"
-            rows.append(
-                f"{kind:<15} {len(layers):>2}  {label:<16} {_timing(times, form)}"
-                f"   MACs {macs[form] / 1e6:7.1f} M ×{macs[form] / macs['original']:5.2f}"
-            )
+    for k in ("original", *MODES):
+        label = f"{name} {shape(n)[1]}×{shape(n)[2]}" if k == "original" else ""
+        if k not in models:
+            rows.append(f"  {label:26s} {k:9s} {notes[k]}")
+            continue
+        p, b = counts(models[k])
+        m = macs(models[k], x)
+        (wall, cpu), (base_wall, base_cpu) = times[k], base_t
+        rows.append(f"  {label:26s} {k:9s} wall {1e3 * wall:8.2f} ms × {wall / base_wall:5.2f}  cpu {1e3 * cpu:8.2f} ms × "
+                    f"{cpu / base_cpu:5.2f}   MACs {m / 1e6:8.1f} M × "
+                    f"{m / base_macs:5.2f}   params {p / 1e6:6.2f} M  buffers {b / 1e6:5.2f} M  {notes.get(k, '')}")
     return rows
 
 
-def model_macs(model: nn.Module, x: torch.Tensor) -> int:
-    """Multiply-accumulates of every convolution in ``model`` (original or converted) on ``x``."""
-    gm = model if isinstance(model, torch.fx.GraphModule) else torch.fx.symbolic_trace(model)
-    with torch.no_grad():
-        ShapeProp(gm).propagate(x)
-    total = 0
-    for node in gm.graph.nodes:
-        if node.op != "call_module":
-            continue
-        mod = gm.get_submodule(node.target)
-        out_shape = tuple(node.meta["tensor_meta"].shape)
-        if isinstance(mod, (PhaseNetwork, PhaseGraph)):
-            for m in mod.modules():
-                if isinstance(m, TiedConvolution):  # dense: W' at every phase sample; gather: w per output phase
-                    per_sample = m.weight.numel() * (1 if m.form == "dense" else m.out_phases)
-                    total += per_sample * prod(m.out_length)
-        elif isinstance(mod, DestridedConv):
-            total += converted_macs(mod, tuple(node.args[0].meta["tensor_meta"].shape), out_shape)
-        elif isinstance(mod, nn.Conv2d):
-            total += conv_macs(mod, out_shape)
-    return total
-
-
-def whole_model(model: nn.Module, x: torch.Tensor, runs: int) -> list[str]:
-    """Rows of the whole-model table: original and each conversion, with their convolution MACs."""
-    variants: dict[str, Callable[[], object]] = {"original": lambda: model(x)}
-    macs = {"original": model_macs(model, x)}
-    notes = []
-    conversions = [("layer", form) for form in ("auto", "dense", "phases", "subsample")]
-    conversions += [("network", form) for form in ("gather", "dense")]
-    for mode, form in conversions:
-        name = f"{mode}/{form}"
-        try:
-            converted = destride_model(model, x, mode=mode, form=form)
-        except SymstrideError as exc:
-            notes.append(f"{name} not run: {exc}")
-            continue
-        variants[name] = lambda c=converted: c(x)
-        macs[name] = model_macs(converted, x)
-    times = alternating_medians(variants, runs)
-    rows = [
-        f"{name:<16} {_timing(times, name)}   MACs {macs[name] / 1e6:7.1f} M ×{macs[name] / macs['original']:5.2f}"
-        for name in times
-    ]
-    return rows + notes + network_cost(model, x)
-
-
-def network_cost(model: nn.Module, x: torch.Tensor) -> list[str]:
-    """Analytic size of Theorem 3's dense tied banks for ``model`` on ``x`` (what ``form="dense"`` would multiply)."""
-    gm = destride_model(model, x, mode="network", form="gather")
-    entries = macs = 0
-    for m in gm.modules():
-        if isinstance(m, TiedConvolution):
-            entries += prod(m.dense_shape)
-            macs += prod(m.dense_shape) * prod(m.out_length)
-    return [
-        f"network/dense, analytic: tied banks of {entries / 1e9:.2f} G entries ({4 * entries / 2**30:.1f} GiB float32), "
-        f"{macs / 1e9:.1f} G MACs (×{macs / model_macs(model, x):.0f} the original)"
-    ]
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1: the timing machine is shared)")
-    parser.add_argument("--runs", type=int, default=30, help="alternating rounds per measurement (default 30)")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--families", default=",".join(DEFAULT), help=f"comma-separated, of: {', '.join(FAMILIES)}")
+    parser.add_argument("--all", action="store_true", help="every family")
+    parser.add_argument("--size", type=int, default=None, help="image size (default: 224; dcgan: its 1×1 latent)")
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+    names = list(FAMILIES) if args.all else [f.strip() for f in args.families.split(",") if f.strip()]
+    unknown = [f for f in names if f not in FAMILIES]
+    if unknown:
+        parser.error(f"unknown family {unknown[0]!r}; choose from {', '.join(FAMILIES)}")
     torch.set_num_threads(args.threads)
-    model = resnet18()
-    x = torch.randn(1, 3, 224, 224)
-    print(f"ResNet-18 shapes, batch 1, 3×224×224, float32, CPU, torch {torch.__version__}, "
-          f"{args.threads} thread(s), {platform.processor() or platform.machine()}, median of {args.runs} alternating runs")
-    print("\nper strided layer type (summed over its layers): median wall and CPU time, ratio to the original;")
-    print("MACs of the convolutions (window positions × window size for pooling), ratio")
-    for row in per_layer_type(model, x, args.runs):
-        print("  " + row)
-    print("\nwhole model (destride_model, form per layer as named; MACs of all convolutions):")
-    for row in whole_model(model, x, args.runs):
-        print("  " + row)
+    print(f"batch 1, float32, CPU, torch {torch.__version__}, {args.threads} thread(s), {platform.machine()}, "
+          f"median of {args.runs} alternating runs; ratios to the original in the same run")
+    for name in names:
+        for row in measure(name, args.size, args.runs):
+            print(row, flush=True)
 
 
 if __name__ == "__main__":

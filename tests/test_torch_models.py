@@ -379,7 +379,7 @@ def test_network_mode_keeps_what_follows_the_trunk():
 
 
 def test_network_mode_ties_filters():
-    """Every original weight appears R^d times in the dense tied bank; the gather form holds the original weight."""
+    """Every original weight appears R^d times in the dense tied bank (gathered on each call); both forms hold the original weight."""
     model = randomize_batchnorm(TinyResNet())
     x = torch.randn(1, 3, 32, 32)
     dense = destride_model(model, x, mode="network", form="dense")
@@ -388,9 +388,10 @@ def test_network_mode_ties_filters():
     stem_gather = next(m for m in gather.modules() if getattr(m, "path", None) == "stem_0")
     assert torch.equal(stem_gather.weight, model.stem[0].weight)
     w = model.stem[0].weight.detach()
+    assert torch.equal(stem_dense.weight, w) and tuple(stem_dense.bank().shape) == stem_dense.dense_shape
     assert stem_dense.out_phases == 64  # R = 8 per axis after the stem: pool and two stages stride 2
     for value in w.reshape(-1)[:20]:
-        assert int((stem_dense.weight == value).sum()) == stem_dense.out_phases
+        assert int((stem_dense.bank() == value).sum()) == stem_dense.out_phases
 
 
 def test_network_mode_is_built_for_one_size():

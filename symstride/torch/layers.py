@@ -49,6 +49,7 @@ from ..core.params import ConvSpec
 from .padding import TORCH_PADDING_MODES, pad_to
 from .phase_windows import PhaseWindow, phase_windows
 from .pooling import DestridedPool, pool_spec
+from .tied import InferenceCache
 from .spacetodepth import SpaceToDepth
 
 __all__ = [
@@ -132,7 +133,7 @@ def _depthwise(spec: ConvSpec) -> bool:
 def choose_form(spec: ConvSpec) -> str:
     """The form ``form="auto"`` picks for ``spec``.
 
-    The rule follows CPU measurements (float32, oneDNN, one thread; ``benchmarks/models.py``):
+    The rule follows CPU measurements (float32, oneDNN, one thread; ``benchmarks/resnet_layers.py``):
     depthwise layers take ``subsample`` (PyTorch's depthwise convolutions are fast only for the
     original kernel shapes; on the phase kernels they cost 4–8× the strided original, the full
     unit-stride convolution about 1.7×); every other layer (and a layer with one live phase:
@@ -191,13 +192,14 @@ class _DestridedConvBase(nn.Module):
             return [weight]
         return [gather_weight(weight, i) for i in self._indices]
 
-    def _forward(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    def _forward(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+                 weights: list[torch.Tensor] | None = None) -> torch.Tensor:
         conv, g = _CONV[self.spec.ndim], self.spec.groups
 
         def unit(w: torch.Tensor, b: torch.Tensor | None, d: tuple[int, ...]) -> Callable[[torch.Tensor], torch.Tensor]:
             return lambda z: conv(z, w, b, 1, 0, d, g)
 
-        weights = self.prepared_weights(weight)
+        weights = self.prepared_weights(weight) if weights is None else weights
         return self._run(x, [unit(w, bias if i == 0 else None, d) for i, (w, d) in enumerate(zip(weights, self.dilations))])
 
     def _run(self, x: torch.Tensor, convs: Sequence[Callable[[torch.Tensor], torch.Tensor]]) -> torch.Tensor:
@@ -231,7 +233,7 @@ class _DestridedConvBase(nn.Module):
         return f"{self.spec.describe()}{mode}, form={self.form!r}, phases={kept}"
 
 
-class DestridedConv(_DestridedConvBase):
+class DestridedConv(InferenceCache, _DestridedConvBase):
     """A strided convolution as padding, space-to-depth and unit-stride convolution (Theorem 2).
 
     Build it with :func:`destride_layer`.  Its parameters are the original layer's ``weight``
@@ -240,7 +242,8 @@ class DestridedConv(_DestridedConvBase):
     Each call gathers the filters of the unit-stride convolutions from ``weight``
     (:meth:`phase_weights`): ``W'`` restricted to the live phases (dense form), one exact kernel
     per live phase (phases form, convolved with :attr:`dilations`) or the original kernel
-    (subsample form); the first convolution adds the bias.
+    (subsample form); the first convolution adds the bias.  Under ``torch.no_grad()`` the
+    gathered filters are kept until the weight changes (:class:`~symstride.torch.tied.InferenceCache`).
     """
 
     def __init__(self, spec: ConvSpec, weight: torch.Tensor, bias: torch.Tensor | None, padding_mode: str = "zeros", form: str = "auto") -> None:
@@ -253,7 +256,8 @@ class DestridedConv(_DestridedConvBase):
         return self.prepared_weights(self.weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._forward(x, self.weight, self.bias)
+        weights = self.prepared("phase_weights", [self.weight], self.phase_weights)  # kept between no-grad calls
+        return self._forward(x, self.weight, self.bias, weights)
 
 
 def as_parameter(t: torch.Tensor) -> nn.Parameter:

@@ -311,6 +311,13 @@ def destride_model(
     resolution and one depth-to-space (:mod:`symstride.decoder`); a strided transposed convolution
     outside such a chain is converted as in ``mode="layer"``.
 
+    In both modes the converted model's parameters and buffers are the original's (tied: the
+    filters it convolves with are gathered from them on each call, structural zeros are not
+    parameters), and batch-norm in training mode computes the original channel's statistics
+    (pooled over its phases and true samples in ``mode="network"``), so fine-tuning the converted
+    model trains exactly like the original (:func:`symstride.torch.tied.original_names` maps its
+    state-dict keys to the original's).
+
     With ``check=True`` (the default) the converted model is run on ``example_input``: its
     output must equal the original's (relative tolerance :data:`CHECK_TOLERANCE` of the dtype)
     and no strided operator may execute; otherwise :class:`SymstrideError`.

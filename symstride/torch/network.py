@@ -25,6 +25,10 @@ which for ResNet-18 at 224×224 means banks of 16384×3072×3×3 entries; ``gath
 reads, for every output phase and tap, the input phase and offset the tap map names (one gather
 of unit-stride windows from the phase tensor) and multiplies by the original weight, shared by
 all ``R^d`` output phases — the tied bank without its zeros.
+
+The converted model trains like the original: every phase module holds the original layer's
+parameters and buffers (:mod:`.tied`), and batch-norm in training mode takes each original
+channel's statistics over its phases and true samples (:mod:`.phase_norm`).
 """
 
 from __future__ import annotations
@@ -46,8 +50,11 @@ from ..network.phase_ops import PhaseBatchNorm as TiedBatchNormOp
 from ..network.phase_ops import PhaseResidual as ResidualOp
 from ..network.phases import phase_tap_arrays
 from .calls import label
+from .layers import as_parameter, gather_weight
 from .padding import pad_widths
+from .phase_norm import PhaseBatchNorm, phase_keep
 from .spacetodepth import SpaceToDepth
+from .tied import InferenceCache, tensor_names
 from .trunk import TrunkItem, find_trunk, spec_layers
 
 __all__ = ["NETWORK_FORMS", "MAX_DENSE_ENTRIES", "PhaseNetwork", "convert_network"]
@@ -111,19 +118,22 @@ class _PhaseMask(nn.Module):
         return torch.where(self.keep, split, torch.full((), self.fill, dtype=z.dtype, device=z.device)).reshape(z.shape)
 
 
-class TiedConvolution(nn.Module):
+class TiedConvolution(InferenceCache, nn.Module):
     """A tied convolution of Theorem 3 (average pooling too, with its fixed weight), in one of
-    :data:`NETWORK_FORMS`.  In the gather form the parameter is the original weight itself,
-    shared by every output phase; in the dense form it is ``W'``."""
+    :data:`NETWORK_FORMS`.  In both forms the parameters are the original ``weight`` and ``bias``
+    themselves (tied; ``tied_names`` records their original names): the gather form multiplies by
+    the weight, shared by every output phase; the dense form gathers ``W'`` from it on every call
+    (:meth:`bank`), so its structural zeros are never parameters and training it trains the
+    original layer."""
 
-    def __init__(self, op: TiedConv, weight: torch.Tensor | None, bias: torch.Tensor | None, form: str, dtype: torch.dtype) -> None:
+    def __init__(self, op: TiedConv, weight: torch.Tensor | None, bias: torch.Tensor | None, form: str, dtype: torch.dtype,
+                 tied_names: dict[str, str] | None = None) -> None:
         super().__init__()
         self.path, self.form, self.groups = op.path, form, op.groups
         self.mask = _PhaseMask(op.mask) if op.mask is not None else None
         self.padding = op.padding
         self.in_phases, self.out_phases, self.out_length = op.inputs.count, op.output.count, tuple(op.output.length)
         fixed = op.fixed_weight is not None  # average pooling
-        weight = torch.as_tensor(op.fixed_weight, dtype=dtype) if fixed else weight.detach()
         self.register_buffer("divisor", None if op.divisor is None else torch.as_tensor(op.divisor, dtype=dtype), persistent=False)
         #: Shape of the dense tied bank ``W'``: ``(C_out·R^d, C_in/groups·B^d, *K')``.
         self.dense_shape = (op.weight_shape[0] * self.out_phases, op.weight_shape[1] * self.in_phases, *(m.kernel_eq for m in op.axes))
@@ -134,18 +144,28 @@ class TiedConvolution(nn.Module):
                     f"{op.label}: the tied bank W' would have {entries:,} entries ({4 * entries / 2**20:,.0f} MiB in "
                     f"float32); form='dense' materialises at most {MAX_DENSE_ENTRIES:,} per layer — use form='gather'"
                 )
-            index = torch.as_tensor(op.weight_index)
-            weight = torch.where(index >= 0, weight.reshape(-1)[index.clamp(min=0)], torch.zeros((), dtype=weight.dtype))
+            self._bank_index = np.asarray(op.weight_index)  # W'.flat = weight.flat[index], −1: structural zero
         else:
             padded = tuple(a + l + r for a, (l, r) in zip(op.inputs.length, op.padding))
             windows, _, self.taps = _flat_windows(op.taps, padded, self.out_length)
+            #: The tap map reads every sample once, in place (a 1×1 unit-stride layer): no gather needed.
+            self.in_place = windows.size == self.in_phases * prod(padded) and np.array_equal(windows.reshape(-1), np.arange(windows.size))
             self.register_buffer("windows", torch.as_tensor(windows.reshape(-1)), persistent=False)
         if fixed:
-            self.register_buffer("weight", weight, persistent=False)
-        else:
-            self.weight = nn.Parameter(weight.clone())
-        self.bias = None if bias is None else nn.Parameter(bias.detach().clone())
+            self.register_buffer("weight", torch.as_tensor(op.fixed_weight, dtype=dtype), persistent=False)
+        else:  # tied: the original Parameter itself, W' (dense form) gathered from it on every call
+            self.weight = as_parameter(weight)
+        self.bias = None if bias is None else as_parameter(bias)
         self.register_buffer("bias_index", None if op.bias_index is None else torch.as_tensor(op.bias_index), persistent=False)
+        #: Original state-dict names of the tied tensors (see :func:`symstride.torch.tied.original_names`).
+        self.tied_names = dict(tied_names or {})
+
+    def bank(self) -> torch.Tensor:
+        """The dense tied bank ``W'`` of Theorem 3, gathered from the original weight (structural zeros included)."""
+        index = self._bank_index if self.form == "dense" else None
+        if index is None:
+            raise SymstrideError("bank() is the dense form's filter; this module runs form='gather'")
+        return self.prepared("bank", [self.weight], lambda: gather_weight(self.weight, index))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         if self.mask is not None:
@@ -153,11 +173,12 @@ class TiedConvolution(nn.Module):
         z = _phase_pad(z, self.padding, 0.0)
         batch = z.shape[0]
         if self.form == "dense":
-            y = _CONV_BY_DIM[z.dim() - 2](z, self.weight, None, 1, 0, 1, self.groups)
+            y = _CONV_BY_DIM[z.dim() - 2](z, self.bank(), None, 1, 0, 1, self.groups)
         else:
             g, cin_g = self.groups, z.shape[1] // self.in_phases // self.groups
             # im2col of the tied map, (b, g, c·t, q·a): one product with the weight every output phase shares
-            cols = _gather(z, self.in_phases, self.windows).reshape(batch, g, cin_g * self.taps, -1)
+            cols = z if self.in_place else _gather(z, self.in_phases, self.windows)
+            cols = cols.reshape(batch, g, cin_g * self.taps, -1)
             y = torch.matmul(self.weight.reshape(g, -1, cin_g * self.taps), cols)
             y = y.reshape(batch, -1, *self.out_length)  # channel (g·o_g + o)·R^d + φ(q)
         if self.bias is not None:
@@ -217,24 +238,6 @@ class PhasePointwise(nn.Module):
         return f"layer {self.path}" + ("" if isinstance(self.fn, nn.Module) else f", {getattr(self.fn, '__name__', 'function')}")
 
 
-class PhaseBatchNorm(nn.Module):
-    """Inference batch-norm with each channel's statistics and affine parameters repeated for its phases."""
-
-    def __init__(self, path: str, channel_source: np.ndarray, eps: float, bn: nn.modules.batchnorm._BatchNorm) -> None:
-        super().__init__()
-        self.path, self.eps = path, float(eps)
-        source = torch.as_tensor(channel_source)
-        for name in ("running_mean", "running_var", "weight", "bias"):
-            value = getattr(bn, name)
-            self.register_buffer(name, None if value is None else value.detach()[source].clone(), persistent=False)
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return F.batch_norm(z, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps)
-
-    def extra_repr(self) -> str:
-        return f"layer {self.path}"
-
-
 class PhaseResidual(nn.Module):
     """``shortcut(z) + body(z)``, both branches from and to the same phase basis."""
 
@@ -275,22 +278,27 @@ class PhaseNetwork(nn.Module):
         return f"input size {self.input_size}, space-to-depth by {self.space_to_depth.stride}"
 
 
-def _modules(ops: Sequence[Any], paths: dict[str, TrunkItem], form: str, dtype: torch.dtype) -> nn.Sequential:
-    """The PyTorch module of every operation of the equivalent network."""
+def _modules(ops: Sequence[Any], paths: dict[str, TrunkItem], form: str, dtype: torch.dtype, names: dict[int, str]) -> nn.Sequential:
+    """The PyTorch module of every operation of the equivalent network (``names``: original tensor names)."""
     out = []
     for op in ops:
         source = paths[op.path].source
         if isinstance(op, TiedConv):
             weight, bias = source if op.source == "conv" else (None, None)
-            out.append(TiedConvolution(op, weight, bias, form, dtype))
+            tied = {k: names[id(t)] for k, t in (("weight", weight), ("bias", bias)) if t is not None and id(t) in names}
+            out.append(TiedConvolution(op, weight, bias, form, dtype, tied))
         elif isinstance(op, TiedMaxPool):
             out.append(TiedMaxPooling(op))
         elif isinstance(op, PhaseActivation):
             out.append(PhasePointwise(op.path, source))
         elif isinstance(op, TiedBatchNormOp):
-            out.append(PhaseBatchNorm(op.path, op.channel_source, op.eps, source))
+            basis = op.basis
+            PhaseBatchNorm.check_channel_source(op.channel_source, basis.count)
+            tied = {k: names[id(t)] for k, t in source.state_dict(keep_vars=True).items() if t is not None and id(t) in names}
+            out.append(PhaseBatchNorm(op.path, source, basis.count, phase_keep(basis.size, basis.phases, basis.length), tied))
         elif isinstance(op, ResidualOp):
-            out.append(PhaseResidual(op.path, _modules(op.body, paths, form, dtype), _modules(op.shortcut, paths, form, dtype)))
+            body, shortcut = (_modules(branch, paths, form, dtype, names) for branch in (op.body, op.shortcut))
+            out.append(PhaseResidual(op.path, body, shortcut))
         else:  # pragma: no cover - the construction has no other operation
             raise SymstrideError(f"internal: unknown phase operation {type(op).__name__}")
     return nn.Sequential(*out)
@@ -311,7 +319,7 @@ def convert_network(gm: fx.GraphModule, form: str) -> None:
     except (ValueError, TypeError, SymstrideError) as exc:
         raise SymstrideError(_name_nodes(gm, str(exc), paths)) from None
     try:
-        ops = _modules(equivalent.ops, paths, "gather" if form == "auto" else form, meta.dtype)
+        ops = _modules(equivalent.ops, paths, "gather" if form == "auto" else form, meta.dtype, tensor_names(gm))
     except SymstrideError as exc:
         raise SymstrideError(_name_nodes(gm, str(exc), paths)) from None
     name = "phase_network"

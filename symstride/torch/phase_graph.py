@@ -51,7 +51,9 @@ from ..network.pooling import inside_counts
 from ..network.spec import Pool, Shape, parse_layer
 from .calls import label
 from .graph_reader import ELEMENTWISE, GraphReading, NodeRule, read_graph
-from .network import PhaseBatchNorm, PhasePointwise, TiedConvolution, TiedMaxPooling
+from .network import PhasePointwise, TiedConvolution, TiedMaxPooling
+from .phase_norm import PhaseBatchNorm, phase_keep
+from .tied import tensor_names
 from .padding import pad_widths
 from .phase_blocks import PhaseElementwise, PhaseGlobalPool, PhaseGroupNorm, PhaseLayout, PhaseOutput, PhaseSplit
 from .spacetodepth import SpaceToDepth
@@ -109,6 +111,11 @@ class _Builder:
         self.zero: dict[fx.Node, bool] = {}
         self.dtype = reading.start.meta["tensor_meta"].dtype
         self.prepad = self.first_padding_mode()
+        self.names = tensor_names(self.gm)  # id → the original model's state-dict name
+
+    def tied(self, tensors: dict[str, Any]) -> dict[str, str]:
+        """Original names of the tensors a phase module holds (``symstride.torch.tied.original_names``)."""
+        return {k: self.names[id(t)] for k, t in tensors.items() if t is not None and id(t) in self.names}
 
     def phases(self, rule: NodeRule) -> tuple[int, ...]:
         return tuple(s // r for s, r in zip(self.total, rule.stride))
@@ -254,8 +261,9 @@ class _Builder:
         item = rule.item
         spec = item.spec
         if spec["type"] == "batchnorm":
-            channel_source = np.repeat(np.arange(basis.channels), basis.count)
-            return self.add(node, PhaseBatchNorm(node.name, channel_source, spec["eps"], item.source), source), False
+            bn = item.source
+            module = PhaseBatchNorm(node.name, bn, basis.count, phase_keep(basis.size, basis.phases, basis.length), self.tied(bn.state_dict(keep_vars=True)))
+            return self.add(node, module, source), False
         if spec["type"] not in ("conv", "maxpool", "avgpool"):  # pointwise: f(0) = 0 keeps zeros zero
             return self.add(node, PhasePointwise(node.name, item.source), source), zero and spec["type"] == "relu"
         shape = Shape(basis.channels, basis.size)
@@ -280,7 +288,7 @@ class _Builder:
             module = TiedMaxPooling(op)
         else:
             weight, bias = item.source if spec["type"] == "conv" else (None, None)
-            module = TiedConvolution(op, weight, bias, self.form, self.dtype)
+            module = TiedConvolution(op, weight, bias, self.form, self.dtype, self.tied({"weight": weight, "bias": bias}))
         return self.add(node, module, source), zero_overhang_after(op, zero)
 
     def ceil_pool(self, node: fx.Node, rule: NodeRule, spec: dict, shape: Shape) -> Pool:
@@ -371,6 +379,7 @@ def convert_graph(gm: fx.GraphModule, form: str) -> None:
     basis, exits = builder.build()
     start = reading.start
     body = fx.GraphModule(builder.modules, builder.graph, class_name="PhaseBody")
+    body.tied_names = builder.tied(body.state_dict(keep_vars=True))  # copied modules and parameters keep their names
     prepad = builder.rules[builder.prepad].item.spec if builder.prepad is not None else None
     module = PhaseGraph(tuple(builder.rules[start].shape[2:]), prepad and prepad["padding"], prepad["padding_mode"] if prepad else "zeros",
                         basis, body)

@@ -21,7 +21,6 @@ from ..core.errors import SymstrideError, SymstrideTypeError
 from math import prod
 from typing import Any, Sequence
 
-import numpy as np
 import torch
 import torch.fx as fx
 import torch.nn.functional as F
@@ -35,7 +34,10 @@ from ..core.params import ConvTransposeSpec
 from .calls import REQUIRED_ARGUMENTS, call_signature, is_strided, refuse
 from .layers import as_parameter, gather_weight
 from .padding import pad_widths
-from .network import PhaseBatchNorm, PhasePointwise
+from .decoder_stages import TiedTransposedStage
+from .network import PhasePointwise
+from .phase_norm import PhaseBatchNorm, phase_keep
+from .tied import InferenceCache, tensor_names
 from .spacetodepth import DepthToSpace
 
 __all__ = [
@@ -51,7 +53,6 @@ __all__ = [
 
 CONV_TRANSPOSE_TYPES = {nn.ConvTranspose1d: 1, nn.ConvTranspose2d: 2, nn.ConvTranspose3d: 3}
 CONV_TRANSPOSE_FUNCTIONS = {F.conv_transpose1d: 1, F.conv_transpose2d: 2, F.conv_transpose3d: 3}
-_CONV_MODULES = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 _SIGNATURE = call_signature(
     ("input", REQUIRED_ARGUMENTS), ("weight", REQUIRED_ARGUMENTS), ("bias", None), ("stride", 1), ("padding", 0),
@@ -100,7 +101,7 @@ class _SubPixel(nn.Module):
         return f"{self.spec.describe()}, sub-pixel: {self.n_phases} output phases, then depth-to-space"
 
 
-class DestridedConvTranspose(_SubPixel):
+class DestridedConvTranspose(InferenceCache, _SubPixel):
     """A strided ``nn.ConvTranspose`` as padding, a unit-stride convolution with ``W'`` (gathered
     on each call from ``weight``) and the bias repeated per phase, :class:`DepthToSpace` and a crop.
 
@@ -116,7 +117,7 @@ class DestridedConvTranspose(_SubPixel):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         conv, g = _CONV[self.spec.ndim], self.spec.groups
         b = None if self.bias is None else self.bias.repeat_interleave(self.n_phases)
-        bank = self.bank(self.weight)
+        bank = self.prepared("bank", [self.weight], lambda: self.bank(self.weight))  # kept between no-grad calls
         return self._run(x, lambda z: conv(z, bank, b, 1, 0, 1, g))
 
 
@@ -288,27 +289,20 @@ def _decoder_module(gm: fx.GraphModule, chain: list[fx.Node]) -> PhaseDecoder:
     except (ValueError, TypeError) as exc:
         raise refuse(gm, chain[0], f"the decoder chain starting here is not valid: {exc}") from None
     stages = dict(zip(PhaseDecoder._stage_ops(equivalent), equivalent.stages))
-    ops, masks, repeat = [], {}, 1
+    names = tensor_names(gm)
+    tied = lambda mod: {k: names[id(t)] for k, t in mod.state_dict(keep_vars=True).items() if id(t) in names}  # noqa: E731
+    ops, masks, basis = [], {}, None
     for i, (layer, (_, mod)) in enumerate(zip(equivalent.spec.layers, layers)):
         if i in stages:
             stage = stages[i]
-            weight = mod.weight.detach()
-            bank = gather_weight(weight, equivalent.weight_index(stage))
-            conv = _CONV_MODULES[equivalent.spec.ndim](
-                bank.shape[1] * mod.groups, bank.shape[0], tuple(bank.shape[2:]), groups=mod.groups,
-                bias=mod.bias is not None, device=weight.device, dtype=weight.dtype,
-            )
-            repeat = prod(stage.out_phases)
-            with torch.no_grad():
-                conv.weight.copy_(bank)
-                if mod.bias is not None:
-                    conv.bias.copy_(_bias_per_phase(mod.bias, repeat))
-            ops.append(conv.requires_grad_(False))
+            padded = [a + l + r for a, (l, r) in zip(stage.in_coarse, stage.pad)]
+            ops.append(TiedTransposedStage(stage, mod.weight, mod.bias, padded, tied(mod)))
+            basis = (layer.out_shape.size, stage.out_phases, stage.out_coarse)
             mask = equivalent.mask(stage)
             if mask is not None:
-                masks[i] = torch.as_tensor(mask, dtype=weight.dtype, device=weight.device)
-        elif isinstance(layer, BatchNorm):
-            ops.append(PhaseBatchNorm(layer.path, np.arange(layer.in_shape.channels * repeat) // repeat, layer.eps, mod))
+                masks[i] = torch.as_tensor(mask, dtype=mod.weight.dtype, device=mod.weight.device)
+        elif isinstance(layer, BatchNorm):  # statistics pooled over the phases and true samples of each channel
+            ops.append(PhaseBatchNorm(layer.path, mod, prod(basis[1]), phase_keep(*basis), tied(mod)))
         else:
             ops.append(PhasePointwise(layer.path, mod))
     return PhaseDecoder(equivalent, nn.ModuleList(ops), masks)
