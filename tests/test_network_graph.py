@@ -140,10 +140,11 @@ def test_channel_shuffle_without_the_permutation_is_caught(monkeypatch):
 class SqueezeExcite(nn.Module):
     """A global pooling branch (``avg``, ``max`` or ``mean``) gating the feature map, between strided convolutions."""
 
-    def __init__(self, pool="avg"):
+    def __init__(self, pool="avg", dropout=True):
         super().__init__()
         self.pool = pool
-        self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.BatchNorm2d(8), nn.Hardswish(), nn.Dropout(0.2), nn.Identity())
+        drop = nn.Dropout(0.2) if dropout else nn.Identity()
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.BatchNorm2d(8), nn.Hardswish(), drop, nn.Identity())
         self.fc1, self.fc2 = nn.Conv2d(8, 4, 1), nn.Conv2d(4, 8, 1)
         self.down = nn.Conv2d(8, 6, 3, 2, 1)
 
@@ -469,3 +470,19 @@ def test_instance_norm(affine):
 
 def monkeypatch_context():
     return pytest.MonkeyPatch.context()
+
+
+@pytest.mark.parametrize("make", [Inception, Shuffle, lambda: SqueezeExcite(dropout=False), ConvNeXtBlock, UNet, Grouped, lambda: Ceil("avg", True, 0)],
+                         ids=["concat", "shuffle", "se", "convnext", "unet", "groupnorm", "ceil"])
+def test_network_mode_conversion_trains_like_the_original(make):
+    """The phase graph holds the original parameters (tied): 6 SGD steps in train mode, same model.
+    (Dropout is the identity of the eval-mode conversion, so the models here have none.)"""
+    from tests.training_support import train_side_by_side
+
+    model = randomized(make())
+    xs = [torch.randn(4, 3, 13, 11) for _ in range(2)]
+    flat = destride_model(model, xs[0], mode="network")
+    with torch.no_grad():
+        batches = [(x, torch.randn_like(model(x))) for x in xs]
+    gap = train_side_by_side(model, flat, batches, "sgd", steps=6)
+    assert gap.ok, gap.failure

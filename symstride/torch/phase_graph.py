@@ -379,10 +379,12 @@ def convert_graph(gm: fx.GraphModule, form: str) -> None:
     basis, exits = builder.build()
     start = reading.start
     body = fx.GraphModule(builder.modules, builder.graph, class_name="PhaseBody")
-    body.tied_names = builder.tied(body.state_dict(keep_vars=True))  # copied modules and parameters keep their names
     prepad = builder.rules[builder.prepad].item.spec if builder.prepad is not None else None
     module = PhaseGraph(tuple(builder.rules[start].shape[2:]), prepad and prepad["padding"], prepad["padding_mode"] if prepad else "zeros",
                         basis, body)
+    # original names of every tensor the body holds (copied modules, get_attr parameters, phase modules'),
+    # on the PhaseGraph: an fx GraphModule does not keep extra attributes through copy.deepcopy
+    module.tied_names = {f"body.{k}": v for k, v in builder.tied(body.state_dict(keep_vars=True)).items()}
     name = "phase_network"
     while hasattr(gm, name):
         name += "_"
