@@ -205,7 +205,8 @@ BAD = [
      r"kernel (10000, 10000) has 100000000 taps per channel pair; symstride accepts at most 10000000"),
     (dict(kernel=MAX_TAPS + 1), ValueError, r"has 10000001 taps per channel pair; symstride accepts at most 10000000"),
     (dict(kernel=(10**3, 10**3), in_channels=10**2, out_channels=10**2), ValueError,
-     r"the layer has 10000000000 weights (out_channels*in_channels/groups*taps); symstride accepts at most 1000000000"),
+     r"the layer has 10000000000 weights (out_channels*in_channels/groups*taps), 80.0 GB in float64; "
+     r"symstride accepts at most 1000000000 (8 GB)"),
 ]
 
 

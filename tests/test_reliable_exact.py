@@ -157,3 +157,12 @@ def test_check_checks_the_transposed_derived_fields(tmp_path, capsys, field, val
     doc[field] = value
     status, out, _ = _check(tmp_path, doc, capsys)
     assert status == 1 and f"{field} " in out and "is not the derived" in out, out
+
+
+def test_a_symbolic_map_is_refused_as_symbolic_not_as_an_unknown_key(tmp_path, capsys):
+    path = tmp_path / "sym.json"
+    assert main(["derive", "--kernel", "k", "--stride", "s", "--format", "json", "-o", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "the mapping is symbolic (symbols k, s)" in err, err

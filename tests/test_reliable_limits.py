@@ -35,6 +35,20 @@ def test_derive_with_a_huge_padding_refuses_in_one_line(capsys):
     assert "int64" in err or "limit" in err
 
 
+@pytest.mark.parametrize("sizes, message", [
+    ([], "sizes must be a non-empty list of positive integers, got []"),
+    ([0], "sizes must be positive input lengths (N ≥ 1), got 0"),
+    ([-3], "sizes must be positive input lengths (N ≥ 1), got -3"),
+])
+def test_identity_with_empty_or_non_positive_sizes_is_refused_not_an_index_error(sizes, message):
+    from symstride import D, identity
+    from symstride.core.errors import SymstrideError
+
+    with pytest.raises(SymstrideError) as info:
+        identity(D(2) * Conv(kernel=3), Conv(kernel=3, stride=2), sizes=sizes).check()
+    assert str(info.value) == message
+
+
 # -- item 6: memory estimated before allocating, refused with the figure --------------------------------
 @pytest.mark.parametrize("layer, layout", [
     (Conv(kernel=3, stride=2, in_channels=4, out_channels=6, groups=2), "pytorch"),
@@ -73,6 +87,15 @@ def test_a_bank_too_large_to_build_is_refused_with_the_figure(capsys):
                    "--format", "npz", "-o", "/dev/null"])
     err = capsys.readouterr().err
     assert status == 2 and "needs about 10.6 GB; symstride builds indices of at most 2 GB" in err
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "python", "npz", "formula", "latex"])
+def test_too_many_weights_are_refused_up_front_with_the_memory_figure(capsys, fmt):
+    status = main(["derive", "--kernel", "3", "--stride", "2", "--in-channels", "30000", "--out-channels", "30000",
+                   "--format", fmt, "-o", "/dev/null"])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1, err
+    assert "2700000000 weights" in err and "21.6 GB in float64" in err and "at most 1000000000 (8 GB)" in err, err
 
 
 @pytest.mark.parametrize("size, padding, figure", [([16, 16], 100000, "160.0 GB"), ([10**9], 1, "24.0 GB")])

@@ -37,12 +37,12 @@ def _path(args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from ..core.json_input import load_json
     from ..layer.mapping import check_mapping, load_mapping
+    from ..layer.mapping_text import read_mapping
 
     path = _path(args)
     if path == "-":
-        doc = load_json(sys.stdin.read(), "standard input", "{where} is not valid JSON: {detail}")
+        doc = read_mapping(sys.stdin.buffer.read(), "standard input")
     else:
         doc = load_mapping(path)
     report = check_mapping(doc)

@@ -215,8 +215,8 @@ class ConvSpec:
         weights = cout * (cin // g) * taps
         if weights > MAX_ELEMENTS:
             raise SymstrideError(
-                f"the layer has {weights} weights (out_channels*in_channels/groups*taps); "
-                f"symstride accepts at most {MAX_ELEMENTS}"
+                f"the layer has {weights} weights (out_channels*in_channels/groups*taps), {8 * weights / 1e9:.1f} GB "
+                f"in float64; symstride accepts at most {MAX_ELEMENTS} ({8 * MAX_ELEMENTS / 1e9:g} GB)"
             )
         return cls(k, s, d, p, cin, cout, g)
 

@@ -34,13 +34,13 @@ import numpy as np
 from .equivalence import default_size
 from ..core.indexing import Tap, check_layout
 from ..core.indexing import equivalent_kernel as eq_kernel
-from ..core.json_input import load_json
 from ..core.params import ConvSpec, ConvTransposeSpec, as_int
 from ..core.results import Result
 from ..core.tap_comparison import VerifyReport
 from ..core.verify import tap_counterexample, verify_taps, verify_transposed_taps
 from .mapping_arrays import first_misplaced, structural_problem, tap_rows
 from .mapping_fields import check_keys, stated_field_problem, tap_keys
+from .mapping_text import read_mapping
 
 __all__ = ["MappingReport", "check_mapping", "load_mapping", "MAX_COUNTEREXAMPLE_TAPS"]
 
@@ -147,6 +147,9 @@ def _parse(doc: Any) -> tuple[ConvSpec | ConvTransposeSpec, str, list[int] | Non
     if not isinstance(doc, dict):
         raise SymstrideError(f"a mapping must be a JSON object, got {type(doc).__name__}")
     transposed = _is_transposed(doc)
+    if "symbols" in doc:  # derive --format json of a layer with symbols: a map for every value, not one to check
+        names = ", ".join(str(s.get("name")) if isinstance(s, dict) else repr(s) for s in doc["symbols"]) if isinstance(doc["symbols"], list) else repr(doc["symbols"])
+        raise SymstrideError(f"the mapping is symbolic (symbols {names}); check decides a map of a concrete layer: derive it with integer values")
     check_keys(doc, transposed=transposed)
     for key in ("kernel", "stride", "taps"):
         if key not in doc:
@@ -174,19 +177,15 @@ def _parse(doc: Any) -> tuple[ConvSpec | ConvTransposeSpec, str, list[int] | Non
     check_layout(layout)
     kq = doc.get("equivalent_kernel")
     kq = None if kq is None else _ints(kq, "equivalent_kernel", spec.ndim)
-    if not isinstance(doc["taps"], list):
+    if not isinstance(doc["taps"], (list, np.ndarray)):
         raise SymstrideError(f"taps must be a list of {{tap, phase, offset}} objects, got {type(doc['taps']).__name__}")
     raw = doc["taps"]
+    if isinstance(raw, np.ndarray):  # a regular tap list read in bulk (mapping_text.read_mapping)
+        return _array_taps(raw, spec, layout, kq)
     keys = ("tap", "phase", "offset", "delay") if transposed and raw and isinstance(raw[0], dict) and "delay" in raw[0] else ("tap", "phase", "offset")
     rows = tap_rows(raw, spec.ndim, keys)
     if rows is not None:  # every entry regular: read in bulk
-        if len(keys) == 4:
-            truth = np.asarray(kq or eq_kernel(spec)) - 1 - rows[:, 2]
-            bad = (rows[:, 3] != truth).any(axis=1)
-            if bad.any():
-                k = int(np.argmax(bad))
-                raise _WrongField(rows[k, 0].tolist(), f"its delay {rows[k, 3].tolist()} is not k' − 1 − offset = {truth[k].tolist()}")
-        return spec, layout, kq, rows[:, :3]
+        return _array_taps(rows, spec, layout, kq)
     taps = []
     for k, entry in enumerate(raw):
         if not isinstance(entry, dict) or not {"tap", "phase", "offset"} <= set(entry):
@@ -203,6 +202,21 @@ def _parse(doc: Any) -> tuple[ConvSpec | ConvTransposeSpec, str, list[int] | Non
         if any(abs(v) >= 2**62 for v in (*t.phase, *t.offset)):
             raise _WrongField(list(t.tap), f"it is placed at phase {list(t.phase)}, offset {list(t.offset)}, outside every phase and the equivalent kernel")
     return spec, layout, kq, np.array(taps, dtype=np.int64).reshape(len(taps), 3, spec.ndim)
+
+
+def _array_taps(rows: np.ndarray, spec: Any, layout: str, kq: list[int] | None) -> tuple[Any, str, list[int] | None, np.ndarray]:
+    """Taps read as an ``(n, 3 or 4, ndim)`` int array (``tap, phase, offset[, delay]``): the delays checked."""
+    if rows.ndim != 3 or rows.shape[1] not in (3, 4) or rows.dtype.kind != "i":
+        raise SymstrideError(f"taps as an array must be integers of shape (n, 3 or 4, ndim), got {rows.dtype} {rows.shape}")
+    if rows.shape[2] != spec.ndim:
+        raise SymstrideError(f"taps[0].tap must have {spec.ndim} entries (one per spatial axis), got {rows.shape[2]}")
+    if rows.shape[1] == 4:
+        truth = np.asarray(kq or eq_kernel(spec)) - 1 - rows[:, 2]
+        bad = (rows[:, 3] != truth).any(axis=1)
+        if bad.any():
+            k = int(np.argmax(bad))
+            raise _WrongField(rows[k, 0].tolist(), f"its delay {rows[k, 3].tolist()} is not k' − 1 − offset = {truth[k].tolist()}")
+    return spec, layout, kq, rows[:, :3].astype(np.int64, copy=False)
 
 
 def _counterexample(spec: ConvSpec, taps: list[Tap], size: tuple[int, ...]) -> str | None:
@@ -277,9 +291,12 @@ def _parse_layer_only(doc: dict) -> tuple[Any, str]:
 
 
 def load_mapping(path: str | Path) -> Any:
-    """Read a mapping document; a missing file or invalid JSON is a one-line ``ValueError``."""
+    """Read a mapping document; a missing file or invalid JSON is a one-line ``ValueError``.
+
+    A regular tap list is read straight into an int array (:func:`~symstride.layer.mapping_text.read_mapping`).
+    """
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise SymstrideError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return load_json(text, str(path), "{where} is not valid JSON: {detail}")
+    return read_mapping(data, str(path))

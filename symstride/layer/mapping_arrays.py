@@ -23,6 +23,7 @@ and names the first tap, in the map's order, placed elsewhere.
 from __future__ import annotations
 
 from itertools import chain
+from math import prod
 from operator import itemgetter
 from typing import Any
 
@@ -55,9 +56,23 @@ def tap_rows(raw: list, ndim: int, keys: tuple[str, ...]) -> np.ndarray | None:
 
 
 def _first_repeat(keys: np.ndarray) -> tuple[int, int] | None:
-    """``(i, first)``: the earliest position ``i`` whose key occurred before, at ``first``."""
+    """``(i, first)``: the earliest position ``i`` whose key (a row of ``keys``) occurred before, at ``first``."""
     if keys.shape[0] == 0:
         return None
+    low = keys.min(axis=0)
+    span = [int(high) - int(lo) + 1 for high, lo in zip(keys.max(axis=0), low)]  # Python ints: no overflow
+    if prod(span) < 2**62:  # the rows as one int64 each: a stable sort groups equal rows, earliest first
+        flat = np.ravel_multi_index(tuple((keys - low).T), span) if keys.shape[1] > 1 else keys[:, 0] - low[0]
+        order = np.argsort(flat, kind="stable")
+        ordered = flat[order]
+        same = ordered[1:] == ordered[:-1]
+        if not same.any():
+            return None
+        later = order[1:][same]
+        k = int(np.argmin(later))  # the earliest repeat; its group's first element precedes it in the sort
+        at = int(np.flatnonzero(same)[k]) + 1
+        head = int(np.flatnonzero(~same[:at - 1])[-1]) + 1 if (~same[:at - 1]).any() else 0
+        return int(later[k]), int(order[head])
     _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
     inverse = inverse.reshape(-1)
     repeat = first[inverse] != np.arange(keys.shape[0])

@@ -117,6 +117,6 @@ def stated_field_problem(doc: dict, eq: Any) -> str | None:
 
 def _derived_fields(eq: Any) -> dict:
     """The derived fields of ``eq.to_json()`` (its taps are checked separately)."""
-    fields = eq.to_json()
+    fields = eq.to_json(taps=False)  # never a Python object per tap
     fields.pop("taps")
     return fields
