@@ -24,7 +24,7 @@ INTRO = ""
 LAYERS = (
     ("ResNet stem", Conv(kernel=(7, 7), stride=2, padding=3), (224, 224)),
     ("ResNet downsampling", Conv(kernel=(3, 3), stride=2, padding=1), (56, 56)),
-    ("1x1 shortcut", Conv(kernel=(1, 1), stride=2), (56, 56)),
+    ("1×1 shortcut", Conv(kernel=(1, 1), stride=2), (56, 56)),
     ("dilated", Conv(kernel=(3, 3), stride=2, dilation=2, padding=2), (56, 56)),
     ("DCGAN up-sampling", ConvTranspose(kernel=(4, 4), stride=2, padding=1), (32, 32)),
 )

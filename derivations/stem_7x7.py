@@ -2,7 +2,7 @@
 
 from symstride import Conv, destride
 
-TITLE = "The 7x7 stride-2 stem as a 4x4 convolution on 12 channels"
+TITLE = "The 7×7 stride-2 stem as a 4×4 convolution on 12 channels"
 INTRO = (
     "The first layer of ResNet-50 is a 7x7 convolution of stride 2 and padding 3 on 3 input "
     "channels. After space-to-depth of the padded image by 2 it is a unit-stride 4x4 convolution "

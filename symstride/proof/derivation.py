@@ -299,6 +299,10 @@ class Derivation:
             lines.append(f"  ({i}) {step.title}" + (f": {why}" if why else ""))
             for cond in step.conditions:
                 lines.append(f"      side condition: {cond.text}: {text(cond.statement)}")
+        if self.notation.abbreviations:
+            plain = Notation(self.notation.brackets, self.notation.latex_names, self.notation.text_names).text
+            lines += ["", "with"] + [f"  {ab.symbol.name} = {plain(ab.definition.rhs)}" + (f"   ({ab.meaning})" if ab.meaning else "")
+                                     for ab in self.notation.abbreviations]
         if self.where:
             lines += ["", "where"]
             for name in self.where:
@@ -317,6 +321,12 @@ class Derivation:
         if self._report is None:
             return self.text() + "\n\n(not yet checked: call .check())"
         return self.text() + "\n\n" + (self._report.verdict if self._report.ok else f"check FAILED: {self._report.failure}")
+
+    def named_quantities(self) -> tuple:
+        """The notation's abbreviations (``k'``, ``N_out``) the statement does not define in words
+        itself: the documents define them once, after the statement."""
+        words = " ".join(p for p in self.statement if isinstance(p, str))
+        return tuple(ab for ab in self.notation.abbreviations if f"{ab.symbol.name} = " not in words)
 
     def hedged_statement(self) -> tuple:
         """The statement as a claim that is not proved: "For all …" becomes "For …"."""

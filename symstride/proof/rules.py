@@ -31,7 +31,7 @@ This module holds the rule table; the instances live in :mod:`symstride.proof.in
 >>> lo, text(hi)
 (0, '⌈(δ·(k - 1) + 1 - r)/s⌉ - 1')
 >>> [c.text for c in conds]
-['⌈(δ·lo − r)/s⌉ = 0 because 0 ≤ r ≤ s − 1', '⌊(δ·hi − r)/s⌋ = ⌈(δ·hi + 1 − r)/s⌉ − 1 (integers, s ≥ 1)']
+['the lowest index is ⌈(−r)/s⌉ = 0 because 0 ≤ r ≤ s − 1', 'the highest index is ⌊(δ·(k − 1) − r)/s⌋ = ⌈(δ·(k − 1) + 1 − r)/s⌉ − 1 (integers, s ≥ 1)']
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from ..algebra.arith import truth_values
 from ..algebra.frames import Frame
 from .index_sets import Outcome, base_set, enumerate_set, where_set
 from ..algebra.lines import add, ceil_div, floor_div, mul
+from ..render.printing import text
 
 __all__ = ["SideCondition", "decide_by_assumptions", "reindex_bounds"]
 
@@ -85,6 +86,11 @@ class SideCondition:
         return Outcome(True, f"{self.text}: holds on all {n} cases", "exhaustive")
 
 
+def _math(expr: Any) -> str:
+    """``expr`` as prose mathematics: the plain-text printer with true minus signs."""
+    return text(expr).replace("-", "−")
+
+
 def reindex_bounds(
     lo: Any, hi: Any, *, scale: Any, stride: Any, residue: Any, shift: Any = 0, context: tuple = ()
 ) -> tuple[sp.Expr, sp.Expr, list[SideCondition]]:
@@ -105,13 +111,15 @@ def reindex_bounds(
     conditions = []
     if lo == 0 and shift == 0:
         new_lo = sp.S.Zero
-        conditions.append(SideCondition(sp.Eq(raw_lo, 0, evaluate=False), "⌈(δ·lo − r)/s⌉ = 0 because 0 ≤ r ≤ s − 1", over))
+        conditions.append(SideCondition(sp.Eq(raw_lo, 0, evaluate=False),
+                                        f"the lowest index is {_math(raw_lo)} = 0 because 0 ≤ {_math(residue)} ≤ {_math(add(stride, -1))}", over))
     else:
         new_lo = raw_lo
     new_hi = add(ceil_div(add(reach_hi, 1, mul(-1, residue)), stride), -1)
     if stride == 1 and residue == 0:
         new_hi = reach_hi
     conditions.append(
-        SideCondition(sp.Eq(raw_hi, new_hi, evaluate=False), "⌊(δ·hi − r)/s⌋ = ⌈(δ·hi + 1 − r)/s⌉ − 1 (integers, s ≥ 1)", over)
+        SideCondition(sp.Eq(raw_hi, new_hi, evaluate=False),
+                      f"the highest index is {_math(raw_hi)} = {_math(new_hi)}" + (f" (integers, {_math(stride)} ≥ 1)" if stride.free_symbols else ""), over)
     )
     return new_lo, new_hi, conditions

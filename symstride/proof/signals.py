@@ -20,6 +20,7 @@ import sympy as sp
 from .step import Step
 from ..algebra.lines import add, ceil_div, floor_div, mul
 from ..render.printing import Iverson, Notation
+from .named_quantities import layer_abbreviations
 from .rules import SideCondition
 from ..algebra.expansion import Definition
 from ..algebra.random_evaluation import random_values
@@ -332,7 +333,7 @@ class LayerSignals(PhaseChannels):
         lead = {"x": 0, "xtilde": 0, "u": 0, "y": 0, "z": 0, "xphase": self.nd}
         names = {"xphase": r"\tilde{x}" if self.padded else "x", "xtilde": r"\tilde{x}"}
         text_names = {"xphase": "x̃" if self.padded else "x", "xtilde": "x̃"}
-        return Notation(lead, names, text_names)
+        return Notation(lead, names, text_names, layer_abbreviations(self.axes, transposed=False))
 
     def base_definitions(self) -> list[Definition]:
         """The input ``x`` and weights ``w`` (primitive), the padded input ``x̃`` and ``u = Conv_1(x̃; w)``."""

@@ -36,6 +36,7 @@ import sympy as sp
 from .derivation import Derivation
 from .step import Grid, Step
 from ..algebra.lines import add, mul
+from ..render.abbreviations import QuantityName
 from ..render.printing import Display, OperatorName
 from .rules import Bijection, IndexSet, Partition, SideCondition, reindex_bounds
 from .signals import join, nested_sum, vec
@@ -57,7 +58,7 @@ def _minus(a: Any, quotient: Any) -> Any:
 #: Words of the prose that are mathematics: printed through the notation, not escaped.
 _MATH_WORDS = {
     "x̂": sp.Symbol("xhat"), "x̃": sp.Symbol("xtilde"), "Conv_1": OperatorName("Conv", 1), "D2S_s": OperatorName("D2S", "s"),
-    "C_out": sp.Symbol("C_out"),
+    "C_out": QuantityName("C_out"),
 }
 _MATH_SPLIT = re.compile("(" + "|".join(map(re.escape, _MATH_WORDS)) + ")")
 

@@ -20,6 +20,7 @@ from .derivation import Derivation
 from .step import Grid, Step, instance_oracle
 from ..algebra.lines import add, ceil_div, floor_div, mul
 from ..render.printing import Notation
+from .named_quantities import layer_abbreviations
 from .signals import PhaseChannels, instance_arrays, names, nested_sum
 from ..algebra.expansion import INDEX, Definition
 
@@ -188,7 +189,8 @@ class TransposedSignals(PhaseChannels):
 
     def notation(self) -> Notation:
         lead = {name: 0 for name in ("x", "xhat", "xtilde", "y", "v", "u")}
-        return Notation(lead, {"xhat": r"\hat{x}", "xtilde": r"\tilde{x}"}, {"xhat": "x̂", "xtilde": "x̃"})
+        return Notation(lead, {"xhat": r"\hat{x}", "xtilde": r"\tilde{x}"}, {"xhat": "x̂", "xtilde": "x̃"},
+                        layer_abbreviations(self.axes, transposed=True))
 
     def reference(self, params: dict[str, int], seed: int) -> np.ndarray:
         """The transposed layer on pseudo-random data (NumPy reference), indexed by the output indices."""

@@ -39,6 +39,8 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
+from .abbreviations import abbreviate
+
 __all__ = ["Display", "Iverson", "OperatorName", "Written", "Notation", "SymstridePrinter", "TextPrinter", "latex", "text", "conditional_sum_parts"]
 
 
@@ -105,7 +107,7 @@ class Written(sp.Add):
 def _written_order(printer: Any, expr: Any, order: Any) -> list:
     """Terms of a sum to print: as written for :class:`Written` sums and for sums built
     unevaluated in a non-canonical order; SymPy's usual order for sums SymPy built."""
-    if isinstance(expr, Written) or (isinstance(expr, sp.Add) and expr.args != sp.Add(*expr.args).args):
+    if isinstance(expr, sp.Add) and (type(expr) is not sp.Add or expr.args != sp.Add(*expr.args).args):  # Written and kin
         return list(expr.args)
     order = order or printer.order
     return list(expr.as_ordered_terms(order=None if order == "none" else order))
@@ -200,6 +202,14 @@ class _DerivationNotation:
     def _as_ordered_terms(self, expr: Any, order: Any = None) -> list:
         return _written_order(self, expr, order)
 
+    def abbreviated(self, expr: Any) -> Any:
+        """``expr`` with the named abbreviations of the ``abbreviations`` setting put in."""
+        found = self._settings.get("abbreviations") or ()
+        return abbreviate(expr, found) if found else expr
+
+    def doprint(self, expr: Any) -> str:
+        return super().doprint(self.abbreviated(expr))
+
     def _print_condition(self, cond: Any) -> str:
         found = _congruence(cond)
         if found is not None:
@@ -241,7 +251,7 @@ class SymstridePrinter(_DerivationNotation, LatexPrinter):
     """SymPy's LaTeX printer with terms in the order written and the derivation notation."""
 
     printmethod = "_latex"
-    _default_settings = {**LatexPrinter._default_settings, "order": "none", "brackets": {}, "names": {}}
+    _default_settings = {**LatexPrinter._default_settings, "order": "none", "brackets": {}, "names": {}, "abbreviations": ()}
     NOTATION = {
         "divides": r"%s \mid %s", "congruent": r"%s \equiv %s \pmod{%s}", "and": r",\ ",
         "ops": {"≤": r"\le", "<": "<"}, "parens": r"\left(%s\right)",
@@ -297,6 +307,7 @@ class SymstridePrinter(_DerivationNotation, LatexPrinter):
 
     def sum_signs(self, expr: Any) -> tuple[list[str], str]:
         """``([sum sign, …], summand)`` of a (nested) sum; ``([], expr)`` otherwise."""
+        expr = self.abbreviated(expr)
         if not isinstance(expr, sp.Sum):
             return [], self._print(expr)
         parts, body = conditional_sum_parts(expr)
@@ -304,6 +315,7 @@ class SymstridePrinter(_DerivationNotation, LatexPrinter):
 
     def sum_split(self, expr: Any) -> tuple[str, str]:
         """``(sum signs, summand)`` of a (nested) sum, printed separately; ``("", expr)`` otherwise."""
+        expr = self.abbreviated(expr)
         if not isinstance(expr, sp.Sum):
             return "", self._print(expr)
         parts, body = conditional_sum_parts(expr)
@@ -314,7 +326,7 @@ class TextPrinter(_DerivationNotation, StrPrinter):
     """Plain text in the order written: ``Σ_{m=0..2} w[m]·x[2·n + m]``, ``⌈(3 - r)/2⌉``."""
 
     printmethod = "_symstride_text"
-    _default_settings = {**StrPrinter._default_settings, "order": "none", "names": {}, "brackets": {}}
+    _default_settings = {**StrPrinter._default_settings, "order": "none", "names": {}, "brackets": {}, "abbreviations": ()}
     NOTATION = {"divides": "%s | %s", "congruent": "%s ≡ %s (mod %s)", "and": ", ", "ops": {"≤": "≤", "<": "<"}, "parens": "(%s)"}
 
     def _sum_sign(self, var: Any, lo: Any, hi: Any, conditions: list[str]) -> str:
@@ -393,15 +405,23 @@ class Notation:
 
     ``brackets`` maps a base name to its number of leading subscript indices (signals print
     ``x[…]``; bases not listed are subscripted weights), ``latex_names``/``text_names`` map a
-    base name to how it prints.  ``settings`` is what the ``latex`` template filter takes.
+    base name to how it prints.  ``abbreviations`` (:class:`~symstride.render.abbreviations.Abbreviation`)
+    name long quantities (``k'``, ``N_out``): both printers put the names in, and the documents
+    define them once.  ``settings`` is what the ``latex`` template filter takes.
     """
 
     brackets: Mapping[str, int] = field(default_factory=dict)
     latex_names: Mapping[str, str] = field(default_factory=dict)
     text_names: Mapping[str, str] = field(default_factory=dict)
+    abbreviations: tuple = ()
 
     @property
     def settings(self) -> dict[str, Any]:
+        return {"brackets": dict(self.brackets), "names": dict(self.latex_names), "abbreviations": tuple(self.abbreviations)}
+
+    @property
+    def plain_settings(self) -> dict[str, Any]:
+        """:attr:`settings` without the abbreviations (to print their definitions)."""
         return {"brackets": dict(self.brackets), "names": dict(self.latex_names)}
 
     def latex(self, expr: Any) -> str:
@@ -425,4 +445,4 @@ class Notation:
         return lines + [body]
 
     def text(self, expr: Any) -> str:
-        return text(expr, names=dict(self.text_names), brackets=dict(self.brackets))
+        return text(expr, names=dict(self.text_names), brackets=dict(self.brackets), abbreviations=tuple(self.abbreviations))

@@ -28,7 +28,7 @@ from sympy.printing.latex import LatexPrinter
 
 from .printing import SymstridePrinter, latex
 from .structure import BibEntry, cited_entries, parse_bibtex, theorem_heading
-from .text import UnknownCharacter, escape
+from .text import UNICODE_MATH, UnknownCharacter, escape, escape_plain, pdf_string
 
 __all__ = ["LatexPrinter", "SymstridePrinter", "latex", "escape", "prose", "environment", "render_template", "TemplateError", "UnknownCharacter", "bibliography"]
 
@@ -53,6 +53,18 @@ def prose(pieces: Any, **settings: Any) -> str:
         else:
             out.append("$%s$" % latex(piece, **settings))
     return "".join(out)
+
+
+def _symbol(name: Any) -> str:
+    """A symbol's name (``N₁``, ``δ``, ``o_p₁``) as inline mathematics: ``$N_{1}$``, ``$o_{p,1}$``, never roman ``N1``.
+
+    >>> [_symbol(x) for x in ["N₁", "o_p", "o_p₁", "oₚ₁", "k"]]
+    ['$N_{1}$', '$o_{p}$', '$o_{p,1}$', '$o_{p,1}$', '$k$']
+    """
+    lowered = {ch: "_" + tex[2:-1] for ch, tex in UNICODE_MATH.items() if tex.startswith("_{")}  # ₁ ₚ …
+    head, *subs = "".join(lowered.get(ch, ch) for ch in str(name)).split("_")
+    head = escape_plain(head, math=True)
+    return "$%s$" % (head + ("_{%s}" % ",".join(escape_plain(x, math=True) for x in subs if x) if any(subs) else ""))
 
 
 def _template_dirs() -> list[str]:
@@ -92,6 +104,8 @@ def environment() -> jinja2.Environment:
     )
     env.filters["latex"] = latex
     env.filters["escape"] = escape
+    env.filters["pdf_string"] = pdf_string
+    env.filters["symbol"] = _symbol
     env.filters["prose"] = prose
     env.filters["axes"] = _axes
     env.filters["padding"] = _padding

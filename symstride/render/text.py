@@ -29,7 +29,7 @@ from typing import Any
 
 from ..core.errors import SymstrideError
 
-__all__ = ["UnknownCharacter", "SPECIAL", "UNICODE_MATH", "UNICODE_TEXT", "escape", "escape_plain"]
+__all__ = ["UnknownCharacter", "SPECIAL", "UNICODE_MATH", "UNICODE_TEXT", "escape", "escape_plain", "pdf_string"]
 
 
 class UnknownCharacter(SymstrideError):
@@ -170,3 +170,18 @@ def escape(text: Any) -> str:
         pos = end
     pieces.append(escape_plain(text[pos:]))
     return "".join(pieces)
+
+
+#: The characters TeX treats specially, in a PDF string (bookmarks, the document title).
+_PDF_SPECIAL = {ch: SPECIAL[ch] for ch in "\\&%$#_{}~^"}
+
+
+def pdf_string(text: Any) -> str:
+    """User text as a PDF string (hyperref's bookmarks and ``pdftitle``): Unicode kept as it is
+    (hyperref writes it as Unicode), TeX's special characters escaped, no mathematics — so
+    hyperref never drops a token ("Token not allowed in a PDF string").
+
+    >>> pdf_string("Conv 3×3, δ ∤ C_out & 50%")
+    'Conv 3×3, δ ∤ C\\\\_out \\\\& 50\\\\%'
+    """
+    return "".join(_PDF_SPECIAL.get(ch, ch) for ch in str(text) if ch >= " " or ch in "\t")
