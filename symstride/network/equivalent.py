@@ -45,7 +45,6 @@ import numpy as np
 
 from ..core.errors import SymstrideError
 from ..core.indexing import output_shape
-from ..reference.convolution import conv
 from .boundary import Boundary, decide_mask
 from .phase_ops import (
     InputStage, Mask, PhaseActivation, PhaseBatchNorm, PhaseOp, PhaseResidual, TiedConv, TiedMaxPool, run_ops,

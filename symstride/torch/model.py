@@ -35,7 +35,7 @@ from .audit import recorded_run
 from .outputs import CHECK_TOLERANCE, compare_outputs
 from .parametrized import ParametrizedDestridedConv, parametrized_conv_base
 from .dispatch import destride_layer
-from .calls import functional_call, is_strided, label, refuse
+from .calls import functional_call, is_strided, refuse
 from .network import NETWORK_FORMS
 from .phase_graph import convert_graph
 from .transposed import convert_decoders, convert_transposed_layer

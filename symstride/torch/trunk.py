@@ -1,13 +1,9 @@
-"""fx nodes as layers of :mod:`symstride.network`, and the trunk of a traced model.
+"""fx nodes as layers of :mod:`symstride.network`.
 
 :func:`read_layer` says which layer of a network spec one fx node is — a convolution, batch-norm,
 pointwise map, pooling (``ceil_mode`` recorded for :mod:`.graph_reader`) or an identity — or
 raises :class:`UnsupportedNode` with the reason; the graph reader of ``destride_model(...,
-mode="network")`` (:mod:`.graph_reader`) reads every node through it.  :func:`find_trunk` is
-the reader of one chain for :func:`symstride.torch.network.convert_network`: the part of the
-graph from the input of the first strided layer to the last node such that everything in between
-is such a layer or a residual block (two branches from one node meeting in an addition) and
-nothing in between is used elsewhere, read backwards and written as the layer list of a spec.
+mode="network")`` (:mod:`.graph_reader`) reads every node through it.
 """
 
 from __future__ import annotations
@@ -22,11 +18,10 @@ import torch.fx as fx
 import torch.nn.functional as F
 from torch import nn
 
-from ..core.errors import SymstrideError
-from .calls import functional_call, is_strided, label, refuse
+from .calls import functional_call, is_strided
 from .layers import AVG_POOL_TYPES, CONV_TYPES, MAX_POOL_TYPES, conv_spec, pool_spec
 
-__all__ = ["TrunkItem", "UnsupportedNode", "read_layer", "find_trunk", "spec_layers"]
+__all__ = ["TrunkItem", "UnsupportedNode", "read_layer"]
 
 _ADD = {operator.add, torch.add}
 _POINTWISE_MODULES = (
@@ -178,145 +173,3 @@ def _module_item(gm: fx.GraphModule, node: fx.Node, mod: nn.Module) -> TrunkItem
     stride = getattr(mod, "stride", 1)
     stride = getattr(mod, "kernel_size", 1) if stride is None else stride
     raise UnsupportedNode(f"{kind.__name__} is not a layer of the network construction", is_strided(stride))
-
-
-def _is_add(node: fx.Node) -> bool:
-    if node.op == "call_function" and node.target in _ADD:
-        return len(node.args) == 2 and not node.kwargs and all(isinstance(a, fx.Node) for a in node.args)
-    return node.op == "call_method" and node.target == "add" and len(node.args) == 2 and not node.kwargs
-
-
-class _Reader:
-    """Reads series-parallel stretches of the graph backwards into chains of :class:`TrunkItem`."""
-
-    def __init__(self, gm: fx.GraphModule) -> None:
-        self.gm = gm
-        self.items: dict[fx.Node, TrunkItem] = {}
-        self.why: dict[fx.Node, str] = {}
-        self.strided_barriers: list[fx.Node] = []
-        self._back: dict[fx.Node, fx.Node | None] = {}
-
-    def back(self, node: fx.Node) -> fx.Node | None:
-        """The node the chain ending at ``node`` continues from (None: ``node`` starts a trunk)."""
-        if node not in self._back:
-            self._back[node] = self._compute_back(node)
-        return self._back[node]
-
-    def _compute_back(self, node: fx.Node) -> fx.Node | None:
-        if node.op in ("placeholder", "get_attr", "output"):
-            self.why[node] = f"{node.op} nodes start or end a trunk"
-            return None
-        if _is_add(node):
-            fork = self.fork(*node.args)
-            if fork is None:
-                self.why[node] = "the two operands of the addition do not come from one node through supported layers"
-            return fork
-        try:
-            item = read_layer(self.gm, node)
-        except UnsupportedNode as exc:
-            self.why[node] = str(exc)
-            if exc.strided:
-                self.strided_barriers.append(node)
-            return None
-        source = node.args[0] if node.args else None
-        if not isinstance(source, fx.Node):
-            self.why[node] = "its input is not a tensor of the graph"
-            return None
-        self.items[node] = item
-        return source
-
-    def fork(self, a: fx.Node, b: fx.Node) -> fx.Node | None:
-        """The nearest node both branches continue from (the start of a residual block)."""
-        seen = []
-        node = a
-        while node is not None:
-            seen.append(node)
-            node = self.back(node)
-        node = b
-        while node is not None and node not in seen:
-            node = self.back(node)
-        return node
-
-    def chain(self, start: fx.Node, end: fx.Node) -> tuple[list[TrunkItem], set[fx.Node]]:
-        """The layers from ``start`` (excluded) to ``end`` (included), and the nodes they use."""
-        layers: list[TrunkItem] = []
-        nodes: set[fx.Node] = set()
-        node = end
-        while node is not start:
-            nodes.add(node)
-            if _is_add(node):
-                fork = self.back(node)
-                left, left_nodes = self.chain(fork, node.args[0])
-                right, right_nodes = self.chain(fork, node.args[1])
-                live = [i for i in left if i.spec is not None]
-                body, shortcut = (left, right) if live else (right, left)
-                layers.append(TrunkItem(node, {"type": "residual"}, body=body, shortcut=shortcut))
-                nodes |= left_nodes | right_nodes
-                node = fork
-            else:
-                layers.append(self.items[node])
-                node = self.back(node)
-        return layers[::-1], nodes
-
-
-def find_trunk(gm: fx.GraphModule) -> tuple[fx.Node | None, fx.Node | None, list[TrunkItem], set[fx.Node]]:
-    """``(start, end, layers, nodes)`` of the trunk holding every strided layer (Nones: nothing strides)."""
-    reader = _Reader(gm)
-    order = list(gm.graph.nodes)
-    for node in order:
-        reader.back(node)
-    if reader.strided_barriers:
-        node = reader.strided_barriers[0]
-        raise refuse(gm, node, f"mode='network': {reader.why[node]}")
-    strided = [n for n in order if _strided_item(reader.items.get(n))]
-    if not strided:
-        return None, None, [], set()
-    best = None
-    for end in order:
-        start = end
-        while reader.back(start) is not None:
-            start = reader.back(start)
-        if start is end:
-            continue
-        layers, nodes = reader.chain(start, end)
-        if all(s in nodes for s in strided) and not any(u not in nodes for n in nodes - {end} for u in n.users):
-            best = (start, end, layers, nodes)
-    if best is None:
-        raise _trunk_error(gm, reader, strided, order)
-    return best
-
-
-def _strided_item(item: TrunkItem | None) -> bool:
-    windowed = item is not None and item.spec is not None and item.spec["type"] in ("conv", "maxpool", "avgpool")
-    return windowed and is_strided(item.spec["stride"])
-
-
-def _trunk_error(gm: fx.GraphModule, reader: _Reader, strided: list[fx.Node], order: list[fx.Node]) -> SymstrideError:
-    first = strided[0]
-    for node in order[order.index(first):order.index(strided[-1])]:  # a barrier among the strided layers explains it
-        if node in reader.why and node.op not in ("placeholder", "get_attr", "output"):
-            return SymstrideError(
-                f"mode='network' needs one chain of convolutions, batch-norms, pointwise maps, poolings and residual "
-                f"additions holding every strided layer; {label(gm, node)} breaks it: {reader.why[node]} "
-                f"(first strided layer: {label(gm, first)}); use mode='layer'"
-            )
-    return SymstrideError(
-        f"mode='network' found no chain of supported layers holding every strided layer (first: {label(gm, first)}): "
-        "an intermediate result is used outside the chain; use mode='layer'"
-    )
-
-
-def spec_layers(items: Sequence[TrunkItem], prefix: str, out: dict[str, TrunkItem]) -> list[dict]:
-    """The spec's layer list, recording the path symstride.network gives every layer."""
-    layers = []
-    for item in items:
-        if item.spec is None:
-            continue
-        path = f"{prefix}{len(layers)}"
-        out[path] = item
-        layer = dict(item.spec)
-        if layer["type"] == "residual":
-            layer["body"] = spec_layers(item.body, f"{path}.body.", out)
-            layer["shortcut"] = spec_layers(item.shortcut, f"{path}.shortcut.", out)
-        layers.append(layer)
-    return layers
