@@ -28,7 +28,8 @@ from torch.fx.passes.shape_prop import ShapeProp
 from symstride.core.errors import SymstrideError
 from symstride.torch import destride_layer, destride_model
 from symstride.torch.layers import DestridedConv
-from symstride.torch.network import PhaseNetwork, TiedConvolution
+from symstride.torch.network import TiedConvolution
+from symstride.torch.phase_graph import PhaseGraph
 
 
 # --- the model -----------------------------------------------------------------------------------
@@ -215,7 +216,7 @@ def model_macs(model: nn.Module, x: torch.Tensor) -> int:
             continue
         mod = gm.get_submodule(node.target)
         out_shape = tuple(node.meta["tensor_meta"].shape)
-        if isinstance(mod, PhaseNetwork):
+        if isinstance(mod, PhaseGraph):
             for m in mod.modules():
                 if isinstance(m, TiedConvolution):  # dense: W' at every phase sample; gather: w per output phase
                     per_sample = m.weight.numel() * (1 if m.form == "dense" else m.out_phases)

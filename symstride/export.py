@@ -26,7 +26,6 @@ from __future__ import annotations
 from .core.errors import SymstrideError
 
 import io
-from math import prod
 from typing import Any, Sequence
 
 import numpy as np

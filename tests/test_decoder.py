@@ -249,6 +249,8 @@ def test_report_and_json():
          "a decoder needs at least one conv_transpose layer"),
         ({"input": {"channels": 0, "size": [4]}, "layers": []}, ValueError, "input channels must be a positive integer, got 0"),
         ({"layers": []}, ValueError, "the decoder spec needs 'input'"),
+        ({"input": {"channels": 1, "size": [4]}, "layers": "conv_transpose"}, TypeError,
+         "layers must be a list of layer objects, got str"),
     ],
 )
 def test_spec_errors(doc, error, message):

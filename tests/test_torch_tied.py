@@ -78,7 +78,7 @@ def _input_for(module: nn.Module) -> torch.Tensor:
     torch.manual_seed(1)
     if hasattr(module, "spec"):  # a single converted layer
         return torch.randn(2, module.spec.in_channels, 9, 9, dtype=torch.float64)
-    built = next(m for m in module.modules() if hasattr(m, "input_size"))  # PhaseNetwork or PhaseDecoder
+    built = next(m for m in module.modules() if hasattr(m, "input_size"))  # PhaseGraph or PhaseDecoder
     channels = 6 if type(built).__name__ == "PhaseDecoder" else 3
     return torch.randn(2, channels, *built.input_size, dtype=torch.float64)
 

@@ -85,7 +85,7 @@ def encoder_decoder():
         (dcgan, (2, 8, 1, 1), {"DestridedConvTranspose": 3, "ConvTranspose2d": 1}, ["PhaseDecoder"]),
         (decoder_1d, (2, 2, 5), {"DestridedConvTranspose": 3}, ["PhaseDecoder"]),
         (FunctionalUp, (1, 3, 4, 5), {}, []),
-        (encoder_decoder, (1, 3, 16, 16), {"DestridedConvTranspose": 2, "DestridedConv": 2}, ["PhaseDecoder", "PhaseNetwork"]),
+        (encoder_decoder, (1, 3, 16, 16), {"DestridedConvTranspose": 2, "DestridedConv": 2}, ["PhaseDecoder", "PhaseGraph"]),
     ],
 )
 @pytest.mark.parametrize("mode", ["layer", "network"])
@@ -100,7 +100,7 @@ def test_models_converted_exactly(make, shape, layer_kinds, network_kinds, mode)
     if mode == "layer":
         assert {k: kinds.count(k) for k in layer_kinds} == layer_kinds
     else:
-        assert [k for k in kinds if k in ("PhaseDecoder", "PhaseNetwork")] == network_kinds
+        assert [k for k in kinds if k in ("PhaseDecoder", "PhaseGraph")] == network_kinds
     if make is FunctionalUp:
         assert "DestridedConvTransposeCall" in kinds
 

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from symstride.torch import PhaseDecoder, PhaseNetwork, destride_model
+from symstride.torch import PhaseDecoder, PhaseGraph, destride_model
 from symstride.torch.network import TiedConvolution
 from symstride.torch.phase_norm import PhaseBatchNorm, masked_moments
 from symstride.torch.tied import original_names
@@ -52,7 +52,7 @@ def test_parameters_are_the_originals(case, mode):
     assert sum(p.numel() for p in converted.parameters()) == sum(p.numel() for p in model.parameters())
     assert sorted(set(names.values())) == sorted(model.state_dict())
     if mode == "network":  # the case really runs in the phase basis
-        assert any(isinstance(m, (PhaseNetwork, PhaseDecoder)) for m in converted.modules())
+        assert any(isinstance(m, (PhaseGraph, PhaseDecoder)) for m in converted.modules())
 
 
 def test_batch_norm_cases_pool_over_junk_samples():
@@ -142,10 +142,10 @@ def test_twin_untied_bank_is_reported():
     model, converted, batches = convert("conv padding", "network")
     x = batches[0][0]
     dense = destride_model(model.eval(), x, mode="network", form="dense")
-    network = next(m for m in dense.modules() if isinstance(m, PhaseNetwork))
-    stem = network.ops[0]
-    assert isinstance(stem, TiedConvolution) and stem.mask is None and stem.out_phases > 1
-    network.ops[0] = UntiedBank(stem)
+    network = next(m for m in dense.modules() if isinstance(m, PhaseGraph))
+    name, stem = next((n, m) for n, m in network.body.named_children() if isinstance(m, TiedConvolution))
+    assert stem.mask is None and stem.out_phases > 1
+    setattr(network.body, name, UntiedBank(stem))
     with torch.no_grad():  # the twin computes the same function before training
         assert torch.allclose(dense(x), model(x), atol=1e-12)
     gap = train_side_by_side(model, dense, batches, "sgd", steps=6)

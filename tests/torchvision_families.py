@@ -35,17 +35,6 @@ class Refusal(NamedTuple):
     reason: str
 
 
-#: Network mode stops at the first node that is not a layer of the Theorem 3 chain.
-_CHAIN = "mode='network' needs one chain of convolutions.*node {node} breaks it"
-SE_BLOCK = Refusal(_CHAIN.format(node="'[a-z0-9_]*avgpool' \\(module '[a-z0-9_.-]*', AdaptiveAvgPool2d\\)"),
-                   "squeeze-and-excitation (a global pooling branch) breaks the chain")
-CONCAT = Refusal(_CHAIN.format(node="'cat' \\(function cat in module '[a-z0-9_.]*', [A-Za-z_]*\\)"),
-                 "channel concatenation breaks the chain")
-CEIL_MODE = Refusal("mode='network': pooling with ceil_mode=True is not supported", "ceil_mode pooling")
-PERMUTE = Refusal(_CHAIN.format(node="'permute' \\(call_method 'permute' in module 'features.0.1', LayerNorm2d\\)"),
-                  "permute to channels-last (LayerNorm2d) breaks the chain")
-
-
 class Family(NamedTuple):
     """One architecture as tested: its builder, keyword arguments, input and pinned outcomes."""
 
@@ -75,24 +64,27 @@ def _small_head(features: int) -> Callable[[Any], Any]:
 FAMILIES: list[Family] = [
     Family("resnet18", "resnet18", {}, 64, EXACT, EXACT),
     Family("resnet18 (channels_last)", "resnet18", {}, 64, EXACT, EXACT, channels_last=True),
+    Family("resnet50", "resnet50", {}, 64, EXACT, EXACT),
     Family("mobilenet_v2", "mobilenet_v2", {}, 64, EXACT, EXACT),
-    Family("mobilenet_v3_small", "mobilenet_v3_small", {}, 64, EXACT, SE_BLOCK),
-    Family("efficientnet_b0", "efficientnet_b0", {}, 64, EXACT, SE_BLOCK),
-    Family("regnet_y_400mf", "regnet_y_400mf", {}, 64, EXACT, SE_BLOCK),
-    Family("shufflenet_v2_x0_5", "shufflenet_v2_x0_5", {}, 64, EXACT, CONCAT),
-    Family("squeezenet1_0", "squeezenet1_0", {}, 64, EXACT, CEIL_MODE),
-    Family("densenet121", "densenet121", {}, 64, EXACT, CONCAT),
+    Family("mobilenet_v3_small", "mobilenet_v3_small", {}, 64, EXACT, EXACT),
+    Family("efficientnet_b0", "efficientnet_b0", {}, 64, EXACT, EXACT),
+    Family("regnet_y_400mf", "regnet_y_400mf", {}, 64, EXACT, EXACT),
+    Family("shufflenet_v2_x0_5", "shufflenet_v2_x0_5", {}, 64, EXACT, EXACT),
+    Family("squeezenet1_0", "squeezenet1_0", {}, 64, EXACT, EXACT),
+    Family("densenet121", "densenet121", {}, 64, EXACT, EXACT),
     Family("alexnet", "alexnet", {}, 64, EXACT, EXACT, "classifier replaced by one Linear", prepare=_small_head(256 * 36)),
     Family("alexnet, 416×416", "alexnet", {}, 416, EXACT, EXACT,
            "adaptive pooling 12→6 strides 2; classifier replaced by one Linear", prepare=_small_head(256 * 36)),
     Family("vgg11", "vgg11", {}, 64, EXACT, EXACT, "classifier replaced by one Linear", prepare=_small_head(512 * 49)),
-    Family("googlenet", "googlenet", {"aux_logits": False, "init_weights": False}, 64, EXACT, CEIL_MODE, "aux_logits=False"),
-    Family("convnext_tiny", "convnext_tiny", {}, 64, EXACT, PERMUTE),
-    Family("convnext_tiny (channels_last)", "convnext_tiny", {}, 64, EXACT, PERMUTE, channels_last=True),
+    Family("googlenet", "googlenet", {"aux_logits": False, "init_weights": False}, 64, EXACT, EXACT, "aux_logits=False"),
+    Family("convnext_tiny", "convnext_tiny", {}, 64, EXACT, EXACT),
+    Family("convnext_tiny (channels_last)", "convnext_tiny", {}, 64, EXACT, EXACT, channels_last=True),
     Family("mnasnet0_5", "mnasnet0_5", {}, 64, EXACT, EXACT),
     Family("swin_t", "swin_t", {}, 64, EXACT, EXACT),
-    Family("lraspp_mobilenet_v3_large", "segmentation.lraspp_mobilenet_v3_large", {"weights_backbone": None}, 64, EXACT, SE_BLOCK),
+    Family("lraspp_mobilenet_v3_large", "segmentation.lraspp_mobilenet_v3_large", {"weights_backbone": None}, 64, EXACT, EXACT),
     Family("fcn_resnet50", "segmentation.fcn_resnet50", {"weights_backbone": None, "aux_loss": False}, 64, EXACT, EXACT),
+    Family("deeplabv3_mobilenet_v3_large", "segmentation.deeplabv3_mobilenet_v3_large", {"weights_backbone": None, "aux_loss": False},
+           64, EXACT, EXACT),
 ]
 
 README_MARKERS = ("<!-- torchvision support table: generated from tests/torchvision_families.py -->",

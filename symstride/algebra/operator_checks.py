@@ -106,9 +106,6 @@ def _adjoint_matrices(
     """Compare ``ConvT.matrix(N)`` with the transpose of ``Conv.matrix(N_out)`` (rows ``i < N``)."""
     import itertools
 
-    from .operators import Conv
-    from .conv_transpose import ConvTranspose
-
     mt = ConvTranspose(spec).matrix(size)
     mc = Conv(conv).matrix(n_out)
     kept = [o * prod(n_conv) + int(np.ravel_multi_index(i, n_conv))

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from ..core.errors import SymstrideError
+from ..core.errors import SymstrideError, SymstrideTypeError
 
 from ..core.indexing import transposed_output_shape
 from ..network.pointwise import ACTIVATIONS
 from ..network.spec import LAYER_TYPES as NETWORK_LAYER_TYPES
-from ..network.spec import BatchNorm, ConvLayer, NetworkSpec, Shape, spec_flag, parse_layer, load_spec_document, parse_input
+from ..network.spec import ConvLayer, NetworkSpec, Shape, spec_flag, parse_layer, load_spec_document, parse_input
 from ..core.params import ConvTransposeSpec
 
 __all__ = ["DECODER_LAYER_TYPES", "parse_decoder"]

@@ -45,7 +45,6 @@ import numpy as np
 
 from ..core.errors import SymstrideError
 from ..core.indexing import output_shape
-from ..reference.convolution import conv
 from .boundary import Boundary, decide_mask
 from .phase_ops import (
     InputStage, Mask, PhaseActivation, PhaseBatchNorm, PhaseOp, PhaseResidual, TiedConv, TiedMaxPool, run_ops,
@@ -60,6 +59,7 @@ from .arrays import input_array
 __all__ = [
     "EquivalentNetwork",
     "destride_network",
+    "windowed_op",
 ]
 
 
@@ -103,7 +103,9 @@ def _maps(spec, out_phases: Sequence[int]) -> tuple[...]:
     return tuple(axis_map(k, s, d, p, r) for k, s, d, (p, _), r in zip(spec.kernel, spec.stride, spec.dilation, spec.padding, out_phases))
 
 
-def _windowed(layer: ConvLayer | Pool, spec, basis: PhaseBasis, zero_overhang: bool, after: tuple[int, ...]):
+def windowed_op(layer: ConvLayer | Pool, spec, basis: PhaseBasis, zero_overhang: bool, after: tuple[int, ...]):
+    """The phase-domain operation of one windowed layer (``spec``: its geometry) reading ``basis``
+    and writing ``after`` phases, with the mask its boundary analysis asks for."""
     maps = _maps(spec, after)
     assert tuple(m.in_phases for m in maps) == basis.phases, "phase bases out of step"
     channels = layer.out_shape.channels
@@ -157,7 +159,7 @@ def _build(layers: Sequence[NetworkLayer], basis: PhaseBasis, zero_overhang: boo
             spec = layer.conv if isinstance(layer, ConvLayer) else layer.pool
             if isinstance(layer, ConvLayer) and layer.path == prepad:
                 spec = spec.replace(padding=0)
-            op = _windowed(layer, spec, basis, zero_overhang, r)
+            op = windowed_op(layer, spec, basis, zero_overhang, r)
         elif isinstance(layer, Activation):
             op = PhaseActivation(layer.path, layer.name, layer.options, basis)
         elif isinstance(layer, BatchNorm):

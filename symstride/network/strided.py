@@ -28,7 +28,7 @@ from ..reference.convolution import conv, pad
 from .pointwise import ACTIVATIONS, batchnorm
 from .pooling import avg_pool, max_pool
 from .arrays import input_array, parameter
-from .spec import Activation, BatchNorm, ConvLayer, NetworkLayer, NetworkSpec, Pool, Residual, parameter_shapes, parse, total_stride, walk
+from .spec import Activation, BatchNorm, ConvLayer, NetworkLayer, NetworkSpec, Pool, Residual, parameter_shapes, parse, total_stride
 
 __all__ = ["Network"]
 

@@ -287,7 +287,6 @@ def _windowed(layer: ConvLayer | Pool, spec, op, basis: PhaseBasis, zero_overhan
         want = op.output.count * spec.taps
         if len(by_qm) != want:
             return fail(f"the tap list covers {len(by_qm)} of the {want} (output phase, tap) pairs")
-        reach = max(max(j[ax] for *_, j in claimed) for ax in range(len(n_out))) if claimed else 0
         k_eq = tuple(max(t[3][ax] for t in claimed) + 1 for ax in range(len(n_out)))
     else:
         if op.groups != spec.groups:

@@ -18,7 +18,8 @@ from .audit import strided_ops
 from .dispatch import destride_layer
 from .layers import FORMS, DestridedConv, DestridedConvCall, DestridedPool
 from .model import destride_model
-from .network import NETWORK_FORMS, PhaseNetwork
+from .network import NETWORK_FORMS
+from .phase_graph import PhaseGraph
 from .spacetodepth import DepthToSpace, SpaceToDepth
 from .transposed import DestridedConvTranspose, DestridedConvTransposeCall, PhaseDecoder
 
@@ -33,7 +34,7 @@ __all__ = [
     "DestridedConvTranspose",
     "DestridedConvTransposeCall",
     "PhaseDecoder",
-    "PhaseNetwork",
+    "PhaseGraph",
     "destride_layer",
     "destride_model",
     "strided_ops",

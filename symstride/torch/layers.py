@@ -35,7 +35,6 @@ Pooling layers are destrided by :mod:`.pooling`, the phases' live taps found by
 
 from __future__ import annotations
 
-from math import prod
 from typing import Any, Callable, Sequence
 
 import numpy as np

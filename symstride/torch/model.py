@@ -35,8 +35,9 @@ from .audit import recorded_run
 from .outputs import CHECK_TOLERANCE, compare_outputs
 from .parametrized import ParametrizedDestridedConv, parametrized_conv_base
 from .dispatch import destride_layer
-from .calls import functional_call, is_strided, label, refuse
-from .network import NETWORK_FORMS, convert_network
+from .calls import functional_call, is_strided, refuse
+from .network import NETWORK_FORMS
+from .phase_graph import convert_graph
 from .transposed import convert_decoders, convert_transposed_layer
 from .layers import (
     AVG_POOL_TYPES,
@@ -297,11 +298,14 @@ def destride_model(
     A strided ``ConvTranspose1d/2d/3d`` (or ``F.conv_transpose{1,2,3}d`` call) becomes sub-pixel
     convolution: padding, a unit-stride convolution with ``C_out·P`` channels, depth-to-space, crop.
 
-    ``mode="network"`` is Theorem 3 (:mod:`symstride.torch.network`): the chain of convolutions,
-    batch-norms, pointwise activations, poolings and residual additions that holds every strided
-    layer becomes one space-to-depth at its input and tied unit-stride layers throughout, with
-    the boundary masks of :mod:`symstride.network`; what follows the chain is kept.  It is built
-    for ``example_input``'s spatial size (``form``: :data:`~symstride.torch.network.NETWORK_FORMS`).
+    ``mode="network"`` is Theorem 3 (:mod:`symstride.torch.phase_graph`): the graph from the input
+    of the first strided layer — convolutions, batch-norms, pointwise maps, poolings (``ceil_mode``
+    too), sums and products of branches, concatenation, split and channel shuffle, global pooling
+    (squeeze-and-excitation), ``GroupNorm``, channels-last ``LayerNorm``/``Linear`` blocks —
+    becomes one space-to-depth at its input and tied unit-stride layers throughout, with the
+    boundary masks of :mod:`symstride.network`; what does not read it, or has no phase-domain form
+    and holds no strided layer, is kept (values it uses leave the phase domain by depth-to-space).
+    It is built for ``example_input``'s spatial size (``form``: :data:`~symstride.torch.network.NETWORK_FORMS`).
     Each chain of transposed convolutions, batch-norms and activations (a decoder) becomes one
     :class:`~symstride.torch.transposed.PhaseDecoder`: unit-stride convolutions at the chain's input
     resolution and one depth-to-space (:mod:`symstride.decoder`); a strided transposed convolution
@@ -341,7 +345,7 @@ def destride_model(
             raise SymstrideError(f"the model does not run on the example input ({type(exc).__name__}: {exc})") from None
     if mode == "network":
         convert_decoders(gm)  # chains of transposed convolutions: one depth-to-space each
-        convert_network(gm, form)
+        convert_graph(gm, form)
         for node in list(gm.graph.nodes):  # transposed convolutions, adaptive poolings outside the chains
             if node.op in ("call_module", "call_function"):
                 if not convert_transposed_layer(gm, node, _replace_with_module):

@@ -1,19 +1,11 @@
-"""``destride_model(..., mode="network")``: Theorem 3 on a traced PyTorch model.
+"""Theorem 3 on a traced PyTorch model: the tied phase-domain modules of ``mode="network"``.
 
-The fx graph is read as a strided network in the format of :mod:`symstride.network` — a
-chain of convolutions, batch-norms, pointwise activations and poolings, with residual blocks
-where two branches from one node meet in an addition — and symstride.network builds the
-equivalent non-strided network: one space-to-depth by ``S = Π s_l`` at the input, tied filter
-banks ``W'[o·R^d + φ(q), c·B^d + φ(r), j] = w[o, c, m]`` throughout, and 0/1 masks exactly where
-its boundary analysis puts them.  This module only turns that construction into PyTorch modules
-and splices it into the graph; every index map comes from :mod:`symstride.network`.
-
-The part of the graph that becomes the phase-domain network (the *trunk*) runs from the input
-of the first strided layer to the last node such that everything in between is supported and
-nothing in between is used elsewhere; what follows it (a global pooling and a classifier, say)
-is kept, since the trunk ends with one phase (``R = 1``).  The construction is for one input
-size: the converted model refuses other sizes.  :mod:`.trunk` finds the trunk and writes it as a
-network spec; this module builds and splices its replacement.
+``destride_model(..., mode="network")`` reads the model's graph with :mod:`.graph_reader` and
+builds the equivalent non-strided network with :mod:`.phase_graph` — one space-to-depth at the
+input, then tied filter banks ``W'[o·R^d + φ(q), c·B^d + φ(r), j] = w[o, c, m]`` and 0/1 masks
+exactly where :mod:`symstride.network`'s boundary analysis puts them.  This module holds the
+PyTorch modules that execute its windowed layers and pointwise maps; every index map comes from
+:mod:`symstride.network`.
 
 Two forms execute a tied convolution (:data:`NETWORK_FORMS`): ``dense`` materialises ``W'``
 and runs one unit-stride convolution — the statement of Theorem 3, structural zeros included,
@@ -34,26 +26,17 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
-import torch.fx as fx
 import torch.nn.functional as F
 from torch import nn
 
 from ..core.errors import SymstrideError
-from ..network import Network
-from ..network.equivalent import EquivalentNetwork
-from ..network.phase_ops import InputStage, Mask, PhaseActivation, TiedConv, TiedMaxPool
-from ..network.phase_ops import PhaseBatchNorm as TiedBatchNormOp
-from ..network.phase_ops import PhaseResidual as ResidualOp
+from ..network.phase_ops import Mask, TiedConv, TiedMaxPool
 from ..network.phases import phase_tap_arrays
-from .calls import label
 from .layers import as_parameter, gather_weight
 from .padding import pad_widths
-from .phase_norm import PhaseBatchNorm, phase_keep
-from .spacetodepth import SpaceToDepth
-from .tied import InferenceCache, tensor_names
-from .trunk import TrunkItem, find_trunk, spec_layers
+from .tied import InferenceCache
 
-__all__ = ["NETWORK_FORMS", "MAX_DENSE_ENTRIES", "PhaseNetwork", "convert_network"]
+__all__ = ["NETWORK_FORMS", "MAX_DENSE_ENTRIES", "TiedConvolution", "TiedMaxPooling", "PhasePointwise"]
 
 #: Forms of a tied convolution in ``mode="network"`` (see the module docstring).
 NETWORK_FORMS = {
@@ -232,112 +215,3 @@ class PhasePointwise(nn.Module):
 
     def extra_repr(self) -> str:
         return f"layer {self.path}" + ("" if isinstance(self.fn, nn.Module) else f", {getattr(self.fn, '__name__', 'function')}")
-
-
-class PhaseResidual(nn.Module):
-    """``shortcut(z) + body(z)``, both branches from and to the same phase basis."""
-
-    def __init__(self, path: str, body: nn.Sequential, shortcut: nn.Sequential) -> None:
-        super().__init__()
-        self.path, self.body, self.shortcut = path, body, shortcut
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.shortcut(z) + self.body(z)
-
-
-class PhaseNetwork(nn.Module):
-    """Theorem 3 as a PyTorch module, built for one input size: the input stage (a padding mode
-    of the first convolution, zero extension, one :class:`SpaceToDepth` by ``S = Π s_l``), then
-    unit-stride operations in the phase domain, ending in one phase."""
-
-    def __init__(self, equivalent: EquivalentNetwork, ops: nn.Sequential) -> None:
-        super().__init__()
-        stage: InputStage = equivalent.input
-        self.input_size = tuple(equivalent.network.spec.input.size)
-        self.prepad = stage.padding if stage.serves is not None else None
-        self.padding_mode = stage.padding_mode
-        self.extend = [(0, s * a - n) for s, a, n in zip(stage.basis.phases, stage.basis.length, stage.basis.size)]
-        self.space_to_depth = SpaceToDepth(stage.basis.phases)
-        self.ops = ops
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if tuple(x.shape[2:]) != self.input_size:
-            raise SymstrideError(
-                f"this mode='network' conversion was built for inputs of spatial size {self.input_size}, got "
-                f"{tuple(x.shape[2:])}; convert again with an example of that size, or use mode='layer'"
-            )
-        if self.prepad is not None:
-            x = F.pad(x, pad_widths(self.prepad), mode=self.padding_mode)
-        return self.ops(self.space_to_depth(_phase_pad(x, self.extend, 0.0)))
-
-    def extra_repr(self) -> str:
-        return f"input size {self.input_size}, space-to-depth by {self.space_to_depth.stride}"
-
-
-def _modules(ops: Sequence[Any], paths: dict[str, TrunkItem], form: str, dtype: torch.dtype, names: dict[int, str]) -> nn.Sequential:
-    """The PyTorch module of every operation of the equivalent network (``names``: original tensor names)."""
-    out = []
-    for op in ops:
-        source = paths[op.path].source
-        if isinstance(op, TiedConv):
-            weight, bias = source if op.source == "conv" else (None, None)
-            tied = {k: names[id(t)] for k, t in (("weight", weight), ("bias", bias)) if t is not None and id(t) in names}
-            out.append(TiedConvolution(op, weight, bias, form, dtype, tied))
-        elif isinstance(op, TiedMaxPool):
-            out.append(TiedMaxPooling(op))
-        elif isinstance(op, PhaseActivation):
-            out.append(PhasePointwise(op.path, source))
-        elif isinstance(op, TiedBatchNormOp):
-            basis = op.basis
-            PhaseBatchNorm.check_channel_source(op.channel_source, basis.count)
-            tied = {k: names[id(t)] for k, t in source.state_dict(keep_vars=True).items() if t is not None and id(t) in names}
-            out.append(PhaseBatchNorm(op.path, source, basis.count, phase_keep(basis.size, basis.phases, basis.length), tied))
-        elif isinstance(op, ResidualOp):
-            body, shortcut = (_modules(branch, paths, form, dtype, names) for branch in (op.body, op.shortcut))
-            out.append(PhaseResidual(op.path, body, shortcut))
-        else:  # pragma: no cover - the construction has no other operation
-            raise SymstrideError(f"internal: unknown phase operation {type(op).__name__}")
-    return nn.Sequential(*out)
-
-
-def convert_network(gm: fx.GraphModule, form: str) -> None:
-    """Replace, in place, the trunk of ``gm`` (shapes propagated) by its :class:`PhaseNetwork`."""
-    if form not in NETWORK_FORMS:
-        raise SymstrideError(f"unknown form {form!r} for mode='network'; expected one of {', '.join(map(repr, NETWORK_FORMS))}")
-    start, end, layers, nodes = find_trunk(gm)
-    if start is None:
-        return
-    meta = start.meta.get("tensor_meta")
-    paths: dict[str, TrunkItem] = {}
-    spec = {"input": {"channels": int(meta.shape[1]), "size": [int(n) for n in meta.shape[2:]]}, "layers": spec_layers(layers, "", paths)}
-    try:
-        equivalent = Network.from_spec(spec).destride()
-    except (ValueError, TypeError, SymstrideError) as exc:
-        raise SymstrideError(_name_nodes(gm, str(exc), paths)) from None
-    try:
-        ops = _modules(equivalent.ops, paths, "gather" if form == "auto" else form, meta.dtype, tensor_names(gm))
-    except SymstrideError as exc:
-        raise SymstrideError(_name_nodes(gm, str(exc), paths)) from None
-    name = "phase_network"
-    while hasattr(gm, name):
-        name += "_"
-    gm.add_submodule(name, PhaseNetwork(equivalent, ops))
-    with gm.graph.inserting_after(end):
-        new = gm.graph.call_module(name, args=(start,))
-    new.meta = dict(end.meta)
-    end.replace_all_uses_with(new)
-    for node in reversed(list(gm.graph.nodes)):
-        if node in nodes:
-            gm.graph.erase_node(node)
-    gm.graph.eliminate_dead_code()
-    gm.delete_all_unused_submodules()
-
-
-def _name_nodes(gm: fx.GraphModule, message: str, paths: dict[str, TrunkItem]) -> str:
-    """Rewrite symstride.network's ``layer 3.body.0 (conv)`` into the fx node it came from."""
-    for path in sorted(paths, key=len, reverse=True):
-        tag = f"layer {path} ("
-        if tag in message:
-            node = paths[path].node
-            return f"cannot convert {label(gm, node)} in mode='network': {message}"
-    return f"mode='network': {message}"
