@@ -474,15 +474,18 @@ def monkeypatch_context():
 
 @pytest.mark.parametrize("make", [Inception, Shuffle, lambda: SqueezeExcite(dropout=False), ConvNeXtBlock, UNet, Grouped, lambda: Ceil("avg", True, 0)],
                          ids=["concat", "shuffle", "se", "convnext", "unet", "groupnorm", "ceil"])
-def test_network_mode_conversion_trains_like_the_original(make):
-    """The phase graph holds the original parameters (tied): 6 SGD steps in train mode, same model.
-    (Dropout is the identity of the eval-mode conversion, so the models here have none.)"""
+@pytest.mark.parametrize("mode", ["layer", "network"])
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_conversion_of_graph_operators_trains_like_the_original(make, mode, optimizer):
+    """The converted model holds the original parameters (tied): 6 SGD or Adam steps in train mode,
+    same model, in both modes.  (Dropout is the identity of the eval-mode conversion, so the models
+    here have none; see tests/test_network_dropout.py.)"""
     from tests.training_support import train_side_by_side
 
     model = randomized(make())
     xs = [torch.randn(4, 3, 13, 11) for _ in range(2)]
-    flat = destride_model(model, xs[0], mode="network")
+    flat = destride_model(model, xs[0], mode=mode)
     with torch.no_grad():
         batches = [(x, torch.randn_like(model(x))) for x in xs]
-    gap = train_side_by_side(model, flat, batches, "sgd", steps=6)
+    gap = train_side_by_side(model, flat, batches, optimizer, steps=6)
     assert gap.ok, gap.failure

@@ -39,6 +39,7 @@ from torch import nn
 from ..core.adaptive import uniform_window
 from ..core.errors import SymstrideError
 from .calls import is_strided, label
+from .randomness import inference_identity
 from .trunk import TrunkItem, UnsupportedNode, read_layer
 
 __all__ = ["NodeRule", "GraphReading", "read_graph", "start_node", "ELEMENTWISE"]
@@ -195,7 +196,7 @@ class _Reader:
             return self.cat(node, phases)
         if target in _SPLIT:
             return self.split(node, first)
-        if target in _IDENTITY or _inference_identity(node):
+        if target in _IDENTITY or inference_identity(node):
             return self.phase(node, first, "identity")
         if target in _RESHAPE or target in _PERMUTE:
             return self.layout(node, first)
@@ -374,24 +375,7 @@ class _Reader:
         return self.phase(node, first, "copy", channels=(_shape(node)[-1],))
 
 
-_DROPOUT = {F.dropout: 2, F.dropout1d: 2, F.dropout2d: 2, F.dropout3d: 2, F.alpha_dropout: 2, F.feature_alpha_dropout: 2}
 
-
-def _inference_identity(node: fx.Node) -> bool:
-    """Dropout and torchvision's ``stochastic_depth`` (an fx-wrapped function) outside training: the identity."""
-    target = node.target
-    if node.op != "call_function":
-        return False
-    if target in _DROPOUT:
-        position, name = _DROPOUT[target], "training"
-    elif getattr(target, "__name__", "") == "stochastic_depth" and getattr(target, "__module__", "").startswith("torchvision."):
-        position, name = 3, "training"
-    else:
-        return False
-    training = node.args[position] if len(node.args) > position else node.kwargs.get(name, True)
-    if training is not False:
-        raise UnsupportedNode(f"{target.__name__} in training mode (call model.eval())")
-    return True
 
 
 def _permutation(node: fx.Node, rank: int) -> tuple[int, ...]:

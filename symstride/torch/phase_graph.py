@@ -51,6 +51,7 @@ from ..network.pooling import inside_counts
 from ..network.spec import Pool, Shape, parse_layer
 from .calls import label
 from .graph_reader import ELEMENTWISE, GraphReading, NodeRule, read_graph
+from .randomness import dropped_randomness
 from .network import PhasePointwise, TiedConvolution, TiedMaxPooling
 from .phase_norm import PhaseBatchNorm, phase_keep
 from .tied import tensor_names
@@ -67,14 +68,23 @@ MAX_GRAPH_PHASES = 2**14
 class PhaseGraph(nn.Module):
     """The converted part of a model: input stage, then :attr:`body` (an fx graph of phase modules)."""
 
-    def __init__(self, input_size: tuple[int, ...], prepad: Any, padding_mode: str, basis: PhaseBasis, body: fx.GraphModule) -> None:
+    def __init__(self, input_size: tuple[int, ...], prepad: Any, padding_mode: str, basis: PhaseBasis, body: fx.GraphModule,
+                 dropped: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.input_size, self.prepad, self.padding_mode = tuple(input_size), prepad, padding_mode
+        #: dropout / stochastic depth the eval-mode conversion removed (they would be random in training)
+        self.dropped = tuple(dropped)
         self.extend = [(0, s * a - n) for s, a, n in zip(basis.phases, basis.length, basis.size)]
         self.space_to_depth = SpaceToDepth(basis.phases)
         self.body = body
 
     def forward(self, x: torch.Tensor) -> Any:
+        if self.training and self.dropped:
+            raise SymstrideError(
+                f"this mode='network' conversion removed {len(self.dropped)} random layer(s), first {self.dropped[0]}: "
+                "they are the identity at inference, but in training mode the converted model would not drop what the "
+                "original drops; set their p to 0 before converting to train it, or use mode='layer'"
+            )
         if tuple(x.shape[2:]) != self.input_size:
             raise SymstrideError(
                 f"this mode='network' conversion was built for inputs of spatial size {self.input_size}, got "
@@ -96,6 +106,7 @@ def _lcm(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
 class _Builder:
     def __init__(self, reading: GraphReading, kept: list[fx.Node], form: str) -> None:
         self.gm, self.reading, self.kept, self.form = reading.gm, reading, kept, form
+        self.dropped: list[str] = []
         self.rules = reading.rules
         self.total = (1,) * reading.ndim
         for node in kept:
@@ -185,6 +196,8 @@ class _Builder:
         if kind == "copy" and rule.value == "plain":
             self.env[node] = self.copy(node)
             return
+        if kind == "identity" and (dropped := dropped_randomness(self.gm, node)):
+            self.dropped.append(dropped)
         if kind in ("identity", "split"):
             self.env[node] = self.env[first] if kind == "identity" else self.split(node, rule, basis)
             self.basis[node], self.zero[node] = basis, zero
@@ -381,7 +394,8 @@ def convert_graph(gm: fx.GraphModule, form: str) -> None:
     body = fx.GraphModule(builder.modules, builder.graph, class_name="PhaseBody")
     prepad = builder.rules[builder.prepad].item.spec if builder.prepad is not None else None
     module = PhaseGraph(tuple(builder.rules[start].shape[2:]), prepad and prepad["padding"], prepad["padding_mode"] if prepad else "zeros",
-                        basis, body)
+                        basis, body, tuple(builder.dropped))
+    module.training = body.training = gm.training  # the model's mode (modules built from originals keep theirs)
     # original names of every tensor the body holds (copied modules, get_attr parameters, phase modules'),
     # on the PhaseGraph: an fx GraphModule does not keep extra attributes through copy.deepcopy
     module.tied_names = {f"body.{k}": v for k, v in builder.tied(body.state_dict(keep_vars=True)).items()}
