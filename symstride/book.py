@@ -21,6 +21,7 @@ from types import ModuleType
 from typing import Any, Callable, Sequence
 
 from .core.results import Result
+from .proof.derivation import Derivation
 
 __all__ = ["Chapter", "chapters", "chapter", "contents", "write_book", "BookResult"]
 
@@ -72,17 +73,27 @@ class Chapter:
     def ok(self) -> bool:
         return all(bool(report) for _, report in self.check())
 
+    def _labelled(self) -> list[tuple[Any, str | None]]:
+        """Every part with the label of its check details in the appendix (None: a part without them)."""
+        return [(p, f"ev:{self.name}:{i}" if isinstance(p, Derivation) else None) for i, p in enumerate(self.parts, 1)]
+
     def body(self) -> str:
-        """The chapter's LaTeX body (intro and parts, no document wrapper)."""
+        """The chapter's LaTeX body (intro and parts, no document wrapper); each derivation's check
+        paragraph refers to its details in :meth:`evidence`."""
         from .render.templates import render_template
 
-        return render_template("chapter.tex", chapter=self, parts=[_part_latex(p) for p in self.parts])
+        parts = [p.latex(evidence_label=label) if label else _part_latex(p) for p, label in self._labelled()]
+        return render_template("chapter.tex", chapter=self, parts=parts)
+
+    def evidence(self, heading: str = "subsection") -> list[str]:
+        """The appendix sections (``heading``: ``"section"`` in the book) with each derivation's check details."""
+        return [p.evidence_latex(label, heading=heading) for p, label in self._labelled() if label]
 
     def document(self) -> str:
-        """The chapter as a standalone LaTeX document."""
+        """The chapter as a standalone LaTeX document, the check details in its appendix."""
         from .render.templates import render_template
 
-        return render_template("document.tex", title=self.title, body=self.body())
+        return render_template("document.tex", title=self.title, body=self.body(), appendix=self.evidence())
 
     def text(self) -> str:
         out = [self.title, "=" * len(self.title)]
@@ -171,14 +182,14 @@ def write_book(
         body = ch.body()
         bodies.append((ch, body))
         tex = out / f"{ch.name}.tex"
-        tex.write_text(render_template("document.tex", title=ch.title, body=body), encoding="utf-8")
+        tex.write_text(render_template("document.tex", title=ch.title, body=body, appendix=ch.evidence()), encoding="utf-8")
         written.append(tex)
         if pdf:
             written.append(compile_pdf(tex.read_text(encoding="utf-8"), out / f"{ch.name}.pdf"))
     if progress is not None:
         progress(f"[{total}/{total}] book: all chapters")
     book = out / "book.tex"
-    book.write_text(render_template("book.tex", chapters=bodies), encoding="utf-8")
+    book.write_text(render_template("book.tex", chapters=bodies, appendix=[s for ch in selected for s in ch.evidence("section")]), encoding="utf-8")
     written.append(book)
     if pdf:
         written.append(compile_pdf(book.read_text(encoding="utf-8"), out / "book.pdf"))

@@ -168,7 +168,12 @@ def test_derive_latex_prints_a_document_or_a_fragment(capsys):
     assert doc.startswith("\\documentclass") and doc.rstrip().endswith("\\end{document}")
     status, frag, _ = cli(capsys, "derive", "--kernel", "3", "--stride", "2", "--format", "latex", "--fragment")
     assert status == 0 and frag.startswith("\\begin{named}{Theorem 2}") and "documentclass" not in frag
-    assert frag in doc
+    # the same theorem, proof and short check paragraph; the fragment's details follow it, the document's
+    # are in its appendix
+    statement = frag.split("\\paragraph{Evidence.}")[0]
+    details = frag.split("\\paragraph{Evidence in detail.}\n")[1].split("\\end{itemize}")[0]
+    assert statement in doc and "Evidence in detail" not in doc
+    assert details in doc.split("\\appendix")[1] and details not in doc.split("\\appendix")[0]
 
 
 def test_derive_latex_writes_a_pdf(capsys, tmp_path):

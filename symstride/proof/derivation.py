@@ -338,21 +338,47 @@ class Derivation:
         return tuple(out)
 
     # -- LaTeX ------------------------------------------------------------------------------
-    def _context(self, checked: bool) -> dict[str, Any]:
+    def _context(self, checked: bool, evidence_label: str | None = None) -> dict[str, Any]:
         lines = [self.notation.latex_lines(step.expr) for step in self.steps]
-        return {"d": self, "report": self.check() if checked else None, "notation": self.notation, "lines": lines}
+        return {"d": self, "report": self.check() if checked else None, "notation": self.notation, "lines": lines,
+                "evidence_label": evidence_label}
 
-    def latex(self, *, checked: bool = True) -> str:
-        """The derivation as a LaTeX fragment: theorem, proof (an ``align*`` chain), checks, figures."""
+    def latex(self, *, checked: bool = True, evidence_label: str | None = None) -> str:
+        """The derivation as a LaTeX fragment: theorem, proof (an ``align*`` chain), checks, figures.
+
+        The checks are one short paragraph (what was proved, what was evaluated on which grid);
+        with ``evidence_label`` it refers (``\\ref``) to :meth:`evidence_latex` in an appendix,
+        without one (a fragment to paste) the step-by-step details follow it.
+        """
         from ..render.templates import render_template
 
-        return render_template("derivation.tex", **self._context(checked))
+        return render_template("derivation.tex", **self._context(checked, evidence_label))
+
+    def evidence_latex(self, label: str, *, heading: str = "subsection") -> str:
+        """The step-by-step check details as an appendix section ``\\label{label}`` (``heading``:
+        ``"section"`` in the book, ``"subsection"`` under a document's appendix "Evidence").
+
+        >>> from symstride import Conv, destride
+        >>> tex = destride(Conv(kernel=3, stride=2)).derivation.evidence_latex("ev:d")
+        >>> tex.startswith("\\\\subsection{") and "label{ev:d}" in tex and "begin{itemize}" in tex
+        True
+        """
+        from ..render.templates import render_template
+
+        if heading not in ("section", "subsection"):
+            raise ValueError(f"heading must be 'section' or 'subsection', not {heading!r}")
+        return render_template("check_details.tex", report=self.check(), notation=self.notation, heading=heading,
+                               title=self.title, label=label)
 
     def document(self, *, checked: bool = True) -> str:
-        """A standalone LaTeX document (amsmath, amsthm, TikZ) holding :meth:`latex`."""
+        """A standalone LaTeX document (amsmath, amsthm, TikZ) holding :meth:`latex`, the check
+        details in its appendix."""
         from ..render.templates import render_template
 
-        return render_template("document.tex", title=self.title, body=self.latex(checked=checked))
+        if not checked:
+            return render_template("document.tex", title=self.title, body=self.latex(checked=False), appendix=[])
+        return render_template("document.tex", title=self.title, body=self.latex(evidence_label="ev:derivation"),
+                               appendix=[self.evidence_latex("ev:derivation")])
 
     def _repr_latex_(self) -> str:
         from ..render.templates import render_template

@@ -210,9 +210,13 @@ class Proof:
         return "\n".join(d.latex() for d in self.parts)
 
     def document(self) -> str:
+        """A standalone document: the derivations, each check paragraph referring to its details in the appendix."""
         from ..render.templates import render_template
 
-        return render_template("document.tex", title=self.summary, body=self.latex())
+        labels = [f"ev:{self.name}:{i}" for i in range(1, len(self.parts) + 1)]
+        body = "\n".join(d.latex(evidence_label=label) for d, label in zip(self.parts, labels))
+        return render_template("document.tex", title=self.summary, body=body,
+                               appendix=[d.evidence_latex(label) for d, label in zip(self.parts, labels)])
 
     def _repr_latex_(self) -> str:
         return self.parts[0]._repr_latex_()
