@@ -36,8 +36,10 @@ def test_the_resnet_layer_has_the_structural_zeros_of_the_design_notes(all_chapt
 
 
 def test_the_whole_book_compiles(all_chapters, tmp_path):
-    tex = render_template("book.tex", chapters=[(c, c.body()) for c in all_chapters])
-    assert tex.count("\\chapter{") == len(all_chapters)
+    appendix = [section for c in all_chapters for section in c.evidence("section")]
+    tex = render_template("book.tex", chapters=[(c, c.body()) for c in all_chapters], appendix=appendix)
+    assert tex.count("\\chapter{") == len(all_chapters) + 1  # and the appendix "Evidence"
+    assert appendix and tex.count("\\ref{ev:") == len(appendix) == tex.split("\\appendix")[1].count("\\label{ev:")
     assert compile_pdf(tex, tmp_path / "book.pdf").read_bytes().startswith(b"%PDF")
 
 
