@@ -1,4 +1,4 @@
-"""Theorems 1, 2 and the core of Theorem 3, proved for symbolic parameters."""
+"""Theorems 1, 2 (on any number of axes, as a product of the 1-D theorem) and 3 (its core, the one-layer rule and L layers by induction), proved for symbolic parameters."""
 
 from symstride.proof.proofs import prove
 
@@ -11,4 +11,4 @@ INTRO = (
 
 
 def build():
-    return [d for name in ("stride-as-subsampling", "polyphase", "composition") for d in prove(name).parts]
+    return [d for name in ("stride-as-subsampling", "polyphase", "composition", "network-layer", "network") for d in prove(name).parts]

@@ -19,6 +19,10 @@ from hypothesis import HealthCheck, settings
 
 pytest_plugins = ("pytester",)  # tests/test_reliable_interfaces.py runs a test session of its own
 
+# z3 verdicts are kept on disk between processes (symstride/core/decisions.py); a test session keeps
+# its own store, so that no verdict reached outside the session is reused inside it
+os.environ.setdefault("SYMSTRIDE_Z3_CACHE", __import__("tempfile").mkdtemp(prefix="symstride-z3-"))
+
 settings.register_profile(
     "default",
     deadline=None,

@@ -219,7 +219,7 @@ def test_check_reports_read_like_a_table_and_are_cached():
     assert out.splitlines()[0] == "Check of “A stride-2 convolution with a 3-tap kernel is a unit-stride convolution on 2 phases”: PROVED for all values of N"
     assert "(3) reindex by a bijection  ✓ proved" in out
     assert "(m) ↔ (j) is a bijection on all 15 index tuples (enumerated both ways)" in out
-    assert repr(report).startswith("<CheckReport 'A stride-2") and "\n" not in repr(report)
+    assert repr(report).startswith("CheckReport(ok: 'A stride-2") and "\n" not in repr(report)
     data = report.to_json()
     assert data["ok"] and data["proved"] and data["failure"] is None and data["steps"][3]["proof"]["status"] == "proved"
 

@@ -86,10 +86,14 @@ def _min_s(expr, base):
 FORGED = [  # (proof, part, step, signal whose first index is forged)
     ("stride-as-subsampling", 0, 1, "u"),
     ("polyphase", 0, 3, "xtilde"),
-    ("polyphase", 1, 6, "z"),
+    ("polyphase", 1, 1, "xphase"),  # the product over axes
+    ("polyphase", 1, 2, "z"),
+    ("network-layer", 0, 4, "x"),
+    ("network", 0, 1, "X"),  # the one-layer rule, instantiated
+    ("network", 0, 2, "Yprev"),
     ("composition", 0, 2, "w_2"),
     ("transposed", 0, 8, "u"),
-    ("transposed", 1, 4, "xhat"),
+    ("transposed", 1, 1, "u"),  # the product over axes
     ("subsampling-composition", 0, 2, "x"),
     ("noble-identity", 0, 2, "x"),
     ("noble-identity-transposed", 0, 2, "x"),

@@ -67,14 +67,14 @@ def _bump(expr, var_name):
 BROKEN = [  # (proof, part, step, how the line is broken)
     ("stride-as-subsampling", 0, 1, lambda e: e.func(e.base, e.indices[0] + 1)),
     ("polyphase", 0, 3, lambda e: e.replace(sp.ceiling, lambda a: sp.ceiling(a) + 1)),
-    ("polyphase", 1, 2, lambda e: e.replace(Iverson, lambda c: Iverson(sp.Eq(c.lhs, 0)))),
+    ("polyphase", 1, 1, lambda e: _shift_atom(e, "xphase", 2)),  # the product over axes with axis 1's read moved
     ("composition", 0, 7, lambda e: e.replace(sp.ceiling, lambda a: sp.ceiling(a) - 1)),
     ("subsampling-composition", 0, 2, lambda e: e.func(e.base, e.indices[0] + 1)),
     ("noble-identity", 0, 3, lambda e: _bump(e, "n")),
     ("pointwise-commutes", 1, 2, lambda e: e.func(e.args[0].func(e.args[0].base, e.args[0].indices[1], e.args[0].indices[0]))),
     ("space-to-depth-permutation", 0, 2, lambda e: e.func(e.base, e.indices[0] + 1)),
     ("transposed", 0, 4, lambda e: e.replace(sp.ceiling, lambda a: sp.ceiling(a) + 1)),
-    ("transposed", 1, 3, lambda e: _shift_atom(e, "xhat", 1)),
+    ("transposed", 1, 1, lambda e: _shift_atom(e, "u", 1)),  # the product over axes with axis 2's crop moved
     ("noble-identity-transposed", 0, 2, lambda e: _bump(e, "t")),
 ]
 
@@ -190,6 +190,29 @@ LAYER_CASES.update({  # the rules of the sub-pixel derivation (symstride.proof.s
     "phase-filters": _transposed_case("phase-filters", lambda e: _shift_atom(e, "v", 1)),
     "depth-to-space": _transposed_case("depth-to-space", lambda e: _shift_atom(e, "u", 0)),
     "crop": _transposed_case("crop", lambda e: _shift_atom(e, "u", 0, -1)),
+})
+
+def _cited_case(build, result, corrupt):
+    d = build()
+    d.result = result
+    return d, d.with_step(1, corrupt(d.steps[1].expr))
+
+
+def _product_case():
+    from symstride.proof.separable import polyphase_product_proof
+
+    return _cited_case(lambda: polyphase_product_proof(2), "polyphase", lambda e: _shift_atom(e, "xphase", 2))
+
+
+def _instantiation_case():
+    from symstride.proof.network_theorem import network_step_proof
+
+    return _cited_case(network_step_proof, "network", lambda e: _shift_atom(e, "X", 1))
+
+
+LAYER_CASES.update({  # the rules that cite a proved result: the product over axes, an instantiation
+    "separable-product": _product_case(),
+    "apply-result": _instantiation_case(),
 })
 
 LEMMA_CASES = {  # the lemma rules, each applied (lemma_application: its proof's first line = its last line) with a false twin

@@ -25,6 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument("name", nargs="?", metavar="NAME", help="the proof (see --list)")
     p.add_argument("--list", action="store_true", help="list the proofs, one per line, name first")
+    p.add_argument("--ndim", type=int, metavar="D", help="number of axes of polyphase / transposed (default 2; D ≥ 2 is the product of the 1-D theorem)")
     p.add_argument("--format", choices=FORMATS, default="text", help="text (default) or latex (a standalone document)")
     p.add_argument("--fragment", action="store_true", help="with --format latex: only the body")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (FILE.pdf compiles the LaTeX with pdflatex)")
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.name:
         raise UsageError(f"name a proof: {', '.join(PROOFS)} (or --list)")
     check_document_output(args)
-    proof = prove(args.name)
+    proof = prove(args.name, ndim=args.ndim)
     if args.format == "text":
         text = proof.text() + "\n"
     else:

@@ -40,6 +40,8 @@ from typing import Any, Iterable, Mapping
 
 import sympy as sp
 
+from .decisions import query_key, recall, remember
+
 __all__ = ["Untranslatable", "Decision", "Translator", "to_z3", "decide", "TIMEOUT_MS", "RLIMIT"]
 
 #: Default time z3 may spend on one claim, in milliseconds.
@@ -278,8 +280,16 @@ def decide(claim: Any, *, assuming: Iterable[Any] = (), timeout_ms: int = TIMEOU
     solver.set("timeout", int(timeout_ms))
     solver.set("rlimit", int(rlimit))
     solver.add(*tr.hypotheses, *hyps, z3.Not(goal))
+    key = query_key(solver.sexpr(), rlimit)
+    stored = recall(key)  # a verdict z3 reached on exactly this query before (core/decisions.py)
+    if stored is not None:
+        status, values, reason = stored
+        names = {str(v): sym for sym, v in tr.symbols.items()}
+        model = {names[n]: (int(x) if isinstance(x, int) else sp.Rational(x)) for n, x in values.items() if n in names}
+        return Decision(status, model if status == "refuted" else None, reason=reason)
     verdict = solver.check()
     if verdict == z3.unsat:
+        remember(key, "proved", {}, "z3: the negation has no integer model")
         return Decision("proved", reason="z3: the negation has no integer model")
     if verdict == z3.sat:
         model = solver.model()
@@ -287,5 +297,7 @@ def decide(claim: Any, *, assuming: Iterable[Any] = (), timeout_ms: int = TIMEOU
         for sym, v in tr.symbols.items():
             val = model.eval(v, model_completion=True)
             values[sym] = int(val.as_long()) if z3.is_int_value(val) else sp.Rational(str(val.as_fraction()))
+        remember(key, "refuted", {str(tr.symbols[k]): (v if isinstance(v, int) else str(v)) for k, v in values.items()},
+                 "z3 found values where the claim fails")
         return Decision("refuted", values, reason="z3 found values where the claim fails")
     return Decision("unknown", reason=f"z3: {solver.reason_unknown() or 'unknown'}")

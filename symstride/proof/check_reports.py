@@ -18,14 +18,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.results import Result
 from .index_sets import Outcome
 from .step_proofs import StepProof
 
 __all__ = ["StepReport", "CheckReport"]
 
 
-@dataclass(frozen=True)
-class StepReport:
+@dataclass(frozen=True, repr=False)
+class StepReport(Result):
     """What was established for one step: the symbolic ``proof`` and the grid ``checks``."""
 
     number: int
@@ -71,16 +72,19 @@ class StepReport:
             out.append(f"    {kind:<9} {'ok  ' if o.ok else 'FAIL'} {o.detail}")
         return out
 
-    def to_json(self) -> dict[str, Any]:
+    def json_fields(self) -> dict[str, Any]:
         return {
-            "number": self.number, "rule": self.rule, "title": self.title, "ok": self.ok, "proved": self.proved,
-            "failure": self.failure, "proof": self.proof.to_json() if self.proof is not None else None,
+            "number": self.number, "rule": self.rule, "title": self.title,
+            "proof": self.proof.to_json() if self.proof is not None else None,
             "evidence": [{"kind": k, "ok": o.ok, "detail": o.detail, "method": o.method} for k, o in self.checks],
         }
 
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
 
-@dataclass(frozen=True)
-class CheckReport:
+
+@dataclass(frozen=True, repr=False)
+class CheckReport(Result):
     """The outcome of :meth:`Derivation.check`: one :class:`StepReport` per line."""
 
     title: str
@@ -105,9 +109,6 @@ class CheckReport:
     def proved(self) -> bool:
         """Every step proved for all values (grid evidence and extra checks do not count)."""
         return self.ok and all(s.proved for s in self.steps)
-
-    def __bool__(self) -> bool:
-        return self.ok
 
     @property
     def failure(self) -> str | None:
@@ -174,13 +175,12 @@ class CheckReport:
             lines += ["", f"  first failure: {self.failure}"]
         return "\n".join(lines)
 
-    def __repr__(self) -> str:
-        return f"<CheckReport {self.title!r}: {self.verdict}; {len(self.steps)} steps, {self.evidence}>"
+    def summary(self) -> str:
+        return f"{self.title!r}: {self.verdict}; {len(self.steps)} steps, {self.evidence}"
 
-    def to_json(self) -> dict[str, Any]:
+    def json_fields(self) -> dict[str, Any]:
         return {
-            "title": self.title, "ok": self.ok, "proved": self.proved, "failure": self.failure,
-            "unproved": None if self.proved else self.unproved, "verdict": self.verdict,
+            "title": self.title, "unproved": None if self.proved else self.unproved, "verdict": self.verdict,
             "evidence": {"grid": self.grid, "instances": self.instances, "outputs": self.outputs,
                          "float64": {"instances": self.float_instances, "tolerance": self.tolerance,
                                      "max_error": self.max_error, "oracle": self.oracle}},
@@ -191,4 +191,5 @@ class CheckReport:
     def _repr_latex_(self) -> str:
         from ..render.templates import render_template
 
-        return render_template("check_inline.tex", report=self).strip()
+        rendered = render_template("check_inline.tex", report=self)
+        return " ".join(line.strip() for line in rendered.splitlines() if line.strip())  # one line, as every result's

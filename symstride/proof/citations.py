@@ -17,7 +17,9 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Callable, Iterator, Mapping
 
-__all__ = ["register", "using_registry", "citation_cycle", "lemma_verdict"]
+from ..core.errors import SymstrideError
+
+__all__ = ["register", "using_registry", "citation_cycle", "lemma_verdict", "cited_parts"]
 
 _REGISTRY: dict[str, Callable[[], Any]] = {}
 _OVERRIDE: list[Mapping[str, Callable[[], Any]] | None] = [None]
@@ -50,6 +52,19 @@ def citation_cycle(name: str) -> list[str] | None:
     if name in _STACK:
         return _STACK[_STACK.index(name):] + [name]
     return None
+
+
+def cited_parts(name: str) -> list[Any]:
+    """The derivations of the registered proof ``name`` (each marked as proving ``name``)."""
+    registry = _registry()
+    if name not in registry:
+        raise SymstrideError(f"no proof named {name!r} is registered")
+    parts = registry[name]()
+    parts = list(parts) if isinstance(parts, (list, tuple)) else [parts]
+    for part in parts:
+        if hasattr(part, "result"):
+            part.result = name
+    return parts
 
 
 def lemma_verdict(name: str, check: Callable[[Any], tuple[bool, str]]) -> tuple[bool, str]:

@@ -22,11 +22,11 @@ after the pointwise map (which commutes with the phase split, lemma ``pointwise-
 mask is the identity when no phase sample lies past the end, e.g. when ``N_{l−1}`` is divisible
 by ``B_l`` for every later layer that pads.  That chaining is stated here, not machine-checked.
 
-Status (honest): six of the seven steps are proved for all values by the checker; the reindex
-step leaves one obligation — the lower bound ``j ≥ ⌈(s q − p + B e − r)/B⌉`` of the reindexed
-sum, nonlinear in ``B = s R`` — undecided by z3 within its resource limit, so
-``layer_rule_proof().check().proved`` is False and the rule is *checked on the grid, not proved*
-(it is therefore not among the named proofs of :data:`symstride.proof.proofs.PROOFS`).
+Status: all seven steps are proved for all values by the checker.  The reindex step's bounds of
+``j`` — nonlinear in ``B = s R`` — are settled once the quotient by ``B`` in the obligation is
+multiplied out (an equivalent claim, :mod:`symstride.proof.denominators`); the rule is the named
+proof ``network-layer``, cited by the induction step of Theorem 3 for L layers
+(:mod:`symstride.proof.network_theorem`).
 
 >>> d = layer_rule_proof()
 >>> [s.rule for s in d.steps][3:5]
@@ -80,15 +80,17 @@ def layer_rule_proof(*, grid: dict | None = None) -> Derivation:
     steps = [
         Step(y[add(mul(R, b), q)], "definition", ("the output phase q of the strided layer: Y[q, b] = y[R b + q]",)),
         Step(nested_sum(mul(w[m], xt[add(mul(s, add(mul(R, b), q)), mul(d, m))]), [(m, 0, add(k, -1))]), "unfold",
-             ("y = Conv_s(x̃; w) at t = R b + q",)),
+             ("y, the strided convolution of ", sp.Symbol("xtilde"), " with w, at t = R b + q")),
         Step(nested_sum(mul(w[m], x[add(mul(s, add(mul(R, b), q)), mul(d, m), mul(-1, p))]), [(m, 0, add(k, -1), inside)]), "unfold",
-             ("x̃ is x padded by p zeros on the left",)),
+             (sp.Symbol("xtilde"), " is x padded by p zeros on the left")),
         Step(nested_sum(mul(w[m], x[add(mul(s, add(mul(R, b), q)), mul(d, m), mul(-1, p))]), [(r, 0, add(B, -1)), (m, 0, add(k, -1), sp.And(inside, cls))]),
              "residue-split", ("the classes ", cls, " of the B = s R input phases"), (),
              (Partition(((q, 0, R - 1),), IndexSet(((m, 0, k - 1),)), (r, 0, s * R - 1), sp.Eq(sp.Mod(s * q + d * m - p + s * R * sp.ceiling(p / (s * R)), s * R), r)),)),
     ]
     inside_j = sp.And(sp.Le(0, read, evaluate=False), sp.Le(read, add(N, -1), evaluate=False), evaluate=False)
-    bij = Bijection(((q, 0, R - 1), (r, 0, s * R - 1)), IndexSet(((m, 0, k - 1),)), IndexSet(((j, lo, hi),)),
+    bij = Bijection(((q, 0, R - 1), (r, 0, s * R - 1)),
+                    IndexSet(((m, 0, k - 1),), (sp.Eq(sp.Mod(s * q + d * m - p + s * R * sp.ceiling(p / (s * R)), s * R), r),)),
+                    IndexSet(((j, lo, hi),), (sp.Eq(sp.Mod(s * R * j + r - s * q + p - s * R * sp.ceiling(p / (s * R)), d), 0),)),
                     {j: (s * q + d * m - p + s * R * sp.ceiling(p / (s * R)) - r) / (s * R)},
                     {m: (s * R * j + r - s * q + p - s * R * sp.ceiling(p / (s * R))) / d})
     steps.append(Step(nested_sum(mul(w[tap], x[read]), [(r, 0, add(B, -1)), (j, lo, hi, sp.And(divides, inside_j))]), "reindex",
@@ -114,9 +116,12 @@ def layer_rule_proof(*, grid: dict | None = None) -> Derivation:
                    ((q, 0, add(R, -1)), (r, 0, add(B, -1)), (j, 0, add(K, -1))), note="the layer's bank: R tied filters over B phases"),
     ]
     values = grid or NETWORK_LAYER_GRID
+    fits = sp.Ge(add(N, mul(2, p)), add(mul(d, add(k, -1)), 1))
+    b_hi = add(floor_div(add(Nout, -1, mul(-1, q)), R))
+    # the theorem's hypotheses: the kernel fits, and (q, b) is an output phase sample (q < N_out too)
+    hypotheses = (fits, sp.Le(q, add(Nout, -1)), sp.Ge(q, 0), sp.Le(q, add(R, -1)), sp.Ge(b, 0), sp.Le(b, b_hi))
     checked = Grid({s: list(values["s"]), R: list(values["R"]), k: list(values["k"]), d: list(values["d"]), p: list(values["p"]), N: list(values["N"])},
-                   ((q, 0, add(R, -1)), (b, 0, add(floor_div(add(Nout, -1, mul(-1, q)), R)))),
-                   (sp.Ge(add(N, mul(2, p)), add(mul(d, add(k, -1)), 1)), sp.Le(q, add(Nout, -1))))
+                   ((q, 0, sp.Min(add(R, -1), add(Nout, -1))), (b, 0, b_hi)), (fits,))
 
     def reference(pv: dict[str, int], seed: int) -> np.ndarray:
         from ..reference.convolution import conv
@@ -139,7 +144,7 @@ def layer_rule_proof(*, grid: dict | None = None) -> Derivation:
     ]
     return Derivation(
         "Theorem 3, one layer in phase bases", Y[q, b], steps, theorem="Theorem 3, the layer rule", statement=statement,
-        definitions=definitions, where=["xtilde", "y", "X", "W'"], grid=checked,
+        definitions=definitions, where=["xtilde", "y", "X", "W'"], grid=checked, hypotheses=hypotheses,
         notation=Notation({"x": 0, "y": 0, "xtilde": 0, "X": 1, "Y": 1}, {"xtilde": r"\tilde{x}"}, {"xtilde": "x̃"}),
         oracle=instance_oracle(reference), oracle_name="the NumPy reference convolution, output split in R phases", name="network-layer",
     )

@@ -11,7 +11,7 @@ and every lemma it cites is proved by its own proof; grid evidence alone is repo
 >>> proof.ok, proof.proved
 (True, True)
 >>> [name for name in PROOFS][:3]
-['stride-as-subsampling', 'polyphase', 'composition']
+['stride-as-subsampling', 'polyphase-1d', 'polyphase']
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from .rules import rule
 from .citations import lemma_verdict, register
 from .step_proofs import part_verdict
 
-__all__ = ["Proof", "PROOFS", "prove", "proof_names", "proof_status", "lemma_application"]
+__all__ = ["Proof", "PROOFS", "DIMENSIONED", "prove", "proof_names", "proof_status", "lemma_application"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -43,16 +43,28 @@ def _subsampling() -> list[Derivation]:
     return [subsampling_proof()]
 
 
-def _polyphase() -> list[Derivation]:
+def _polyphase_1d() -> list[Derivation]:
     from .polyphase import polyphase_proof
 
-    return [polyphase_proof(1), polyphase_proof(2)]
+    return [polyphase_proof(1)]
 
 
-def _transposed() -> list[Derivation]:
+def _polyphase(ndim: int = 2) -> list[Derivation]:
+    from .separable import polyphase_product_proof
+
+    return _polyphase_1d() + ([polyphase_product_proof(ndim)] if ndim > 1 else [])
+
+
+def _transposed_1d() -> list[Derivation]:
     from .subpixel import subpixel_proof
 
-    return [subpixel_proof(1), subpixel_proof(2)]
+    return [subpixel_proof(1)]
+
+
+def _transposed(ndim: int = 2) -> list[Derivation]:
+    from .separable import subpixel_product_proof
+
+    return _transposed_1d() + ([subpixel_product_proof(ndim)] if ndim > 1 else [])
 
 
 def _composition() -> list[Derivation]:
@@ -61,12 +73,28 @@ def _composition() -> list[Derivation]:
     return [composition_proof()]
 
 
+def _network_layer() -> list[Derivation]:
+    from .network_layer import layer_rule_proof
+
+    return [layer_rule_proof()]
+
+
+def _network() -> list[Derivation]:
+    from .network_theorem import network_step_proof
+
+    return [network_step_proof()]
+
+
 #: name → (one-line summary, builder returning the proof's derivations), in ``--list`` order.
 PROOFS: dict[str, tuple[str, Callable[[], Any]]] = {
     "stride-as-subsampling": ("Theorem 1: Conv_s = D_s ∘ Conv_1, for symbolic s, k, δ, p and input length N (1-D, one channel pair)", _subsampling),
-    "polyphase": ("Theorem 2: a strided convolution is a unit-stride one on the phases, symbolic s, k, δ, p, N per axis, for d = 1 and d = 2 axes (one channel pair)", _polyphase),
+    "polyphase-1d": ("Theorem 2 in one axis: a strided convolution is a unit-stride one on the s phases, symbolic s, k, δ, p, N (one channel pair)", _polyphase_1d),
+    "polyphase": ("Theorem 2: a strided convolution is a unit-stride one on the phases, symbolic s, k, δ, p, N per axis, on any number d of axes: d = 1, and d ≥ 2 as the separable product of the 1-D theorem (listed for d = 2; prove --ndim D for any D)", _polyphase),
     "composition": ("Theorem 3 (core): two strided layers (symbolic s1, s2, k1, k2, N; no padding or dilation) and a pointwise map are a unit-stride network on S = s1·s2 phases", _composition),
-    "transposed": ("Sub-pixel theorem: a transposed convolution is a unit-stride one on the P output phases, then depth-to-space and a crop, symbolic s, k, δ, p, o_p per axis, for d = 1 and d = 2 axes", _transposed),
+    "network-layer": ("Theorem 3, one layer in phase bases: the R output phases of a strided layer are a unit-stride convolution over its B = s·R input phases with R tied filters, symbolic s, k, δ, p, R, N (1-D, one channel pair, padding as e = ⌈p/B⌉ blocks)", _network_layer),
+    "network": ("Theorem 3 for L layers, with padding and boundary masks: a strided network is a unit-stride network of tied layers on the phases of its input; by induction on the layers, the step citing network-layer (1-D, one channel pair per layer)", _network),
+    "transposed-1d": ("Sub-pixel theorem in one axis: a transposed convolution is a unit-stride one on the s output phases, then depth-to-space and a crop, symbolic s, k, δ, p, o_p", _transposed_1d),
+    "transposed": ("Sub-pixel theorem: a transposed convolution is a unit-stride one on the P output phases, then depth-to-space and a crop, symbolic s, k, δ, p, o_p per axis, on any number d of axes: d = 1, and d ≥ 2 as the separable product of the 1-D theorem (listed for d = 2; prove --ndim D for any D)", _transposed),
     "subsampling-composition": ("Lemma: D_a ∘ D_b = D_ab", lambda: [subsampling_composition()]),
     "noble-identity": ("Lemma: D_s ∘ Conv_1(w upsampled by s) = Conv_1(w) ∘ D_s", lambda: [noble_identity()]),
     "noble-identity-transposed": ("Lemma: Conv_1(U_s x; h upsampled by s) = U_s Conv_1(x; h)", lambda: [transposed_noble_identity()]),
@@ -190,11 +218,28 @@ class Proof:
         return self.parts[0]._repr_latex_()
 
 
-def prove(name: str) -> Proof:
-    """Build and check the proof ``name`` (see :data:`PROOFS`); an unknown name lists the valid ones."""
+#: The proofs stated on any number of axes: ``prove(name, ndim=D)`` builds them for ``D`` axes.
+DIMENSIONED = ("polyphase", "transposed")
+
+
+def prove(name: str, *, ndim: int | None = None) -> Proof:
+    """Build and check the proof ``name`` (see :data:`PROOFS`); an unknown name lists the valid ones.
+
+    ``ndim`` (only for the proofs in :data:`DIMENSIONED`; default 2): the number of axes of the
+    statement — ``1`` is the 1-D chain alone, ``D ≥ 2`` adds the product over ``D`` axes.
+    """
     if name not in PROOFS:
         raise SymstrideError(f"no proof named {name!r}; the proofs are: {', '.join(PROOFS)}")
     summary, build = PROOFS[name]
-    proof = Proof(name, summary, list(build()))
+    if ndim is None:
+        parts = build()
+    elif name not in DIMENSIONED:
+        raise SymstrideError(f"the proof {name!r} has no number of axes; ndim applies to {', '.join(DIMENSIONED)}")
+    elif not isinstance(ndim, int) or isinstance(ndim, bool) or ndim < 1:
+        raise SymstrideError(f"ndim must be a positive integer (the number of axes), got {ndim!r}")
+    else:
+        parts = build(ndim)
+        summary = f"{summary.split(', on any number')[0]}, on d = {ndim} " + ("axis" if ndim == 1 else "axes (the separable product of the 1-D theorem)")
+    proof = Proof(name, summary, list(parts))
     proof.check()
     return proof

@@ -39,7 +39,7 @@ from ..algebra.expansion import Definition
 from ..render.printing import text
 from .summands import Summand, SummandError, bound_symbol, conjuncts, defined_bases, substitute, summands, unfold_summands
 
-__all__ = ["NotAnInstance", "instance_obligations", "integral", "MOVES"]
+__all__ = ["NotAnInstance", "instance_obligations", "compare_terms", "integral", "MOVES"]
 
 #: The moves a schema may use (see the module docstring).
 MOVES = ("unfold", "eliminate", "reindex")
@@ -107,6 +107,15 @@ def instance_obligations(prev: Any, cur: Any, *, moves: Sequence[str], hypothese
     ctx.moves = apply
     a, b = apply(a, b)
     _compare(a, b, (), ctx, "")
+    return ctx.obligations
+
+
+def compare_terms(a: Sequence[Summand], b: Sequence[Summand], *, hypotheses: Sequence[Any], where: str = "") -> list[Obligation]:
+    """The obligations under which two lines already in the normal form are equal (no moves):
+    the same summands, and equal index sets, coefficients and indices for all values."""
+    ctx = _Ctx(tuple(hypotheses), {}, [])
+    ctx.moves = lambda x, y, outer=(): (x, y)
+    _compare(a, b, (), ctx, where)
     return ctx.obligations
 
 

@@ -33,7 +33,8 @@ class Step:
     a ``Bijection`` also gives the symbolic checker the change of variables (forward and back).
     ``unfold`` names the defined signals the step unfolds (by default: those read by one of the
     two lines only); ``witnesses`` gives the value of a summation variable the step eliminates
-    when no equation of its guard states it (e.g. ``r: (t + p) mod s``).
+    when no equation of its guard states it (e.g. ``r: (t + p) mod s``).  ``product`` is the
+    :class:`~symstride.proof.products.AxisProduct` of a step citing ``separable-product``.
     """
 
     expr: Any
@@ -43,6 +44,7 @@ class Step:
     instances: tuple[Any, ...] = ()
     unfold: tuple[str, ...] | None = None
     witnesses: Mapping[Any, Any] | None = None
+    product: Any = None
 
     def __post_init__(self) -> None:
         rule(self.rule)  # an unknown rule name fails here, listing the valid ones

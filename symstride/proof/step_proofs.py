@@ -37,11 +37,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .citations import lemma_verdict
+from .citations import cited_parts, lemma_verdict
+from .denominators import cleared, nonlinear_denominator
 from .discharge import Discharged, Obligation, discharge
+from .stored import decided
 from .index_sets import Bijection
 from .rules import rule as rule_named
 from .schemas import NotAnInstance, instance_obligations
+from .products import product_obligations
 
 __all__ = ["StepProof", "prove_step", "part_verdict", "FAILING", "PROVED"]
 
@@ -92,12 +95,19 @@ def prove_step(d: Any, number: int) -> StepProof:
     if rule.proved_by is not None and rule.proved_by == getattr(d, "result", None):
         return StepProof("self-citation", f"it cites {rule.title}, the result this derivation proves: a proof cannot cite itself",
                          cites=rule.proved_by)
+    cites = rule.proved_by
     try:
-        obligations = instance_obligations(
-            d.steps[number - 1].expr, step.expr, moves=rule.moves + (("unfold",) if step.unfold else ()), hypotheses=_hypotheses(d), definitions=d.definitions,
-            unfold_names=step.unfold, maps=[(b.forward, b.backward) for b in step.instances if isinstance(b, Bijection)],
-            witnesses=step.witnesses,
-        )
+        if rule.name in ("separable-product", "apply-result"):
+            cites = getattr(step.product, "cites", None)
+            if cites is not None and cites == getattr(d, "result", None):
+                return StepProof("self-citation", f"it cites {cites}, the result this derivation proves: a proof cannot cite itself", cites=cites)
+            cites, obligations = _product(d, number)
+        else:
+            obligations = instance_obligations(
+                d.steps[number - 1].expr, step.expr, moves=rule.moves + (("unfold",) if step.unfold else ()), hypotheses=_hypotheses(d),
+                definitions=d.definitions, unfold_names=step.unfold, maps=[(b.forward, b.backward) for b in step.instances if isinstance(b, Bijection)],
+                witnesses=step.witnesses,
+            )
     except NotAnInstance as exc:
         return StepProof("not an instance", f"line {number} is not an instance of the rule: {exc}")
     for cond in step.conditions:
@@ -105,7 +115,7 @@ def prove_step(d: Any, number: int) -> StepProof:
         obligations.append(Obligation(cond.statement, _hypotheses(d) + bounds, f"side condition ({cond.text})"))
     done: list[Discharged] = []
     for ob in obligations:
-        out = discharge(ob)
+        out = decided(ob, _decided)
         done.append(out)
         if out.status == "refuted":
             prefix = "" if ob.what.startswith("side condition") else f"line {number} is not an instance of the rule: "
@@ -113,15 +123,46 @@ def prove_step(d: Any, number: int) -> StepProof:
         if out.status != "proved":
             return StepProof("unknown", f"not proved: {out.detail()}", tuple(done))
     summary = f"an instance of the rule; {len(done)} obligations proved for all values (z3)"
-    if rule.proved_by is not None:
-        proved, why = lemma_verdict(rule.proved_by, part_verdict)
+    if cites is not None:
+        what = rule.title if rule.proved_by is not None else f"result {cites}"
+        proved, why = lemma_verdict(cites, part_verdict)
         if not proved:
             status = "citation cycle" if why.startswith("citation cycle") else "lemma not proved"
-            return StepProof(status, f"{summary}, but the cited {rule.title} is not proved: {why}", tuple(done), rule.proved_by)
-        return StepProof("proved", f"{summary}; the cited {rule.title} is proved", tuple(done), rule.proved_by)
+            return StepProof(status, f"{summary}, but the cited {what} is not proved: {why}", tuple(done), cites)
+        return StepProof("proved", f"{summary}; the cited {what} is proved", tuple(done), cites)
     return StepProof("proved", summary, tuple(done))
 
 
+
+
+def _decided(ob: Obligation) -> Discharged:
+    """z3's verdict on ``ob``: first with a positive symbolic denominator multiplied out (an
+    equivalent claim, :func:`~symstride.proof.denominators.cleared`, that spares z3 a nonlinear
+    real division), then as stated if that is undecided."""
+    alt = cleared(ob.claim)
+    if alt == ob.claim:
+        return discharge(ob)
+    first = nonlinear_denominator(ob.claim)  # z3 is weakest on a division by a product of symbols: try that form first
+    out = discharge(Obligation(alt, ob.assuming, ob.what)) if first else discharge(ob)
+    if out.status == "unknown":
+        out = discharge(ob) if first else discharge(Obligation(alt, ob.assuming, ob.what))
+    if out.status != "unknown" and out.obligation is not ob:
+        return Discharged(ob, out.status, out.counterexample, out.reason + " (denominator multiplied out)")
+    return out
+
+
+def _product(d: Any, number: int) -> tuple[str, list]:
+    """The cited 1-D result and the obligations of a ``separable-product`` step."""
+    instance = d.steps[number].product
+    if instance is None:
+        raise NotAnInstance("the step must record the cited result and its substitution (one per axis)")
+    if d.steps[number].rule == "apply-result" and len(instance.axes) != 1:
+        raise NotAnInstance(f"a theorem is instantiated by one substitution, not {len(instance.axes)}")
+    try:
+        cited = cited_parts(instance.cites)[0]
+    except ValueError as exc:
+        raise NotAnInstance(str(exc)) from None
+    return instance.cites, product_obligations(d, number, instance, cited)
 
 
 def part_verdict(part: Any) -> tuple[bool, str]:
