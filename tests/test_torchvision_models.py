@@ -73,14 +73,20 @@ def test_torchvision_family(family, mode):
         assert float((a - b).abs().max()) <= TOLERANCE * max(1.0, float(a.abs().max()))
 
 
-def test_alexnet_adaptive_pooling_strides_at_416():
-    """At 416×416 AlexNet's adaptive pooling reads 12×12 into 6×6: a pooling with stride 2 in effect."""
+@pytest.mark.parametrize("mode", ["layer", "network"])
+def test_alexnet_adaptive_pooling_strides_at_416(mode):
+    """At 416×416 AlexNet's adaptive pooling reads 12×12 into 6×6: a pooling with stride 2 in effect.
+    Layer mode converts it as a stride-free pooling at those sizes; network mode makes it a tied pooling
+    of Theorem 3's graph, so the input is split once by the total stride 4·2·2·2·2 = 64."""
     family = next(f for f in FAMILIES if f.size == 416)
     model, x, _ = built(family.name)
     assert ("aten._adaptive_avg_pool2d.default", (2, 2), "avgpool") in [(o.op, o.stride, o.module) for o in strided_ops(model, x)]
-    flat = destride_model(model, x, mode="network", check=False)  # checked by test_torchvision_family
-    pools = [m for m in flat.modules() if isinstance(m, AdaptivePoolAt)]
-    assert [(p.sizes, p.pool.spec.kernel, p.pool.spec.stride) for p in pools] == [((12, 12), (2, 2), (2, 2))]
+    flat = destride_model(model, x, mode=mode, check=False)  # checked by test_torchvision_family
+    pools = [(p.sizes, p.pool.spec.kernel, p.pool.spec.stride) for p in flat.modules() if isinstance(p, AdaptivePoolAt)]
+    if mode == "layer":
+        assert pools == [((12, 12), (2, 2), (2, 2))]
+    else:
+        assert pools == [] and flat.phase_network.space_to_depth.stride == (64, 64)
 
 
 def test_readme_table_is_the_pinned_table():
