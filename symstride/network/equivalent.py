@@ -60,6 +60,7 @@ __all__ = [
     "EquivalentNetwork",
     "destride_network",
     "windowed_op",
+    "phase_divisor",
 ]
 
 
@@ -124,20 +125,24 @@ def windowed_op(layer: ConvLayer | Pool, spec, basis: PhaseBasis, zero_overhang:
                         bias, spec.groups, padding, boundary, mask)
     exact_mean = layer.count_include_pad or not any(l for l, _ in spec.padding)
     weight = np.full(spec.weight_shape, 1.0 / spec.taps if exact_mean else 1.0)
-    divisor = None if exact_mean else _divisor(spec, basis, out)
+    divisor = None if exact_mean else phase_divisor(spec, basis, out)
     return TiedConv(layer.path, "avgpool", basis, out, maps, spec.weight_shape, TapArrays(phase_taps(maps)),
                     None, spec.groups, padding, boundary, mask, weight, divisor)
 
 
-def _divisor(spec, basis: PhaseBasis, out: PhaseBasis) -> np.ndarray:
-    """``count_include_pad=False``: the number of taps inside the input, per output phase sample
-    (1 past the end of the output, where nothing is read)."""
+def phase_divisor(spec, basis: PhaseBasis, out: PhaseBasis, count_include_pad: bool = False) -> np.ndarray:
+    """The divisor of an average pooling per output phase sample, ``(R^d, *A_out)``.
+
+    PyTorch divides a window by its taps inside ``[−p, N + p)`` (``count_include_pad``) or inside
+    ``[0, N)``; a window reaching past the end (``ceil_mode``) counts only what it covers.  Past the
+    end of the output, where nothing is read, the divisor is 1.
+    """
     d = len(out.size)
     div = np.ones((*out.phases, *out.length))
     for axis, (n_in, n_out, k, s, (p, _), r, a) in enumerate(
         zip(basis.size, out.size, spec.kernel, spec.stride, spec.padding, out.phases, out.length)
     ):
-        counts = inside_counts(n_in, k, s, p, n_out)
+        counts = inside_counts(n_in + 2 * p, k, s, 0, n_out) if count_include_pad else inside_counts(n_in, k, s, p, n_out)
         pos = r * np.arange(a)[None, :] + np.arange(r)[:, None]
         per = np.where(pos < n_out, counts[np.minimum(pos, n_out - 1)], 1)
         shape = [1] * (2 * d)

@@ -30,7 +30,7 @@ from .polyphase import PROOF_GRID, phase_definitions, polyphase_steps, symbolic_
 from .products import AxisProduct
 from .signals import LayerSignals
 from .step import Grid, Step
-from .subpixel import SUBPIXEL_GRID, bank_formula, subpixel_steps
+from .subpixel import SUBPIXEL_GRID, bank_formula, grid_of, subpixel_steps
 from .transposed_signals import TransposedSignals
 from ..render.printing import Display
 
@@ -96,13 +96,7 @@ def subpixel_product_proof(ndim: int) -> Derivation:
         Step(chain[-1].expr, "separable-product", (f"the sub-pixel theorem in one axis (lines 0 = {last} of its chain) on each of the {ndim} axes",),
              product=product),
     ]
-    values = SUBPIXEL_GRID.get(ndim, SMALL_AXES_GRID)
-    table, constraints = {}, []
-    for ax in ch.axes:
-        for key, sym in (("s", ax.s), ("k", ax.k), ("d", ax.d), ("p", ax.pl), ("op", ax.op), ("N", ax.N)):
-            table[sym] = list(values[key])
-        constraints.append(sp.Or(sp.Lt(ax.op, ax.s), sp.Lt(ax.op, ax.d)))
-    constraints += ch.has_output()
+    table, constraints = grid_of(ch, SUBPIXEL_GRID.get(ndim, SMALL_AXES_GRID))
     W_lhs, W_rhs = bank_formula(ch)
     lhs = ch.lhs()
     statement = [

@@ -42,7 +42,7 @@ from .rules import Bijection, IndexSet, Partition, SideCondition, reindex_bounds
 from .signals import join, nested_sum, vec
 from .transposed_signals import TAxis, TransposedSignals, is_one
 
-__all__ = ["TransposedSignals", "subpixel_steps", "subpixel_derivation", "subpixel_proof", "SUBPIXEL_GRID"]
+__all__ = ["TransposedSignals", "subpixel_steps", "subpixel_derivation", "subpixel_proof", "SUBPIXEL_GRID", "grid_of"]
 
 
 def _divides(divisor: Any, value: Any) -> Any:
@@ -276,19 +276,24 @@ SUBPIXEL_GRID = {
 }
 
 
+def grid_of(ch: Any, values: Any) -> tuple[dict, list]:
+    """The evaluation grid of a symbolic transposed layer: each axis's s, k, δ, p, o_p, N drawn from
+    ``values``, constrained by PyTorch's rule (o_p < s or o_p < δ) and a non-empty output."""
+    table, constraints = {}, []
+    for ax in ch.axes:
+        for key, sym in (("s", ax.s), ("k", ax.k), ("d", ax.d), ("p", ax.pl), ("op", ax.op), ("N", ax.N)):
+            table[sym] = list(values[key])
+        constraints.append(sp.Or(sp.Lt(ax.op, ax.s), sp.Lt(ax.op, ax.d)))
+    return table, constraints + list(ch.has_output())
+
+
 def subpixel_proof(ndim: int = 1, *, grid: dict | None = None) -> Derivation:
     """The sub-pixel theorem for symbolic stride, kernel, dilation, padding and output padding (one channel pair)."""
     if ndim not in SUBPIXEL_GRID and grid is None:
         raise SymstrideError(f"the sub-pixel proof is checked for ndim in {sorted(SUBPIXEL_GRID)}, got {ndim}")
     ch = TransposedSignals.symbolic(ndim)
     steps = subpixel_steps(ch)
-    values = grid or SUBPIXEL_GRID[ndim]
-    table, constraints = {}, []
-    for ax in ch.axes:
-        for key, sym in (("s", ax.s), ("k", ax.k), ("d", ax.d), ("p", ax.pl), ("op", ax.op), ("N", ax.N)):
-            table[sym] = list(values[key])
-        constraints.append(sp.Or(sp.Lt(ax.op, ax.s), sp.Lt(ax.op, ax.d)))
-    constraints += ch.has_output()
+    table, constraints = grid_of(ch, grid or SUBPIXEL_GRID[ndim])
     W_lhs, W_rhs = bank_formula(ch)
     words = " on every axis" if ndim > 1 else ""
     statement = _statement(

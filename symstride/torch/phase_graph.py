@@ -44,10 +44,9 @@ from torch import nn
 
 from ..core.errors import SymstrideError
 from ..core.params import ConvSpec
-from ..network.equivalent import windowed_op
+from ..network.equivalent import phase_divisor, windowed_op
 from ..network.phase_ops import zero_overhang_after
 from ..network.phases import PhaseBasis, mask_keep
-from ..network.pooling import inside_counts
 from ..network.spec import Pool, Shape, parse_layer
 from .calls import label
 from .graph_reader import ELEMENTWISE, GraphReading, NodeRule, read_graph
@@ -359,24 +358,9 @@ def barrier_error(reading: GraphReading, kept: set[fx.Node]) -> SymstrideError |
 
 
 def ceil_divisor(geometry: ConvSpec, basis: PhaseBasis, out: PhaseBasis, count_include_pad: bool) -> np.ndarray:
-    """The divisor of a ``ceil_mode`` average pooling per output phase sample, ``(R^d, *A_out)``.
-
-    PyTorch divides a window by its taps inside ``[−p, N + p)`` (``count_include_pad``) or inside
-    ``[0, N)``: a ceil window reaching past the end counts only what it covers (1 past the end
-    of the output, where nothing is read).
-    """
-    d = len(out.size)
-    div = np.ones((*out.phases, *out.length))
-    for axis, (n_in, n_out, k, s, (p, _), r, a) in enumerate(
-        zip(basis.size, out.size, geometry.kernel, geometry.stride, geometry.padding, out.phases, out.length)
-    ):
-        counts = inside_counts(n_in + 2 * p, k, s, 0, n_out) if count_include_pad else inside_counts(n_in, k, s, p, n_out)
-        pos = r * np.arange(a)[None, :] + np.arange(r)[:, None]
-        per = np.where(pos < n_out, counts[np.minimum(pos, n_out - 1)], 1)
-        shape = [1] * (2 * d)
-        shape[axis], shape[d + axis] = r, a
-        div = div * per.reshape(shape)
-    return div.reshape(out.count, *out.length)
+    """The divisor of a ``ceil_mode`` average pooling per output phase sample, ``(R^d, *A_out)``
+    (:func:`symstride.network.equivalent.phase_divisor`: a ceil window counts only what it covers)."""
+    return phase_divisor(geometry, basis, out, count_include_pad)
 
 
 def convert_graph(gm: fx.GraphModule, form: str) -> None:
