@@ -366,7 +366,7 @@ class Derivation:
         from ..render.templates import render_template
 
         if heading not in ("section", "subsection"):
-            raise ValueError(f"heading must be 'section' or 'subsection', not {heading!r}")
+            raise SymstrideError(f"heading must be 'section' or 'subsection', not {heading!r}")
         return render_template("check_details.tex", report=self.check(), notation=self.notation, heading=heading,
                                title=self.title, label=label)
 
