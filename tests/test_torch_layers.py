@@ -16,7 +16,7 @@ from symstride.core.indexing import Tap, tap_map
 from symstride.core.params import ConvSpec
 from symstride.torch import DepthToSpace, SpaceToDepth, destride_layer, strided_ops
 from symstride.torch import layers as torch_layers
-from symstride.torch.phase_windows import phase_windows
+from symstride.core.phase_windows import phase_windows
 
 TOL = 1e-9
 pytestmark = pytest.mark.usefixtures("torch_float64")

@@ -21,18 +21,19 @@ from __future__ import annotations
 from ..core.errors import SymstrideError
 
 from math import prod
-from typing import NamedTuple, Sequence
+from typing import Sequence
 
 import numpy as np
 import onnx
 
 from ..core.indexing import Tap, equivalent_kernel, tap_map
 from ..core.params import ConvSpec
+from ..core.phase_windows import PhaseWindow, phase_windows
 from .attrs import per_axis_attr, read_attributes, window_pads
 from .graph import GraphView, NodeError
 from .layout import pad_or_trim_nodes, space_to_depth_nodes
 
-__all__ = ["POOL_ATTRIBUTES", "PhaseTaps", "pooling_phase_taps", "pool_output_length", "average_divisor", "rewrite_pool"]
+__all__ = ["POOL_ATTRIBUTES", "pooling_phase_taps", "pool_output_length", "average_divisor", "rewrite_pool"]
 
 #: The attributes the rewrite reads, per operator (all of ONNX's).
 POOL_ATTRIBUTES = {
@@ -41,47 +42,15 @@ POOL_ATTRIBUTES = {
 }
 
 
-class PhaseTaps(NamedTuple):
-    """The taps of one phase: per axis at offsets ``start + step·t``, ``t < count``."""
-
-    phase: tuple[int, ...]
-    start: tuple[int, ...]
-    count: tuple[int, ...]
-    step: tuple[int, ...]
-
-    def extent(self) -> tuple[int, ...]:
-        """Offsets spanned per axis: ``step·(count − 1) + 1``."""
-        return tuple(st * (c - 1) + 1 for st, c in zip(self.step, self.count))
-
-
-def pooling_phase_taps(spec: ConvSpec, taps: Sequence[Tap] | None = None) -> list[PhaseTaps]:
+def pooling_phase_taps(spec: ConvSpec, taps: Sequence[Tap] | None = None) -> tuple[PhaseWindow, ...]:
     """The live phases of a window (row-major φ order) with their offsets, grouped from ``taps``
-    (default :func:`tap_map`); each phase's taps must fill a box with a constant step per axis.
+    (default :func:`tap_map`) by :func:`symstride.core.phase_windows.phase_windows`; each phase's
+    taps must fill a box with a constant step per axis.
 
-    >>> [tuple(p) for p in pooling_phase_taps(ConvSpec.create(kernel=3, stride=2))]
+    >>> [(p.phase, p.start, p.count, p.step) for p in pooling_phase_taps(ConvSpec.create(kernel=3, stride=2))]
     [((0,), (0,), (2,), (1,)), ((1,), (0,), (1,), (1,))]
     """
-    offsets: dict[tuple[int, ...], list[set[int]]] = {}
-    counts: dict[tuple[int, ...], int] = {}
-    for t in tap_map(spec) if taps is None else taps:
-        counts[t.phase] = counts.get(t.phase, 0) + 1
-        axes = offsets.setdefault(t.phase, [set() for _ in range(spec.ndim)])
-        for a, j in enumerate(t.offset):
-            axes[a].add(j)
-    out = []
-    for phase in sorted(offsets):
-        start, count, step = [], [], []
-        for js in map(sorted, offsets[phase]):
-            st = js[1] - js[0] if len(js) > 1 else 1
-            if js != list(range(js[0], js[-1] + 1, st)):  # cannot happen: δ·m = s·j + r fixes m mod s/gcd(δ, s)
-                raise ValueError(f"internal: the offsets {js} of phase {phase} are not a progression")
-            start.append(js[0])
-            count.append(len(js))
-            step.append(st)
-        if prod(count) != counts[phase]:
-            raise SymstrideError(f"the taps of phase {phase} do not fill their box of offsets ({counts[phase]} taps, box {tuple(count)})")
-        out.append(PhaseTaps(phase, tuple(start), tuple(count), tuple(step)))
-    return out
+    return phase_windows(spec, tap_map(spec) if taps is None else taps)
 
 
 def pool_output_length(n: int, k: int, s: int, pad: tuple[int, int], d: int, ceil_mode: bool) -> int:

@@ -30,7 +30,7 @@ staying zero.  The phases and subsample forms multiply exactly the products the 
 multiplies, so NaN and inf reach exactly the outputs they reach in the original.
 
 Pooling layers are destrided by :mod:`.pooling`, the phases' live taps found by
-:mod:`.phase_windows`, padding done by :mod:`.padding`; the names stay importable from here.
+:mod:`symstride.core.phase_windows`, padding done by :mod:`.padding`; the names stay importable from here.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from ..core.errors import SymstrideError
 from ..core.indexing import equivalent_kernel, output_length, phase_count, prepared_length, weight_gather_index
 from ..core.params import ConvSpec
 from .padding import TORCH_PADDING_MODES, pad_to
-from .phase_windows import PhaseWindow, phase_windows
+from ..core.phase_windows import PhaseWindow, phase_windows
 from .pooling import DestridedPool, pool_spec
 from .tied import InferenceCache
 from .spacetodepth import SpaceToDepth

@@ -2,7 +2,8 @@
 
 In the equivalent bank ``W'`` of Theorem 2 the block of phase ``r`` is non-zero exactly on a
 box of offsets with a constant step per axis; :func:`phase_windows` reads those boxes off
-symstride's tap map, so the PyTorch forms can slice and convolve only what carries weight.
+symstride's tap map, so the PyTorch forms and the ONNX pooling rewrite slice and convolve only what
+carries weight.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import prod
 
-from ..core.errors import SymstrideError
-from ..core.indexing import phase_index, phases, tap_map
-from ..core.params import ConvSpec
+from typing import Sequence
+
+from .errors import SymstrideError
+from .indexing import Tap, phase_index, phases, tap_map
+from .params import ConvSpec
 
 __all__ = ["PhaseWindow", "phase_windows"]
 
@@ -36,8 +39,10 @@ class PhaseWindow:
         return tuple(st * (c - 1) + 1 for st, c in zip(self.step, self.count))
 
 
-def phase_windows(spec: ConvSpec) -> tuple[PhaseWindow, ...]:
-    """The live phases of ``spec`` (row-major φ order) with their exact windows; empty phases are left out.
+def phase_windows(spec: ConvSpec, taps: Sequence[Tap] | None = None) -> tuple[PhaseWindow, ...]:
+    """The live phases of ``spec`` (row-major φ order) with their exact windows, grouped from ``taps``
+    (default :func:`~symstride.core.indexing.tap_map`); empty phases are left out, and each phase's taps
+    must fill a box with a constant step per axis.
 
     >>> spec = ConvSpec.create(kernel=3, stride=2, dilation=3)
     >>> [(w.phase, w.start, w.count, w.step) for w in phase_windows(spec)]
@@ -45,7 +50,7 @@ def phase_windows(spec: ConvSpec) -> tuple[PhaseWindow, ...]:
     """
     offsets: dict[tuple[int, ...], list[set[int]]] = {}
     counts: dict[tuple[int, ...], int] = {}
-    for t in tap_map(spec):
+    for t in tap_map(spec) if taps is None else taps:
         axes = offsets.setdefault(t.phase, [set() for _ in range(spec.ndim)])
         for a, j in enumerate(t.offset):
             axes[a].add(j)
@@ -64,6 +69,6 @@ def phase_windows(spec: ConvSpec) -> tuple[PhaseWindow, ...]:
             count.append(len(js))
             step.append(st)
         if prod(count) != counts[r]:
-            raise SymstrideError(f"internal: the taps of phase {r} are not a product of per-axis progressions")
+            raise SymstrideError(f"the taps of phase {r} do not fill their box of offsets ({counts[r]} taps, box {tuple(count)})")
         windows.append(PhaseWindow(r, phase_index(r, spec.stride), tuple(start), tuple(count), tuple(step)))
     return tuple(windows)
