@@ -18,6 +18,7 @@ from typing import Any
 
 import sympy as sp
 
+from ..render.abbreviations import fold_numbers
 from ..render.printing import Written
 
 __all__ = ["add", "mul", "floor_div", "ceil_div"]
@@ -32,21 +33,10 @@ def add(*terms: Any) -> sp.Expr:
     >>> add(2, 1, -r)
     3 - r
     """
-    out: list[sp.Expr] = []
-    number_at = None
     flat: list[sp.Expr] = []
     for t in map(sp.sympify, terms):  # a written sum inside a written sum is spliced in
         flat += list(t.args) if isinstance(t, Written) else [t]
-    for t in flat:
-        if t.is_Number:
-            if number_at is None:
-                number_at = len(out)
-                out.append(t)
-            else:
-                out[number_at] += t
-        else:
-            out.append(t)
-    out = [t for t in out if not (t.is_Number and t == 0)]
+    out = fold_numbers(flat)
     if not out:
         return sp.S.Zero
     if len(out) == 1:

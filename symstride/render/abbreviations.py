@@ -39,7 +39,7 @@ import sympy as sp
 
 from ..core.errors import SymstrideError, SymstrideTypeError
 
-__all__ = ["Abbreviation", "QuantityName", "abbreviate"]
+__all__ = ["Abbreviation", "QuantityName", "abbreviate", "fold_numbers"]
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def _rebuild(e: Any, args: Sequence[Any]) -> Any:
         return e.func(*args)
 
 
-def _fold(terms: list[Any]) -> list[Any]:
+def fold_numbers(terms: list[Any]) -> list[Any]:
     """The numbers of a list of terms folded into one, at the first number's place (zero dropped)."""
     out: list[Any] = []
     at = None
@@ -177,7 +177,7 @@ def _one(e: Any, ab: Abbreviation, wanted: list[Any], const: Any, whole: Any) ->
             terms = [(-ab.symbol if i == hit_neg[0] else t) for i, t in enumerate(terms) if i not in hit_neg[1:]] + [const]
         elif len(terms) == len(e.args) and all(a is b for a, b in zip(terms, e.args)):
             return e
-        terms = _fold(terms)
+        terms = fold_numbers(terms)
         positive = [i for i, t in enumerate(terms) if not t.could_extract_minus_sign() and not t.is_Number]
         if terms and terms[0].could_extract_minus_sign() and positive:
             first = positive[0]  # lead with a positive term (a symbol's, not a number)
